@@ -1,0 +1,58 @@
+"""api-version handling: missing → 400; unsupported → 400; each supported value → not 400; error code per profile.
+
+Sources: INVENTORY.md §1 (every URI carries api-version; the pages do not say what an error returns), OBSERVED.md
+§1 (400 InvalidProtocolVersion), §4; profile rule `api_version_error_code`.
+"""
+
+from __future__ import annotations
+
+import schemathesis
+
+from .. import cases, session
+from ..profiles import Profile
+from ..requirements import tag
+from .errors import error_code
+from .failures import Failures
+from .observed import observe
+
+UNSUPPORTED = "1999-01-01"
+
+
+def verify_refused(response, profile: Profile, requirement: str, what: str) -> list[str]:
+    obs = observe(response)
+    if obs.status != 400:
+        return [tag(requirement, f"{obs.method} {obs.path} with {what} → {obs.status}, expected 400")]
+    expected = profile.value("api_version_error_code")
+    if expected and error_code(obs) != expected:
+        return [tag("COMMON-APIVER-004", f"{obs.method} {obs.path} with {what} names error code "
+                                         f"{error_code(obs)!r}, expected {expected!r}")]
+    return []
+
+
+def verify_accepted(response, profile: Profile, version: str) -> list[str]:
+    """A supported version must not be refused. A 400 for another reason (a bad body) is not a version error,
+    so only a 400 that names the api-version error code — or any 400 on a body-less read — fails."""
+    obs = observe(response)
+    if obs.status != 400:
+        return []
+    code = error_code(obs)
+    expected = profile.value("api_version_error_code")
+    if obs.method == "GET" or (expected and code == expected):
+        return [tag("COMMON-APIVER-003", f"{obs.method} {obs.path} with supported api-version {version} → 400 "
+                                         f"({code or 'no code'})")]
+    return []
+
+
+@schemathesis.check
+def api_version_handling(ctx, response, case):
+    target = session.current()
+    failures = Failures()
+    version = (case.query or {}).get("api-version", target.api_version)
+    failures.extend(verify_accepted(response, target.profile, version))
+    if session.first_time("api_version_handling", case.operation.label):
+        client = session.client()
+        failures.extend(verify_refused(cases.send(client, case, drop_params=("api-version",)), target.profile,
+                                       "COMMON-APIVER-001", "no api-version"))
+        failures.extend(verify_refused(cases.send(client, case, params={"api-version": UNSUPPORTED}),
+                                       target.profile, "COMMON-APIVER-002", f"api-version={UNSUPPORTED}"))
+    failures.raise_any()

@@ -1,0 +1,83 @@
+"""ETag on device identities (RFC 7232).
+
+Sources: device-identities-rest__v2016-12-27_e5666404f.md (bk_common: "The Etag header is returned in all requests
+scoped to a single device identity, as per RFC7232"); create-a-new-device-identity.md (body etag); OBSERVED.md §1
+(header "X" quoted, body X unquoted), §3 (syntax). Which responses must carry it on DELETE is profile rule
+`etag_on_delete`. The C2D lock token is not a version tag and is never checked here.
+"""
+
+from __future__ import annotations
+
+import re
+
+import schemathesis
+
+from .. import session
+from ..profiles import Profile
+from ..requirements import tag
+from ..target import Journal
+from .failures import Failures
+from .observed import Observed, observe
+
+SYNTAX = re.compile(r'^(W/)?"[\x21\x23-\x7E\x80-\xFF]*"$')
+READS = ("GET",)
+CARRIES_DEVICE = ("GET", "PUT")
+
+
+def opaque(etag: str) -> str:
+    """The opaque-tag without W/ and quotes ("abc" → abc)."""
+    value = etag[2:] if etag.startswith("W/") else etag
+    return value[1:-1] if len(value) >= 2 and value[0] == value[-1] == '"' else value
+
+
+def verify(response, profile: Profile, journal: Journal | None = None) -> None:
+    obs = observe(response)
+    if obs.device_id is None or not 200 <= obs.status < 300:
+        return
+    failures = Failures()
+    etag = obs.header("etag")
+    required = obs.method in CARRIES_DEVICE or (obs.method == "DELETE" and profile.value("etag_on_delete"))
+    if etag is None:
+        if required:
+            failures.add(tag("DI-ETAG-001", f"{obs.method} {obs.path} → {obs.status} has no ETag header"))
+        failures.raise_any()
+        return
+    if not SYNTAX.match(etag):
+        failures.add(tag("DI-ETAG-002", f"ETag {etag!r} is not an RFC 7232 entity-tag ([W/]\"…\")"))
+    body = obs.json() if obs.method in CARRIES_DEVICE else None
+    if isinstance(body, dict) and "etag" in body and body["etag"] not in (etag, opaque(etag)):
+        failures.add(tag("DI-ETAG-003", f"ETag header {etag!r} differs from body etag {body['etag']!r}"))
+    if journal is not None:
+        failures.extend(_history(obs, etag, journal))
+    failures.raise_any()
+
+
+def _history(obs: Observed, etag: str, journal: Journal) -> list[str]:
+    """Compare with the previous successful exchange on the same device: same tag after a read, new after a write."""
+    history = journal.history(obs.path)
+    rid = obs.header("x-ms-request-id")
+    here = next((i for i in range(len(history) - 1, -1, -1) if history[i].request_id == rid), None)
+    if here is None:
+        return []
+    previous = None
+    for exchange in reversed(history[:here]):
+        if exchange.method in CARRIES_DEVICE and 200 <= exchange.status < 300 and exchange.etag:
+            previous = exchange
+            break
+        wrote = exchange.method not in READS and (200 <= exchange.status < 300 or exchange.status >= 500)
+        if wrote or exchange.status == 404:
+            return []  # a write, a delete or an unknown outcome in between: nothing to compare with
+    if previous is None:
+        return []
+    if obs.method in READS and previous.etag != etag:
+        return [tag("DI-ETAG-005", f"GET {obs.path}: ETag changed from {previous.etag} to {etag} with no write "
+                                   "in between")]
+    if obs.method == "PUT" and previous.etag == etag:
+        return [tag("DI-ETAG-004", f"PUT {obs.path} succeeded but the ETag stayed {etag}")]
+    return []
+
+
+@schemathesis.check
+def etag_rfc7232(ctx, response, case):
+    target = session.current()
+    verify(response, target.profile, target.journal)

@@ -1,0 +1,43 @@
+"""Required headers: JSON bodies say application/json; a request without Authorization gets 401.
+
+Sources: device-identities-rest__v2016-12-27_e5666404f.md (bk_common: Content-Type application/json, Authorization
+SAS token); OBSERVED.md §1 (application/json; charset=utf-8); common-error-codes__v2016-12-27_e5666404f.md (401).
+"""
+
+from __future__ import annotations
+
+import schemathesis
+
+from .. import cases, session
+from ..requirements import tag
+from .observed import observe
+
+
+def verify_content_type(response) -> None:
+    obs = observe(response)
+    if not obs.body.strip() or obs.json() is None:
+        return
+    media = (obs.header("content-type") or "").split(";")[0].strip().lower()
+    if media != "application/json":
+        raise AssertionError(tag("COMMON-HDR-001", f"{obs.method} {obs.path} → {obs.status} has a JSON body but "
+                                                   f"Content-Type {obs.header('content-type')!r}"))
+
+
+def verify_unauthenticated(response) -> None:
+    """`response` answers a request sent without Authorization."""
+    obs = observe(response)
+    if obs.status != 401:
+        raise AssertionError(tag("COMMON-AUTH-001",
+                                 f"{obs.method} {obs.path} without Authorization → {obs.status}, expected 401"))
+
+
+@schemathesis.check
+def json_content_type(ctx, response, case):
+    verify_content_type(response)
+
+
+@schemathesis.check
+def authorization_required(ctx, response, case):
+    if not 200 <= response.status_code < 300 or not session.first_time("authorization_required", case.operation.label):
+        return
+    verify_unauthenticated(cases.send(session.client(), case, drop_headers=("Authorization",), auth=None))

@@ -1,0 +1,54 @@
+"""One response, as the checks see it, whichever client produced it (httpx in suites, schemathesis in properties)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from urllib.parse import unquote, urlsplit
+
+
+@dataclass(frozen=True)
+class Observed:
+    method: str
+    path: str  # decoded
+    status: int
+    headers: dict[str, str] = field(default_factory=dict)  # lower-case names
+    body: bytes = b""
+
+    def header(self, name: str) -> str | None:
+        return self.headers.get(name.lower())
+
+    def json(self):
+        try:
+            return json.loads(self.body)
+        except ValueError:
+            return None
+
+    @property
+    def device_id(self) -> str | None:
+        """The deviceId when the request was scoped to one device identity (/devices/{deviceId})."""
+        parts = self.path.split("/")
+        if len(parts) == 3 and parts[1] == "devices" and parts[2]:
+            return parts[2]
+        return None
+
+
+def from_httpx(response) -> Observed:
+    request = response.request
+    headers = {k.lower(): v for k, v in response.headers.items()}
+    return Observed(request.method, request.url.path, response.status_code, headers, response.content)
+
+
+def from_schemathesis(response) -> Observed:
+    request = response.request
+    headers = {k.lower(): ", ".join(v) for k, v in response.headers.items()}
+    path = unquote(urlsplit(request.url).path)
+    return Observed(request.method, path, response.status_code, headers, response.content or b"")
+
+
+def observe(response) -> Observed:
+    if isinstance(response, Observed):
+        return response
+    if hasattr(response, "elapsed") and hasattr(response, "is_success"):  # httpx.Response
+        return from_httpx(response)
+    return from_schemathesis(response)

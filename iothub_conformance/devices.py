@@ -1,0 +1,62 @@
+"""Device-identity requests as the suites make them, written once."""
+
+from __future__ import annotations
+
+import itertools
+from urllib.parse import quote
+
+import httpx
+
+
+def path(device_id: str) -> str:
+    """/devices/{deviceId}, percent-encoded: ids may hold # ? % and other reserved characters."""
+    return "/devices/" + quote(device_id, safe="")
+
+
+class Registry:
+    def __init__(self, client: httpx.Client, api_version: str, prefix: str) -> None:
+        self.client = client
+        self.api_version = api_version
+        self.prefix = prefix
+        self.created: list[str] = []
+        self._counter = itertools.count(1)
+
+    def name(self, label: str = "dev") -> str:
+        """A fresh deviceId owned by this run."""
+        return f"{self.prefix}{label}-{next(self._counter)}"
+
+    def _params(self, api_version) -> dict:
+        return {"api-version": api_version or self.api_version}
+
+    def put(self, device_id: str, body: dict | None = None, *, if_match: str | None = None,
+            api_version: str | None = None, headers: dict | None = None, **kwargs) -> httpx.Response:
+        hdrs = dict(headers or {})
+        if if_match is not None:
+            hdrs["If-Match"] = if_match
+        if body is None:
+            body = {"deviceId": device_id}
+        response = self.client.put(path(device_id), params=self._params(api_version), json=body, headers=hdrs,
+                                   **kwargs)
+        if response.status_code in (200, 201) and device_id not in self.created:
+            self.created.append(device_id)
+        return response
+
+    def create(self, label: str = "dev", **fields) -> tuple[str, httpx.Response]:
+        device_id = self.name(label)
+        return device_id, self.put(device_id, {"deviceId": device_id, **fields})
+
+    def get(self, device_id: str, **kwargs) -> httpx.Response:
+        return self.client.get(path(device_id), params=self._params(kwargs.pop("api_version", None)), **kwargs)
+
+    def delete(self, device_id: str, *, if_match: str | None = "*", **kwargs) -> httpx.Response:
+        headers = dict(kwargs.pop("headers", None) or {})
+        if if_match is not None:
+            headers["If-Match"] = if_match
+        return self.client.delete(path(device_id), params=self._params(kwargs.pop("api_version", None)),
+                                  headers=headers, **kwargs)
+
+    def cleanup(self) -> None:
+        """Delete what this registry created, and nothing else."""
+        for device_id in self.created:
+            self.delete(device_id, if_match="*")
+        self.created.clear()

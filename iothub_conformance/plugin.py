@@ -1,0 +1,205 @@
+"""The pytest plugin: options, the Target, fixtures, requirement results, redaction and the run's report files.
+
+It stays inert unless the session collects tests marked with `requirement` (the suites), so the project's own
+tests are not affected by it.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from urllib.parse import unquote
+
+import pytest
+
+from . import session
+from .errors import ConfigError
+from .report import summary
+from .report.redact import redact
+from .target import Settings, new_run_id, resolve
+
+OPTIONS = [
+    ("--target", "target_url", "base URL of the endpoint under test (env IOTHUB_TARGET); none: the embedded reference"),
+    ("--connection-string", "connection_string",
+     "service connection string HostName=…;SharedAccessKeyName=…;SharedAccessKey=… (env IOTHUB_CONNECTION_STRING)"),
+    ("--api-version", "api_version", "api-version to test (env IOTHUB_API_VERSION; default 2016-02-03)"),
+    ("--profile", "profile", "profile deciding the disputed rules: iothub (default) or docs-strict (env IOTHUB_PROFILE)"),
+    ("--reference-faults", "faults", "comma-separated fault switches for the embedded reference "
+                                     "(env IOTHUB_REFERENCE_FAULTS)"),
+    ("--request-timeout", "timeout", "seconds per request (env IOTHUB_TIMEOUT; default 10)"),
+    ("--name-prefix", "prefix", "prefix of everything the run creates (env IOTHUB_PREFIX; default conf-)"),
+    ("--run-id", "run_id", "run id (default: random); names the report directory"),
+    ("--report-dir", "report_dir", "write junit.xml and requirements.json here"),
+]
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("iothub-conformance", "Azure IoT Hub REST conformance")
+    for flag, dest, help_text in OPTIONS:
+        group.addoption(flag, dest=f"iothub_{dest}", default=None, help=help_text)
+
+
+def _is_suite_run(config) -> bool:
+    from .paths import suites_dir
+
+    try:
+        suites = suites_dir().resolve()
+    except FileNotFoundError:
+        return False
+    for arg in config.args:
+        candidate = Path(str(arg).split("::")[0]).resolve()
+        if candidate == suites or suites in candidate.parents:
+            return True
+    return False
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_configure(config):
+    config.addinivalue_line("markers", "requirement(*ids): the requirement ids this test proves")
+    if not _is_suite_run(config):
+        return
+    option = config.option
+    given = {dest: getattr(option, f"iothub_{dest}") for _, dest, _ in OPTIONS}
+    try:
+        settings = Settings.from_env(**given)
+        target = resolve(settings, run_id=given["run_id"] or new_run_id())
+        if not target.embedded:
+            target.probe()
+    except ConfigError as exc:
+        pytest.exit(f"error: {exc}", returncode=2)
+    session.activate(target)
+    config._iothub = summary.Collector(target)
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(target.describe())
+    else:
+        print(target.describe(), file=sys.stderr)
+    if given["report_dir"]:
+        report_dir = Path(given["report_dir"])
+        report_dir.mkdir(parents=True, exist_ok=True)
+        config._iothub.report_dir = report_dir
+        if not getattr(option, "xmlpath", None):
+            option.xmlpath = str(report_dir / "junit.xml")
+
+
+def pytest_unconfigure(config):
+    collector = getattr(config, "_iothub", None)
+    if collector is None:
+        return
+    if getattr(config.option, "xmlpath", None):
+        _redact_file(Path(config.option.xmlpath))  # the junit writer has finished by now
+    session.deactivate()
+
+
+def _redact_file(path: Path) -> None:
+    if path.is_file():
+        path.write_text(redact(path.read_text(encoding="utf-8")), encoding="utf-8")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.longrepr is not None and getattr(item.config, "_iothub", None) is not None:
+        report.longrepr = redact(str(report.longrepr))
+        report.sections = [(title, redact(text)) for title, text in report.sections]
+    marker_ids = [i for m in item.iter_markers("requirement") for i in m.args]
+    report.user_properties.append(("requirements", ",".join(marker_ids)))
+
+
+def pytest_runtest_logreport(report):
+    collector = _collector_for(report)
+    if collector is not None:
+        collector.record(report)
+
+
+_ACTIVE: list = []
+
+
+def _collector_for(report):
+    return _ACTIVE[0] if _ACTIVE else None
+
+
+def pytest_sessionstart(session):
+    collector = getattr(session.config, "_iothub", None)
+    _ACTIVE.clear()
+    if collector is not None:
+        _ACTIVE.append(collector)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    collector = getattr(session.config, "_iothub", None)
+    if collector is None:
+        return
+    _cleanup_leftovers()
+    if collector.report_dir is not None:
+        collector.write(collector.report_dir / "requirements.json")
+
+
+def _cleanup_leftovers() -> None:
+    """Delete every device this run created (a successful PUT under its prefix) that is still there."""
+    if not session.active():
+        return
+    target = session.current()
+    created = {e.path for e in target.journal.exchanges if e.method == "PUT" and e.status in (200, 201)}
+    client = session.client()
+    from .devices import path as device_path
+
+    for p in sorted(created):
+        device_id = unquote(p.split("/", 2)[2]) if p.count("/") >= 2 else ""
+        if device_id.startswith(target.name_prefix):
+            client.delete(device_path(device_id), params={"api-version": target.api_version},
+                          headers={"If-Match": "*"})
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    collector = getattr(config, "_iothub", None)
+    if collector is not None and collector.results:
+        for line in collector.table():
+            terminalreporter.write_line(line)
+
+
+# -- fixtures ---------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def target():
+    return session.current()
+
+
+@pytest.fixture(scope="session")
+def client():
+    return session.client()
+
+
+@pytest.fixture(scope="session")
+def profile(target):
+    return target.profile
+
+
+@pytest.fixture(scope="session")
+def api_version(target):
+    return target.api_version
+
+
+@pytest.fixture
+def registry(target, client):
+    """Creates devices under the run prefix and deletes them afterwards."""
+    from .devices import Registry
+
+    registry = Registry(client, target.api_version, target.name_prefix)
+    yield registry
+    registry.cleanup()
+
+
+@pytest.fixture
+def profile_rule(profile):
+    """The profile's decision on a disputed rule; skips the test when the profile takes no position."""
+
+    def rule(name: str):
+        decided = profile[name]
+        if decided.value is None:
+            pytest.skip(f"profile {profile.name} takes no position on {name}: {decided.source}")
+        return decided.value
+
+    return rule

@@ -1,0 +1,1 @@
+"""Reports: redaction, the per-requirement summary, the files a run writes."""

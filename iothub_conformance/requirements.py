@@ -1,0 +1,173 @@
+"""The requirement registry: every rule the suite asserts, with its level, statement and source.
+
+Tests name the requirements they prove with `@pytest.mark.requirement("ID", …)`; checks put the id at the start of
+their failure message (`[ID] …`) so the report can tell which requirement a failure belongs to.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+DOCS = "../shared/reference/docs/"
+
+
+@dataclass(frozen=True)
+class Requirement:
+    id: str
+    level: str  # MUST | SHOULD
+    statement: str
+    source: str
+    profile_rule: str | None = None  # the profiles.py rule that decides it, when disputed
+
+
+_ALL = [
+    # -- common to every operation ------------------------------------------------------------------------------
+    Requirement("COMMON-SPEC-001", "MUST",
+                "Every response conforms to the spec: a documented status code, the declared headers and media type, "
+                "and a body that matches the schema.",
+                "specs/2016-02-03/*.yaml (from the pages each operation's x-source names)"),
+    Requirement("COMMON-REQID-001", "MUST",
+                "Every response, errors included, carries a non-empty x-ms-request-id header.",
+                "device-identities-rest__v2016-12-27_e5666404f.md (intro); OBSERVED.md §1"),
+    Requirement("COMMON-REQID-002", "MUST",
+                "x-ms-request-id values are unique across the whole run.",
+                "device-identities-rest__v2016-12-27_e5666404f.md (intro); OBSERVED.md §4"),
+    Requirement("COMMON-APIVER-001", "MUST", "A request without api-version is refused with 400.",
+                "INVENTORY.md §1; OBSERVED.md §1, §4"),
+    Requirement("COMMON-APIVER-002", "MUST", "A request with an unsupported api-version is refused with 400.",
+                "INVENTORY.md §1; OBSERVED.md §1, §4"),
+    Requirement("COMMON-APIVER-003", "MUST", "Each supported api-version value is accepted (not 400).",
+                "device-identities-rest__v2016-12-27_e5666404f.md (bk_common: api-version 2016-02-03)"),
+    Requirement("COMMON-APIVER-004", "MUST",
+                "An api-version error names the error code the profile gives (iothub: InvalidProtocolVersion).",
+                "OBSERVED.md §1; INVENTORY.md §4c (400001)", profile_rule="api_version_error_code"),
+    Requirement("COMMON-HDR-001", "MUST",
+                "A response with a JSON body declares Content-Type application/json.",
+                "device-identities-rest__v2016-12-27_e5666404f.md (bk_common: Content-Type application/json); "
+                "OBSERVED.md §1"),
+    Requirement("COMMON-ERR-001", "MUST",
+                "Error responses use the profile's error envelope (iothub: Message \"ErrorCode:<Name>;…\", "
+                "ExceptionMessage, and an iothub-errorcode header naming the same code).",
+                "OBSERVED.md §1; INVENTORY.md §4d", profile_rule="error_envelope"),
+    Requirement("COMMON-ERR-002", "MUST",
+                "A request body that cannot be parsed is refused with 400, never a server error.",
+                "common-error-codes__v2016-12-27_e5666404f.md (400: the body cannot be parsed)"),
+    Requirement("COMMON-AUTH-001", "MUST", "A request without Authorization is refused with 401 and changes nothing.",
+                "common-error-codes__v2016-12-27_e5666404f.md (401); INVENTORY.md §5"),
+    Requirement("COMMON-AUTH-002", "MUST", "An expired SAS token is refused with 401 and changes nothing.",
+                "common-error-codes__v2016-12-27_e5666404f.md (401: it is expired); INVENTORY.md §5 (se)"),
+    Requirement("COMMON-AUTH-003", "MUST", "A SAS token with a wrong signature is refused with 401 and changes nothing.",
+                "INVENTORY.md §5 (sig); common-error-codes__v2016-12-27_e5666404f.md (401)"),
+    Requirement("COMMON-AUTH-004", "MUST",
+                "A SAS token naming an unknown shared access policy is refused with 401 and changes nothing.",
+                "INVENTORY.md §5 (skn); common-error-codes__v2016-12-27_e5666404f.md (401)"),
+    Requirement("COMMON-AUTH-005", "MUST",
+                "A SAS token signed for another hub is refused with 401 and changes nothing.",
+                "INVENTORY.md §5 (sr must cover the request URI); common-error-codes__v2016-12-27_e5666404f.md "
+                "(401: does not apply to the request's URI)"),
+    # -- device identities --------------------------------------------------------------------------------------
+    Requirement("DI-CREATE-001", "MUST",
+                "PUT on a new deviceId creates the device with the status the profile allows (docs 201, real "
+                "service 200) and returns the full identity (deviceId, generationId, etag).",
+                "create-a-new-device-identity.md (Response; Status code 201); OBSERVED.md §1",
+                profile_rule="create_statuses"),
+    Requirement("DI-CREATE-002", "MUST",
+                "A device created without authentication gets two symmetric keys from the hub.",
+                "create-a-new-device-identity.md (authentication: If not present, IoT Hub will create two keys)"),
+    Requirement("DI-ID-001", "MUST",
+                "Every valid deviceId (up to 128 chars of ASCII alphanumerics and - : . + % _ # * ? ! ( ) , = @ ; $ ') "
+                "can be created and read back unchanged.",
+                "create-a-new-device-identity.md (deviceId)"),
+    Requirement("DI-ID-002", "SHOULD",
+                "A deviceId longer than 128 characters or with a character outside the allowed set is refused "
+                "with 400.",
+                "create-a-new-device-identity.md (deviceId); common-error-codes__v2016-12-27_e5666404f.md (400)"),
+    Requirement("DI-GET-001", "MUST", "GET of an existing device returns 200 and the identity as stored.",
+                "retrieve-a-device-identity.md"),
+    Requirement("DI-GET-002", "MUST", "GET of a device that does not exist returns 404.",
+                "common-error-codes__v2016-12-27_e5666404f.md (404: a device identity does not exist)"),
+    Requirement("DI-UPDATE-001", "MUST",
+                "PUT on an existing device returns 200 with the updated identity; generationId and deviceId stay "
+                "the server's even if the client sends others.",
+                "update-an-existing-device-identity.md"),
+    Requirement("DI-DELETE-001", "MUST", "DELETE with If-Match * removes the device (204); a later GET is 404.",
+                "delete-a-device-identity.md"),
+    Requirement("DI-DELETE-002", "MUST", "DELETE of a device that does not exist returns 404.",
+                "common-error-codes__v2016-12-27_e5666404f.md (404); OBSERVED.md §1"),
+    Requirement("DI-DELETE-003", "MUST",
+                "DELETE without If-Match is handled as the profile says (iothub: unconditional delete, 204; "
+                "docs-strict: refused with 4xx and nothing deleted).",
+                "delete-a-device-identity.md (requires If-Match); INVENTORY.md §2a (2021 spec: optional)",
+                profile_rule="delete_requires_if_match"),
+    Requirement("DI-LIST-001", "MUST",
+                "GET /devices returns 200 and a JSON array of at most 1000 identities, and at most `top` of them.",
+                "list-device-identities.md"),
+    Requirement("DI-LIST-002", "MUST", "A `top` outside 1–1000 is taken as 1000, not refused.",
+                "list-device-identities.md (Any value outside the range of 1-1000 is considered to be 1000)"),
+    Requirement("DI-STATS-001", "MUST",
+                "GET /statistics/devices returns 200 with totalDeviceCount (and counts by status) that agree with "
+                "the registry.",
+                "retrieve-device-identities-statistics.md"),
+    Requirement("DI-STATS-002", "MUST", "GET /statistics/service returns 200 with totalConnectedDevices.",
+                "retrieve-service-statistics.md"),
+    # -- ETag (RFC 7232) ----------------------------------------------------------------------------------------
+    Requirement("DI-ETAG-001", "MUST",
+                "Every successful response scoped to one device identity carries an ETag header (DELETE only when "
+                "the profile says so).",
+                "device-identities-rest__v2016-12-27_e5666404f.md (bk_common: Etag header … as per RFC7232)",
+                profile_rule="etag_on_delete"),
+    Requirement("DI-ETAG-002", "MUST", "The ETag header has RFC 7232 syntax: [W/]\"<etagc*>\".",
+                "RFC 7232 §2.3 (OBSERVED.md §3)"),
+    Requirement("DI-ETAG-003", "MUST", "The ETag header carries the same entity-tag as the body's etag field.",
+                "create-a-new-device-identity.md (etag); OBSERVED.md §1"),
+    Requirement("DI-ETAG-004", "MUST", "The ETag changes on every successful write of the device.",
+                "RFC 7232 §2.3; INVENTORY.md §6 (optimistic concurrency)"),
+    Requirement("DI-ETAG-005", "MUST", "The ETag stays the same across reads with no write in between.",
+                "RFC 7232 §2.3"),
+    # -- conditional requests -----------------------------------------------------------------------------------
+    Requirement("DI-COND-001", "MUST",
+                "PUT with a stale If-Match is refused with 412 and the device is unchanged.",
+                "common-error-codes__v2016-12-27_e5666404f.md (412); RFC 7232 §3.1; OBSERVED.md §1"),
+    Requirement("DI-COND-002", "MUST",
+                "DELETE with a stale If-Match is refused with 412 and the device is unchanged.",
+                "delete-a-device-identity.md; RFC 7232 §3.1"),
+    Requirement("DI-COND-003", "MUST",
+                "If-Match with the current ETag, or *, lets PUT and DELETE proceed.",
+                "delete-a-device-identity.md (wildcard); index__v2017-01-16_d8e1dc17d.md (If-Match = [*|etag])"),
+    Requirement("DI-COND-004", "MUST",
+                "If-Match uses strong comparison: W/\"<current>\" does not match and gets 412.",
+                "RFC 7232 §2.3.2, §3.1; INVENTORY.md §7 item 9"),
+    Requirement("DI-COND-005", "MUST",
+                "PUT with If-Match * on a device that does not exist is answered as the profile says "
+                "(docs-strict: 412, nothing created).",
+                "index__v2017-01-16_d8e1dc17d.md (PUT table); RFC 7232 §3.1", profile_rule="create_if_match_star"),
+    Requirement("DI-COND-006", "MUST",
+                "PUT with no If-Match, or an empty If-Match \"\", on a new deviceId creates the device.",
+                "index__v2017-01-16_d8e1dc17d.md (PUT table: \"\" / absent → created); OBSERVED.md §1"),
+    Requirement("DI-COND-007", "SHOULD",
+                "If-Match \"*\" (the star in quotes, as the service SDK sends it) is taken as the wildcard.",
+                "OBSERVED.md §2", profile_rule="quoted_star_is_wildcard"),
+]
+
+REQUIREMENTS: dict[str, Requirement] = {r.id: r for r in _ALL}
+ID_PATTERN = re.compile(r"\[([A-Z]+(?:-[A-Z]+)*-\d{3})\]")
+
+
+def get(requirement_id: str) -> Requirement:
+    return REQUIREMENTS[requirement_id]
+
+
+def ids_in(text: str) -> list[str]:
+    """Requirement ids a failure message names (`[DI-ETAG-002] …`), in order, without repeats."""
+    seen: dict[str, None] = {}
+    for match in ID_PATTERN.finditer(text or ""):
+        if match.group(1) in REQUIREMENTS:
+            seen[match.group(1)] = None
+    return list(seen)
+
+
+def tag(requirement_id: str, message: str) -> str:
+    """A failure message that names its requirement."""
+    get(requirement_id)  # unknown ids are a bug in the suite, not the target
+    return f"[{requirement_id}] {message}"

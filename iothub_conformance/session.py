@@ -1,0 +1,58 @@
+"""The run's active Target, shared by the suites and by the schemathesis checks (which get no fixtures)."""
+
+from __future__ import annotations
+
+import threading
+
+import httpx
+
+from .target import Target
+
+_lock = threading.Lock()
+_target: Target | None = None
+_client: httpx.Client | None = None
+_probed: set[tuple[str, str]] = set()
+
+
+def activate(target: Target) -> None:
+    global _target, _client
+    with _lock:
+        _target, _client = target, None
+        _probed.clear()
+
+
+def deactivate() -> None:
+    global _target, _client
+    with _lock:
+        if _target is not None:
+            _target.close()
+        _target, _client = None, None
+        _probed.clear()
+
+
+def active() -> bool:
+    return _target is not None
+
+
+def current() -> Target:
+    if _target is None:
+        raise RuntimeError("no active target: run the suite through pytest with the iothub_conformance plugin")
+    return _target
+
+
+def client() -> httpx.Client:
+    global _client
+    with _lock:
+        if _client is None:
+            _client = current().client()
+        return _client
+
+
+def first_time(check: str, operation: str) -> bool:
+    """Active checks re-send requests; they do it once per operation per run to keep runs fast."""
+    with _lock:
+        key = (check, operation)
+        if key in _probed:
+            return False
+        _probed.add(key)
+        return True

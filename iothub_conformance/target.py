@@ -1,0 +1,226 @@
+"""Target: where requests go, how they are signed, and the one httpx.Client every suite uses.
+
+Tokens are always signed for the connection string's HostName; requests go to the target URL (which may be a proxy,
+a port-forward or http://127.0.0.1:8080). Every request has a timeout; 429 is retried with bounded back-off.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import threading
+from dataclasses import dataclass, field
+from urllib.parse import unquote, urlsplit
+
+import httpx
+
+from . import sas
+from .errors import ConfigError
+from .profiles import Profile, get_profile
+from .transport import InProcessTransport, RetryTransport
+
+DEFAULT_API_VERSION = "2016-02-03"
+SUPPORTED_API_VERSIONS = ("2016-02-03",)
+DEFAULT_TIMEOUT = 10.0
+DEFAULT_PREFIX = "conf-"
+EMBEDDED_URL = "https://conformance-hub.azure-devices.net"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the user asked for (options, then environment variables)."""
+
+    target_url: str | None = None
+    connection_string: str | None = None
+    api_version: str = DEFAULT_API_VERSION
+    profile: str | None = None
+    faults: str | None = None  # embedded reference only
+    timeout: float = DEFAULT_TIMEOUT
+    prefix: str = DEFAULT_PREFIX
+
+    @classmethod
+    def from_env(cls, **given) -> Settings:
+        env = os.environ
+        values = {
+            "target_url": given.get("target_url") or env.get("IOTHUB_TARGET") or None,
+            "connection_string": given.get("connection_string") or env.get("IOTHUB_CONNECTION_STRING") or None,
+            "api_version": given.get("api_version") or env.get("IOTHUB_API_VERSION") or DEFAULT_API_VERSION,
+            "profile": given.get("profile") or env.get("IOTHUB_PROFILE") or None,
+            "faults": given.get("faults") or env.get("IOTHUB_REFERENCE_FAULTS") or None,
+            "prefix": given.get("prefix") or env.get("IOTHUB_PREFIX") or DEFAULT_PREFIX,
+        }
+        timeout = given.get("timeout") or env.get("IOTHUB_TIMEOUT")
+        if timeout:
+            try:
+                values["timeout"] = float(timeout)
+            except ValueError:
+                raise ConfigError(f"timeout must be a number of seconds, not {timeout!r}") from None
+        return cls(**values)
+
+
+class SafetyError(RuntimeError):
+    """A request would change a resource this run did not create."""
+
+
+@dataclass(frozen=True)
+class Exchange:
+    method: str
+    path: str
+    status: int
+    request_id: str | None
+    etag: str | None
+
+
+@dataclass
+class Journal:
+    """Every exchange with the target, in order: checks that need history (uniqueness, ETag stability) read it."""
+
+    exchanges: list[Exchange] = field(default_factory=list)
+    request_ids: dict[str, int] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def record(self, response: httpx.Response) -> None:
+        request = response.request
+        rid = response.headers.get("x-ms-request-id")
+        with self.lock:
+            self.exchanges.append(
+                Exchange(request.method, request.url.path, response.status_code, rid, response.headers.get("ETag"))
+            )
+            if rid:
+                self.request_ids[rid] = self.request_ids.get(rid, 0) + 1
+
+    def times_seen(self, request_id: str) -> int:
+        with self.lock:
+            return self.request_ids.get(request_id, 0)
+
+    def history(self, path: str) -> list[Exchange]:
+        with self.lock:
+            return [e for e in self.exchanges if e.path == path]
+
+
+class SasAuth(httpx.Auth):
+    """Adds a fresh SAS token unless the request already carries an Authorization header (tests of bad tokens)."""
+
+    def __init__(self, connection: sas.ConnectionString, ttl: int = 3600) -> None:
+        self.connection = connection
+        self.ttl = ttl
+
+    def auth_flow(self, request: httpx.Request):
+        if "Authorization" not in request.headers:
+            request.headers["Authorization"] = self.token()
+        yield request
+
+    def token(self, resource: str | None = None, **kwargs) -> str:
+        c = self.connection
+        resource = resource or c.host_name
+        if c.device_id and not c.key_name:
+            resource = f"{c.host_name}/devices/{c.device_id}"
+        return sas.build_token(resource, c.key, c.key_name, ttl=self.ttl, **kwargs)
+
+
+@dataclass
+class Target:
+    base_url: str
+    connection: sas.ConnectionString
+    api_version: str
+    profile: Profile
+    run_id: str
+    prefix: str = DEFAULT_PREFIX
+    timeout: float = DEFAULT_TIMEOUT
+    app: object | None = None  # the embedded reference's ASGI app, when there is no external target
+    journal: Journal = field(default_factory=Journal)
+    _clients: list[httpx.Client] = field(default_factory=list)
+
+    @property
+    def embedded(self) -> bool:
+        return self.app is not None
+
+    @property
+    def name_prefix(self) -> str:
+        """Every resource this run creates starts with this (DESIGN: Safety on a real hub)."""
+        return f"{self.prefix}{self.run_id}-"
+
+    def describe(self) -> str:
+        where = (f"embedded reference (in-process, hub {self.connection.host_name})" if self.embedded
+                 else f"{self.base_url} (hub {self.connection.host_name})")
+        return (f"target: {where}; api-version {self.api_version}; profile {self.profile.name}; "
+                f"run {self.run_id}")
+
+    def client(self, *, guarded: bool = True) -> httpx.Client:
+        """A client that signs, times out, retries 429, records every exchange and, when guarded, refuses to change
+        a device whose name lacks this run's prefix."""
+        inner = InProcessTransport(self.app) if self.embedded else httpx.HTTPTransport()
+        hooks = {"request": [self._guard] if guarded else [], "response": [self.journal.record]}
+        client = httpx.Client(
+            base_url=self.base_url,
+            auth=SasAuth(self.connection),
+            timeout=self.timeout,
+            transport=RetryTransport(inner),
+            event_hooks=hooks,
+        )
+        self._clients.append(client)
+        return client
+
+    def token(self, resource: str | None = None, **kwargs) -> str:
+        return SasAuth(self.connection).token(resource, **kwargs)
+
+    def _guard(self, request: httpx.Request) -> None:
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            return
+        segments = request.url.path.split("/")
+        if len(segments) >= 3 and segments[1] == "devices" and segments[2]:
+            device_id = unquote(segments[2])
+            if not device_id.startswith(self.name_prefix):
+                raise SafetyError(f"refusing {request.method} on device {device_id!r}: not created by this run")
+
+    def probe(self) -> None:
+        """Fail early, in one line, when the target cannot be reached."""
+        client = self.client()
+        try:
+            client.get("/statistics/service", params={"api-version": self.api_version})
+        except httpx.TransportError as exc:
+            raise ConfigError(f"target unreachable: {self.base_url} ({type(exc).__name__}: {exc})") from None
+
+    def close(self) -> None:
+        for client in self._clients:
+            client.close()
+            client._transport.close()
+        self._clients.clear()
+
+
+def new_run_id() -> str:
+    return secrets.token_hex(4)
+
+
+def resolve(settings: Settings, run_id: str | None = None) -> Target:
+    """Turn settings into a Target, or raise ConfigError with one clear line."""
+    profile = get_profile(settings.profile)
+    run_id = run_id or new_run_id()
+    if settings.api_version not in SUPPORTED_API_VERSIONS:
+        raise ConfigError(f"api-version {settings.api_version!r} is not covered by this suite "
+                          f"(covered: {', '.join(SUPPORTED_API_VERSIONS)})")
+    if settings.target_url:
+        url = urlsplit(settings.target_url)
+        if url.scheme not in ("http", "https") or not url.netloc:
+            raise ConfigError(f"target must be an http(s) URL, not {settings.target_url!r}")
+        if settings.faults:
+            raise ConfigError("fault switches apply to the embedded reference only; start "
+                              "`iothub-conformance serve --fault …` for a served one")
+        if not settings.connection_string:
+            raise ConfigError("--target needs --connection-string (or IOTHUB_CONNECTION_STRING) to sign requests")
+        connection = sas.parse_connection_string(settings.connection_string)
+        return Target(settings.target_url.rstrip("/"), connection, settings.api_version, profile, run_id,
+                      settings.prefix, settings.timeout)
+    from .reference import Hub, create_app, parse_faults
+
+    faults = parse_faults(settings.faults or "")
+    if settings.connection_string:
+        connection = sas.parse_connection_string(settings.connection_string)
+        hub = Hub.from_connection_string(connection, profile=profile, faults=faults)
+        base_url = f"https://{connection.host_name}"
+    else:
+        hub = Hub.create(profile=profile, faults=faults)
+        connection = sas.parse_connection_string(hub.connection_string())
+        base_url = EMBEDDED_URL
+    return Target(base_url, connection, settings.api_version, profile, run_id, settings.prefix, settings.timeout,
+                  app=create_app(hub))
