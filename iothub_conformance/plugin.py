@@ -12,7 +12,7 @@ from urllib.parse import unquote
 
 import pytest
 
-from . import session
+from . import checks, session  # noqa: F401  (importing checks registers them with schemathesis)
 from .errors import ConfigError
 from .report import summary
 from .report.redact import redact
@@ -105,6 +105,15 @@ def pytest_runtest_makereport(item, call):
         report.sections = [(title, redact(text)) for title, text in report.sections]
     marker_ids = [i for m in item.iter_markers("requirement") for i in m.args]
     report.user_properties.append(("requirements", ",".join(marker_ids)))
+    if call.excinfo is not None and report.failed:
+        # The target departing from a rule is a failure; anything else that broke is an error of the run.
+        report.user_properties.append(("outcome", "fail" if _is_check_failure(call.excinfo.value) else "error"))
+
+
+def _is_check_failure(exc: BaseException) -> bool:
+    if isinstance(exc, BaseExceptionGroup):
+        return all(_is_check_failure(e) for e in exc.exceptions)
+    return isinstance(exc, AssertionError)
 
 
 def pytest_runtest_logreport(report):

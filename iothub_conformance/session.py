@@ -11,7 +11,7 @@ from .target import Target
 _lock = threading.Lock()
 _target: Target | None = None
 _client: httpx.Client | None = None
-_probed: set[tuple[str, str]] = set()
+_probed: dict[tuple[str, str], list[str]] = {}
 
 
 def activate(target: Target) -> None:
@@ -48,11 +48,13 @@ def client() -> httpx.Client:
         return _client
 
 
-def first_time(check: str, operation: str) -> bool:
-    """Active checks re-send requests; they do it once per operation per run to keep runs fast."""
+def probe_once(check: str, operation: str, probe) -> list[str]:
+    """Active checks re-send requests; they do it once per operation per run to keep runs fast. The result is kept
+    so a replayed example (hypothesis shrinking) sees the same verdict."""
+    key = (check, operation)
     with _lock:
-        key = (check, operation)
         if key in _probed:
-            return False
-        _probed.add(key)
-        return True
+            return _probed[key]
+    result = probe()
+    with _lock:
+        return _probed.setdefault(key, result)

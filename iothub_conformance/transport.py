@@ -23,7 +23,8 @@ class InProcessTransport(httpx.BaseTransport):
         async def send() -> httpx.Response:
             response = await self._asgi.handle_async_request(request)
             body = b"".join([part async for part in response.stream])
-            return httpx.Response(response.status_code, headers=response.headers, content=body,
+            # A stream, not content=: httpx sets `.elapsed` when it reads and closes the stream.
+            return httpx.Response(response.status_code, headers=response.headers, stream=httpx.ByteStream(body),
                                   extensions=response.extensions)
 
         return self._portal.call(send)

@@ -49,10 +49,13 @@ def api_version_handling(ctx, response, case):
     failures = Failures()
     version = (case.query or {}).get("api-version", target.api_version)
     failures.extend(verify_accepted(response, target.profile, version))
-    if session.first_time("api_version_handling", case.operation.label):
+
+    def probe() -> list[str]:
         client = session.client()
-        failures.extend(verify_refused(cases.send(client, case, drop_params=("api-version",)), target.profile,
-                                       "COMMON-APIVER-001", "no api-version"))
-        failures.extend(verify_refused(cases.send(client, case, params={"api-version": UNSUPPORTED}),
-                                       target.profile, "COMMON-APIVER-002", f"api-version={UNSUPPORTED}"))
+        return (verify_refused(cases.send(client, case, drop_params=("api-version",)), target.profile,
+                               "COMMON-APIVER-001", "no api-version")
+                + verify_refused(cases.send(client, case, params={"api-version": UNSUPPORTED}), target.profile,
+                                 "COMMON-APIVER-002", f"api-version={UNSUPPORTED}"))
+
+    failures.extend(session.probe_once("api_version_handling", case.operation.label, probe))
     failures.raise_any()

@@ -102,9 +102,8 @@ def conditional_requests(ctx, response, case):
     # Probe once per run, on the first device this run created and can still read.
     if case.method.upper() != "PUT" or response.status_code not in (200, 201):
         return
-    if not session.first_time("conditional_requests", case.operation.label):
-        return
     path = urlsplit(response.request.url).path  # still percent-encoded: ids may hold # ? %
-    failures = probe_all(session.client(), path, session.current().api_version)
+    failures = session.probe_once("conditional_requests", case.operation.label,
+                                  lambda: probe_all(session.client(), path, session.current().api_version))
     if failures:
         raise AssertionError("\n".join(failures))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,10 +39,13 @@ class Collector:
                 self._add(claimed, report.nodeid, "skip", str(reason).removeprefix("Skipped: "))
             elif report.when == "setup":
                 self._add(claimed, report.nodeid, "error", text[-500:])
+            elif dict(report.user_properties).get("outcome") == "error":
+                self._add(claimed, report.nodeid, "error", _excerpt(text, []))
             else:
                 named = requirements.ids_in(text)
-                # A failure that names its requirements fails those; otherwise every requirement the test claims.
-                self._add(named or claimed, report.nodeid, "fail", _excerpt(text, named))
+                # A failure that names its requirements fails those; otherwise the test's first (main) requirement.
+                for rid in named or claimed[:1]:
+                    self._add([rid], report.nodeid, "fail", _excerpt(text, [rid]))
 
     def _add(self, ids, test, status, detail=""):
         for rid in ids:
@@ -93,9 +97,15 @@ class Collector:
         path.write_text(json.dumps(data, indent=2), encoding="utf-8")
 
 
+SCHEMATHESIS_FAILURE = re.compile(r"- (ST\d{3} .*)")
+
+
 def _excerpt(text: str, named: list[str]) -> str:
     for line in text.splitlines():
         if any(f"[{rid}]" in line for rid in named):
-            return line.strip().lstrip("E").strip()
+            return line.strip().lstrip("E|").strip()
+    match = SCHEMATHESIS_FAILURE.search(text)
+    if match:
+        return match.group(1).strip()
     lines = [line.strip() for line in text.splitlines() if line.strip().startswith("E ")]
     return (lines[0][1:].strip() if lines else text.strip().splitlines()[-1] if text.strip() else "")[:300]
