@@ -1,0 +1,121 @@
+"""`iothub-conformance run | serve`: the suite against a target (default: the embedded reference), or the reference
+served over HTTP for SDKs and other tools."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .errors import ConfigError
+
+
+def _target_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--target", help="base URL of the endpoint under test (env IOTHUB_TARGET); "
+                                         "omit to test the embedded reference")
+    parser.add_argument("--connection-string", help="service connection string (env IOTHUB_CONNECTION_STRING)")
+    parser.add_argument("--api-version", help="api-version to test (default 2016-02-03)")
+    parser.add_argument("--profile", help="iothub (default) or docs-strict")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="iothub-conformance", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run the conformance suite and write reports/<run-id>/")
+    _target_options(run)
+    run.add_argument("--reference-faults", help="fault switches for the embedded reference (comma-separated)")
+    run.add_argument("--reports", default=None, help="where report directories go (default ./reports)")
+    run.add_argument("--max-examples", type=int, help="hypothesis examples per operation (default 15)")
+    run.add_argument("pytest_args", nargs=argparse.REMAINDER, help="extra pytest arguments, after --")
+
+    serve = sub.add_parser("serve", help="serve the reference IoT hub on 127.0.0.1")
+    serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument("--connection-string", help="accept this service connection string (default: generated)")
+    serve.add_argument("--profile", help="iothub (default) or docs-strict")
+    serve.add_argument("--fault", action="append", default=[], help="turn on a fault switch (repeatable)")
+    sub.add_parser("faults", help="list the reference's fault switches")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "run":
+            return run(args)
+        if args.command == "serve":
+            return serve(args)
+        if args.command == "faults":
+            from .reference import FAULTS
+
+            for name, text in FAULTS.items():
+                print(f"{name:28} {text}")
+            return 0
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 2
+
+
+def run(args) -> int:
+    import os
+
+    import pytest
+
+    from .paths import reports_dir, suites_dir
+    from .target import Settings, new_run_id, resolve
+
+    settings = Settings.from_env(target_url=args.target, connection_string=args.connection_string,
+                                 api_version=args.api_version, profile=args.profile, faults=args.reference_faults)
+    run_id = new_run_id()
+    target = resolve(settings, run_id)  # validates options now: one clear line and exit 2 on a mistake
+    if not target.embedded:
+        target.probe()
+    target.close()
+    print(target.describe(), flush=True)
+    report_dir = Path(args.reports) / run_id if args.reports else reports_dir() / run_id
+    if args.max_examples:
+        os.environ["IOTHUB_MAX_EXAMPLES"] = str(args.max_examples)
+    pytest_args = [str(suites_dir()), "-p", "iothub_conformance.plugin", "--run-id", run_id,
+                   "--report-dir", str(report_dir), "-q", "-p", "no:cacheprovider",
+                   "--rootdir", str(suites_dir().parent)]
+    for flag, value in (("--target", settings.target_url), ("--connection-string", settings.connection_string),
+                        ("--api-version", settings.api_version), ("--profile", settings.profile),
+                        ("--reference-faults", settings.faults)):
+        if value:
+            pytest_args += [flag, value]
+    extra = [a for a in (args.pytest_args or []) if a != "--"]
+    code = pytest.main(pytest_args + extra)
+    print(f"report: {report_dir}/junit.xml, {report_dir}/requirements.json")
+    return int(code)
+
+
+def serve(args) -> int:
+    import uvicorn
+
+    from . import sas
+    from .profiles import get_profile
+    from .reference import Hub, create_app, parse_faults
+
+    profile = get_profile(args.profile)
+    faults = parse_faults(",".join(args.fault))
+    if args.connection_string:
+        hub = Hub.from_connection_string(sas.parse_connection_string(args.connection_string), profile=profile,
+                                         faults=faults)
+    else:
+        hub = Hub.create(profile=profile, faults=faults)
+    if not 0 < args.port < 65536:
+        raise ConfigError(f"port must be 1–65535, not {args.port}")
+    # First line: the connection string this reference accepts, so `run --target … --connection-string …` works.
+    print(hub.connection_string(), flush=True)
+    print(f"serving the reference IoT hub ({hub.host_name}, profile {profile.name}) on http://127.0.0.1:{args.port}",
+          flush=True)
+    try:
+        uvicorn.run(create_app(hub), host="127.0.0.1", port=args.port, log_level="warning")
+    except SystemExit as exc:  # uvicorn exits when the port is taken
+        raise ConfigError(f"cannot serve on 127.0.0.1:{args.port}") from exc
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
