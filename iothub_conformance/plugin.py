@@ -101,7 +101,11 @@ def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
     if report.longrepr is not None and getattr(item.config, "_iothub", None) is not None:
-        report.longrepr = redact(str(report.longrepr))
+        if isinstance(report.longrepr, tuple):  # a skip: (path, line, reason)
+            path, line, reason = report.longrepr
+            report.longrepr = (path, line, redact(reason))
+        else:
+            report.longrepr = redact(str(report.longrepr))
         report.sections = [(title, redact(text)) for title, text in report.sections]
     marker_ids = [i for m in item.iter_markers("requirement") for i in m.args]
     report.user_properties.append(("requirements", ",".join(marker_ids)))

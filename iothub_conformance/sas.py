@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import time
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, quote_plus, unquote_plus, urlencode
+from urllib.parse import parse_qsl, quote_plus, unquote_plus, urlencode  # noqa: F401  (quote_plus re-exported)
 
 from .errors import ConfigError
 

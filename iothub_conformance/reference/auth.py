@@ -1,0 +1,78 @@
+"""SAS token checks for the reference hub (INVENTORY §5, OBSERVED §2)."""
+
+from __future__ import annotations
+
+import time
+from urllib.parse import unquote
+
+from starlette.requests import Request
+
+from .. import sas
+from .hub import DEVICE_CONNECT, OWNER, REGISTRY_READ, REGISTRY_WRITE, Hub
+
+
+def authorize(hub: Hub, request: Request, permission: str, device_id: str | None = None) -> str | None:
+    """None when the request's token grants `permission`, else the reason for a 401."""
+    header = request.headers.get("authorization")
+    if header is None:
+        return None if hub.has("no-auth-required") else "the request has no Authorization header"
+    try:
+        token = sas.parse_token(header)
+    except sas.TokenError as exc:
+        return f"the Authorization header is not a valid SharedAccessSignature: {exc}"
+    if token.se <= time.time() and not hub.has("accept-expired-token"):
+        return "the token has expired"
+    if token.skn is not None:
+        granted, reason = _policy_permissions(hub, token)
+        token_device = None
+    else:
+        token_device, reason = _device_of(hub, token)
+        granted = frozenset({DEVICE_CONNECT})
+    if reason:
+        return reason
+    if not hub.has("ignore-token-audience") and not _covers_request(hub, token, request):
+        return f"the token's sr does not cover {hub.host_name}{request.scope['path']}"
+    if permission == REGISTRY_READ and REGISTRY_WRITE in granted:
+        return None  # RegistryWrite includes read access
+    if permission not in granted:
+        return f"the token does not grant {permission}"
+    if token_device is not None and device_id is not None and token_device != device_id:
+        return "a device token grants access to its own device only"
+    return None
+
+
+def _policy_permissions(hub: Hub, token: sas.Token) -> tuple[frozenset[str], str | None]:
+    policy = hub.policies.get(token.skn)
+    if policy is None:
+        if not hub.has("accept-unknown-policy"):
+            return frozenset(), f"no shared access policy named {token.skn!r}"
+        policy = hub.policies[OWNER]
+    if not hub.has("skip-signature-check") and not sas.signature_valid(token, policy.key):
+        return frozenset(), "the token's signature does not match the policy key"
+    return policy.permissions, None
+
+
+def _device_of(hub: Hub, token: sas.Token) -> tuple[str | None, str | None]:
+    """The device a device-key token is for: sr must be `<host>/devices/<id>` and sig made with that device's key."""
+    prefix = f"{hub.host_name}/devices/".lower()
+    uri = token.resource_uri
+    if not uri.lower().startswith(prefix) or "/" in uri[len(prefix):].strip("/"):
+        return None, "a token without skn must be scoped to <host>/devices/<deviceId> of this hub"
+    wanted = uri[len(prefix):].strip("/")
+    # sr is lower-cased by clients while deviceIds are case-sensitive, and some clients encode the id twice.
+    names = {wanted.lower(), unquote(wanted).lower()}
+    with hub.lock:
+        candidates = [(d.device_id, d.keys()) for d in hub.devices.values() if d.device_id.lower() in names]
+    for found_id, keys in candidates:
+        if hub.has("skip-signature-check") or any(sas.signature_valid(token, key) for key in keys):
+            return found_id, None
+    if not candidates:
+        return None, f"no device {wanted!r} for this device token"
+    return None, "the token's signature does not match the device's keys"
+
+
+def _covers_request(hub: Hub, token: sas.Token, request: Request) -> bool:
+    # The hub's own host name, never the Host header: requests may arrive through a proxy or a port-forward.
+    raw_path = request.scope.get("raw_path", b"").split(b"?", 1)[0].decode("latin-1")
+    paths = {request.scope["path"], raw_path}
+    return any(sas.scope_covers(token.resource_uri, hub.host_name + path) for path in paths if path)

@@ -1,0 +1,188 @@
+"""The device identity: the deviceId rule, the request body rules and the representation (create/update pages)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+import secrets
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+
+from .errors import ARGUMENT_INVALID, FORMAT_ERROR
+from .hub import Hub, new_key
+
+# create-a-new-device-identity.md: up to 128 ASCII 7-bit alphanumerics plus these characters, case-sensitive.
+SPECIAL_CHARACTERS = "-:.+%_#*?!(),=@;$'"
+DEVICE_ID = re.compile(r"[A-Za-z0-9" + re.escape(SPECIAL_CHARACTERS) + r"]{1,128}")
+STATUSES = ("enabled", "disabled")
+NEVER = "0001-01-01T00:00:00Z"  # the service's value for "has not happened"
+
+
+class InvalidDevice(ValueError):
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class NotJson(InvalidDevice):
+    def __init__(self, message: str):
+        super().__init__(FORMAT_ERROR, message)
+
+
+def check_device_id(hub: Hub, device_id: str) -> None:
+    if not DEVICE_ID.fullmatch(device_id):
+        raise InvalidDevice(ARGUMENT_INVALID, f"deviceId {device_id[:140]!r} is not 1-128 ASCII alphanumerics "
+                            f"or {SPECIAL_CHARACTERS}")
+    if hub.has("reject-special-device-ids") and any(c in SPECIAL_CHARACTERS for c in device_id):
+        raise InvalidDevice(ARGUMENT_INVALID, "deviceId may hold only letters and digits")
+
+
+@dataclass(frozen=True)
+class DeviceInput:
+    """What a PUT body asks for; None means "not given" (a JSON null counts as not given)."""
+
+    device_id: str | None = None
+    generation_id: str | None = None
+    primary_key: str | None = None
+    secondary_key: str | None = None
+    status: str | None = None
+    status_reason: str | None = None
+
+
+def parse_body(raw: bytes) -> DeviceInput:
+    try:
+        body = json.loads(raw, parse_constant=_reject_constant)
+    except (ValueError, RecursionError):
+        raise NotJson("the request body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise InvalidDevice(FORMAT_ERROR, "the request body must be a JSON object")
+    keys = _section(_section(body, "authentication"), "symmetricKey")
+    generation_id = body.get("generationId")
+    return DeviceInput(
+        device_id=_string(body, "deviceId"),
+        generation_id=generation_id if isinstance(generation_id, str) else None,  # read-only: never refused
+        primary_key=_key(keys, "primaryKey"),
+        secondary_key=_key(keys, "secondaryKey"),
+        status=_status(body),
+        status_reason=_string(body, "statusReason", max_length=128),
+    )
+
+
+@dataclass(frozen=True)
+class Device:
+    device_id: str
+    generation_id: str
+    etag: str
+    primary_key: str | None
+    secondary_key: str | None
+    status: str
+    status_reason: str | None
+    status_updated_time: str
+
+    def keys(self) -> list[str]:
+        return [key for key in (self.primary_key, self.secondary_key) if key]
+
+    def to_json(self) -> dict:
+        return {
+            "deviceId": self.device_id,
+            "generationId": self.generation_id,
+            "etag": self.etag,
+            "authentication": {"symmetricKey": {"primaryKey": self.primary_key, "secondaryKey": self.secondary_key}},
+            "status": self.status,
+            "statusReason": self.status_reason,
+            "statusUpdatedTime": self.status_updated_time,
+            "connectionState": "Disconnected",
+            "connectionStateUpdatedTime": NEVER,
+            "lastActivityTime": NEVER,
+            "cloudToDeviceMessageCount": 0,
+        }
+
+
+def new_device(hub: Hub, device_id: str, given: DeviceInput) -> Device:
+    """A device made from a create body. Call under hub.lock (it takes an etag)."""
+    generate = not hub.has("no-generated-keys")
+    return Device(
+        device_id=device_id,
+        generation_id=f"{secrets.randbelow(10**18):018d}",
+        etag=hub.next_etag(),
+        primary_key=given.primary_key or (new_key() if generate else None),
+        secondary_key=given.secondary_key or (new_key() if generate else None),
+        status=given.status or "enabled",
+        status_reason=given.status_reason,
+        status_updated_time=_now(),
+    )
+
+
+def updated_device(hub: Hub, old: Device, given: DeviceInput) -> Device:
+    """`old` changed as an update body asks; what the body leaves out keeps its old value. Call under hub.lock."""
+    status = given.status or old.status
+    changes = {
+        "primary_key": given.primary_key or old.primary_key,
+        "secondary_key": given.secondary_key or old.secondary_key,
+        "status": status,
+        "status_reason": old.status_reason if given.status_reason is None else given.status_reason,
+    }
+    if status != old.status:
+        changes["status_updated_time"] = _now(after=old.status_updated_time)
+    if not hub.has("etag-unchanged-on-write"):
+        changes["etag"] = hub.next_etag()
+    if hub.has("update-overwrites-generation-id") and given.generation_id:
+        changes["generation_id"] = given.generation_id
+    return replace(old, **changes)
+
+
+def _now(after: str | None = None) -> str:
+    """ISO 8601 UTC with microseconds; later than `after`, so a status change always shows a new time."""
+    now = datetime.now(UTC).replace(tzinfo=None)
+    if after:
+        previous = datetime.fromisoformat(after.removesuffix("Z"))
+        now = max(now, previous + timedelta(microseconds=1))
+    return now.isoformat(timespec="microseconds") + "Z"
+
+
+def _reject_constant(name: str):
+    raise ValueError(f"{name} is not JSON")
+
+
+def _section(obj: dict, name: str) -> dict:
+    value = obj.get(name)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise InvalidDevice(ARGUMENT_INVALID, f"{name} must be an object")
+    return value
+
+
+def _string(obj: dict, name: str, max_length: int | None = None) -> str | None:
+    value = obj.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidDevice(ARGUMENT_INVALID, f"{name} must be a string")
+    if max_length is not None and len(value) > max_length:
+        raise InvalidDevice(ARGUMENT_INVALID, f"{name} is longer than {max_length} characters")
+    return value
+
+
+def _status(body: dict) -> str | None:
+    value = body.get("status")
+    if value is not None and value not in STATUSES:
+        raise InvalidDevice(ARGUMENT_INVALID, f"status must be one of {', '.join(STATUSES)}")
+    return value
+
+
+def _key(keys: dict, name: str) -> str | None:
+    """A symmetric key: base64 of 128 to 512 bits."""
+    value = _string(keys, name)
+    if value is None:
+        return None
+    try:
+        size = len(base64.b64decode(value, validate=True))
+    except (binascii.Error, ValueError):
+        raise InvalidDevice(ARGUMENT_INVALID, f"{name} is not base64") from None
+    if not 16 <= size <= 64:
+        raise InvalidDevice(ARGUMENT_INVALID, f"{name} must be 128 to 512 bits, not {size * 8}")
+    return value

@@ -1,0 +1,36 @@
+"""The IoT Hub error envelope (OBSERVED §1, INVENTORY §4c/§4d)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from starlette.responses import Response
+
+from .responses import json_response
+
+# Error code names used by the reference, with the HTTP status each goes with.
+ARGUMENT_INVALID = "ArgumentInvalid"  # 400: a bad argument (deviceId, key, status, top, If-Match)
+FORMAT_ERROR = "IotHubFormatError"  # 400: the body cannot be parsed or the object cannot be validated
+INVALID_PROTOCOL_VERSION = "InvalidProtocolVersion"  # 400: missing or unsupported api-version
+UNAUTHORIZED = "IotHubUnauthorizedAccess"  # 401
+QUOTA_EXCEEDED = "IotHubQuotaExceeded"  # 403: the hub holds its maximum number of devices
+DEVICE_NOT_FOUND = "DeviceNotFound"  # 404
+NOT_FOUND = "NotFound"  # 404: no such route
+METHOD_NOT_ALLOWED = "MethodNotAllowed"  # 405, with an Allow header
+PRECONDITION_FAILED = "PreconditionFailed"  # 412
+PRECONDITION_REQUIRED = "PreconditionRequired"  # 428
+SERVER_ERROR = "ServerError"  # 500: only under the fault server-error-on-bad-json
+
+
+def error_response(hub, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:
+    headers = dict(headers or {})
+    if hub.has("error-envelope-plain"):
+        return Response("error", status_code=status, headers=headers, media_type="text/plain")
+    headers["iothub-errorcode"] = code
+    stamp = datetime.now(UTC).strftime("%m/%d/%Y %H:%M:%S")
+    body = {
+        "Message": f"ErrorCode:{code};{message}",
+        "ExceptionMessage": f"Tracking ID:{uuid.uuid4().hex}-G:0-TimeStamp:{stamp}",
+    }
+    return json_response(hub, status, body, headers)

@@ -1,0 +1,53 @@
+"""Fault switches: each one makes the reference break one documented rule, so a check can be shown to catch it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from ..errors import ConfigError
+
+FAULTS: dict[str, str] = {
+    "drop-request-id": "error responses carry no x-ms-request-id header",
+    "repeat-request-id": "every response carries the same x-ms-request-id",
+    "accept-missing-api-version": "a request without api-version is served",
+    "accept-any-api-version": "an unsupported api-version value is served",
+    "wrong-api-version-error-code": "api-version errors name the code BadRequest instead of InvalidProtocolVersion",
+    "no-etag-header": "device responses carry no ETag header",
+    "unquoted-etag": "the ETag header is sent without quotes",
+    "etag-header-mismatch": "the ETag header differs from the body etag",
+    "etag-unchanged-on-write": "an update keeps the device's old etag",
+    "etag-changes-on-read": "every GET of a device returns a fresh etag",
+    "ignore-if-match": "If-Match is ignored on PUT and DELETE",
+    "write-before-precondition": "a PUT with a stale If-Match applies the change, then answers 412",
+    "weak-if-match-matches": "If-Match W/\"<current>\" matches (weak comparison)",
+    "reject-if-match-star": "If-Match: * answers 412 on an existing device",
+    "no-content-type": "JSON responses carry no Content-Type header",
+    "no-auth-required": "requests without Authorization are served",
+    "accept-expired-token": "an expired SAS token is accepted",
+    "skip-signature-check": "the SAS signature is not verified",
+    "accept-unknown-policy": "a token naming an unknown policy is treated as the owner policy",
+    "ignore-token-audience": "the token's sr is not compared with the hub host and request path",
+    "create-returns-200": "a device create answers 200 whatever the profile says",
+    "create-returns-201": "a device create answers 201 whatever the profile says",
+    "error-envelope-plain": "errors are text/plain \"error\" without envelope or iothub-errorcode",
+    "server-error-on-bad-json": "a PUT body that is not JSON gets 500",
+    "list-ignores-top": "GET /devices ignores top",
+    "update-overwrites-generation-id": "a client generationId on update is stored",
+    "delete-missing-returns-204": "DELETE of an unknown device answers 204",
+    "no-generated-keys": "a create without authentication stores no keys",
+    "reject-special-device-ids": "deviceIds with any documented special character are refused with 400",
+    "stats-missing-field": "GET /statistics/devices omits totalDeviceCount",
+}
+
+
+def parse_faults(faults: str | Iterable[str] | None) -> frozenset[str]:
+    """Fault names from "a,b c" or an iterable of names; an unknown name is a ConfigError."""
+    if faults is None:
+        return frozenset()
+    names = re.split(r"[,\s]+", faults) if isinstance(faults, str) else [str(name) for name in faults]
+    chosen = frozenset(name.strip() for name in names if name.strip())
+    for name in sorted(chosen):
+        if name not in FAULTS:
+            raise ConfigError(f"unknown fault {name!r} (known: {', '.join(sorted(FAULTS))})")
+    return chosen

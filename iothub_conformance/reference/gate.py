@@ -1,0 +1,35 @@
+"""What every data-plane request passes before its handler reads it: api-version, then the SAS token."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from .auth import authorize
+from .errors import INVALID_PROTOCOL_VERSION, UNAUTHORIZED, error_response
+from .hub import Hub
+
+
+def admit(request: Request, permission: str, device_id: str | None = None) -> Response | None:
+    """None when the request may proceed, else the 400 (api-version) or 401 (token) to send."""
+    hub: Hub = request.app.state.hub
+    problem = api_version_problem(hub, request)
+    if problem:
+        # OBSERVED §1: the service names InvalidProtocolVersion for a missing and for an unsupported value.
+        code = "BadRequest" if hub.has("wrong-api-version-error-code") else INVALID_PROTOCOL_VERSION
+        return error_response(hub, 400, code, problem)
+    reason = authorize(hub, request, permission, device_id)
+    if reason:
+        return error_response(hub, 401, UNAUTHORIZED, reason)
+    return None
+
+
+def api_version_problem(hub: Hub, request: Request) -> str | None:
+    values = request.query_params.getlist("api-version")
+    supported = ", ".join(hub.supported_api_versions)
+    if not values:
+        return None if hub.has("accept-missing-api-version") else f"api-version is required (supported: {supported})"
+    unsupported = [value for value in values if value not in hub.supported_api_versions]
+    if unsupported and not hub.has("accept-any-api-version"):
+        return f"api-version {unsupported[0][:40]!r} is not supported (supported: {supported})"
+    return None

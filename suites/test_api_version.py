@@ -1,0 +1,40 @@
+"""api-version: required on every URI; unsupported values refused; supported ones accepted (INVENTORY §1)."""
+
+import pytest
+
+from iothub_conformance.checks import api_version as check
+from iothub_conformance.target import SUPPORTED_API_VERSIONS
+
+READS = ["/devices", "/statistics/devices", "/statistics/service"]
+
+
+@pytest.mark.requirement("COMMON-APIVER-001", "COMMON-APIVER-004")
+@pytest.mark.parametrize("path", READS)
+def test_missing_api_version_returns_400(client, profile, path):
+    failures = check.verify_refused(client.get(path), profile, "COMMON-APIVER-001", "no api-version")
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.requirement("COMMON-APIVER-001")
+def test_missing_api_version_on_create_returns_400_and_creates_nothing(registry, client, profile):
+    device_id = registry.name("nover")
+    response = client.put(f"/devices/{device_id}", json={"deviceId": device_id})
+    failures = check.verify_refused(response, profile, "COMMON-APIVER-001", "no api-version")
+    assert not failures, "\n".join(failures)
+    assert registry.get(device_id).status_code == 404, "the device was created anyway"
+
+
+@pytest.mark.requirement("COMMON-APIVER-002", "COMMON-APIVER-004")
+@pytest.mark.parametrize("value", ["1999-01-01", "2016-02-04", "", "latest"])
+def test_unsupported_api_version_returns_400(client, profile, value):
+    response = client.get("/statistics/devices", params={"api-version": value})
+    failures = check.verify_refused(response, profile, "COMMON-APIVER-002", f"api-version={value!r}")
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.requirement("COMMON-APIVER-003")
+@pytest.mark.parametrize("version", SUPPORTED_API_VERSIONS)
+@pytest.mark.parametrize("path", READS)
+def test_each_supported_api_version_is_accepted(client, profile, version, path):
+    response = client.get(path, params={"api-version": version})
+    assert response.status_code == 200, f"GET {path}?api-version={version} → {response.status_code}"

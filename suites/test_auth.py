@@ -1,0 +1,57 @@
+"""SAS authentication (INVENTORY §5): bad tokens get 401 and change nothing."""
+
+import pytest
+
+from iothub_conformance import sas
+from iothub_conformance.checks import headers
+
+EXPIRED = 1_000_000_000  # 2001: long past
+
+
+def _tokens(target):
+    c = target.connection
+    good = sas.parse_token(target.token())
+    wrong_sig = target.token().replace(f"sig={sas.quote_plus(good.sig)}", "sig=" + sas.quote_plus("A" * 43 + "="))
+    return {
+        "expired": ("COMMON-AUTH-002", sas.build_token(c.host_name, c.key, c.key_name, expiry=EXPIRED)),
+        "bad-signature": ("COMMON-AUTH-003", wrong_sig),
+        "unknown-policy": ("COMMON-AUTH-004", sas.build_token(c.host_name, c.key, "conformance-no-such-policy")),
+        "other-hub": ("COMMON-AUTH-005", sas.build_token("conformance-other-hub.azure-devices.net", c.key,
+                                                          c.key_name)),
+    }
+
+
+@pytest.mark.requirement("COMMON-AUTH-001")
+def test_request_without_authorization_returns_401_and_creates_nothing(registry, client, api_version):
+    device_id = registry.name("noauth")
+    response = client.put(f"/devices/{device_id}", params={"api-version": api_version},
+                          json={"deviceId": device_id}, auth=None)
+    failures = headers.verify_unauthenticated(response)
+    assert not failures, "\n".join(failures)
+    assert registry.get(device_id).status_code == 404, "the device was created anyway"
+
+
+@pytest.mark.requirement("COMMON-AUTH-001")
+@pytest.mark.parametrize("path", ["/devices", "/statistics/devices", "/statistics/service"])
+def test_read_without_authorization_returns_401(client, api_version, path):
+    response = client.get(path, params={"api-version": api_version}, auth=None)
+    assert response.status_code == 401, f"GET {path} without Authorization → {response.status_code}"
+
+
+@pytest.mark.requirement("COMMON-AUTH-002", "COMMON-AUTH-003", "COMMON-AUTH-004", "COMMON-AUTH-005")
+@pytest.mark.parametrize("kind", ["expired", "bad-signature", "unknown-policy", "other-hub"])
+@pytest.mark.parametrize("operation", ["update", "delete", "read"])
+def test_bad_token_returns_401_and_changes_nothing(registry, target, kind, operation):
+    requirement, token = _tokens(target)[kind]
+    device_id, created = registry.create("auth")
+    bad = {"Authorization": token}
+    if operation == "update":
+        response = registry.put(device_id, {"deviceId": device_id, "status": "disabled"}, if_match="*", headers=bad)
+    elif operation == "delete":
+        response = registry.delete(device_id, if_match="*", headers=bad)
+    else:
+        response = registry.get(device_id, headers=bad)
+    assert response.status_code == 401, f"[{requirement}] {operation} with a {kind} token → {response.status_code}"
+    after = registry.get(device_id)
+    assert after.status_code == 200 and after.headers.get("ETag") == created.headers.get("ETag"), (
+        f"[{requirement}] the device changed after a refused {operation} with a {kind} token")

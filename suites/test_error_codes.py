@@ -1,0 +1,52 @@
+"""Errors: the common error codes page (400 for an unparseable body) and the profile's error envelope."""
+
+import pytest
+
+from iothub_conformance.checks import errors, headers, request_id
+
+
+@pytest.mark.requirement("COMMON-ERR-002")
+@pytest.mark.parametrize("body", [b"{not json", b"[1, 2", b"\xff\xfe", b"null"])
+def test_unparseable_body_returns_400(registry, client, api_version, body):
+    device_id = registry.name("badjson")
+    response = client.put(f"/devices/{device_id}", params={"api-version": api_version}, content=body,
+                          headers={"Content-Type": "application/json"})
+    assert response.status_code == 400, f"PUT with body {body!r} → {response.status_code}, expected 400"
+
+
+@pytest.mark.requirement("COMMON-ERR-001")
+def test_errors_use_profile_envelope(registry, client, api_version, profile, profile_rule):
+    profile_rule("error_envelope")
+    responses = [
+        registry.get(registry.name("missing")),  # 404
+        client.get("/devices", params={"api-version": "1999-01-01"}),  # 400
+        client.get("/devices", params={"api-version": api_version}, auth=None),  # 401
+    ]
+    for response in responses:
+        errors.verify(response, profile)
+
+
+@pytest.mark.requirement("COMMON-REQID-001")
+def test_every_response_carries_request_id_errors_included(registry, client, api_version):
+    device_id, created = registry.create("reqid")
+    for response in (created, registry.get(device_id), registry.get(registry.name("missing")),
+                     client.get("/devices", params={"api-version": "1999-01-01"}),
+                     client.get("/devices", params={"api-version": api_version}, auth=None),
+                     registry.delete(device_id)):
+        request_id.verify(response)
+
+
+@pytest.mark.requirement("COMMON-REQID-002")
+def test_request_ids_are_unique_across_the_run(registry, target):
+    for _ in range(5):
+        registry.get(registry.name("uniq"))
+    repeated = {rid: n for rid, n in target.journal.request_ids.items() if n > 1}
+    assert not repeated, f"x-ms-request-id repeated: {dict(list(repeated.items())[:3])}"
+
+
+@pytest.mark.requirement("COMMON-HDR-001")
+def test_json_responses_declare_application_json(registry, client, api_version):
+    device_id, created = registry.create("ctype")
+    for response in (created, registry.get(device_id), client.get("/devices", params={"api-version": api_version}),
+                     client.get("/statistics/devices", params={"api-version": api_version})):
+        headers.verify_content_type(response)
