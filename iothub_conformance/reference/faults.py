@@ -29,7 +29,6 @@ FAULTS: dict[str, str] = {
     "accept-unknown-policy": "a token naming an unknown policy is treated as the owner policy",
     "ignore-token-audience": "the token's sr is not compared with the hub host and request path",
     "create-returns-200": "a device create answers 200 whatever the profile says",
-    "create-returns-201": "a device create answers 201 whatever the profile says",
     "error-envelope-plain": "errors are text/plain \"error\" without envelope or iothub-errorcode",
     "server-error-on-bad-json": "a PUT body that is not JSON gets 500",
     "list-ignores-top": "GET /devices ignores top",

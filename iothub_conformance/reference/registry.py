@@ -125,8 +125,9 @@ async def delete_device(request: Request) -> Response:
     with hub.lock:
         old = hub.devices.get(device_id)
         if old is None:
-            return Response(status_code=204) if hub.has("delete-missing-returns-204") else _device_not_found(
-                hub, device_id)
+            if hub.has("delete-missing-returns-204"):
+                return Response(status_code=204)
+            return _device_not_found(hub, device_id)
         if condition is None and hub.profile.value("delete_requires_if_match"):
             return error_response(hub, 428, errors.PRECONDITION_REQUIRED,
                                   "a delete needs If-Match: the device's ETag, or * to delete unconditionally")
@@ -187,8 +188,6 @@ def _holds(hub: Hub, condition: IfMatch | None, device: Device) -> bool:
 def _create_status(hub: Hub) -> int:
     if hub.has("create-returns-200"):
         return 200
-    if hub.has("create-returns-201"):
-        return 201
     return 200 if 200 in hub.profile.value("create_statuses") else 201
 
 

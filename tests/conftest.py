@@ -1,0 +1,49 @@
+"""Helpers for the project's own tests: running the conformance suite in a child process and reading its verdicts."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class SuiteRun:
+    code: int
+    output: str
+    report_dir: Path
+
+    @property
+    def statuses(self) -> dict[str, str]:
+        data = json.loads((self.report_dir / "requirements.json").read_text())
+        return {r["id"]: r["status"] for r in data["requirements"]}
+
+    def failing(self) -> set[str]:
+        return {rid for rid, status in self.statuses.items() if status in ("fail", "error")}
+
+
+def run_suite(report_dir: Path, *args: str, env: dict | None = None, examples: int = 4, timeout: int = 300,
+              suites: str = "suites") -> SuiteRun:
+    """Run `pytest suites` against the embedded reference (or the given --target) in a fresh interpreter: the
+    suite registers schemathesis checks and hypothesis state that must not leak into the project's own tests."""
+    child_env = {k: v for k, v in os.environ.items() if not k.startswith("IOTHUB_")}
+    child_env.update({"IOTHUB_MAX_EXAMPLES": str(examples), **(env or {})})
+    command = [sys.executable, "-m", "pytest", suites, "-q", "-p", "no:cacheprovider", "-p", "no:randomly",
+               "--report-dir", str(report_dir), *args]
+    done = subprocess.run(command, cwd=ROOT, env=child_env, capture_output=True, text=True, timeout=timeout)
+    return SuiteRun(done.returncode, done.stdout + done.stderr, report_dir)
+
+
+@pytest.fixture
+def suite(tmp_path):
+    def run(*args, **kwargs) -> SuiteRun:
+        return run_suite(tmp_path / f"report-{len(list(tmp_path.iterdir()))}", *args, **kwargs)
+
+    return run

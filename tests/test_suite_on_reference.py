@@ -1,0 +1,61 @@
+"""The suite proves itself: 0 failures on the reference under each profile, and every fault switch is caught by the
+requirement that exists for it."""
+
+import pytest
+
+from iothub_conformance.reference import FAULTS
+
+# fault switch → (profile, requirement that must fail)
+CAUGHT_BY = {
+    "drop-request-id": ("iothub", "COMMON-REQID-001"),
+    "repeat-request-id": ("iothub", "COMMON-REQID-002"),
+    "accept-missing-api-version": ("iothub", "COMMON-APIVER-001"),
+    "accept-any-api-version": ("iothub", "COMMON-APIVER-002"),
+    "wrong-api-version-error-code": ("iothub", "COMMON-APIVER-004"),
+    "no-etag-header": ("iothub", "DI-ETAG-001"),
+    "unquoted-etag": ("iothub", "DI-ETAG-002"),
+    "etag-header-mismatch": ("iothub", "DI-ETAG-003"),
+    "etag-unchanged-on-write": ("iothub", "DI-ETAG-004"),
+    "etag-changes-on-read": ("iothub", "DI-ETAG-005"),
+    "ignore-if-match": ("iothub", "DI-COND-001"),
+    "write-before-precondition": ("iothub", "DI-COND-001"),
+    "weak-if-match-matches": ("iothub", "DI-COND-004"),
+    "reject-if-match-star": ("iothub", "DI-COND-003"),
+    "no-content-type": ("iothub", "COMMON-HDR-001"),
+    "no-auth-required": ("iothub", "COMMON-AUTH-001"),
+    "accept-expired-token": ("iothub", "COMMON-AUTH-002"),
+    "skip-signature-check": ("iothub", "COMMON-AUTH-003"),
+    "accept-unknown-policy": ("iothub", "COMMON-AUTH-004"),
+    "ignore-token-audience": ("iothub", "COMMON-AUTH-005"),
+    "create-returns-200": ("docs-strict", "DI-CREATE-001"),
+    "error-envelope-plain": ("iothub", "COMMON-ERR-001"),
+    "server-error-on-bad-json": ("iothub", "COMMON-ERR-002"),
+    "list-ignores-top": ("iothub", "DI-LIST-001"),
+    "update-overwrites-generation-id": ("iothub", "DI-UPDATE-001"),
+    "delete-missing-returns-204": ("iothub", "DI-DELETE-002"),
+    "no-generated-keys": ("iothub", "DI-CREATE-002"),
+    "reject-special-device-ids": ("iothub", "DI-ID-001"),
+    "stats-missing-field": ("iothub", "COMMON-SPEC-001"),
+}
+
+
+def test_every_fault_switch_has_a_requirement_that_catches_it():
+    assert set(CAUGHT_BY) == set(FAULTS)
+
+
+@pytest.mark.parametrize("profile", ["iothub", "docs-strict"])
+def test_suite_passes_on_the_reference(suite, profile):
+    run = suite("--profile", profile)
+    assert run.code == 0, run.output[-3000:]
+    assert run.failing() == set()
+    assert "pass" in run.statuses.values()
+    assert run.output.splitlines()[0].startswith("target: embedded reference"), run.output[:300]
+
+
+@pytest.mark.parametrize("fault", sorted(CAUGHT_BY))
+def test_fault_switch_fails_the_run_naming_its_requirement(suite, fault):
+    profile, requirement = CAUGHT_BY[fault]
+    run = suite("--profile", profile, "--reference-faults", fault)
+    assert run.code == 1, f"the run did not fail with fault {fault}:\n{run.output[-2000:]}"
+    assert run.statuses[requirement] == "fail", (
+        f"{fault} should fail {requirement}; failing: {sorted(run.failing())}\n{run.output[-1500:]}")
