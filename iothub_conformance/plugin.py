@@ -33,7 +33,8 @@ OPTIONS = [
 ]
 
 
-def pytest_addoption(parser):
+def pytest_addoption(parser, pluginmanager):
+    pluginmanager.register(_JunitIntoReportDir(), "iothub-conformance-junit")
     group = parser.getgroup("iothub-conformance", "Azure IoT Hub REST conformance")
     for flag, dest, help_text in OPTIONS:
         group.addoption(flag, dest=f"iothub_{dest}", default=None, help=help_text)
@@ -75,11 +76,19 @@ def pytest_configure(config):
     else:
         print(target.describe(), file=sys.stderr)
     if given["report_dir"]:
-        report_dir = Path(given["report_dir"])
-        report_dir.mkdir(parents=True, exist_ok=True)
-        config._iothub.report_dir = report_dir
-        if not getattr(option, "xmlpath", None):
-            option.xmlpath = str(report_dir / "junit.xml")
+        config._iothub.report_dir = Path(given["report_dir"])
+
+
+class _JunitIntoReportDir:
+    """Runs before the junitxml plugin configures itself, so junit.xml lands in the report directory."""
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_configure(self, config):
+        report_dir = config.option.iothub_report_dir
+        if report_dir and _is_suite_run(config):
+            Path(report_dir).mkdir(parents=True, exist_ok=True)
+            if not getattr(config.option, "xmlpath", None):
+                config.option.xmlpath = str(Path(report_dir) / "junit.xml")
 
 
 def pytest_unconfigure(config):
@@ -96,7 +105,8 @@ def _redact_file(path: Path) -> None:
         path.write_text(redact(path.read_text(encoding="utf-8")), encoding="utf-8")
 
 
-@pytest.hookimpl(hookwrapper=True)
+# tryfirst: the outermost wrapper, so redaction runs after every other plugin (schemathesis) has shaped the report.
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
@@ -112,6 +122,14 @@ def pytest_runtest_makereport(item, call):
     if call.excinfo is not None and report.failed:
         # The target departing from a rule is a failure; anything else that broke is an error of the run.
         report.user_properties.append(("outcome", "fail" if _is_check_failure(call.excinfo.value) else "error"))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_exception_interact(node, call, report):
+    # schemathesis rewrites a failure's longrepr here, after makereport: redact again, last.
+    if getattr(node.config, "_iothub", None) is not None and report.longrepr is not None:
+        if not isinstance(report.longrepr, tuple):
+            report.longrepr = redact(str(report.longrepr))
 
 
 def _is_check_failure(exc: BaseException) -> bool:

@@ -115,7 +115,7 @@ def parse_token(header: str) -> Token:
         raw[name] = value
     if not {"sr", "sig", "se"} <= raw.keys():
         raise TokenError("token lacks sr, sig or se")
-    if not raw["se"].isdigit():
+    if not (raw["se"].isascii() and raw["se"].isdigit()):
         raise TokenError("se is not a decimal number")
     sig = dict(parse_qsl(f"sig={raw['sig']}", keep_blank_values=True)).get("sig", "")
     skn = unquote_plus(raw["skn"]) if "skn" in raw else None

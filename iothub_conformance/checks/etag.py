@@ -56,6 +56,8 @@ def _history(obs: Observed, etag: str, journal: Journal) -> list[str]:
     """Compare with the previous successful exchange on the same device: same tag after a read, new after a write."""
     history = journal.history(obs.path)
     rid = obs.header("x-ms-request-id")
+    if not rid:
+        return []  # cannot place this response in the journal; COMMON-REQID-001 reports the missing id
     here = next((i for i in range(len(history) - 1, -1, -1) if history[i].request_id == rid), None)
     if here is None:
         return []

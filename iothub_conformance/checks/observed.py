@@ -6,6 +6,8 @@ import json
 from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
 
+import httpx
+
 
 @dataclass(frozen=True)
 class Observed:
@@ -49,6 +51,6 @@ def from_schemathesis(response) -> Observed:
 def observe(response) -> Observed:
     if isinstance(response, Observed):
         return response
-    if hasattr(response, "elapsed") and hasattr(response, "is_success"):  # httpx.Response
+    if isinstance(response, httpx.Response):
         return from_httpx(response)
     return from_schemathesis(response)

@@ -94,6 +94,7 @@ class Collector:
                 for rid, req, status, detail, results in self.rows()
             ],
         }
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(data, indent=2), encoding="utf-8")
 
 

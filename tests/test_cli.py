@@ -1,0 +1,48 @@
+"""Bad input to the CLI or to `pytest suites` gets one clear line and exit code 2, never a traceback."""
+
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import ROOT
+
+GOOD_KEY = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
+
+
+def _cli(*args):
+    return subprocess.run([sys.executable, "-m", "iothub_conformance.cli", *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=60)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["run", "--profile", "nope"], "unknown profile 'nope'"),
+    (["run", "--connection-string", "garbage"], "malformed connection string"),
+    (["run", "--connection-string", "HostName=h.azure-devices.net;SharedAccessKeyName=o"], "missing SharedAccessKey"),
+    (["run", "--reference-faults", "no-such-fault"], "unknown fault 'no-such-fault'"),
+    (["run", "--target", "http://127.0.0.1:9",
+      "--connection-string", f"HostName=h.azure-devices.net;SharedAccessKeyName=o;SharedAccessKey={GOOD_KEY}"],
+     "target unreachable"),
+    (["run", "--target", "http://127.0.0.1:9"], "needs --connection-string"),
+    (["run", "--target", "ftp://x"], "must be an http(s) URL"),
+    (["run", "--api-version", "2099-01-01"], "not covered by this suite"),
+])
+def test_bad_input_exits_2_with_one_line(args, message):
+    done = _cli(*args)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
+def test_plain_pytest_with_bad_connection_string_exits_2():
+    done = subprocess.run([sys.executable, "-m", "pytest", "suites", "-q", "--connection-string", "garbage"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2, done.stdout[-500:] + done.stderr[-500:]
+    assert "malformed connection string" in done.stdout + done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_faults_command_lists_switches():
+    done = _cli("faults")
+    assert done.returncode == 0 and "unquoted-etag" in done.stdout

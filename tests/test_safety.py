@@ -1,0 +1,80 @@
+"""On a target it shares with its user, a run changes only what it created, and cleans that up.
+
+The reference is served over HTTP (`iothub-conformance serve`), a device is created outside the run, the whole suite
+runs against the served hub (`run --target … --connection-string …`), and the outside device must be untouched."""
+
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+
+from iothub_conformance import sas
+from tests.conftest import ROOT, run_suite
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def served_hub():
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "iothub_conformance.cli", "serve", "--port", str(port)],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        connection_string = proc.stdout.readline().strip()
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                httpx.get(url + "/statistics/service", timeout=1)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise RuntimeError(f"the served reference did not start: {proc.stderr.read()[-500:]}") from None
+                time.sleep(0.1)
+        yield url, connection_string
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_run_leaves_a_device_it_did_not_create_unchanged(served_hub, tmp_path):
+    url, connection_string = served_hub
+    assert connection_string.startswith("HostName="), connection_string
+    c = sas.parse_connection_string(connection_string)
+    user = httpx.Client(base_url=url, headers={"Authorization": sas.build_token(c.host_name, c.key, c.key_name)},
+                        params={"api-version": "2016-02-03"})
+    created = user.put("/devices/users-own-device", json={"deviceId": "users-own-device", "statusReason": "mine"})
+    assert created.status_code in (200, 201)
+
+    run = run_suite(tmp_path / "report", "--target", url, "--connection-string", connection_string)
+    assert run.code == 0, run.output[-3000:]
+    assert run.output.splitlines()[0].startswith(f"target: {url}"), run.output[:300]
+
+    after = user.get("/devices/users-own-device")
+    assert after.status_code == 200
+    assert after.headers["ETag"] == created.headers["ETag"], "the user's device was changed"
+    assert after.json() == created.json()
+    left = [d["deviceId"] for d in user.get("/devices").json()]
+    assert left == ["users-own-device"], f"the run left devices behind: {left[:5]}"
+
+
+def test_the_client_refuses_to_change_devices_outside_the_run():
+    from iothub_conformance.target import SafetyError, Settings, resolve
+
+    target = resolve(Settings())
+    client = target.client()
+    try:
+        with pytest.raises(SafetyError):
+            client.delete("/devices/users-own-device", params={"api-version": "2016-02-03"})
+        with pytest.raises(SafetyError):
+            client.put("/devices/users-own-device", params={"api-version": "2016-02-03"}, json={})
+        assert client.get("/devices/users-own-device", params={"api-version": "2016-02-03"}).status_code == 404
+    finally:
+        target.close()

@@ -1,0 +1,42 @@
+"""Secrets never reach a report, log or transcript: run a failing suite with known secrets and grep everything."""
+
+import base64
+import re
+
+from iothub_conformance import sas
+from iothub_conformance.report.redact import redact
+from tests.conftest import run_suite
+
+KEY = base64.b64encode(b"conformance-known-secret-key-32b").decode()
+CONNECTION_STRING = f"HostName=secrets-hub.azure-devices.net;SharedAccessKeyName=iothubowner;SharedAccessKey={KEY}"
+
+
+def _leaks(text: str) -> list[str]:
+    found = []
+    if KEY in text or KEY.rstrip("=") in text:
+        found.append("the shared access key")
+    found += [m for m in re.findall(r"sig=[^&\s\"'<]+", text) if "redacted" not in m]
+    found += re.findall(r"SharedAccessSignature sr=\S+", text)
+    found += [m for m in re.findall(r'"primaryKey"\s*:\s*"[^"]+"', text) if "redacted" not in m]
+    return found
+
+
+def test_failing_run_writes_no_secret_anywhere(tmp_path):
+    # Faults make checks fail, so failure transcripts (requests, responses, curl lines) are written.
+    run = run_suite(tmp_path / "report", "--connection-string", CONNECTION_STRING,
+                    "--reference-faults", "unquoted-etag,no-auth-required,ignore-if-match", "-rA")
+    assert run.code == 1, run.output[-2000:]
+    files = [p for p in (tmp_path / "report").rglob("*") if p.is_file()]
+    assert {p.name for p in files} >= {"junit.xml", "requirements.json"}
+    for path in files:
+        assert not _leaks(path.read_text(encoding="utf-8")), f"secret in {path.name}: {_leaks(path.read_text())[:2]}"
+    assert not _leaks(run.output), f"secret in the terminal output: {_leaks(run.output)[:2]}"
+
+
+def test_redact_removes_every_secret_shape():
+    token = sas.build_token("secrets-hub.azure-devices.net", KEY, "iothubowner")
+    text = (f"Authorization: {token}\n{CONNECTION_STRING}\nBearer eyJhbGciOi.J9.sig\n"
+            f'{{"authentication": {{"symmetricKey": {{"primaryKey": "{KEY}", "secondaryKey": "{KEY}"}}}}}}')
+    cleaned = redact(text)
+    assert not _leaks(cleaned), cleaned
+    assert "eyJhbGciOi" not in cleaned
