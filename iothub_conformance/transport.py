@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 
-import anyio.from_thread
 import httpx
 
 
@@ -15,6 +14,8 @@ class InProcessTransport(httpx.BaseTransport):
     """
 
     def __init__(self, app) -> None:
+        import anyio.from_thread  # imported late: anyio is also a pytest plugin, which pytest wants to load first
+
         self._asgi = httpx.ASGITransport(app=app)
         self._portal_cm = anyio.from_thread.start_blocking_portal()
         self._portal = self._portal_cm.__enter__()
