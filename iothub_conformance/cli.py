@@ -1,5 +1,5 @@
-"""`iothub-conformance run | serve`: the suite against a target (default: the embedded reference), or the reference
-served over HTTP for SDKs and other tools."""
+"""`iothub-conformance run | serve | send-c2d | faults`: the suite against a target (default: the embedded reference),
+the reference served over HTTP for SDKs and other tools, and a cloud-to-device message fed to a served reference."""
 
 from __future__ import annotations
 
@@ -34,6 +34,16 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--connection-string", help="accept this service connection string (default: generated)")
     serve.add_argument("--profile", help="iothub (default) or docs-strict")
     serve.add_argument("--fault", action="append", default=[], help="turn on a fault switch (repeatable)")
+    send = sub.add_parser("send-c2d", help="enqueue a cloud-to-device message on a served reference "
+                                            "(POST /messages/deviceBound)")
+    send.add_argument("--target", required=True, help="base URL of the served reference, e.g. http://127.0.0.1:8080")
+    send.add_argument("--connection-string", help="a service connection string of that hub "
+                                                  "(env IOTHUB_CONNECTION_STRING; serve prints it first)")
+    send.add_argument("--device", required=True, help="the deviceId the message is for")
+    send.add_argument("--property", action="append", default=[], metavar="NAME=VALUE",
+                      help="a message property as a header: IoTHub-MessageId=…, Content-Type=…, IoTHub-app-x=… "
+                           "(repeatable)")
+    send.add_argument("body", help="the message body (text, sent as UTF-8)")
     sub.add_parser("faults", help="list the reference's fault switches")
     return parser
 
@@ -45,6 +55,8 @@ def main(argv: list[str] | None = None) -> int:
             return run(args)
         if args.command == "serve":
             return serve(args)
+        if args.command == "send-c2d":
+            return send_c2d(args)
         if args.command == "faults":
             from .reference import FAULTS
 
@@ -113,6 +125,39 @@ def serve(args) -> int:
         uvicorn.run(create_app(hub), host="127.0.0.1", port=args.port, log_level="warning")
     except SystemExit as exc:  # uvicorn exits when the port is taken
         raise ConfigError(f"cannot serve on 127.0.0.1:{args.port}") from exc
+    return 0
+
+
+def send_c2d(args) -> int:
+    """Feed one message through the reference's service-side send. Not a safety-guarded run: the user names the
+    device, as any service application would."""
+    import os
+
+    import httpx
+
+    from .feeders import HttpFeeder
+    from .target import Settings, resolve
+
+    properties = {}
+    for item in args.property:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise ConfigError(f"--property takes NAME=VALUE, not {item!r}")
+        properties[name.strip()] = value
+    connection_string = args.connection_string or os.environ.get("IOTHUB_CONNECTION_STRING")
+    target = resolve(Settings(target_url=args.target, connection_string=connection_string))
+    try:
+        fed = HttpFeeder(target.client(guarded=False), target.api_version).send(args.device, args.body.encode(),
+                                                                                 properties)
+    except httpx.TransportError as exc:
+        raise ConfigError(f"target unreachable: {target.base_url} ({type(exc).__name__})") from None
+    finally:
+        target.close()
+    if not fed.accepted:
+        print(f"error: the target refused the message: {fed.status} {fed.code or ''} {fed.detail}".rstrip(),
+              file=sys.stderr)
+        return 1
+    print(f"sent {len(args.body.encode())} bytes to device {args.device}")
     return 0
 
 

@@ -28,6 +28,10 @@ OPTIONS = [
                                      "(env IOTHUB_REFERENCE_FAULTS)"),
     ("--request-timeout", "timeout", "seconds per request (env IOTHUB_TIMEOUT; default 10)"),
     ("--name-prefix", "prefix", "prefix of everything the run creates (env IOTHUB_PREFIX; default conf-)"),
+    ("--c2d-feeder", "c2d_feeder", "how cloud-to-device messages are fed: auto (default), in-process, http "
+                                   "(POST /messages/deviceBound), amqp (azure-iot-hub) or none (env IOTHUB_C2D_FEEDER)"),
+    ("--c2d-max-delivery-count", "max_delivery_count", "the target hub's cloudToDevice.maxDeliveryCount "
+                                                       "(env IOTHUB_C2D_MAX_DELIVERY_COUNT; default 10)"),
     ("--run-id", "run_id", "run id (default: random); names the report directory"),
     ("--report-dir", "report_dir", "write junit.xml and requirements.json here"),
 ]
@@ -234,3 +238,43 @@ def profile_rule(profile):
         return decided.value
 
     return rule
+
+
+@pytest.fixture(scope="session")
+def feeder(target):
+    """Enqueues cloud-to-device messages; skips the test, with the reason, when the target cannot be fed."""
+    from .feeders import choose
+
+    chosen, reason = choose(target, target.c2d_feeder)
+    if chosen is None:
+        pytest.skip(reason)
+    return chosen
+
+
+@pytest.fixture
+def devices(registry, target, client):
+    """Creates a device under the run prefix and returns its messaging client, signed with the device's key."""
+    from .messaging import DeviceClient
+
+    def create(label: str = "msg", **fields) -> DeviceClient:
+        device_id, created = registry.create(label, **fields)
+        if created.status_code not in (200, 201):
+            raise RuntimeError(f"cannot create device {device_id} for a messaging test: {created.status_code}")
+        key = created.json()["authentication"]["symmetricKey"]["primaryKey"]
+        return DeviceClient(client, target.connection.host_name, target.api_version, device_id, key)
+
+    return create
+
+
+@pytest.fixture
+def device(devices):
+    return devices()
+
+
+@pytest.fixture
+def clock(target):
+    """The target's clock, for lock timeouts: only the embedded reference's can be advanced."""
+    if target.hub is None:
+        pytest.skip("the target's clock cannot be advanced: lock and delivery timing is tested on the embedded "
+                    "reference, where no test waits out a timeout")
+    return target.hub.clock

@@ -42,6 +42,17 @@ class Profile:
 #                              `iothub-errorcode` header naming the same code; None: no envelope is required
 #   api_version_error_code     error code named for a missing/unsupported api-version (None: only 400 is checked)
 #   quoted_star_is_wildcard    `If-Match: "*"` (quoted, as the service SDK sends it) is taken as the wildcard
+#   request_id_scope           "all": x-ms-request-id on every response; "identities": only the Device Identities
+#                              section promises it, so messaging responses are not checked
+#   c2d_max_bytes              the largest cloud-to-device message (body + properties) a hub must accept; one byte
+#                              more is refused with 413
+#   lock_etag_quoted           True: the receive ETag carries the lock token in double quotes (SDKs strip them);
+#                              None: no position on its form
+#   lock_lost_statuses         statuses accepted for complete/reject/abandon with a lock that is unknown or expired
+#   lock_lost_code             error code named with a 412 for a lost lock (None: not checked)
+#   expiry_headers             a received message carries at least one of these expiry headers
+#   delivery_count_header      the header that shows a received message's delivery count (None: not observable)
+#   lock_expiry_counts_delivery  True: a lock that expires counts toward the max delivery count, as an abandon does
 
 IOTHUB = Profile(
     name="iothub",
@@ -65,6 +76,40 @@ IOTHUB = Profile(
         "error_envelope": Rule("iothub", "OBSERVED.md §1 (error envelope), INVENTORY §4d"),
         "api_version_error_code": Rule("InvalidProtocolVersion", "OBSERVED.md §1; INVENTORY §4c (400001)"),
         "quoted_star_is_wildcard": Rule(True, "OBSERVED.md §2 (service SDK sends If-Match: \"*\")"),
+        "request_id_scope": Rule(
+            "all", "OBSERVED.md §1 (x-ms-request-id on every response)",
+            deviation="x-ms-request-id is required on messaging responses too; the 2016 pages promise it for "
+            "Device Identities only",
+        ),
+        "c2d_max_bytes": Rule(
+            64 * 1024, "INVENTORY.md §8 (iot-hub-devguide-quotas-throttling.md: C2D max 64 KB), §7 item 7",
+            deviation="cloud-to-device messages are limited to 64 KB as the quotas page says; the 2016 receive page "
+            "says 256 KB",
+        ),
+        "lock_etag_quoted": Rule(True, "INVENTORY.md §6 (SDK and CLI code strips the surrounding double quotes); "
+                                       "OBSERVED.md §5"),
+        "lock_lost_statuses": Rule(
+            frozenset({412, 404}),
+            "INVENTORY.md §4c (412002 DeviceMessageLockLost, grouped with 412 by the C# SDK), §6 (the HTTP status "
+            "is unconfirmed)",
+            deviation="a lost lock may be answered 404 as well as 412: the service's status is unconfirmed",
+        ),
+        "lock_lost_code": Rule("DeviceMessageLockLost", "INVENTORY.md §4b, §4c (412002 DeviceMessageLockLost)"),
+        "expiry_headers": Rule(
+            ("IoTHub-ExpiryTime", "iothub-expiry"),
+            "receive-a-cloud-to-device-message.md (IoTHub-ExpiryTime); INVENTORY.md §7 item 11 (SDKs read "
+            "iothub-expiry)",
+            deviation="iothub-expiry, which the SDKs read, is accepted in place of the documented IoTHub-ExpiryTime",
+        ),
+        "delivery_count_header": Rule(
+            "iothub-deliverycount", "INVENTORY.md §2b, §8 (SDK and CLI code reads iothub-deliverycount)",
+            deviation="iothub-deliverycount is not on the 2016 receive page; the SDKs read it",
+        ),
+        "lock_expiry_counts_delivery": Rule(
+            False, "INVENTORY.md §6, §8 (iot-hub-devguide-messages-c2d.md: only an explicit abandon increments the "
+                   "delivery count)",
+            deviation="a lock that expires does not count as a delivery (current docs); the 2016 guide counts it",
+        ),
     },
 )
 
@@ -81,6 +126,21 @@ DOCS_STRICT = Profile(
         "error_envelope": Rule(None, "the 2016 pages define no error body"),
         "api_version_error_code": Rule(None, "the 2016 pages name no error code for api-version errors"),
         "quoted_star_is_wildcard": Rule(False, "RFC 7232 §3.1: only a bare * is the wildcard"),
+        "request_id_scope": Rule(
+            "identities", "index__SEED_v2017-01-13_be0592db9.md, device-identities-rest__v2016-12-27_e5666404f.md "
+                          "(only the Device Identities section promises x-ms-request-id; INVENTORY.md §1)"),
+        "c2d_max_bytes": Rule(256 * 1024 - 1, "receive-a-cloud-to-device-message.md (the whole message has to be "
+                                              "less than 256 Kb)"),
+        "lock_etag_quoted": Rule(None, "receive-a-cloud-to-device-message.md says only that the ETag is the lock id"),
+        "lock_lost_statuses": Rule(
+            frozenset({412}), "common-error-codes__v2016-12-27_e5666404f.md (412: the etag in the request does not "
+                              "match); complete-a-cloud-to-device-message.md (the lock id is the received etag)"),
+        "lock_lost_code": Rule(None, "the 2016 pages define no error body"),
+        "expiry_headers": Rule(("IoTHub-ExpiryTime",), "receive-a-cloud-to-device-message.md (IoTHub-ExpiryTime)"),
+        "delivery_count_header": Rule(None, "the 2016 receive page lists no delivery-count header"),
+        "lock_expiry_counts_delivery": Rule(
+            True, "INVENTORY.md §6 (2016 docs: every Enqueued↔Invisible transition counts toward the max delivery "
+                  "count)"),
     },
 )
 

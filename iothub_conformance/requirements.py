@@ -28,8 +28,10 @@ _ALL = [
                 "and a body that matches the schema.",
                 "specs/2016-02-03/*.yaml (from the pages each operation's x-source names)"),
     Requirement("COMMON-REQID-001", "MUST",
-                "Every response, errors included, carries a non-empty x-ms-request-id header.",
-                "device-identities-rest__v2016-12-27_e5666404f.md (intro); OBSERVED.md §1"),
+                "Every response, errors included, carries a non-empty x-ms-request-id header (docs-strict: the "
+                "Device Identities responses, the only section that promises it).",
+                "device-identities-rest__v2016-12-27_e5666404f.md (intro); OBSERVED.md §1",
+                profile_rule="request_id_scope"),
     Requirement("COMMON-REQID-002", "MUST",
                 "x-ms-request-id values are unique across the whole run.",
                 "device-identities-rest__v2016-12-27_e5666404f.md (intro); OBSERVED.md §4"),
@@ -148,6 +150,96 @@ _ALL = [
     Requirement("DI-COND-007", "SHOULD",
                 "If-Match \"*\" (the star in quotes, as the service SDK sends it) is taken as the wildcard.",
                 "OBSERVED.md §2", profile_rule="quoted_star_is_wildcard"),
+    # -- device messaging ---------------------------------------------------------------------------------------
+    Requirement("MSG-D2C-001", "MUST",
+                "POST /devices/{id}/messages/events with any octet-stream body is accepted with 204 and no body.",
+                "send-device-to-cloud-message.md (Body: any octet-stream; Status code 204)"),
+    Requirement("MSG-D2C-002", "MUST",
+                "A device-to-cloud message whose properties come as headers (IoTHub-MessageId, IoTHub-CorrelationId, "
+                "IoTHub-UserId, Content-Type, Content-Encoding, IoTHub-app-*) is accepted with 204.",
+                "send-device-to-cloud-message.md (Headers)"),
+    Requirement("MSG-D2C-003", "MUST",
+                "A device-to-cloud message of 256 KB or more (body plus properties) is refused with 413.",
+                "send-device-to-cloud-message.md (less than 256 Kb); INVENTORY.md §4b (413001), §8 (quotas: 256 KB)"),
+    Requirement("MSG-D2C-004", "MUST",
+                "An application property with an empty name, or a name or value outside ASCII alphanumerics and "
+                "! # $ % & ' * + - . ^ _ ` | ~, is refused with 400.",
+                "send-device-to-cloud-message.md (valid header names and values); INVENTORY.md §8 "
+                "(iot-hub-devguide-messaging: characters allowed over HTTP)"),
+    Requirement("MSG-RECV-001", "MUST",
+                "GET /devices/{id}/messages/devicebound on a queue with nothing to deliver answers 204 with no body.",
+                "autogen-2016-11-14__HttpRuntime_ReceiveDeviceBoundNotification.yml (204: device message queue is "
+                "empty)"),
+    Requirement("MSG-RECV-002", "MUST",
+                "A received message comes with 200, its body, the lock in ETag, IoTHub-SequenceNumber, an ISO 8601 "
+                "IoTHub-EnqueuedTime, an expiry header the profile names, and every property the sender set.",
+                "receive-a-cloud-to-device-message.md (Response headers); INVENTORY.md §7 item 11",
+                profile_rule="expiry_headers"),
+    Requirement("MSG-RECV-003", "MUST",
+                "A received message is invisible to other receives while its lock holds.",
+                "receive-a-cloud-to-device-message.md (IoTHub-MessageLockTimeout); INVENTORY.md §6"),
+    Requirement("MSG-LOCK-001", "MUST",
+                "The receive ETag carries the lock token in the form the profile says (iothub: in double quotes, "
+                "which clients strip); it is a lock id, not an RFC 7232 version tag.",
+                "receive-a-cloud-to-device-message.md (Etag: the id for the message lock); INVENTORY.md §6; "
+                "OBSERVED.md §5", profile_rule="lock_etag_quoted"),
+    Requirement("MSG-LOCK-002", "MUST",
+                "Complete, reject or abandon with a lock that was never issued is refused with the profile's status "
+                "and code (iothub: 412 DeviceMessageLockLost, or 404) and changes nothing.",
+                "INVENTORY.md §4c (412002 DeviceMessageLockLost), §6; common-error-codes__v2016-12-27_e5666404f.md "
+                "(412)", profile_rule="lock_lost_statuses"),
+    Requirement("MSG-LOCK-003", "MUST",
+                "Complete, reject or abandon with an expired lock is refused like an unknown lock.",
+                "INVENTORY.md §4c (412002: completing after the lock timeout expires), §6",
+                profile_rule="lock_lost_statuses"),
+    Requirement("MSG-LOCK-004", "MUST",
+                "When a message's lock expires, the message is delivered again.",
+                "receive-a-cloud-to-device-message.md (invisible for the lock timeout); INVENTORY.md §6"),
+    Requirement("MSG-COMPLETE-001", "MUST",
+                "DELETE …/devicebound/{lock} answers 204 and removes the message: it is never delivered again.",
+                "complete-a-cloud-to-device-message.md"),
+    Requirement("MSG-REJECT-001", "MUST",
+                "DELETE …/devicebound/{lock}?reject answers 204 and dead-letters the message: it is never delivered "
+                "again.",
+                "reject-a-cloud-to-device-message.md; INVENTORY.md §6"),
+    Requirement("MSG-ABANDON-001", "MUST",
+                "POST …/devicebound/{lock}/abandon answers 204 and the message is delivered again, with a higher "
+                "delivery count where the profile names a delivery-count header.",
+                "autogen-2016-11-14__HttpRuntime_AbandonDeviceBoundNotification.yml (put back for re-delivery); "
+                "INVENTORY.md §6, §7 item 10", profile_rule="delivery_count_header"),
+    Requirement("MSG-DELIVERY-001", "MUST",
+                "A message abandoned again and again is delivered at most the hub's max delivery count of times "
+                "(default 10), then dead-lettered.",
+                "INVENTORY.md §6 (cloudToDevice.maxDeliveryCount 1–100, default 10; dead-lettered at the limit)"),
+    Requirement("MSG-DELIVERY-002", "MUST",
+                "Whether an expired lock counts toward the max delivery count is as the profile says (iothub: only "
+                "an abandon counts; docs-strict: every delivery counts).",
+                "INVENTORY.md §6, §8 (2016 guide vs iot-hub-devguide-messages-c2d.md)",
+                profile_rule="lock_expiry_counts_delivery"),
+    Requirement("MSG-QUEUE-001", "MUST",
+                "A device queue holds at most 50 messages: one more is refused with 403 "
+                "DeviceMaximumQueueDepthExceeded.",
+                "INVENTORY.md §4b, §4c (403004), §6, §8 (quotas: 50 per device)"),
+    Requirement("MSG-C2D-001", "MUST",
+                "A cloud-to-device message over the profile's size limit is refused with 413; one within it is "
+                "accepted.",
+                "INVENTORY.md §7 item 7 (receive page: < 256 KB; quotas page: 64 KB)", profile_rule="c2d_max_bytes"),
+    Requirement("MSG-AUTH-001", "MUST",
+                "Messaging accepts a device-scoped token (no skn, sr = <host>/devices/<id>, signed with the device "
+                "key) for its own device, and a token of a policy with DeviceConnect.",
+                "device-messaging-rest-apis__v2016-12-27_e5666404f.md (device section of the security tokens); "
+                "INVENTORY.md §5"),
+    Requirement("MSG-AUTH-002", "MUST",
+                "A device token used on another device's messaging endpoints is refused with 401 and changes nothing.",
+                "INVENTORY.md §5 (a device-key token grants DeviceConnect for that device only); "
+                "common-error-codes__v2016-12-27_e5666404f.md (401: does not apply to the request's URI)"),
+    Requirement("MSG-AUTH-003", "MUST",
+                "A token of a policy without DeviceConnect is refused with 401 on messaging.",
+                "INVENTORY.md §5 (permissions); common-error-codes__v2016-12-27_e5666404f.md (401)"),
+    Requirement("MSG-AUTH-004", "MUST",
+                "A disabled device cannot send or receive: its requests are refused with a 4xx and nothing is sent.",
+                "create-a-new-device-identity.md (status enabled/disabled); INVENTORY.md §8 "
+                "(iot-hub-devguide-identity-registry)"),
 ]
 
 REQUIREMENTS: dict[str, Requirement] = {r.id: r for r in _ALL}

@@ -24,6 +24,7 @@ SUPPORTED_API_VERSIONS = ("2016-02-03",)
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_PREFIX = "conf-"
 EMBEDDED_URL = "https://conformance-hub.azure-devices.net"
+DEFAULT_MAX_DELIVERY_COUNT = 10  # cloudToDevice.maxDeliveryCount, a hub setting (INVENTORY §6)
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,8 @@ class Settings:
     faults: str | None = None  # embedded reference only
     timeout: float = DEFAULT_TIMEOUT
     prefix: str = DEFAULT_PREFIX
+    c2d_feeder: str | None = None  # feeders.CHOICES; None means auto
+    max_delivery_count: int = DEFAULT_MAX_DELIVERY_COUNT
 
     @classmethod
     def from_env(cls, **given) -> Settings:
@@ -48,7 +51,13 @@ class Settings:
             "profile": given.get("profile") or env.get("IOTHUB_PROFILE") or None,
             "faults": given.get("faults") or env.get("IOTHUB_REFERENCE_FAULTS") or None,
             "prefix": given.get("prefix") or env.get("IOTHUB_PREFIX") or DEFAULT_PREFIX,
+            "c2d_feeder": given.get("c2d_feeder") or env.get("IOTHUB_C2D_FEEDER") or None,
         }
+        count = given.get("max_delivery_count") or env.get("IOTHUB_C2D_MAX_DELIVERY_COUNT")
+        if count:
+            if not str(count).isdigit() or not 1 <= int(count) <= 100:
+                raise ConfigError(f"the C2D max delivery count is a hub setting of 1–100, not {count!r}")
+            values["max_delivery_count"] = int(count)
         timeout = given.get("timeout") or env.get("IOTHUB_TIMEOUT")
         if timeout:
             try:
@@ -128,12 +137,19 @@ class Target:
     prefix: str = DEFAULT_PREFIX
     timeout: float = DEFAULT_TIMEOUT
     app: object | None = None  # the embedded reference's ASGI app, when there is no external target
+    c2d_feeder: str | None = None
+    max_delivery_count: int = DEFAULT_MAX_DELIVERY_COUNT
     journal: Journal = field(default_factory=Journal)
     _clients: list[httpx.Client] = field(default_factory=list)
 
     @property
     def embedded(self) -> bool:
         return self.app is not None
+
+    @property
+    def hub(self):
+        """The embedded reference hub (its clock, its in-process feed), or None for an external target."""
+        return self.app.state.hub if self.app is not None else None
 
     @property
     def name_prefix(self) -> str:
@@ -165,9 +181,11 @@ class Target:
         return SasAuth(self.connection).token(resource, **kwargs)
 
     def _guard(self, request: httpx.Request) -> None:
-        if request.method in ("GET", "HEAD", "OPTIONS"):
-            return
         segments = request.url.path.split("/")
+        # A receive is a GET that changes state: it locks the next cloud-to-device message.
+        changes = request.method not in ("GET", "HEAD", "OPTIONS") or segments[3:4] == ["messages"]
+        if not changes:
+            return
         if len(segments) >= 3 and segments[1] == "devices" and segments[2]:
             device_id = unquote(segments[2])
             if not device_id.startswith(self.name_prefix):
@@ -192,10 +210,33 @@ def new_run_id() -> str:
     return secrets.token_hex(4)
 
 
+def _installed(module: str) -> bool:
+    from importlib.util import find_spec
+
+    try:
+        return find_spec(module) is not None
+    except ModuleNotFoundError:  # a parent package is missing
+        return False
+
+
+def _check_feeder(name: str | None, embedded: bool) -> None:
+    from .feeders import CHOICES
+
+    if name is None:
+        return
+    if name not in CHOICES:
+        raise ConfigError(f"unknown C2D feeder {name!r} (choose from {', '.join(CHOICES)})")
+    if name == "in-process" and not embedded:
+        raise ConfigError("--c2d-feeder in-process works with the embedded reference only")
+    if name == "amqp" and not _installed("azure.iot.hub"):
+        raise ConfigError("--c2d-feeder amqp needs the azure-iot-hub package (pip install 'iothub-conformance[amqp]')")
+
+
 def resolve(settings: Settings, run_id: str | None = None) -> Target:
     """Turn settings into a Target, or raise ConfigError with one clear line."""
     profile = get_profile(settings.profile)
     run_id = run_id or new_run_id()
+    _check_feeder(settings.c2d_feeder, embedded=not settings.target_url)
     if settings.api_version not in SUPPORTED_API_VERSIONS:
         raise ConfigError(f"api-version {settings.api_version!r} is not covered by this suite "
                           f"(covered: {', '.join(SUPPORTED_API_VERSIONS)})")
@@ -210,7 +251,8 @@ def resolve(settings: Settings, run_id: str | None = None) -> Target:
             raise ConfigError("--target needs --connection-string (or IOTHUB_CONNECTION_STRING) to sign requests")
         connection = sas.parse_connection_string(settings.connection_string)
         return Target(settings.target_url.rstrip("/"), connection, settings.api_version, profile, run_id,
-                      settings.prefix, settings.timeout)
+                      settings.prefix, settings.timeout, c2d_feeder=settings.c2d_feeder,
+                      max_delivery_count=settings.max_delivery_count)
     from .reference import Hub, create_app, parse_faults
 
     faults = parse_faults(settings.faults or "")
@@ -222,5 +264,6 @@ def resolve(settings: Settings, run_id: str | None = None) -> Target:
         hub = Hub.create(profile=profile, faults=faults)
         connection = sas.parse_connection_string(hub.connection_string())
         base_url = EMBEDDED_URL
+    hub.max_delivery_count = settings.max_delivery_count
     return Target(base_url, connection, settings.api_version, profile, run_id, settings.prefix, settings.timeout,
-                  app=create_app(hub))
+                  app=create_app(hub), c2d_feeder=settings.c2d_feeder, max_delivery_count=settings.max_delivery_count)

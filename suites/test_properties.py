@@ -1,5 +1,6 @@
-"""Property tests: schemathesis generates requests from the spec; every response goes through the built-in checks and
-the suite's own (iothub_conformance/checks). A stateful run follows the spec's links create → get → update → delete.
+"""Property tests: schemathesis generates requests from the specs; every response goes through the built-in checks and
+the suite's own (iothub_conformance/checks). Stateful runs follow the specs' links: create → get → update → delete for
+device identities, receive → complete / reject / abandon for cloud-to-device messages.
 """
 
 from urllib.parse import quote, unquote
@@ -8,7 +9,9 @@ import pytest
 from hypothesis import HealthCheck, settings
 from schemathesis.core.transport import Response
 
-from iothub_conformance import cases, openapi, session
+from iothub_conformance import cases, feeders, openapi, session
+from iothub_conformance.devices import Registry
+from iothub_conformance.messaging import DeviceClient, lock_of
 
 schema = openapi.load("device-identities")
 SETTINGS = settings(max_examples=openapi.max_examples(), deadline=None, suppress_health_check=list(HealthCheck),
@@ -48,3 +51,69 @@ class DeviceLifecycle(schema.as_state_machine()):
 def test_linked_device_lifecycle_conforms(target):
     DeviceLifecycle.run(settings=settings(SETTINGS, max_examples=max(2, openapi.max_examples() // 3),
                                           stateful_step_count=6))
+
+
+# -- device messaging --------------------------------------------------------------------------------------------
+
+messaging = openapi.load("device-messaging")
+FED_MESSAGES = 3  # so that some generated receives find a message and some find the queue empty
+
+
+def as_device(case, device) -> None:
+    """Every generated messaging request is made by a device this run created, with that device's own token.
+    A lock taken from a receive's ETag loses its quotes, as clients do (INVENTORY §6)."""
+    case.path_parameters["deviceId"] = quote(device.device_id, safe="")
+    case.headers = {**(case.headers or {}), "Authorization": device.token()}
+    etag = case.path_parameters.get("etag")
+    if etag is not None:
+        case.path_parameters["etag"] = quote(lock_of(unquote(etag)) or "-", safe="")
+
+
+@pytest.fixture(scope="module")
+def messaging_device(target):
+    """One device for the generated messaging requests, with a few cloud-to-device messages when a feeder exists."""
+    registry = Registry(session.client(), target.api_version, target.name_prefix)
+    device_id, created = registry.create("prop-msg")
+    if created.status_code not in (200, 201):
+        raise RuntimeError(f"cannot create device {device_id}: {created.status_code}")
+    key = created.json()["authentication"]["symmetricKey"]["primaryKey"]
+    device = DeviceClient(session.client(), target.connection.host_name, target.api_version, device_id, key)
+    feeder, _ = feeders.choose(target, target.c2d_feeder)
+    for n in range(FED_MESSAGES if feeder else 0):
+        feeder.send(device_id, f"generated-{n}".encode(), {"Content-Type": "text/plain"})
+    yield device
+    registry.cleanup()
+
+
+@pytest.mark.requirement("COMMON-SPEC-001", "COMMON-REQID-001", "COMMON-REQID-002", "MSG-RECV-002", "MSG-LOCK-001")
+@messaging.parametrize()
+@SETTINGS
+def test_generated_messaging_requests_conform_to_the_spec_and_checks(case, messaging_device, client):
+    as_device(case, messaging_device)
+    response = cases.send(client, case)
+    case.validate_response(response)
+
+
+class MessageLifecycle(messaging.as_state_machine()):
+    """receive → complete / reject / abandon, following the spec's links; each scenario starts with one message."""
+
+    device = None
+    feeder = None
+
+    def setup(self):
+        if self.feeder is not None:
+            self.feeder.send(self.device.device_id, b"lifecycle", {"Content-Type": "text/plain"})
+
+    def call(self, case, **kwargs):
+        as_device(case, self.device)
+        return Response.from_any(cases.send(session.client(), case))
+
+
+@pytest.mark.requirement("COMMON-SPEC-001", "MSG-LOCK-001")
+def test_linked_message_lifecycle_conforms(target, messaging_device):
+    MessageLifecycle.device = messaging_device
+    MessageLifecycle.feeder, reason = feeders.choose(target, target.c2d_feeder)
+    if MessageLifecycle.feeder is None:
+        pytest.skip(reason)
+    MessageLifecycle.run(settings=settings(SETTINGS, max_examples=max(2, openapi.max_examples() // 3),
+                                           stateful_step_count=4))

@@ -27,6 +27,18 @@ class Observed:
             return None
 
     @property
+    def messaging(self) -> bool:
+        """A Device Messaging request (/devices/{deviceId}/messages/…)."""
+        parts = self.path.split("/")
+        return len(parts) >= 4 and parts[1] == "devices" and parts[3] == "messages"
+
+    @property
+    def received_message(self) -> bool:
+        """A successful cloud-to-device receive: its body and Content-Type are the message's, not the API's."""
+        return self.method == "GET" and self.messaging and self.path.endswith("/messages/devicebound") \
+            and 200 <= self.status < 300
+
+    @property
     def device_id(self) -> str | None:
         """The deviceId when the request was scoped to one device identity (/devices/{deviceId})."""
         parts = self.path.split("/")

@@ -1,7 +1,8 @@
 """x-ms-request-id: on every response, errors included; non-empty; unique across the run.
 
 Source: device-identities-rest__v2016-12-27_e5666404f.md ("each operation returns an x-ms-request-id header");
-OBSERVED.md §1 (every response, errors included), §4 (globally unique).
+OBSERVED.md §1 (every response, errors included), §4 (globally unique). Whether messaging responses must carry it is
+profile rule `request_id_scope`.
 """
 
 from __future__ import annotations
@@ -9,13 +10,16 @@ from __future__ import annotations
 import schemathesis
 
 from .. import session
+from ..profiles import Profile
 from ..requirements import tag
 from ..target import Journal
 from .observed import observe
 
 
-def verify(response, journal: Journal | None = None) -> None:
+def verify(response, journal: Journal | None = None, profile: Profile | None = None) -> None:
     obs = observe(response)
+    if obs.messaging and profile is not None and profile.value("request_id_scope") == "identities":
+        return  # the 2016 pages promise x-ms-request-id for the Device Identities section only
     rid = obs.header("x-ms-request-id")
     if rid is None or not rid.strip():
         raise AssertionError(tag("COMMON-REQID-001",
@@ -27,4 +31,5 @@ def verify(response, journal: Journal | None = None) -> None:
 
 @schemathesis.check
 def x_ms_request_id(ctx, response, case):
-    verify(response, session.current().journal if session.active() else None)
+    target = session.current() if session.active() else None
+    verify(response, target.journal if target else None, target.profile if target else None)

@@ -1,0 +1,32 @@
+"""The cloud-to-device lock token in a receive's ETag header.
+
+Source: receive-a-cloud-to-device-message.md ("Etag: this is the id for the message lock"); INVENTORY.md §6 (the
+2016-11-14 pages: the use of the ETag "does not comply with RFC 7232"; SDK and CLI code strips the surrounding double
+quotes); OBSERVED.md §5. It is exempt from the RFC 7232 version rules of checks/etag.py; its form is profile rule
+`lock_etag_quoted`, and what a lock does is proved by suites/test_device_messaging.py.
+"""
+
+from __future__ import annotations
+
+import schemathesis
+
+from .. import session
+from ..profiles import Profile
+from ..requirements import tag
+from .observed import observe
+
+
+def verify(response, profile: Profile) -> None:
+    obs = observe(response)
+    if not obs.received_message or obs.status != 200:
+        return
+    etag = obs.header("etag")
+    if not etag:
+        raise AssertionError(tag("MSG-RECV-002", f"GET {obs.path} → 200 carries no ETag: the message lock is missing"))
+    if profile.value("lock_etag_quoted") and not (len(etag) >= 3 and etag[0] == etag[-1] == '"'):
+        raise AssertionError(tag("MSG-LOCK-001", f"the receive ETag {etag!r} is not the lock token in double quotes"))
+
+
+@schemathesis.check
+def message_lock(ctx, response, case):
+    verify(response, session.current().profile)

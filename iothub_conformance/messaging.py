@@ -1,0 +1,68 @@
+"""Device-messaging requests as a device makes them, written once (device-messaging-rest-apis, INVENTORY §2b, §5)."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import httpx
+
+from . import sas
+from .devices import path as device_path
+
+
+def device_token(host_name: str, device_id: str, key: str, **kwargs) -> str:
+    """A device-scoped token: sr = <host>/devices/<id>, no skn, signed with the device's own key (INVENTORY §5)."""
+    return sas.build_token(f"{host_name}/devices/{device_id}", key, None, **kwargs)
+
+
+def lock_of(etag: str | None) -> str | None:
+    """The lock token in a receive ETag: clients strip the surrounding double quotes (INVENTORY §6)."""
+    if etag is None:
+        return None
+    value = etag.strip()
+    if value.startswith("W/"):
+        value = value[2:]
+    if len(value) >= 2 and value[0] == value[-1] == '"':
+        value = value[1:-1]
+    return value
+
+
+class DeviceClient:
+    """One device's messaging endpoints, signed with that device's key unless a request says otherwise."""
+
+    def __init__(self, client: httpx.Client, host_name: str, api_version: str, device_id: str, key: str) -> None:
+        self.client = client
+        self.host_name = host_name
+        self.api_version = api_version
+        self.device_id = device_id
+        self.key = key
+
+    def token(self, **kwargs) -> str:
+        return device_token(self.host_name, self.device_id, self.key, **kwargs)
+
+    def _request(self, method: str, suffix: str, *, headers: dict | None = None, params: dict | None = None,
+                 **kwargs) -> httpx.Response:
+        hdrs = {"Authorization": self.token(), **(headers or {})}
+        query = {"api-version": self.api_version, **(params or {})}
+        return self.client.request(method, device_path(self.device_id) + suffix, params=query, headers=hdrs,
+                                   **kwargs)
+
+    def send(self, body: bytes = b"", headers: dict | None = None, **kwargs) -> httpx.Response:
+        return self._request("POST", "/messages/events", content=body, headers=headers, **kwargs)
+
+    def receive(self, headers: dict | None = None, **kwargs) -> httpx.Response:
+        return self._request("GET", "/messages/devicebound", headers=headers, **kwargs)
+
+    def complete(self, lock: str, **kwargs) -> httpx.Response:
+        return self._request("DELETE", "/messages/devicebound/" + quote(lock, safe=""), **kwargs)
+
+    def reject(self, lock: str, **kwargs) -> httpx.Response:
+        # reject-a-cloud-to-device-message.md: `?reject` with no value.
+        url = device_path(self.device_id) + "/messages/devicebound/" + quote(lock, safe="")
+        hdrs = {"Authorization": self.token(), **(kwargs.pop("headers", None) or {})}
+        request = self.client.build_request("DELETE", url, params={"api-version": self.api_version}, headers=hdrs)
+        request.url = request.url.copy_with(query=b"reject&" + request.url.query)
+        return self.client.send(request, **kwargs)
+
+    def abandon(self, lock: str, **kwargs) -> httpx.Response:
+        return self._request("POST", "/messages/devicebound/" + quote(lock, safe="") + "/abandon", **kwargs)
