@@ -71,14 +71,22 @@ def test_a_supported_version_answered_without_400_passes(method, profile):
     assert api_version.verify_accepted(exchange(200, method=method), profile, "2016-02-03") == []
 
 
-@pytest.mark.parametrize("code", ["ArgumentInvalid", "InvalidProtocolVersion", None])
-@pytest.mark.parametrize("profile", [IOTHUB, DOCS_STRICT])
+@pytest.mark.parametrize("code, profile", [("InvalidProtocolVersion", IOTHUB), (None, IOTHUB),
+                                           ("ArgumentInvalid", DOCS_STRICT), ("InvalidProtocolVersion", DOCS_STRICT),
+                                           (None, DOCS_STRICT)])
 def test_a_read_answered_400_fails(code, profile):
     failures = api_version.verify_accepted(exchange(400, code, params={"api-version": "2016-02-03"}), profile,
                                            "2016-02-03")
     assert len(failures) == 1
     assert failures[0].startswith("[COMMON-APIVER-003]")
     assert "2016-02-03" in failures[0]
+
+
+def test_a_read_refused_for_a_header_naming_another_code_passes_where_the_profile_names_the_code():
+    # e.g. a receive refused for its IoTHub-MessageLockTimeout: iothub names InvalidProtocolVersion for api-version
+    # errors, so ArgumentInvalid is about something else.
+    response = exchange(400, "ArgumentInvalid", params={"api-version": "2016-02-03"})
+    assert api_version.verify_accepted(response, IOTHUB, "2016-02-03") == []
 
 
 def test_a_write_refused_for_its_body_passes():

@@ -31,13 +31,15 @@ def verify_refused(response, profile: Profile, requirement: str, what: str) -> l
 
 def verify_accepted(response, profile: Profile, version: str) -> list[str]:
     """A supported version must not be refused. A 400 for another reason (a bad body) is not a version error,
-    so only a 400 that names the api-version error code — or any 400 on a body-less read — fails."""
+    so only a 400 that names the api-version error code — or, on a body-less read, a 400 that names no other code —
+    fails."""
     obs = observe(response)
     if obs.status != 400:
         return []
     code = error_code(obs)
     expected = profile.value("api_version_error_code")
-    if obs.method == "GET" or (expected and code == expected):
+    # A 400 that names another error code (a bad header, say) is not about the api-version.
+    if (expected and code == expected) or (obs.method == "GET" and not (expected and code)):
         return [tag("COMMON-APIVER-003", f"{obs.method} {obs.path} with supported api-version {version} → 400 "
                                          f"({code or 'no code'})")]
     return []

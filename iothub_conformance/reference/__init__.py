@@ -1,7 +1,9 @@
 """The embedded reference IoT hub: a small in-memory implementation that passes the suite, with fault switches."""
 
 from .app import create_app
+from .clock import Clock
 from .faults import FAULTS, parse_faults
 from .hub import Hub
+from .queues import Enqueued, Event
 
-__all__ = ["FAULTS", "Hub", "create_app", "parse_faults"]
+__all__ = ["FAULTS", "Clock", "Enqueued", "Event", "Hub", "create_app", "parse_faults"]

@@ -14,7 +14,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import errors, registry
+from . import errors, messaging, registry
 from .errors import error_response
 from .hub import Hub
 
@@ -27,6 +27,13 @@ def create_app(hub: Hub) -> Starlette:
         Route("/devices/{device_id}", registry.device, methods=["GET", "PUT", "DELETE"]),
         Route("/statistics/devices", registry.registry_statistics, methods=["GET"]),
         Route("/statistics/service", registry.service_statistics, methods=["GET"]),
+        Route("/devices/{device_id}/messages/events", messaging.send_event, methods=["POST"]),
+        Route("/devices/{device_id}/messages/devicebound", messaging.receive, methods=["GET"]),
+        Route("/devices/{device_id}/messages/devicebound/{lock}", messaging.complete, methods=["DELETE"]),
+        Route("/devices/{device_id}/messages/devicebound/{lock}/abandon", messaging.abandon, methods=["POST"]),
+        # The service-side send, under both spellings the pages use (INVENTORY §7 item 6).
+        Route("/messages/deviceBound", messaging.send_to_device, methods=["POST"]),
+        Route("/messages/devicebound", messaging.send_to_device, methods=["POST"]),
     ]
     middleware = [Middleware(RequestIds, hub=hub), Middleware(NoServerErrors, hub=hub)]
     app = Starlette(routes=routes, middleware=middleware, exception_handlers={HTTPException: routing_error})

@@ -25,18 +25,23 @@ def authorize(hub: Hub, request: Request, permission: str, device_id: str | None
     if token.skn is not None:
         granted, reason = _policy_permissions(hub, token)
         token_device = None
+    elif hub.has("refuse-device-tokens"):
+        return "device-scoped tokens are not accepted"
     else:
         token_device, reason = _device_of(hub, token)
         granted = frozenset({DEVICE_CONNECT})
     if reason:
         return reason
-    if not hub.has("ignore-token-audience") and not _covers_request(hub, token, request):
+    any_device = token_device is not None and hub.has("device-token-any-device")
+    if not (hub.has("ignore-token-audience") or any_device) and not _covers_request(hub, token, request):
         return f"the token's sr does not cover {hub.host_name}{request.scope['path']}"
     if permission == REGISTRY_READ and REGISTRY_WRITE in granted:
         return None  # RegistryWrite includes read access
+    if permission == DEVICE_CONNECT and hub.has("ignore-device-connect"):
+        granted = granted | {DEVICE_CONNECT}
     if permission not in granted:
         return f"the token does not grant {permission}"
-    if token_device is not None and device_id is not None and token_device != device_id:
+    if token_device is not None and device_id is not None and token_device != device_id and not any_device:
         return "a device token grants access to its own device only"
     return None
 

@@ -85,7 +85,8 @@ class Device:
     def keys(self) -> list[str]:
         return [key for key in (self.primary_key, self.secondary_key) if key]
 
-    def to_json(self) -> dict:
+    def to_json(self, queued: int = 0) -> dict:
+        """`queued`: the cloud-to-device messages waiting for the device (Hub.queued)."""
         return {
             "deviceId": self.device_id,
             "generationId": self.generation_id,
@@ -97,7 +98,7 @@ class Device:
             "connectionState": "Disconnected",
             "connectionStateUpdatedTime": NEVER,
             "lastActivityTime": NEVER,
-            "cloudToDeviceMessageCount": 0,
+            "cloudToDeviceMessageCount": queued,
         }
 
 

@@ -10,15 +10,18 @@ from starlette.responses import Response
 from .responses import json_response
 
 # Error code names used by the reference, with the HTTP status each goes with.
-ARGUMENT_INVALID = "ArgumentInvalid"  # 400: a bad argument (deviceId, key, status, top, If-Match)
+ARGUMENT_INVALID = "ArgumentInvalid"  # 400: a bad argument (deviceId, key, status, top, If-Match, property, header)
 FORMAT_ERROR = "IotHubFormatError"  # 400: the body cannot be parsed or the object cannot be validated
 INVALID_PROTOCOL_VERSION = "InvalidProtocolVersion"  # 400: missing or unsupported api-version
 UNAUTHORIZED = "IotHubUnauthorizedAccess"  # 401
 QUOTA_EXCEEDED = "IotHubQuotaExceeded"  # 403: the hub holds its maximum number of devices
+QUEUE_DEPTH_EXCEEDED = "DeviceMaximumQueueDepthExceeded"  # 403: the device's cloud-to-device queue is full
 DEVICE_NOT_FOUND = "DeviceNotFound"  # 404
 NOT_FOUND = "NotFound"  # 404: no such route
 METHOD_NOT_ALLOWED = "MethodNotAllowed"  # 405, with an Allow header
 PRECONDITION_FAILED = "PreconditionFailed"  # 412
+LOCK_LOST = "DeviceMessageLockLost"  # 412: a complete, reject or abandon whose message lock is unknown or expired
+MESSAGE_TOO_LARGE = "MessageTooLarge"  # 413
 PRECONDITION_REQUIRED = "PreconditionRequired"  # 428
 SERVER_ERROR = "ServerError"  # 500: only under the fault server-error-on-bad-json
 

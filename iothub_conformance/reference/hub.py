@@ -1,4 +1,4 @@
-"""One in-memory IoT hub: its host name, shared access policies, profile, faults and device registry."""
+"""One in-memory IoT hub: its host name, shared access policies, profile, faults, device registry and message queues."""
 
 from __future__ import annotations
 
@@ -6,14 +6,19 @@ import base64
 import itertools
 import secrets
 import threading
-from collections.abc import Iterable
+from collections import deque
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..errors import ConfigError
 from ..profiles import IOTHUB, Profile
 from ..sas import ConnectionString
+from . import errors
+from .clock import Clock
 from .faults import parse_faults
+from .properties import InvalidProperty, message_size, read_properties
+from .queues import DeviceQueue, Enqueued, Event
 
 if TYPE_CHECKING:
     from .devices import Device
@@ -61,6 +66,15 @@ class Hub:
         self.lock = threading.Lock()
         # Etags come from one hub-wide counter, so a recreated device never gets an etag it had before.
         self._etags = itertools.count(secrets.randbelow(10**9) + 1)
+        # Messaging (INVENTORY §6, §8). Every messaging time comes from `clock`, so tests can move it forward.
+        self.clock = Clock()
+        self.max_delivery_count = 10
+        self.queue_depth = 50
+        self.lock_seconds = 60
+        self.ttl_seconds = 3600
+        self.d2c_max_bytes = 256 * 1024 - 1  # send page: the whole message has to be less than 256 KB
+        self.queues: dict[str, DeviceQueue] = {}  # read and written only under `lock`
+        self.events: deque[Event] = deque(maxlen=1000)  # accepted device-to-cloud messages, newest last
 
     @classmethod
     def create(cls, host_name: str | None = None, profile: Profile | None = None,
@@ -91,6 +105,44 @@ class Hub:
     def next_etag(self) -> str:
         """A fresh opaque etag in the service's style (base64 of a decimal number). Call under `lock`."""
         return base64.b64encode(str(next(self._etags)).encode()).decode()
+
+    def device_queue(self, device_id: str) -> DeviceQueue:
+        """The device's cloud-to-device queue, brought up to date at clock.now(). Call under `lock`."""
+        queue = self.queues.get(device_id)
+        if queue is None:
+            queue = self.queues[device_id] = DeviceQueue()
+        counts = self.has("lock-expiry-counts-delivery") or bool(self.profile.value("lock_expiry_counts_delivery"))
+        queue.refresh(self.clock.now(), self.delivery_limit(), counts)
+        return queue
+
+    def queued(self, device_id: str) -> int:
+        """How many messages wait for the device, locked ones included. Call under `lock`."""
+        return len(self.device_queue(device_id))
+
+    def delivery_limit(self) -> int | None:
+        return None if self.has("no-max-delivery-count") else self.max_delivery_count
+
+    def enqueue(self, device_id: str, body: bytes, properties: Mapping[str, str]) -> Enqueued:
+        """Put a cloud-to-device message in the device's queue; `properties` are keyed by header name."""
+        try:
+            chosen, problem = read_properties(properties.items()), None
+        except InvalidProperty as exc:
+            chosen, problem = {}, str(exc)
+        limit = self.profile.value("c2d_max_bytes")
+        with self.lock:
+            if device_id not in self.devices:
+                return Enqueued(404, errors.DEVICE_NOT_FOUND, f"Device {device_id[:140]!r} not found")
+            if problem:
+                return Enqueued(400, errors.ARGUMENT_INVALID, problem)
+            size = message_size(body, chosen)
+            if size > limit and not self.has("c2d-no-size-limit"):
+                return Enqueued(413, errors.MESSAGE_TOO_LARGE, f"the message is {size} bytes; at most {limit} are allowed")
+            queue = self.device_queue(device_id)
+            if len(queue) >= self.queue_depth and not self.has("unbounded-device-queue"):
+                return Enqueued(403, errors.QUEUE_DEPTH_EXCEEDED,
+                                f"the queue of device {device_id!r} already holds {len(queue)} messages")
+            message = queue.add(bytes(body), chosen, self.clock.now(), self.ttl_seconds)
+        return Enqueued(200, None, f"enqueued as sequence number {message.sequence_number}")
 
 
 def default_policies() -> dict[str, Policy]:

@@ -40,7 +40,7 @@ async def list_devices(request: Request) -> Response:
             limit = int(top)
     with hub.lock:
         chosen = sorted(hub.devices)[:limit]
-        payload = [hub.devices[device_id].to_json() for device_id in chosen]
+        payload = [hub.devices[device_id].to_json(hub.queued(device_id)) for device_id in chosen]
     return json_response(hub, 200, payload)
 
 
@@ -66,9 +66,10 @@ async def get_device(request: Request) -> Response:
         found = hub.devices.get(device_id)
         if found is not None and hub.has("etag-changes-on-read"):
             found = hub.devices[device_id] = replace(found, etag=hub.next_etag())
+        queued = hub.queued(device_id) if found is not None else 0
     if found is None:
         return _device_not_found(hub, device_id)
-    return device_response(hub, 200, found)
+    return device_response(hub, 200, found, queued)
 
 
 async def put_device(request: Request) -> Response:
@@ -103,13 +104,15 @@ async def put_device(request: Request) -> Response:
                 # RFC 7232 §3.1: If-Match (even *) fails when there is no current representation.
                 return _precondition_failed(hub, f"device {device_id!r} does not exist")
             saved = hub.devices[device_id] = new_device(hub, device_id, given)
+            hub.queues.pop(device_id, None)  # a new device starts with an empty queue
             return device_response(hub, _create_status(hub), saved)
         if not _holds(hub, condition, old):
             if hub.has("write-before-precondition"):
                 hub.devices[device_id] = updated_device(hub, old, given)
             return _precondition_failed(hub, "Device version did not match")
         saved = hub.devices[device_id] = updated_device(hub, old, given)
-    return device_response(hub, 200, saved)
+        queued = hub.queued(device_id)
+    return device_response(hub, 200, saved, queued)
 
 
 async def delete_device(request: Request) -> Response:
@@ -134,6 +137,7 @@ async def delete_device(request: Request) -> Response:
         if not _holds(hub, None if hub.has("ignore-if-match") else condition, old):
             return _precondition_failed(hub, "Device version did not match")
         del hub.devices[device_id]
+        hub.queues.pop(device_id, None)  # its cloud-to-device messages go with it
     headers = etag_header(hub, old) if hub.profile.value("etag_on_delete") else {}
     return Response(status_code=204, headers=headers)
 
@@ -160,8 +164,8 @@ async def service_statistics(request: Request) -> Response:
     return json_response(hub, 200, {"totalConnectedDevices": 0})  # no device ever connects to the reference
 
 
-def device_response(hub: Hub, status: int, device: Device) -> Response:
-    return json_response(hub, status, device.to_json(), etag_header(hub, device))
+def device_response(hub: Hub, status: int, device: Device, queued: int = 0) -> Response:
+    return json_response(hub, status, device.to_json(queued), etag_header(hub, device))
 
 
 def etag_header(hub: Hub, device: Device) -> dict[str, str]:

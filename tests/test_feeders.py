@@ -1,0 +1,146 @@
+"""Cloud-to-device feeders: which one a target gets, what each sends, and that none feeds a device the run did not
+create."""
+
+from __future__ import annotations
+
+import sys
+import types
+
+import httpx
+import pytest
+import respx
+
+from iothub_conformance import feeders
+from iothub_conformance.errors import ConfigError
+from iothub_conformance.target import SafetyError, Settings, resolve
+
+CS = "HostName=hub.example;SharedAccessKeyName=iothubowner;SharedAccessKey=" + "QUJD" * 11
+
+
+@pytest.fixture
+def no_sdk(monkeypatch):
+    """Make `import azure.iot.hub` fail, whatever is installed."""
+    monkeypatch.setitem(sys.modules, "azure.iot.hub", None)
+
+
+@pytest.fixture
+def fake_sdk(monkeypatch):
+    """A stand-in for azure-iot-hub's IoTHubRegistryManager that records what the feeder asks it to send."""
+    sent = []
+
+    class Manager:
+        @classmethod
+        def from_connection_string(cls, connection_string):
+            manager = cls()
+            manager.connection_string = connection_string
+            return manager
+
+        def send_c2d_message(self, device_id, message, properties=None):
+            if device_id.endswith("-full"):
+                raise RuntimeError("C2D message send failure")
+            sent.append((device_id, message, properties))
+
+    module = types.ModuleType("azure.iot.hub")
+    module.IoTHubRegistryManager = Manager
+    monkeypatch.setitem(sys.modules, "azure.iot.hub", module)
+    return sent
+
+
+def external(**settings):
+    return resolve(Settings(target_url="https://hub.example", connection_string=CS, **settings))
+
+
+def test_embedded_reference_is_fed_in_process():
+    target = resolve(Settings())
+    feeder, reason = feeders.choose(target, None)
+    assert feeder.name == "in-process" and reason == ""
+    device_id = target.name_prefix + "d"
+    client = target.client()
+    client.put(f"/devices/{device_id}", params={"api-version": "2016-02-03"}, json={"deviceId": device_id})
+    assert feeder.send(device_id, b"hi", {"Content-Type": "text/plain"}).accepted
+    assert feeder.send(target.name_prefix + "missing", b"hi").status == 404
+    target.close()
+
+
+def test_external_target_without_the_sdk_has_no_feeder_and_says_why(no_sdk):
+    feeder, reason = feeders.choose(external(), None)
+    assert feeder is None
+    assert "amqp" in reason and "--c2d-feeder http" in reason
+
+
+def test_external_target_with_the_sdk_is_fed_over_amqp(fake_sdk):
+    target = external()
+    feeder, _ = feeders.choose(target, None)
+    assert feeder.name.startswith("amqp") and not feeder.reports_status
+    fed = feeder.send(target.name_prefix + "d", b"body", {"IoTHub-MessageId": "m1", "Content-Type": "text/plain",
+                                                          "IoTHub-Ack": "full", "IoTHub-app-color": "blue"})
+    assert fed.accepted and fed.status == 200
+    assert fake_sdk == [(target.name_prefix + "d", b"body", {"messageId": "m1", "contentType": "text/plain",
+                                                              "iothub-ack": "full", "color": "blue"})]
+
+
+def test_amqp_refusal_is_not_accepted_and_has_no_status(fake_sdk):
+    target = external()
+    feeder, _ = feeders.choose(target, "amqp")
+    fed = feeder.send(target.name_prefix + "queue-full", b"x")
+    assert not fed.accepted and fed.status is None and fed.code == "RuntimeError"
+
+
+def test_http_feeder_posts_to_messages_devicebound_naming_the_device():
+    target = external(c2d_feeder="http")
+    feeder, _ = feeders.choose(target, target.c2d_feeder)
+    with respx.mock(base_url="https://hub.example") as mock:
+        route = mock.post("/messages/deviceBound").mock(side_effect=[
+            httpx.Response(200),
+            httpx.Response(403, headers={"iothub-errorcode": "DeviceMaximumQueueDepthExceeded"},
+                           json={"Message": "ErrorCode:DeviceMaximumQueueDepthExceeded;full"}),
+        ])
+        assert feeder.send(target.name_prefix + "a b", b"body", {"IoTHub-app-x": "1"}).accepted
+        refused = feeder.send(target.name_prefix + "a b", b"body")
+    request = route.calls[0].request
+    assert request.headers["IoTHub-To"] == f"/devices/{target.name_prefix}a%20b/messages/devicebound"
+    assert request.headers["IoTHub-app-x"] == "1" and request.content == b"body"
+    assert request.url.params["api-version"] == "2016-02-03"
+    assert (refused.status, refused.code, refused.accepted) == (403, "DeviceMaximumQueueDepthExceeded", False)
+    target.close()
+
+
+@pytest.mark.parametrize("name", ["in-process", "http"])
+def test_no_feeder_sends_to_a_device_the_run_did_not_create(name):
+    target = resolve(Settings()) if name == "in-process" else external()
+    feeder, _ = feeders.choose(target, name)
+    with pytest.raises(SafetyError):
+        feeder.send("users-own-device", b"x")
+    target.close()
+
+
+def test_feeder_none_skips_with_its_reason():
+    feeder, reason = feeders.choose(resolve(Settings()), "none")
+    assert feeder is None and "none" in reason
+
+
+@pytest.mark.parametrize("settings, message", [
+    ({"c2d_feeder": "carrier-pigeon"}, "unknown C2D feeder"),
+    ({"c2d_feeder": "in-process", "target_url": "https://hub.example", "connection_string": CS}, "embedded"),
+    ({"max_delivery_count": "0"}, "1–100"),
+    ({"max_delivery_count": "ten"}, "1–100"),
+])
+def test_bad_feeder_settings_are_one_line_config_errors(settings, message):
+    with pytest.raises(ConfigError, match=message):
+        resolve(Settings.from_env(**settings))
+
+
+def test_amqp_feeder_without_the_sdk_is_a_config_error(no_sdk, monkeypatch):
+    monkeypatch.setattr("iothub_conformance.target._installed", lambda module: False)
+    with pytest.raises(ConfigError, match="azure-iot-hub"):
+        external(c2d_feeder="amqp")
+
+
+def test_a_receive_on_a_device_outside_the_run_is_refused():
+    # A receive locks the user's next message, so the client guards it like a write.
+    target = resolve(Settings())
+    client = target.client()
+    with pytest.raises(SafetyError):
+        client.get("/devices/users-own-device/messages/devicebound", params={"api-version": "2016-02-03"})
+    assert client.get("/devices/users-own-device", params={"api-version": "2016-02-03"}).status_code == 404
+    target.close()
