@@ -8,6 +8,7 @@ import pytest
 from tests.conftest import ROOT
 
 GOOD_KEY = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
+CONNECTION_STRING = f"HostName=h.azure-devices.net;SharedAccessKeyName=o;SharedAccessKey={GOOD_KEY}"
 
 
 def _cli(*args):
@@ -46,3 +47,27 @@ def test_plain_pytest_with_bad_connection_string_exits_2():
 def test_faults_command_lists_switches():
     done = _cli("faults")
     assert done.returncode == 0 and "unquoted-etag" in done.stdout
+
+
+def test_send_c2d_without_a_device_is_a_usage_error():
+    done = _cli("send-c2d", "--target", "http://127.0.0.1:9", "hello")
+    assert done.returncode == 2 and "--device" in done.stderr
+
+
+def test_send_c2d_to_an_unreachable_target_is_one_line_and_exit_2():
+    done = _cli("send-c2d", "--target", "http://127.0.0.1:9", "--connection-string", CONNECTION_STRING,
+                "--device", "d", "hello")
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith("error: target unreachable") and "Traceback" not in done.stderr
+
+
+def test_send_c2d_with_a_malformed_property_is_exit_2():
+    done = _cli("send-c2d", "--target", "http://127.0.0.1:9", "--connection-string", CONNECTION_STRING,
+                "--device", "d", "--property", "no-equals-sign", "hello")
+    assert done.returncode == 2 and "NAME=VALUE" in done.stderr
+
+
+def test_unknown_c2d_feeder_is_exit_2():
+    done = subprocess.run([sys.executable, "-m", "pytest", "suites", "--c2d-feeder", "pigeon", "-q"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "unknown C2D feeder" in done.stdout + done.stderr

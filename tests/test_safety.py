@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from iothub_conformance import sas
+from iothub_conformance.messaging import DeviceClient
 from tests.conftest import ROOT, run_suite
 
 
@@ -52,17 +53,34 @@ def test_run_leaves_a_device_it_did_not_create_unchanged(served_hub, tmp_path):
                         params={"api-version": "2016-02-03"})
     created = user.put("/devices/users-own-device", json={"deviceId": "users-own-device", "statusReason": "mine"})
     assert created.status_code in (200, 201)
+    # The user's device also has a cloud-to-device message waiting, fed the way the README shows.
+    fed = subprocess.run([sys.executable, "-m", "iothub_conformance.cli", "send-c2d", "--target", url,
+                          "--connection-string", connection_string, "--device", "users-own-device",
+                          "--property", "IoTHub-MessageId=users-message", "the user's message"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert fed.returncode == 0, fed.stderr
+    before = user.get("/devices/users-own-device").json()
 
-    run = run_suite(tmp_path / "report", "--target", url, "--connection-string", connection_string)
+    run = run_suite(tmp_path / "report", "--target", url, "--connection-string", connection_string,
+                    "--c2d-feeder", "http")
     assert run.code == 0, run.output[-3000:]
     assert run.output.splitlines()[0].startswith(f"target: {url}"), run.output[:300]
+    # The served reference was fed over HTTP, so the messaging requirements ran; lock timing needs the embedded clock.
+    assert run.statuses["MSG-RECV-002"] == "pass" and run.statuses["MSG-QUEUE-001"] == "pass", run.statuses
+    assert run.statuses["MSG-LOCK-004"] == "skip"
 
     after = user.get("/devices/users-own-device")
     assert after.status_code == 200
     assert after.headers["ETag"] == created.headers["ETag"], "the user's device was changed"
-    assert after.json() == created.json()
+    assert after.json() == before
     left = [d["deviceId"] for d in user.get("/devices").json()]
     assert left == ["users-own-device"], f"the run left devices behind: {left[:5]}"
+    # The user's message is still there, unlocked: the device itself receives it.
+    key = created.json()["authentication"]["symmetricKey"]["primaryKey"]
+    device = DeviceClient(httpx.Client(base_url=url), c.host_name, "2016-02-03", "users-own-device", key)
+    message = device.receive()
+    assert message.status_code == 200, "the user's cloud-to-device message was taken or locked by the run"
+    assert message.content == b"the user's message" and message.headers["IoTHub-MessageId"] == "users-message"
 
 
 def test_the_client_refuses_to_change_devices_outside_the_run():
