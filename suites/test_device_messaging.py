@@ -59,7 +59,7 @@ def policy_token(target, policy):
 # -- device-to-cloud ---------------------------------------------------------------------------------------------
 
 
-@pytest.mark.requirement("MSG-D2C-001", "MSG-AUTH-001")
+@pytest.mark.requirement("MSG-D2C-001")
 @pytest.mark.parametrize("body", [b"", b"hello hub", bytes(range(256)), b"\x00" * 200_000])
 def test_send_device_to_cloud_message_returns_204(device, body):
     response = device.send(body, headers={"Content-Type": "application/octet-stream"})
@@ -252,6 +252,14 @@ def test_c2d_message_over_profile_limit_is_refused_with_413(device, feeder, prof
 
 
 # -- device authentication ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.requirement("MSG-AUTH-001")
+def test_device_token_is_accepted_for_its_own_device(device):
+    sent = device.send(b"x")
+    assert sent.status_code == 204, f"send with the device's own token → {sent.status_code}, expected 204"
+    taken = device.receive()
+    assert taken.status_code == 204, f"receive with the device's own token → {taken.status_code}, expected 204"
 
 
 @pytest.mark.requirement("MSG-AUTH-001")
