@@ -50,3 +50,24 @@ def test_json_responses_declare_application_json(registry, client, api_version):
     for response in (created, registry.get(device_id), client.get("/devices", params={"api-version": api_version}),
                      client.get("/statistics/devices", params={"api-version": api_version})):
         headers.verify_content_type(response)
+
+
+@pytest.mark.requirement("COMMON-ERR-001")
+def test_messaging_errors_use_profile_envelope(device, profile, profile_rule):
+    profile_rule("error_envelope")
+    responses = [
+        device.send(b"x", headers={"Authorization": device.token(expiry=1_000_000_000)}),  # 401
+        device.send(b"x", headers={"IoTHub-app-note": "two words"}),  # 400
+        device.send(b"a" * 256 * 1024),  # 413
+        device.complete("conformance-no-such-lock"),  # 412 or 404
+    ]
+    for response in responses:
+        assert response.status_code >= 400, f"{response.request.method} {response.request.url.path} was accepted"
+        errors.verify(response, profile)
+
+
+@pytest.mark.requirement("COMMON-REQID-001")
+def test_messaging_responses_carry_request_id_as_the_profile_says(device, profile):
+    for response in (device.send(b"x"), device.receive(), device.complete("conformance-no-such-lock"),
+                     device.send(b"x", headers={"Authorization": device.token(expiry=1_000_000_000)})):
+        request_id.verify(response, profile=profile)
