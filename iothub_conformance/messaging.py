@@ -30,6 +30,14 @@ def lock_of(etag: str | None) -> str | None:
 class DeviceClient:
     """One device's messaging endpoints, signed with that device's key unless a request says otherwise."""
 
+    @classmethod
+    def of_created(cls, client: httpx.Client, target, device_id: str, created: httpx.Response) -> DeviceClient:
+        """The client of a device the run just created (`created` answers its PUT), with the key the hub gave it."""
+        if created.status_code not in (200, 201):
+            raise RuntimeError(f"cannot create device {device_id} for a messaging test: {created.status_code}")
+        key = created.json()["authentication"]["symmetricKey"]["primaryKey"]
+        return cls(client, target.connection.host_name, target.api_version, device_id, key)
+
     def __init__(self, client: httpx.Client, host_name: str, api_version: str, device_id: str, key: str) -> None:
         self.client = client
         self.host_name = host_name

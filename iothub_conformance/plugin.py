@@ -258,10 +258,7 @@ def devices(registry, target, client):
 
     def create(label: str = "msg", **fields) -> DeviceClient:
         device_id, created = registry.create(label, **fields)
-        if created.status_code not in (200, 201):
-            raise RuntimeError(f"cannot create device {device_id} for a messaging test: {created.status_code}")
-        key = created.json()["authentication"]["symmetricKey"]["primaryKey"]
-        return DeviceClient(client, target.connection.host_name, target.api_version, device_id, key)
+        return DeviceClient.of_created(client, target, device_id, created)
 
     return create
 

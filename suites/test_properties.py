@@ -97,10 +97,7 @@ def messaging_device(target):
     """One device for the generated messaging requests, with a few cloud-to-device messages when a feeder exists."""
     registry = Registry(session.client(), target.api_version, target.name_prefix)
     device_id, created = registry.create("prop-msg")
-    if created.status_code not in (200, 201):
-        raise RuntimeError(f"cannot create device {device_id}: {created.status_code}")
-    key = created.json()["authentication"]["symmetricKey"]["primaryKey"]
-    device = DeviceClient(session.client(), target.connection.host_name, target.api_version, device_id, key)
+    device = DeviceClient.of_created(session.client(), target, device_id, created)
     feeder, _ = feeders.choose(target, target.c2d_feeder)
     for n in range(FED_MESSAGES if feeder else 0):
         feeder.send(device_id, f"generated-{n}".encode(), {"Content-Type": "text/plain"})
