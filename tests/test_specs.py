@@ -1,4 +1,5 @@
-"""The specs are valid OpenAPI 3.0 and hold every documented device-identity operation, each citing its page."""
+"""The specs are valid OpenAPI 3.0 and hold every documented device-identity and device-messaging operation, each
+citing its page."""
 
 from pathlib import Path
 
@@ -23,6 +24,17 @@ DEVICE_IDENTITY_PAGES = {
 }
 
 
+# Every device-messaging operation of the 2016-02-03 pages (INVENTORY §2b): page → (method, path).
+DEVICE_MESSAGING_PAGES = {
+    "send-device-to-cloud-message.md": ("post", "/devices/{deviceId}/messages/events"),
+    "receive-a-cloud-to-device-message.md": ("get", "/devices/{deviceId}/messages/devicebound"),
+    "complete-a-cloud-to-device-message.md": ("delete", "/devices/{deviceId}/messages/devicebound/{etag}"),
+    "reject-a-cloud-to-device-message.md": ("delete", "/devices/{deviceId}/messages/devicebound/{etag}"),
+    "abandon-a-cloud-to-device-message.md": ("post", "/devices/{deviceId}/messages/devicebound/{etag}/abandon"),
+}
+SURFACE_PAGES = [("device-identities", DEVICE_IDENTITY_PAGES), ("device-messaging", DEVICE_MESSAGING_PAGES)]
+
+
 @pytest.mark.parametrize("spec", sorted(p.name for p in (specs_dir() / "2016-02-03").glob("*.yaml")))
 def test_spec_is_valid_openapi(spec):
     path = specs_dir() / "2016-02-03" / spec
@@ -30,24 +42,35 @@ def test_spec_is_valid_openapi(spec):
     validate(document, base_uri=path.as_uri())
 
 
-@pytest.mark.parametrize("page", sorted(DEVICE_IDENTITY_PAGES))
-def test_every_documented_device_identity_operation_is_in_the_spec(page):
-    method, path = DEVICE_IDENTITY_PAGES[page]
-    spec = yaml.safe_load(spec_path("device-identities", "2016-02-03").read_text())
+@pytest.mark.parametrize("surface, page", [(surface, page) for surface, pages in SURFACE_PAGES for page in sorted(pages)])
+def test_every_documented_operation_is_in_its_spec(surface, page):
+    method, path = dict(SURFACE_PAGES)[surface][page]
+    spec = yaml.safe_load(spec_path(surface, "2016-02-03").read_text())
     operation = spec["paths"].get(path, {}).get(method)
     assert operation is not None, f"{method.upper()} {path} ({page}) is missing"
     assert page in operation["x-source"], f"{method.upper()} {path} does not cite {page}"
 
 
-def test_cited_pages_exist():
+@pytest.mark.parametrize("surface", [surface for surface, _ in SURFACE_PAGES])
+def test_cited_pages_exist(surface):
     if not DOCS.is_dir():
         pytest.skip("the reference docs are not beside this checkout")
-    spec = yaml.safe_load(spec_path("device-identities", "2016-02-03").read_text())
+    spec = yaml.safe_load(spec_path(surface, "2016-02-03").read_text())
     for item in spec["paths"].values():
         for operation in item.values():
             if isinstance(operation, dict) and "x-source" in operation:
                 for page in operation["x-source"].split("; "):
                     assert (DOCS / page).is_file(), page
+
+
+def test_receive_links_lead_to_complete_reject_and_abandon_with_the_lock_from_the_etag():
+    spec = yaml.safe_load(spec_path("device-messaging", "2016-02-03").read_text())
+    links = spec["paths"]["/devices/{deviceId}/messages/devicebound"]["get"]["responses"]["200"]["links"]
+    assert {name: link["operationId"] for name, link in links.items()} == {
+        "completeMessage": "completeDeviceBoundNotification", "rejectMessage": "completeDeviceBoundNotification",
+        "abandonMessage": "abandonDeviceBoundNotification"}
+    assert all(link["parameters"]["etag"] == "$response.header.ETag" for link in links.values())
+    assert "reject" in links["rejectMessage"]["parameters"]
 
 
 def test_every_operation_declares_request_id_on_every_response():
