@@ -32,6 +32,10 @@ OPTIONS = [
                                    "(POST /messages/deviceBound), amqp (azure-iot-hub) or none (env IOTHUB_C2D_FEEDER)"),
     ("--c2d-max-delivery-count", "max_delivery_count", "the target hub's cloudToDevice.maxDeliveryCount "
                                                        "(env IOTHUB_C2D_MAX_DELIVERY_COUNT; default 10)"),
+    ("--blob-container", "blob_container", "a blob container SAS URI (read, write, list, delete) for import/export "
+                                           "jobs (env IOTHUB_BLOB_CONTAINER); without it those tests skip"),
+    ("--job-timeout", "job_timeout", "seconds to wait for an import/export job to end (env IOTHUB_JOB_TIMEOUT; "
+                                     "default 300)"),
     ("--run-id", "run_id", "run id (default: random); names the report directory"),
     ("--report-dir", "report_dir", "write junit.xml and requirements.json here"),
 ]
@@ -275,3 +279,25 @@ def clock(target):
         pytest.skip("the target's clock cannot be advanced: lock and delivery timing is tested on the embedded "
                     "reference, where no test waits out a timeout")
     return target.hub.clock
+
+
+@pytest.fixture(scope="session")
+def container(target):
+    """The blob container import/export jobs read and write; skips the test, with the reason, when none is given."""
+    from .blobs import Container
+
+    if not target.blob_container:
+        pytest.skip("import/export jobs need a blob container: pass --blob-container <container SAS URI with read, "
+                    "write, list and delete> (env IOTHUB_BLOB_CONTAINER)")
+    with Container(target.blob_container) as opened:
+        yield opened
+
+
+@pytest.fixture
+def jobs(target, client):
+    """Starts, reads, cancels and waits for import/export jobs; deletes the blobs the test wrote."""
+    from .jobs import Jobs
+
+    made = Jobs(client, target)
+    yield made
+    made.cleanup()

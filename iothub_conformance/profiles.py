@@ -53,6 +53,11 @@ class Profile:
 #   expiry_headers             a received message carries at least one of these expiry headers
 #   delivery_count_header      the header that shows a received message's delivery count (None: not observable)
 #   lock_expiry_counts_delivery  True: a lock that expires counts toward the max delivery count, as an abandon does
+#   job_start                  how an import/export job is started on the data plane: "jobs/create" (POST
+#                              /jobs/create, export and import) or "importdevices" (GET /importdevices with a JSON
+#                              body, import only: the 2016 page, a doc bug); exports then start through the RP only
+#   exclude_keys_default       what an export does with keys when excludeKeysInExport is not given (True: null keys)
+#   cancel_finished_statuses   statuses accepted for DELETE /jobs/{jobId} on a job that has already finished
 
 IOTHUB = Profile(
     name="iothub",
@@ -110,6 +115,21 @@ IOTHUB = Profile(
                    "delivery count)",
             deviation="a lock that expires does not count as a delivery (current docs); the 2016 guide counts it",
         ),
+        "job_start": Rule(
+            "jobs/create", "autogen-2018-06-30__Service_CreateImportExportJob.yml (POST /jobs/create); INVENTORY.md "
+                           "§2a, §7 item 10 (GET /importdevices is a doc bug)",
+            deviation="import/export jobs start with POST /jobs/create (later pages), not the 2016 page's GET "
+            "/importdevices",
+        ),
+        "exclude_keys_default": Rule(
+            False, "autogen-2018-06-30__Service_CreateImportExportJob.yml (excludeKeysInExport default: false)",
+            deviation="an export includes keys unless excludeKeysInExport is true (later pages); the 2016 pages "
+            "default to excluding them",
+        ),
+        "cancel_finished_statuses": Rule(
+            frozenset({200, 204}), "cancel-import-export-job.md (204); INVENTORY.md §2a (2021 spec: 200 or 204)",
+            deviation="a cancel may answer 200 as well as 204 (2021 spec)",
+        ),
     },
 )
 
@@ -141,6 +161,10 @@ DOCS_STRICT = Profile(
         "lock_expiry_counts_delivery": Rule(
             True, "INVENTORY.md §6 (2016 docs: every Enqueued↔Invisible transition counts toward the max delivery "
                   "count)"),
+        "job_start": Rule("importdevices", "import-or-update-device-identities.md (GET /importdevices); "
+                                           "export-device-identities1.md (exports start through the resource provider)"),
+        "exclude_keys_default": Rule(True, "retrieve-import-export-job.md (excludeKeysInExport: Default: true)"),
+        "cancel_finished_statuses": Rule(frozenset({204}), "cancel-import-export-job.md (Status code: 204)"),
     },
 )
 

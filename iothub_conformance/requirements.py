@@ -240,6 +240,52 @@ _ALL = [
                 "A disabled device cannot send or receive: its requests are refused with a 4xx and nothing is sent.",
                 "create-a-new-device-identity.md (status enabled/disabled); INVENTORY.md §8 "
                 "(iot-hub-devguide-identity-registry)"),
+    # -- import/export jobs -------------------------------------------------------------------------------------
+    Requirement("JOB-CREATE-001", "MUST",
+                "An import or export job started the way the profile says (iothub: POST /jobs/create; docs-strict: "
+                "GET /importdevices, imports only) answers 200 with the job: jobId, type and status enqueued or later.",
+                "autogen-2018-06-30__Service_CreateImportExportJob.yml; import-or-update-device-identities.md; "
+                "INVENTORY.md §7 item 10", profile_rule="job_start"),
+    Requirement("JOB-GET-001", "MUST",
+                "GET /jobs/{jobId} answers 200 with the documented fields: a type of import or export, a status of "
+                "enqueued, running, completed, failed or cancelled, a progress percentage and ISO 8601 UTC times.",
+                "retrieve-import-export-job.md"),
+    Requirement("JOB-GET-002", "MUST", "GET /jobs/{jobId} of a job that does not exist answers 404.",
+                "common-error-codes__v2016-12-27_e5666404f.md (404); INVENTORY.md §4c (404002 JobNotFound)"),
+    Requirement("JOB-LIST-001", "MUST", "GET /jobs answers 200 with a JSON array that holds the run's jobs.",
+                "list-import-export-jobs.md"),
+    Requirement("JOB-LIFE-001", "MUST",
+                "A job only moves forward (enqueued → running → completed, failed or cancelled) and ends; a "
+                "completed job has progress 100 and an end time.",
+                "retrieve-import-export-job.md (status, progress, endTimeUtc)"),
+    Requirement("JOB-CANCEL-001", "MUST",
+                "DELETE /jobs/{jobId} on a job that has not finished answers 204 and the job ends cancelled.",
+                "cancel-import-export-job.md; retrieve-import-export-job.md (status cancelled)"),
+    Requirement("JOB-CANCEL-002", "MUST", "DELETE /jobs/{jobId} of a job that does not exist answers 404.",
+                "common-error-codes__v2016-12-27_e5666404f.md (404); INVENTORY.md §4c (404002 JobNotFound)"),
+    Requirement("JOB-CANCEL-003", "MUST",
+                "DELETE /jobs/{jobId} on a job that has finished answers as the profile says (docs-strict: 204) and "
+                "leaves its outcome as it was.",
+                "cancel-import-export-job.md (204); INVENTORY.md §2a (2021 spec: 200 or 204)",
+                profile_rule="cancel_finished_statuses"),
+    Requirement("JOB-EXPORT-001", "MUST",
+                "A completed export writes the registry to the output container, one JSON device per line, "
+                "holding every device the run had when the export started.",
+                "export-device-identities1.md; retrieve-import-export-job.md (outputBlobContainerUri)"),
+    Requirement("JOB-EXPORT-002", "MUST",
+                "An export with excludeKeysInExport true writes null keys; with false it writes the devices' keys.",
+                "retrieve-import-export-job.md (excludeKeysInExport: keys are set to null in export output)"),
+    Requirement("JOB-EXPORT-003", "MUST",
+                "An export without excludeKeysInExport treats keys as the profile's default says (2016 pages: "
+                "excluded; later pages: included).",
+                "retrieve-import-export-job.md (Default: true); autogen-2018-06-30__Service_CreateImportExportJob.yml "
+                "(Default: false)", profile_rule="exclude_keys_default"),
+    Requirement("JOB-IMPORT-001", "MUST",
+                "A completed import creates, updates and deletes exactly the devices its input lists, and no other.",
+                "import-or-update-device-identities.md; INVENTORY.md §3 (importMode create/update/delete …)"),
+    Requirement("JOB-FAIL-001", "MUST",
+                "A job whose input cannot be read ends failed, with a failureReason.",
+                "retrieve-import-export-job.md (failureReason: if status = failure, a string containing the reason)"),
 ]
 
 REQUIREMENTS: dict[str, Requirement] = {r.id: r for r in _ALL}

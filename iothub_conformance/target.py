@@ -25,6 +25,7 @@ DEFAULT_TIMEOUT = 10.0
 DEFAULT_PREFIX = "conf-"
 EMBEDDED_URL = "https://conformance-hub.azure-devices.net"
 DEFAULT_MAX_DELIVERY_COUNT = 10  # cloudToDevice.maxDeliveryCount, a hub setting (INVENTORY §6)
+DEFAULT_JOB_TIMEOUT = 300.0  # how long the suite waits for an import/export job to end
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,8 @@ class Settings:
     prefix: str = DEFAULT_PREFIX
     c2d_feeder: str | None = None  # feeders.CHOICES; None means auto
     max_delivery_count: int = DEFAULT_MAX_DELIVERY_COUNT
+    blob_container: str | None = None  # a container SAS URI for import/export jobs
+    job_timeout: float = DEFAULT_JOB_TIMEOUT
 
     @classmethod
     def from_env(cls, **given) -> Settings:
@@ -52,7 +55,14 @@ class Settings:
             "faults": given.get("faults") or env.get("IOTHUB_REFERENCE_FAULTS") or None,
             "prefix": given.get("prefix") or env.get("IOTHUB_PREFIX") or DEFAULT_PREFIX,
             "c2d_feeder": given.get("c2d_feeder") or env.get("IOTHUB_C2D_FEEDER") or None,
+            "blob_container": given.get("blob_container") or env.get("IOTHUB_BLOB_CONTAINER") or None,
         }
+        job_timeout = given.get("job_timeout") or env.get("IOTHUB_JOB_TIMEOUT")
+        if job_timeout:
+            try:
+                values["job_timeout"] = float(job_timeout)
+            except ValueError:
+                raise ConfigError(f"the job timeout is a number of seconds, not {job_timeout!r}") from None
         count = given.get("max_delivery_count") or env.get("IOTHUB_C2D_MAX_DELIVERY_COUNT")
         if count:
             if not str(count).isdigit() or not 1 <= int(count) <= 100:
@@ -139,6 +149,9 @@ class Target:
     app: object | None = None  # the embedded reference's ASGI app, when there is no external target
     c2d_feeder: str | None = None
     max_delivery_count: int = DEFAULT_MAX_DELIVERY_COUNT
+    blob_container: str | None = None
+    job_timeout: float = DEFAULT_JOB_TIMEOUT
+    created_jobs: set[str] = field(default_factory=set)  # ids of the jobs this run started
     journal: Journal = field(default_factory=Journal)
     _clients: list[httpx.Client] = field(default_factory=list)
 
@@ -166,7 +179,7 @@ class Target:
         """A client that signs, times out, retries 429, records every exchange and, when guarded, refuses to change
         a device whose name lacks this run's prefix."""
         inner = InProcessTransport(self.app) if self.embedded else httpx.HTTPTransport()
-        hooks = {"request": [self._guard] if guarded else [], "response": [self.journal.record]}
+        hooks = {"request": [self._guard] if guarded else [], "response": [self.journal.record, self._note_job]}
         client = httpx.Client(
             base_url=self.base_url,
             auth=SasAuth(self.connection),
@@ -180,8 +193,25 @@ class Target:
     def token(self, resource: str | None = None, **kwargs) -> str:
         return SasAuth(self.connection).token(resource, **kwargs)
 
+    def _note_job(self, response: httpx.Response) -> None:
+        """Remember the jobs this run starts: only those may be cancelled."""
+        request = response.request
+        if response.status_code == 200 and request.url.path in ("/jobs/create", "/importdevices"):
+            response.read()
+            try:
+                job_id = response.json().get("jobId")
+            except (ValueError, AttributeError):
+                return
+            if isinstance(job_id, str):
+                self.created_jobs.add(job_id)
+
     def _guard(self, request: httpx.Request) -> None:
         segments = request.url.path.split("/")
+        if request.method == "DELETE" and segments[1:2] == ["jobs"] and len(segments) == 3:
+            job_id = unquote(segments[2])
+            if job_id not in self.created_jobs:
+                raise SafetyError(f"refusing to cancel job {job_id!r}: not started by this run")
+            return
         # A receive is a GET that changes state: it locks the next cloud-to-device message.
         changes = request.method not in ("GET", "HEAD", "OPTIONS") or segments[3:4] == ["messages"]
         if not changes:
@@ -237,6 +267,13 @@ def resolve(settings: Settings, run_id: str | None = None) -> Target:
     profile = get_profile(settings.profile)
     run_id = run_id or new_run_id()
     _check_feeder(settings.c2d_feeder, embedded=not settings.target_url)
+    if settings.blob_container:
+        from .blobs import BlobError, Container
+
+        try:
+            Container(settings.blob_container).close()
+        except BlobError as exc:
+            raise ConfigError(f"--blob-container: {exc}") from None
     if settings.api_version not in SUPPORTED_API_VERSIONS:
         raise ConfigError(f"api-version {settings.api_version!r} is not covered by this suite "
                           f"(covered: {', '.join(SUPPORTED_API_VERSIONS)})")
@@ -252,7 +289,8 @@ def resolve(settings: Settings, run_id: str | None = None) -> Target:
         connection = sas.parse_connection_string(settings.connection_string)
         return Target(settings.target_url.rstrip("/"), connection, settings.api_version, profile, run_id,
                       settings.prefix, settings.timeout, c2d_feeder=settings.c2d_feeder,
-                      max_delivery_count=settings.max_delivery_count)
+                      max_delivery_count=settings.max_delivery_count, blob_container=settings.blob_container,
+                      job_timeout=settings.job_timeout)
     from .reference import Hub, create_app, parse_faults
 
     faults = parse_faults(settings.faults or "")
@@ -266,4 +304,5 @@ def resolve(settings: Settings, run_id: str | None = None) -> Target:
         base_url = EMBEDDED_URL
     hub.max_delivery_count = settings.max_delivery_count
     return Target(base_url, connection, settings.api_version, profile, run_id, settings.prefix, settings.timeout,
-                  app=create_app(hub), c2d_feeder=settings.c2d_feeder, max_delivery_count=settings.max_delivery_count)
+                  app=create_app(hub), c2d_feeder=settings.c2d_feeder, max_delivery_count=settings.max_delivery_count,
+                  blob_container=settings.blob_container, job_timeout=settings.job_timeout)

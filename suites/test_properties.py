@@ -137,3 +137,18 @@ def test_linked_message_lifecycle_conforms(target, messaging_device):
         pytest.skip(reason)
     MessageLifecycle.run(settings=settings(SETTINGS, max_examples=max(2, openapi.max_examples() // 3),
                                            stateful_step_count=4))
+
+
+# -- import/export jobs ------------------------------------------------------------------------------------------
+
+# Reads only: a generated job start would hand the hub made-up storage URIs to reach, and a generated cancel could
+# name a job this run did not start.
+jobs = openapi.load("jobs").include(method="GET", path_regex="^/jobs")
+
+
+@pytest.mark.requirement("COMMON-SPEC-001", "COMMON-REQID-001", "COMMON-REQID-002", "COMMON-HDR-001")
+@jobs.parametrize()
+@SETTINGS
+def test_generated_job_reads_conform_to_the_spec_and_checks(case, client):
+    response = cases.send(client, case)
+    case.validate_response(response)

@@ -47,3 +47,16 @@ def suite(tmp_path):
         return run_suite(tmp_path / f"report-{len(list(tmp_path.iterdir()))}", *args, **kwargs)
 
     return run
+
+
+@pytest.fixture(scope="session")
+def azurite(tmp_path_factory):
+    """Blob storage on 127.0.0.1 for the job tests (Azurite, installed from tests/azurite on first use)."""
+    from tests import azurite as storage
+
+    try:
+        running = storage.start(tmp_path_factory.mktemp("azurite"))
+    except storage.AzuriteUnavailable as exc:
+        pytest.fail(str(exc))
+    yield running
+    running.stop()

@@ -32,7 +32,16 @@ DEVICE_MESSAGING_PAGES = {
     "reject-a-cloud-to-device-message.md": ("delete", "/devices/{deviceId}/messages/devicebound/{etag}"),
     "abandon-a-cloud-to-device-message.md": ("post", "/devices/{deviceId}/messages/devicebound/{etag}/abandon"),
 }
-SURFACE_PAGES = [("device-identities", DEVICE_IDENTITY_PAGES), ("device-messaging", DEVICE_MESSAGING_PAGES)]
+# The import/export job pages of the data plane (INVENTORY §2a). export-device-identities1.md and
+# import-device-identities.md are resource-provider calls (management.azure.com): the resource-provider spec's.
+JOB_PAGES = {
+    "list-import-export-jobs.md": ("get", "/jobs"),
+    "retrieve-import-export-job.md": ("get", "/jobs/{jobId}"),
+    "cancel-import-export-job.md": ("delete", "/jobs/{jobId}"),
+    "import-or-update-device-identities.md": ("get", "/importdevices"),
+}
+SURFACE_PAGES = [("device-identities", DEVICE_IDENTITY_PAGES), ("device-messaging", DEVICE_MESSAGING_PAGES),
+                 ("jobs", JOB_PAGES)]
 
 
 @pytest.mark.parametrize("spec", sorted(p.name for p in (specs_dir() / "2016-02-03").glob("*.yaml")))

@@ -60,7 +60,25 @@ CAUGHT_BY = {
     "ignore-device-connect": ("iothub", "MSG-AUTH-003"),
     "disabled-device-connects": ("iothub", "MSG-AUTH-004"),
     "refuse-device-tokens": ("iothub", "MSG-AUTH-001"),
+    # import/export jobs (these runs get a blob container on Azurite)
+    "unknown-job-returns-200": ("iothub", "JOB-GET-002"),
+    "cancel-unknown-job-returns-204": ("iothub", "JOB-CANCEL-002"),
+    "cancel-ignored": ("iothub", "JOB-CANCEL-001"),
+    "cancel-finished-returns-409": ("iothub", "JOB-CANCEL-003"),
+    "export-ignores-exclude-keys": ("iothub", "JOB-EXPORT-002"),
+    "export-keys-default-flipped": ("iothub", "JOB-EXPORT-003"),
+    "export-skips-last-device": ("iothub", "JOB-EXPORT-001"),
+    "export-json-array": ("iothub", "JOB-EXPORT-001"),
+    "import-skips-updates": ("iothub", "JOB-IMPORT-001"),
+    "job-never-completes": ("iothub", "JOB-LIFE-001"),
+    "completed-job-progress-0": ("iothub", "JOB-LIFE-001"),
+    "failed-job-without-reason": ("iothub", "JOB-FAIL-001"),
+    "list-jobs-omits-finished": ("iothub", "JOB-LIST-001"),
+    "job-status-done": ("iothub", "JOB-GET-001"),
+    "jobs-create-not-found": ("iothub", "JOB-CREATE-001"),
+    "importdevices-not-found": ("docs-strict", "JOB-CREATE-001"),
 }
+JOB_FAULTS = {fault for fault, (_, requirement) in CAUGHT_BY.items() if requirement.startswith("JOB-")}
 
 
 def test_every_fault_switch_has_a_requirement_that_catches_it():
@@ -68,18 +86,21 @@ def test_every_fault_switch_has_a_requirement_that_catches_it():
 
 
 @pytest.mark.parametrize("profile", ["iothub", "docs-strict"])
-def test_suite_passes_on_the_reference(suite, profile):
-    run = suite("--profile", profile)
+def test_suite_passes_on_the_reference(suite, profile, azurite):
+    run = suite("--profile", profile, "--blob-container", azurite.container())
     assert run.code == 0, run.output[-3000:]
     assert run.failing() == set()
     assert "pass" in run.statuses.values()
     assert run.output.splitlines()[0].startswith("target: embedded reference"), run.output[:300]
+    job_results = {rid: status for rid, status in run.statuses.items() if rid.startswith("JOB-")}
+    assert "skip" not in {job_results[r] for r in ("JOB-CREATE-001", "JOB-IMPORT-001", "JOB-LIFE-001")}, job_results
 
 
 @pytest.mark.parametrize("fault", sorted(CAUGHT_BY))
-def test_fault_switch_fails_the_run_naming_its_requirement(suite, fault):
+def test_fault_switch_fails_the_run_naming_its_requirement(suite, fault, request):
     profile, requirement = CAUGHT_BY[fault]
-    run = suite("--profile", profile, "--reference-faults", fault)
+    storage = ["--blob-container", request.getfixturevalue("azurite").container()] if fault in JOB_FAULTS else []
+    run = suite("--profile", profile, "--reference-faults", fault, *storage)
     assert run.code == 1, f"the run did not fail with fault {fault}:\n{run.output[-2000:]}"
     assert run.statuses[requirement] == "fail", (
         f"{fault} should fail {requirement}; failing: {sorted(run.failing())}\n{run.output[-1500:]}")

@@ -4,6 +4,7 @@ from .app import create_app
 from .clock import Clock
 from .faults import FAULTS, parse_faults
 from .hub import Hub
+from .jobs import Job
 from .queues import Enqueued, Event
 
-__all__ = ["FAULTS", "Clock", "Enqueued", "Event", "Hub", "create_app", "parse_faults"]
+__all__ = ["FAULTS", "Clock", "Enqueued", "Event", "Hub", "Job", "create_app", "parse_faults"]

@@ -14,7 +14,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import errors, messaging, registry
+from . import errors, job_routes, messaging, registry
 from .errors import error_response
 from .hub import Hub
 
@@ -34,6 +34,11 @@ def create_app(hub: Hub) -> Starlette:
         # The service-side send, under both spellings the pages use (INVENTORY §7 item 6).
         Route("/messages/deviceBound", messaging.send_to_device, methods=["POST"]),
         Route("/messages/devicebound", messaging.send_to_device, methods=["POST"]),
+        # Import/export jobs: both ways to start one are served, whatever the profile (INVENTORY §2a, §7 item 10).
+        Route("/jobs", job_routes.list_jobs, methods=["GET"]),
+        Route("/jobs/create", job_routes.create_job, methods=["POST"]),
+        Route("/jobs/{job_id}", job_routes.job, methods=["GET", "DELETE"]),
+        Route("/importdevices", job_routes.import_devices, methods=["GET"]),
     ]
     middleware = [Middleware(RequestIds, hub=hub), Middleware(NoServerErrors, hub=hub)]
     app = Starlette(routes=routes, middleware=middleware, exception_handlers={HTTPException: routing_error})

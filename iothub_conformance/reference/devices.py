@@ -59,6 +59,11 @@ def parse_body(raw: bytes) -> DeviceInput:
         raise NotJson("the request body is not valid JSON") from None
     if not isinstance(body, dict):
         raise InvalidDevice(FORMAT_ERROR, "the request body must be a JSON object")
+    return device_input(body)
+
+
+def device_input(body: dict) -> DeviceInput:
+    """What a device object (a PUT body, or an import line with its id as deviceId) asks for."""
     keys = _section(_section(body, "authentication"), "symmetricKey")
     generation_id = body.get("generationId")
     return DeviceInput(

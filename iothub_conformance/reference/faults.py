@@ -61,6 +61,23 @@ FAULTS: dict[str, str] = {
     "ignore-device-connect": "a policy token without DeviceConnect is accepted on messaging",
     "disabled-device-connects": "a disabled device can send and receive",
     "refuse-device-tokens": "device-scoped tokens (no skn) are refused",
+    # Import/export jobs
+    "unknown-job-returns-200": "GET of an unknown job answers 200 with an empty job object",
+    "cancel-unknown-job-returns-204": "DELETE of an unknown job answers 204",
+    "cancel-ignored": "a cancelled job still runs to completion",
+    "cancel-finished-returns-409": "DELETE on a finished job answers 409",
+    "export-ignores-exclude-keys": "an export writes keys even when excludeKeysInExport is true",
+    "export-keys-default-flipped": "an export without excludeKeysInExport does the opposite of the profile's default",
+    "export-skips-last-device": "an export leaves out the last device",
+    "export-json-array": "an export writes one JSON array instead of one device per line",
+    "import-skips-updates": "an import applies only its create lines",
+    "job-never-completes": "a started job stays running forever",
+    "completed-job-progress-0": "a completed job reports progress 0",
+    "failed-job-without-reason": "a failed job has no failureReason",
+    "list-jobs-omits-finished": "GET /jobs leaves out finished jobs",
+    "job-status-done": "a completed job's status reads \"done\" instead of \"completed\"",
+    "jobs-create-not-found": "POST /jobs/create answers 404",
+    "importdevices-not-found": "GET /importdevices answers 404",
 }
 
 

@@ -1,4 +1,5 @@
-"""One in-memory IoT hub: its host name, shared access policies, profile, faults, device registry and message queues."""
+"""One in-memory IoT hub: its host name, shared access policies, profile, faults, device registry, message queues and
+import/export jobs."""
 
 from __future__ import annotations
 
@@ -21,7 +22,10 @@ from .properties import InvalidProperty, message_size, read_properties
 from .queues import DeviceQueue, Enqueued, Event
 
 if TYPE_CHECKING:
+    import httpx
+
     from .devices import Device
+    from .jobs import Job
 
 DEFAULT_HOST = "conformance-hub.azure-devices.net"
 OWNER = "iothubowner"
@@ -75,6 +79,11 @@ class Hub:
         self.d2c_max_bytes = 256 * 1024 - 1  # send page: the whole message has to be less than 256 KB
         self.queues: dict[str, DeviceQueue] = {}  # read and written only under `lock`
         self.events: deque[Event] = deque(maxlen=1000)  # accepted device-to-cloud messages, newest last
+        # Import/export jobs (INVENTORY §2a). A job starts `job_delay` seconds (by `clock`) after its creation; the
+        # handlers run due jobs when a job request arrives, so no job needs a thread of its own.
+        self.jobs: dict[str, Job] = {}  # by jobId, oldest first; read and written only under `lock`
+        self.job_delay = 1.0
+        self.blob_transport: httpx.BaseTransport | None = None  # for the jobs' blob requests; None: the network
 
     @classmethod
     def create(cls, host_name: str | None = None, profile: Profile | None = None,

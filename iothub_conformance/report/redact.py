@@ -10,6 +10,7 @@ _PATTERNS = [
     (re.compile(r"SharedAccessSignature\s+[^\s\"'<>,}]+"), f"SharedAccessSignature {REDACTED}"),
     (re.compile(r"(?i)(sig=)[^&\s\"'<>,}]+"), rf"\g<1>{REDACTED}"),
     (re.compile(r"(?i)(SharedAccessKey=)[^;\s\"'<>,}]+"), rf"\g<1>{REDACTED}"),
+    (re.compile(r"(?i)(AccountKey=)[^;\s\"'<>,}]+"), rf"\g<1>{REDACTED}"),  # storage connection strings
     (re.compile(r"(?i)(Bearer\s+)[A-Za-z0-9\-._~+/]+=*"), rf"\g<1>{REDACTED}"),
     # Device keys in JSON bodies (authentication.symmetricKey.primaryKey / secondaryKey).
     (re.compile(r"(?i)(['\"](?:primaryKey|secondaryKey|primary|secondary)['\"]\s*:\s*['\"])[^'\"]*"),

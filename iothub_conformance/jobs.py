@@ -1,0 +1,121 @@
+"""Import/export job requests as the suites make them, written once (INVENTORY §2a, profile rule `job_start`).
+
+Everything a job writes or reads is named after the run (`<prefix><run-id>-…`), and the blobs the suite wrote are
+deleted afterwards; only jobs this run started may be cancelled (target.py guards it).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+
+import httpx
+
+from .blobs import Container
+
+TERMINAL = ("completed", "failed", "cancelled")
+ORDER = {"enqueued": 0, "running": 1, "completed": 2, "failed": 2, "cancelled": 2}
+DEFAULT_BLOB = "devices.txt"  # what a job reads or writes when it is given no blob name
+CLOCK_POLLS = 120  # on the embedded reference: two minutes of its clock
+
+
+class NotStartable(Exception):
+    """The profile gives no data-plane way to start this kind of job."""
+
+
+class Jobs:
+    def __init__(self, client: httpx.Client, target) -> None:
+        self.client = client
+        self.target = target
+        self.params = {"api-version": target.api_version}
+        self.written: list[tuple[Container, str]] = []
+        self._counter = itertools.count(1)
+
+    @property
+    def start_route(self) -> str:
+        return self.target.profile.value("job_start")
+
+    def blob_name(self, label: str) -> str:
+        return f"{self.target.name_prefix}{label}-{next(self._counter)}.txt"
+
+    def write(self, container: Container, name: str, lines: list[dict]) -> None:
+        container.put(name, "".join(json.dumps(line) + "\n" for line in lines).encode())
+        self.written.append((container, name))
+
+    def start_export(self, container: Container, exclude_keys: bool | None = None) -> tuple[httpx.Response, str]:
+        """Start an export into `container`; returns the response and the blob it will write."""
+        if self.start_route != "jobs/create":
+            raise NotStartable(f"profile {self.target.profile.name} starts exports through the resource provider "
+                               f"only ({self.target.profile['job_start'].source})")
+        name = self.blob_name("export")
+        body = {"type": "export", "outputBlobContainerUri": self._uri(container), "outputBlobName": name}
+        if exclude_keys is not None:
+            body["excludeKeysInExport"] = exclude_keys
+        self.written.append((container, name))
+        return self.client.post("/jobs/create", params=self.params, json=body), name
+
+    def start_import(self, container: Container, lines: list[dict], input_uri: str | None = None) -> httpx.Response:
+        """Write `lines` as the import input and start the import the way the profile says."""
+        if self.start_route == "jobs/create":
+            name = self.blob_name("import")
+            self.write(container, name, lines)
+            body = {"type": "import", "inputBlobContainerUri": input_uri or self._uri(container),
+                    "outputBlobContainerUri": self._uri(container), "inputBlobName": name}
+            return self.client.post("/jobs/create", params=self.params, json=body)
+        # import-or-update-device-identities.md: GET with a JSON body naming only the containers.
+        self.write(container, DEFAULT_BLOB, lines)
+        body = {"inputBlobContainerUri": input_uri or self._uri(container),
+                "outputBlobContainerUri": self._uri(container)}
+        return self.client.request("GET", "/importdevices", params=self.params, content=json.dumps(body),
+                                   headers={"Content-Type": "application/json"})
+
+    def get(self, job_id: str) -> httpx.Response:
+        return self.client.get(f"/jobs/{job_id}", params=self.params)
+
+    def list(self) -> httpx.Response:
+        return self.client.get("/jobs", params=self.params)
+
+    def cancel(self, job_id: str) -> httpx.Response:
+        return self.client.delete(f"/jobs/{job_id}", params=self.params)
+
+    def wait(self, job_id: str, clock=None) -> tuple[dict | None, list[str]]:
+        """Poll until the job ends; returns its last state and every status seen, in order. With the embedded
+        reference's clock each poll advances it a second instead of sleeping (at most CLOCK_POLLS polls)."""
+        seen: list[str] = []
+        deadline = time.monotonic() + self.target.job_timeout
+        for _ in itertools.count() if clock is None else range(CLOCK_POLLS):
+            response = self.get(job_id)
+            if response.status_code != 200:
+                return None, seen
+            job = response.json()
+            status = job.get("status") if isinstance(job, dict) else None
+            if not seen or seen[-1] != status:
+                seen.append(status)
+            if status in TERMINAL or time.monotonic() > deadline:
+                return job, seen
+            if clock is not None:
+                clock.advance(1)
+            else:
+                time.sleep(1)
+        return job, seen
+
+    def cleanup(self) -> None:
+        for container, name in self.written:
+            container.delete(name)
+        self.written.clear()
+
+    def _uri(self, container: Container) -> str:
+        return f"{container.base}?{container.sas}"
+
+
+def lines_of(blob: bytes | None) -> list:
+    """The JSON values of a one-JSON-per-line blob; a line that is not JSON comes back as the string itself."""
+    values = []
+    for line in (blob or b"").decode("utf-8", "replace").splitlines():
+        if line.strip():
+            try:
+                values.append(json.loads(line))
+            except ValueError:
+                values.append(line)
+    return values

@@ -1,0 +1,346 @@
+"""Import and export jobs (INVENTORY §2a; retrieve-import-export-job.md, import-or-update-device-identities.md,
+autogen-2018-06-30__Service_CreateImportExportJob.yml): the create body, the job object, and the blob work.
+
+No job has a thread of its own. The handlers call `start_due` under hub.lock, which marks every job whose delay has
+passed as running, then `run` each of those off the event loop: two requests can never run the same job.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+import httpx
+
+from ..blobs import BlobError, Container
+from .devices import Device, InvalidDevice, check_device_id, device_input, new_device, updated_device
+from .errors import ARGUMENT_INVALID, FORMAT_ERROR
+from .hub import Hub
+
+log = logging.getLogger(__name__)
+
+TYPES = ("export", "import")
+ENQUEUED, RUNNING, COMPLETED, FAILED, CANCELLED = "enqueued", "running", "completed", "failed", "cancelled"
+FINISHED = (COMPLETED, FAILED, CANCELLED)
+IMPORT_MODES = ("create", "update", "updateIfMatchETag", "delete", "deleteIfMatchETag")
+DEFAULT_BLOB = "devices.txt"
+MAX_BLOB_NAME = 1024  # Azure Storage: a blob name is 1 to 1024 characters
+KEPT = 1000  # jobs remembered; beyond that the oldest finished ones are forgotten
+BLOB_TIMEOUT = 10.0
+
+
+class InvalidJob(ValueError):
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class ImportFailed(ValueError):
+    """An import line that cannot be applied; the message names the line and never holds a SAS."""
+
+
+@dataclass
+class Job:
+    job_id: str
+    type: str
+    created_at: float  # hub.clock seconds
+    input_uri: str | None
+    output_uri: str
+    input_blob: str
+    output_blob: str
+    exclude_keys: bool
+    status: str = ENQUEUED
+    progress: int = 0
+    started_at: float | None = None
+    ended_at: float | None = None
+    failure_reason: str | None = None
+
+    def to_json(self) -> dict:
+        return {
+            "jobId": self.job_id,
+            "startTimeUtc": utc(self.started_at),
+            "endTimeUtc": utc(self.ended_at),
+            "type": self.type,
+            "status": self.status,
+            "progress": self.progress,
+            "inputBlobContainerUri": self.input_uri,
+            "outputBlobContainerUri": self.output_uri,
+            "excludeKeysInExport": self.exclude_keys,
+            "failureReason": self.failure_reason,
+            "inputBlobName": self.input_blob,
+            "outputBlobName": self.output_blob,
+        }
+
+
+def utc(seconds: float | None) -> str | None:
+    """ISO 8601 UTC with milliseconds, as the pages show it (2015-01-28T16:24:48.789Z); None while not reached."""
+    if seconds is None:
+        return None
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def read_request(hub: Hub, raw: bytes, importdevices: bool = False) -> Job:
+    """A new enqueued job from a create body. `importdevices`: the 2016 page's GET /importdevices, which starts an
+    import whatever the body says and may name the output container as that page does."""
+    try:
+        body = json.loads(raw, parse_constant=_reject_constant)
+    except (ValueError, RecursionError):
+        raise InvalidJob(FORMAT_ERROR, "the request body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise InvalidJob(ARGUMENT_INVALID, "the request body must be a JSON object")
+    kind = "import" if importdevices else body.get("type")
+    if kind not in TYPES:
+        raise InvalidJob(ARGUMENT_INVALID, "type must be export or import")
+    # The page's body has "outputBlobContainerUri " (with a space) and its table "exportBlobContainerUri".
+    outputs = ("outputBlobContainerUri", "outputBlobContainerUri ", "exportBlobContainerUri") if importdevices else (
+        "outputBlobContainerUri",)
+    exclude = body.get("excludeKeysInExport")
+    if exclude is None:
+        exclude = bool(hub.profile.value("exclude_keys_default")) != hub.has("export-keys-default-flipped")
+    elif not isinstance(exclude, bool):
+        raise InvalidJob(ARGUMENT_INVALID, "excludeKeysInExport must be true or false")
+    return Job(
+        job_id=str(uuid.uuid4()),
+        type=kind,
+        created_at=hub.clock.now(),
+        input_uri=_container_uri(body, "inputBlobContainerUri") if kind == "import" else None,
+        output_uri=_container_uri(body, *outputs),
+        input_blob=_blob_name(body, "inputBlobName"),
+        output_blob=_blob_name(body, "outputBlobName"),
+        exclude_keys=exclude,
+    )
+
+
+def add(hub: Hub, job: Job) -> None:
+    """Call under hub.lock."""
+    hub.jobs[job.job_id] = job
+    finished = [known.job_id for known in hub.jobs.values() if known.status in FINISHED]
+    for job_id in finished[:max(0, len(hub.jobs) - KEPT)]:
+        del hub.jobs[job_id]
+
+
+def start_due(hub: Hub) -> list[Job]:
+    """Mark every job whose delay has passed as running and return them, for `run`. Call under hub.lock."""
+    now = hub.clock.now()
+    due = []
+    for job in hub.jobs.values():
+        waiting = job.status == ENQUEUED or (
+            job.status == CANCELLED and job.started_at is None and hub.has("cancel-ignored"))
+        if waiting and now >= job.created_at + hub.job_delay:
+            job.status, job.started_at, job.ended_at = RUNNING, now, None
+            due.append(job)
+    return due
+
+
+def cancel(hub: Hub, job: Job) -> None:
+    """An enqueued or running job ends as cancelled; a finished one stays as it is. Call under hub.lock."""
+    if job.status not in FINISHED:
+        job.status, job.ended_at = CANCELLED, hub.clock.now()
+
+
+def run(hub: Hub, job: Job) -> None:
+    """Do a started job's blob work and end it. Blocking: call off the event loop and without hub.lock."""
+    if hub.has("job-never-completes"):
+        return
+    try:
+        with _client(hub) as client:
+            if job.type == "export":
+                _export(hub, job, client)
+            else:
+                _import(hub, job, client)
+    except BlobError as exc:
+        _finish(hub, job, f"{job.type} failed: {exc}")
+    except Exception:
+        # A job must never stay running because of a bug; the reason stays generic so that it cannot leak a SAS.
+        log.exception("reference hub: job %s failed unexpectedly", job.job_id)
+        _finish(hub, job, f"{job.type} failed: internal error")
+
+
+def export_item(device: Device, exclude_keys: bool) -> dict:
+    keys = (None, None) if exclude_keys else (device.primary_key, device.secondary_key)
+    return {
+        "id": device.device_id,
+        "eTag": device.etag,
+        "status": device.status,
+        "statusReason": device.status_reason,
+        "authentication": {"symmetricKey": {"primaryKey": keys[0], "secondaryKey": keys[1]}},
+    }
+
+
+def plan_import(hub: Hub, text: str) -> tuple[dict[str, Device], set[str]]:
+    """The registry after every line of an import, in order, and the deviceIds it creates or deletes (their queues
+    start over). Nothing is changed here; any bad line raises ImportFailed. Call under hub.lock."""
+    devices = dict(hub.devices)
+    renewed: set[str] = set()
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            device_id, mode, given, etag = _read_line(hub, line)
+        except (ImportFailed, InvalidDevice) as exc:
+            raise ImportFailed(f"line {number}: {exc}") from None
+        old = devices.get(device_id)
+        problem = _precondition(hub, mode, device_id, old, etag, len(devices))
+        if problem:
+            raise ImportFailed(f"line {number}: {problem}")
+        if mode != "create" and hub.has("import-skips-updates"):
+            continue
+        if mode == "create":
+            devices[device_id] = new_device(hub, device_id, given)
+            renewed.add(device_id)
+        elif mode.startswith("update"):
+            devices[device_id] = updated_device(hub, old, given)
+        else:
+            del devices[device_id]
+            renewed.add(device_id)
+    return devices, renewed
+
+
+def _read_line(hub: Hub, line: str) -> tuple:
+    try:
+        item = json.loads(line, parse_constant=_reject_constant)
+    except (ValueError, RecursionError):
+        raise ImportFailed("not valid JSON") from None
+    if not isinstance(item, dict):
+        raise ImportFailed("not a JSON object")
+    device_id = item.get("id")
+    if not isinstance(device_id, str):
+        raise ImportFailed("id must be a string")
+    check_device_id(hub, device_id)
+    mode = item.get("importMode")
+    if mode not in IMPORT_MODES:
+        raise ImportFailed(f"importMode must be one of {', '.join(IMPORT_MODES)}")
+    etag = item.get("eTag")
+    if mode.endswith("IfMatchETag") and not isinstance(etag, str):
+        raise ImportFailed(f"importMode {mode} needs the device's eTag")
+    # The line's id plays the part of a PUT body's deviceId; the other fields follow the PUT body rules.
+    return device_id, mode, device_input({**item, "deviceId": device_id}), etag
+
+
+def _precondition(hub: Hub, mode: str, device_id: str, old: Device | None, etag: str | None, count: int) -> str | None:
+    if mode == "create":
+        if old is not None:
+            return f"device {device_id!r} already exists"
+        if count >= hub.max_devices:
+            return f"the hub already holds its maximum of {hub.max_devices} devices"
+        return None
+    if old is None:
+        return f"device {device_id!r} does not exist"
+    if mode.endswith("IfMatchETag") and etag != old.etag:
+        return f"eTag does not match device {device_id!r}"
+    return None
+
+
+def _export(hub: Hub, job: Job, client: httpx.Client) -> None:
+    with hub.lock:
+        devices = [hub.devices[device_id] for device_id in sorted(hub.devices)]
+    if hub.has("export-skips-last-device"):
+        devices = devices[:-1]
+    exclude = job.exclude_keys and not hub.has("export-ignores-exclude-keys")
+    items = [export_item(device, exclude) for device in devices]
+    if hub.has("export-json-array"):
+        data = _dumps(items)
+    else:
+        data = "".join(_dumps(item) + "\n" for item in items)
+    Container(job.output_uri, client=client).put(job.output_blob, data.encode("utf-8"), "text/plain")
+    _finish(hub, job)
+
+
+def _import(hub: Hub, job: Job, client: httpx.Client) -> None:
+    container = Container(job.input_uri or "", client=client)
+    raw = container.get(job.input_blob)
+    if raw is None:
+        raise BlobError(f"input blob {job.input_blob[:200]!r} not found in container {container.name!r}")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        _finish(hub, job, "import failed: the input blob is not UTF-8 text")
+        return
+    with hub.lock:
+        if not _still_wanted(hub, job):
+            return
+        try:
+            devices, renewed = plan_import(hub, text)
+        except ImportFailed as exc:
+            _end(hub, job, f"import failed: {exc}")
+            return
+        # All lines are valid: apply them together, so no request sees half an import.
+        for device_id in set(hub.devices) - set(devices):
+            del hub.devices[device_id]
+        hub.devices.update(devices)
+        for device_id in renewed:
+            hub.queues.pop(device_id, None)  # as registry.py: a deleted device's messages go, a new one starts empty
+        _end(hub, job)
+
+
+def _finish(hub: Hub, job: Job, reason: str | None = None) -> None:
+    with hub.lock:
+        if _still_wanted(hub, job):
+            _end(hub, job, reason)
+
+
+def _end(hub: Hub, job: Job, reason: str | None = None) -> None:
+    """Completed, or failed for `reason`. Call under hub.lock."""
+    job.ended_at = hub.clock.now()
+    if reason is None:
+        job.status, job.progress = COMPLETED, 100
+    else:
+        job.status, job.failure_reason = FAILED, None if hub.has("failed-job-without-reason") else reason
+
+
+def _still_wanted(hub: Hub, job: Job) -> bool:
+    """False when the job was cancelled while it ran: it then stays cancelled and changes nothing."""
+    return job.status == RUNNING or hub.has("cancel-ignored")
+
+
+@contextmanager
+def _client(hub: Hub) -> Iterator[httpx.Client]:
+    if hub.blob_transport is not None:
+        # The hub's transport outlives this client, so the client is not closed (that would close the transport).
+        yield httpx.Client(transport=hub.blob_transport, timeout=BLOB_TIMEOUT)
+        return
+    with httpx.Client(timeout=BLOB_TIMEOUT) as client:
+        yield client
+
+
+def _container_uri(body: dict, *names: str) -> str:
+    """The first of `names` in the body: an http(s) URL with a container path. Messages never repeat the value,
+    which holds a SAS."""
+    name = names[0]
+    value = next((body[n] for n in names if body.get(n) is not None), None)
+    if not isinstance(value, str):
+        raise InvalidJob(ARGUMENT_INVALID, f"{name} is required: a blob container SAS URI")
+    try:
+        parts = urlsplit(value)
+        _ = parts.port  # raises for a port that is not a number in range
+        httpx.URL(value)
+    except (ValueError, httpx.InvalidURL):
+        parts = None
+    if parts is None or parts.scheme.lower() not in ("http", "https") or not parts.hostname or not parts.path.strip("/"):
+        raise InvalidJob(ARGUMENT_INVALID, f"{name} must be an http(s) URL of a blob container, like "
+                                           "https://<account>.blob.core.windows.net/<container>?<sas>")
+    return value
+
+
+def _blob_name(body: dict, name: str) -> str:
+    value = body.get(name)
+    if value is None:
+        return DEFAULT_BLOB
+    if not isinstance(value, str) or not 1 <= len(value) <= MAX_BLOB_NAME:
+        raise InvalidJob(ARGUMENT_INVALID, f"{name} must be a blob name of 1 to {MAX_BLOB_NAME} characters")
+    return value
+
+
+def _dumps(value) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def _reject_constant(name: str):
+    raise ValueError(f"{name} is not JSON")

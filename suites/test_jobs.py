@@ -1,0 +1,221 @@
+"""Import/export jobs (api-version 2016-02-03): start, read, list, cancel, and what an export writes and an import
+changes.
+
+Pages: list-import-export-jobs.md, retrieve-import-export-job.md, cancel-import-export-job.md,
+import-or-update-device-identities.md, export-device-identities1.md; the later start route
+autogen-2018-06-30__Service_CreateImportExportJob.yml (profile rule `job_start`). Jobs need a blob container
+(`--blob-container`); waits use the embedded reference's clock where there is one.
+"""
+
+import uuid
+from datetime import datetime
+
+import pytest
+
+from iothub_conformance.checks import errors
+from iothub_conformance.checks.received import iso8601
+from iothub_conformance.jobs import ORDER, NotStartable, lines_of
+
+STATUSES = ("enqueued", "running", "completed", "failed", "cancelled")
+
+
+@pytest.fixture
+def clock_if_any(target):
+    return target.hub.clock if target.hub is not None else None
+
+
+def started(response, what="the job") -> dict:
+    assert response.status_code == 200, f"[JOB-CREATE-001] starting {what} → {response.status_code}, expected 200"
+    job = response.json()
+    assert isinstance(job, dict) and job.get("jobId"), f"[JOB-CREATE-001] {what} answered without a jobId: {job}"
+    return job
+
+
+def export(jobs, container, **kwargs):
+    try:
+        response, blob = jobs.start_export(container, **kwargs)
+    except NotStartable as exc:
+        pytest.skip(str(exc))
+    return started(response, "an export"), blob
+
+
+def finished(jobs, job_id, clock, expected="completed") -> dict:
+    job, seen = jobs.wait(job_id, clock)
+    assert job is not None, f"[JOB-GET-001] GET /jobs/{job_id} stopped answering 200 while the job ran"
+    ranks = [ORDER.get(status, -1) for status in seen]
+    assert ranks == sorted(ranks) and -1 not in ranks, f"[JOB-LIFE-001] statuses went {' → '.join(map(str, seen))}"
+    assert job["status"] in ("completed", "failed", "cancelled"), (
+        f"[JOB-LIFE-001] job {job_id} did not end within the wait (last status {job['status']!r})")
+    assert job["status"] == expected, (
+        f"job {job_id} ended {job['status']!r} ({job.get('failureReason')!r}), expected {expected!r}")
+    return job
+
+
+def exported(container, blob) -> dict[str, dict]:
+    lines = lines_of(container.get(blob))
+    not_objects = [line for line in lines if not isinstance(line, dict) or "id" not in line]
+    assert not not_objects, f"[JOB-EXPORT-001] export lines that are not one JSON device each: {not_objects[:2]!r}"
+    return {line["id"]: line for line in lines}
+
+
+def keys_of(line: dict) -> tuple:
+    symmetric = ((line.get("authentication") or {}).get("symmetricKey") or {})
+    return symmetric.get("primaryKey"), symmetric.get("secondaryKey")
+
+
+# -- reading jobs ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.requirement("JOB-GET-002")
+def test_get_of_unknown_job_returns_404(client, api_version, profile):
+    response = client.get(f"/jobs/{uuid.uuid4()}", params={"api-version": api_version})
+    assert response.status_code == 404, f"GET of a job that does not exist → {response.status_code}, expected 404"
+    if profile.value("error_envelope"):
+        assert errors.error_code(response) == "JobNotFound", f"the 404 names {errors.error_code(response)!r}"
+
+
+@pytest.mark.requirement("JOB-CANCEL-002")
+def test_cancel_of_unknown_job_returns_404(target, api_version, profile):
+    # A fresh random id names no job of anyone's, so the run's guard (only its own jobs) is not needed here.
+    response = target.client(guarded=False).delete(f"/jobs/{uuid.uuid4()}", params={"api-version": api_version})
+    assert response.status_code == 404, f"DELETE of a job that does not exist → {response.status_code}, expected 404"
+    if profile.value("error_envelope"):
+        assert errors.error_code(response) == "JobNotFound", f"the 404 names {errors.error_code(response)!r}"
+
+
+@pytest.mark.requirement("JOB-LIST-001")
+def test_list_jobs_returns_a_json_array(jobs):
+    response = jobs.list()
+    assert response.status_code == 200, f"GET /jobs → {response.status_code}, expected 200"
+    assert isinstance(response.json(), list), f"GET /jobs answered {type(response.json()).__name__}, not an array"
+
+
+# -- lifecycle (an import of nothing: both profiles can start one) ----------------------------------------------
+
+
+@pytest.mark.requirement("JOB-CREATE-001", "JOB-GET-001", "JOB-LIFE-001")
+def test_job_is_created_and_runs_to_completion_with_documented_fields(jobs, container, clock_if_any):
+    job = started(jobs.start_import(container, []), "an import")
+    assert job.get("type") == "import", f"[JOB-CREATE-001] the new job's type is {job.get('type')!r}"
+    assert job.get("status") in STATUSES, f"[JOB-CREATE-001] the new job's status is {job.get('status')!r}"
+    done = finished(jobs, job["jobId"], clock_if_any)
+    assert done.get("type") == "import" and done.get("jobId") == job["jobId"], f"[JOB-GET-001] {done}"
+    assert done.get("progress") in (100, "100"), f"[JOB-LIFE-001] a completed job has progress {done.get('progress')!r}"
+    for name in ("startTimeUtc", "endTimeUtc"):
+        assert isinstance(done.get(name), str) and iso8601(done[name]), (
+            f"[JOB-GET-001] a completed job's {name} is {done.get(name)!r}, not an ISO 8601 time")
+    assert datetime.fromisoformat(done["endTimeUtc"].replace("Z", "+00:00")[:26]) >= \
+        datetime.fromisoformat(done["startTimeUtc"].replace("Z", "+00:00")[:26]), "[JOB-GET-001] it ended before it began"
+
+
+@pytest.mark.requirement("JOB-LIST-001")
+def test_list_jobs_holds_the_runs_job(jobs, container, clock_if_any):
+    job = started(jobs.start_import(container, []), "an import")
+    finished(jobs, job["jobId"], clock_if_any)
+    listed = jobs.list()
+    assert listed.status_code == 200, f"GET /jobs → {listed.status_code}"
+    ids = [j.get("jobId") for j in listed.json() if isinstance(j, dict)]
+    assert job["jobId"] in ids, f"GET /jobs does not hold the run's finished job {job['jobId']}"
+
+
+@pytest.mark.requirement("JOB-CANCEL-001")
+def test_cancel_of_unfinished_job_returns_204_and_the_job_ends_cancelled(jobs, container, clock_if_any):
+    job = started(jobs.start_import(container, []), "an import")
+    current = jobs.get(job["jobId"]).json()
+    if current.get("status") in ("completed", "failed", "cancelled"):
+        pytest.skip(f"the job ended ({current['status']}) before the suite could cancel it")
+    response = jobs.cancel(job["jobId"])
+    assert response.status_code == 204, f"DELETE of an unfinished job → {response.status_code}, expected 204"
+    finished(jobs, job["jobId"], clock_if_any, expected="cancelled")
+
+
+@pytest.mark.requirement("JOB-CANCEL-003")
+def test_cancel_of_finished_job_answers_as_profile_says_and_keeps_its_outcome(jobs, container, clock_if_any, profile):
+    job = started(jobs.start_import(container, []), "an import")
+    finished(jobs, job["jobId"], clock_if_any)
+    allowed = profile.value("cancel_finished_statuses")
+    response = jobs.cancel(job["jobId"])
+    assert response.status_code in allowed, (
+        f"DELETE of a completed job → {response.status_code}, expected {' or '.join(map(str, sorted(allowed)))}")
+    after = jobs.get(job["jobId"]).json()
+    assert after.get("status") == "completed", f"the completed job reads {after.get('status')!r} after a cancel"
+
+
+@pytest.mark.requirement("JOB-FAIL-001")
+def test_job_whose_input_cannot_be_read_fails_with_a_reason(jobs, container, clock_if_any):
+    # The same SAS on a container that does not exist: storage refuses every read.
+    missing = f"{container.base}-{uuid.uuid4().hex[:8]}-missing?{container.sas}"
+    job = started(jobs.start_import(container, [], input_uri=missing), "an import from an unreadable container")
+    done = finished(jobs, job["jobId"], clock_if_any, expected="failed")
+    assert isinstance(done.get("failureReason"), str) and done["failureReason"].strip(), (
+        f"a failed job's failureReason is {done.get('failureReason')!r}")
+
+
+# -- export ------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.requirement("JOB-EXPORT-001")
+def test_export_writes_one_json_device_per_line_with_every_run_device(jobs, container, registry, clock_if_any):
+    ids = [registry.create("export")[0] for _ in range(3)]
+    job, blob = export(jobs, container, exclude_keys=True)
+    finished(jobs, job["jobId"], clock_if_any)
+    devices = exported(container, blob)
+    missing = [device_id for device_id in ids if device_id not in devices]
+    assert not missing, f"the export lacks the run's devices {missing}"
+    for device_id in ids:
+        assert devices[device_id].get("status") == "enabled", f"exported {device_id} with {devices[device_id]!r}"
+
+
+@pytest.mark.requirement("JOB-EXPORT-002")
+@pytest.mark.parametrize("exclude", [True, False])
+def test_export_keys_follow_exclude_keys_in_export(jobs, container, registry, clock_if_any, exclude):
+    device_id, created = registry.create("keys")
+    symmetric = created.json()["authentication"]["symmetricKey"]
+    job, blob = export(jobs, container, exclude_keys=exclude)
+    finished(jobs, job["jobId"], clock_if_any)
+    line = exported(container, blob).get(device_id)
+    assert line is not None, f"[JOB-EXPORT-001] the export lacks {device_id}"
+    expected = (None, None) if exclude else (symmetric["primaryKey"], symmetric["secondaryKey"])
+    assert keys_of(line) == expected, (
+        f"with excludeKeysInExport {str(exclude).lower()} the export's keys are "
+        f"{'present' if any(keys_of(line)) else 'null'}")
+
+
+@pytest.mark.requirement("JOB-EXPORT-003")
+def test_export_without_exclude_keys_follows_the_profile_default(jobs, container, registry, clock_if_any, profile_rule):
+    excluded = profile_rule("exclude_keys_default")
+    device_id, _ = registry.create("default-keys")
+    job, blob = export(jobs, container)
+    finished(jobs, job["jobId"], clock_if_any)
+    line = exported(container, blob).get(device_id)
+    assert line is not None, f"[JOB-EXPORT-001] the export lacks {device_id}"
+    assert (not any(keys_of(line))) == excluded, (
+        f"an export without excludeKeysInExport wrote {'keys' if any(keys_of(line)) else 'null keys'}; the profile's "
+        f"default is to {'exclude' if excluded else 'include'} them")
+
+
+# -- import ------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.requirement("JOB-IMPORT-001")
+def test_import_changes_exactly_the_listed_devices(jobs, container, registry, clock_if_any):
+    updated, _ = registry.create("import-update")
+    deleted, _ = registry.create("import-delete")
+    untouched, before = registry.create("import-untouched")
+    created = registry.name("import-create")
+    registry.created.append(created)  # the import creates it; the registry deletes it afterwards
+    lines = [
+        {"id": created, "importMode": "create", "status": "enabled"},
+        {"id": updated, "importMode": "update", "status": "disabled", "statusReason": "imported"},
+        {"id": deleted, "importMode": "delete"},
+    ]
+    job = started(jobs.start_import(container, lines), "an import")
+    finished(jobs, job["jobId"], clock_if_any)
+    assert registry.get(created).status_code == 200, f"the import did not create {created}"
+    after = registry.get(updated)
+    assert after.status_code == 200 and after.json().get("status") == "disabled", (
+        f"the import did not update {updated}: {after.status_code} {after.json().get('status')!r}")
+    assert registry.get(deleted).status_code == 404, f"the import did not delete {deleted}"
+    kept = registry.get(untouched)
+    assert kept.status_code == 200 and kept.headers.get("ETag") == before.headers.get("ETag"), (
+        f"the import changed {untouched}, which its input does not list")
