@@ -27,6 +27,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--reference-faults", help="fault switches for the embedded reference (comma-separated)")
     run.add_argument("--reports", default=None, help="where report directories go (default ./reports)")
     run.add_argument("--max-examples", type=int, help="hypothesis examples per operation (default 15)")
+    run.add_argument("--c2d-feeder", help="how cloud-to-device messages are fed: auto, in-process, http, amqp, none")
+    run.add_argument("--blob-container", help="a blob container SAS URI (rwdl) for import/export jobs "
+                                              "(env IOTHUB_BLOB_CONTAINER)")
     run.add_argument("pytest_args", nargs=argparse.REMAINDER, help="extra pytest arguments, after --")
 
     serve = sub.add_parser("serve", help="serve the reference IoT hub on 127.0.0.1")
@@ -78,7 +81,8 @@ def run(args) -> int:
     from .target import Settings, new_run_id, resolve
 
     settings = Settings.from_env(target_url=args.target, connection_string=args.connection_string,
-                                 api_version=args.api_version, profile=args.profile, faults=args.reference_faults)
+                                 api_version=args.api_version, profile=args.profile, faults=args.reference_faults,
+                                 c2d_feeder=args.c2d_feeder, blob_container=args.blob_container)
     run_id = new_run_id()
     target = resolve(settings, run_id)  # validates options now: one clear line and exit 2 on a mistake
     if not target.embedded:
@@ -92,7 +96,8 @@ def run(args) -> int:
                    "--rootdir", str(suites_dir().parent)]
     for flag, value in (("--target", settings.target_url), ("--connection-string", settings.connection_string),
                         ("--api-version", settings.api_version), ("--profile", settings.profile),
-                        ("--reference-faults", settings.faults)):
+                        ("--reference-faults", settings.faults), ("--c2d-feeder", settings.c2d_feeder),
+                        ("--blob-container", settings.blob_container)):
         if value:
             pytest_args += [flag, value]
     extra = [a for a in (args.pytest_args or []) if a != "--"]

@@ -18,6 +18,7 @@ TERMINAL = ("completed", "failed", "cancelled")
 ORDER = {"enqueued": 0, "running": 1, "completed": 2, "failed": 2, "cancelled": 2}
 DEFAULT_BLOB = "devices.txt"  # what a job reads or writes when it is given no blob name
 CLOCK_POLLS = 120  # on the embedded reference: two minutes of its clock
+SETTLE_POLLS = 5
 
 
 class NotStartable(Exception):
@@ -79,12 +80,14 @@ class Jobs:
     def cancel(self, job_id: str) -> httpx.Response:
         return self.client.delete(f"/jobs/{job_id}", params=self.params)
 
-    def wait(self, job_id: str, clock=None) -> tuple[dict | None, list[str]]:
+    def wait(self, job_id: str, clock=None, settle: bool = False) -> tuple[dict | None, list[str]]:
         """Poll until the job ends; returns its last state and every status seen, in order. With the embedded
-        reference's clock each poll advances it a second instead of sleeping (at most CLOCK_POLLS polls)."""
+        reference's clock each poll advances it a second instead of sleeping (at most CLOCK_POLLS polls).
+        `settle`: poll SETTLE_POLLS times whatever the status, to see that an ended job stays ended."""
         seen: list[str] = []
         deadline = time.monotonic() + self.target.job_timeout
-        for _ in itertools.count() if clock is None else range(CLOCK_POLLS):
+        polls = range(SETTLE_POLLS) if settle else itertools.count() if clock is None else range(CLOCK_POLLS)
+        for _ in polls:
             response = self.get(job_id)
             if response.status_code != 200:
                 return None, seen
@@ -92,7 +95,7 @@ class Jobs:
             status = job.get("status") if isinstance(job, dict) else None
             if not seen or seen[-1] != status:
                 seen.append(status)
-            if status in TERMINAL or time.monotonic() > deadline:
+            if (status in TERMINAL and not settle) or time.monotonic() > deadline:
                 return job, seen
             if clock is not None:
                 clock.advance(1)

@@ -130,6 +130,9 @@ def pytest_runtest_makereport(item, call):
     if call.excinfo is not None and report.failed:
         # The target departing from a rule is a failure; anything else that broke is an error of the run.
         report.user_properties.append(("outcome", "fail" if _is_check_failure(call.excinfo.value) else "error"))
+        # The failure's own messages: the requirement ids they name decide which requirement failed (the longrepr
+        # also shows the test's source, whose other assertions name other ids).
+        report.user_properties.append(("failure", redact(_messages(call.excinfo.value))))
 
 
 @pytest.hookimpl(trylast=True)
@@ -138,6 +141,12 @@ def pytest_exception_interact(node, call, report):
     if getattr(node.config, "_iothub", None) is not None and report.longrepr is not None:
         if not isinstance(report.longrepr, tuple):
             report.longrepr = redact(str(report.longrepr))
+
+
+def _messages(exc: BaseException) -> str:
+    if isinstance(exc, BaseExceptionGroup):
+        return "\n".join(_messages(e) for e in exc.exceptions)
+    return str(exc)
 
 
 def _is_check_failure(exc: BaseException) -> bool:

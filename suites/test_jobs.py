@@ -119,14 +119,21 @@ def test_list_jobs_holds_the_runs_job(jobs, container, clock_if_any):
 
 
 @pytest.mark.requirement("JOB-CANCEL-001")
-def test_cancel_of_unfinished_job_returns_204_and_the_job_ends_cancelled(jobs, container, clock_if_any):
-    job = started(jobs.start_import(container, []), "an import")
+def test_cancel_of_unfinished_job_returns_204_and_the_job_ends_cancelled(jobs, container, registry, clock_if_any):
+    never = registry.name("cancelled-import")
+    registry.created.append(never)  # should the cancel not hold, the device is removed afterwards
+    job = started(jobs.start_import(container, [{"id": never, "importMode": "create"}]), "an import")
     current = jobs.get(job["jobId"]).json()
     if current.get("status") in ("completed", "failed", "cancelled"):
         pytest.skip(f"the job ended ({current['status']}) before the suite could cancel it")
     response = jobs.cancel(job["jobId"])
     assert response.status_code == 204, f"DELETE of an unfinished job → {response.status_code}, expected 204"
     finished(jobs, job["jobId"], clock_if_any, expected="cancelled")
+    # Give the job the time it would have needed: it must stay cancelled and import nothing.
+    after, _ = jobs.wait(job["jobId"], clock_if_any, settle=True)
+    assert after is not None and after.get("status") == "cancelled", (
+        f"the cancelled job went on to {after and after.get('status')!r}")
+    assert registry.get(never).status_code == 404, f"the cancelled import still created {never}"
 
 
 @pytest.mark.requirement("JOB-CANCEL-003")
@@ -177,7 +184,7 @@ def test_export_keys_follow_exclude_keys_in_export(jobs, container, registry, cl
     assert line is not None, f"[JOB-EXPORT-001] the export lacks {device_id}"
     expected = (None, None) if exclude else (symmetric["primaryKey"], symmetric["secondaryKey"])
     assert keys_of(line) == expected, (
-        f"with excludeKeysInExport {str(exclude).lower()} the export's keys are "
+        f"[JOB-EXPORT-002] with excludeKeysInExport {str(exclude).lower()} the export's keys are "
         f"{'present' if any(keys_of(line)) else 'null'}")
 
 
@@ -189,9 +196,10 @@ def test_export_without_exclude_keys_follows_the_profile_default(jobs, container
     finished(jobs, job["jobId"], clock_if_any)
     line = exported(container, blob).get(device_id)
     assert line is not None, f"[JOB-EXPORT-001] the export lacks {device_id}"
+    wrote = "keys" if any(keys_of(line)) else "null keys"
     assert (not any(keys_of(line))) == excluded, (
-        f"an export without excludeKeysInExport wrote {'keys' if any(keys_of(line)) else 'null keys'}; the profile's "
-        f"default is to {'exclude' if excluded else 'include'} them")
+        f"[JOB-EXPORT-003] an export without excludeKeysInExport wrote {wrote}; the profile's default is to "
+        f"{'exclude' if excluded else 'include'} them")
 
 
 # -- import ------------------------------------------------------------------------------------------------------

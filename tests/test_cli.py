@@ -27,6 +27,8 @@ def _cli(*args):
     (["run", "--target", "http://127.0.0.1:9"], "needs --connection-string"),
     (["run", "--target", "ftp://x"], "must be an http(s) URL"),
     (["run", "--api-version", "2099-01-01"], "not covered by this suite"),
+    (["run", "--blob-container", "ftp://x"], "blob container SAS URI"),
+    (["run", "--c2d-feeder", "pigeon"], "unknown C2D feeder"),
 ])
 def test_bad_input_exits_2_with_one_line(args, message):
     done = _cli(*args)

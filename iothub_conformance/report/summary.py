@@ -42,7 +42,8 @@ class Collector:
             elif dict(report.user_properties).get("outcome") == "error":
                 self._add(claimed, report.nodeid, "error", _excerpt(text, []))
             else:
-                named = requirements.ids_in(text)
+                failure = dict(report.user_properties).get("failure")
+                named = requirements.ids_in(failure if failure is not None else text)
                 # A failure that names its requirements fails those; otherwise the test's first (main) requirement.
                 for rid in named or claimed[:1]:
                     self._add([rid], report.nodeid, "fail", _excerpt(text, [rid]))
