@@ -42,6 +42,8 @@ def export(jobs, container, **kwargs):
 def finished(jobs, job_id, clock, expected="completed") -> dict:
     job, seen = jobs.wait(job_id, clock)
     assert job is not None, f"[JOB-GET-001] GET /jobs/{job_id} stopped answering 200 while the job ran"
+    unknown = [status for status in seen if status not in STATUSES]
+    assert not unknown, f"[JOB-GET-001] job {job_id} reported the status {unknown[0]!r}, not one of {', '.join(STATUSES)}"
     ranks = [ORDER.get(status, -1) for status in seen]
     assert ranks == sorted(ranks) and -1 not in ranks, f"[JOB-LIFE-001] statuses went {' → '.join(map(str, seen))}"
     assert job["status"] in ("completed", "failed", "cancelled"), (

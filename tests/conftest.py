@@ -28,6 +28,17 @@ class SuiteRun:
     def failing(self) -> set[str]:
         return {rid for rid, status in self.statuses.items() if status in ("fail", "error")}
 
+    def summary(self) -> str:
+        """What failed and why: the failing requirements with their detail, then pytest's short summary."""
+        lines = []
+        report = self.report_dir / "requirements.json"
+        if report.is_file():
+            for r in json.loads(report.read_text())["requirements"]:
+                if r["status"] in ("fail", "error"):
+                    lines.append(f"{r['status'].upper()} {r['id']}: {r['detail'][:400]}")
+        tail = self.output[self.output.find("short test summary"):] if "short test summary" in self.output else ""
+        return "\n".join(lines) + "\n" + (tail or self.output[-1500:])
+
 
 def run_suite(report_dir: Path, *args: str, env: dict | None = None, examples: int = 4, timeout: int = 300,
               suites: str = "suites") -> SuiteRun:

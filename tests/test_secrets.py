@@ -2,6 +2,7 @@
 
 import base64
 import re
+from urllib.parse import unquote
 
 from iothub_conformance import sas
 from iothub_conformance.report.redact import redact
@@ -40,3 +41,22 @@ def test_redact_removes_every_secret_shape():
     cleaned = redact(text)
     assert not _leaks(cleaned), cleaned
     assert "eyJhbGciOi" not in cleaned
+
+
+def test_failing_job_run_writes_no_blob_sas_anywhere(tmp_path, azurite):
+    # Job responses echo the container SAS URIs; a job fault makes them appear in failure transcripts.
+    container = azurite.container()
+    sas_query = container.split("?", 1)[1]
+    signature = unquote(re.search(r"sig=([^&]+)", sas_query).group(1))[:20]
+    run = run_suite(tmp_path / "report", "--blob-container", container,
+                    "--reference-faults", "job-status-done,failed-job-without-reason", "-rA", suites="suites/test_jobs.py")
+    assert run.code == 1, run.output[-2000:]
+    for path in [p for p in (tmp_path / "report").rglob("*") if p.is_file()]:
+        text = path.read_text(encoding="utf-8")
+        assert signature not in unquote(text) and not _leaks(text), f"the blob SAS in {path.name}"
+    assert signature not in unquote(run.output) and not _leaks(run.output), "the blob SAS in the terminal output"
+
+
+def test_redact_removes_a_storage_account_key():
+    cleaned = redact("DefaultEndpointsProtocol=http;AccountName=a;AccountKey=c2VjcmV0LWtleQ==;BlobEndpoint=x;")
+    assert "c2VjcmV0LWtleQ" not in cleaned
