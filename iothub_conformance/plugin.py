@@ -310,3 +310,33 @@ def jobs(target, client):
     made = Jobs(client, target)
     yield made
     made.cleanup()
+
+
+@pytest.fixture
+def scheduled(target, client):
+    """Scheduled jobs and twins (api-version 2016-11-14)."""
+    from .scheduled import Scheduled
+
+    return Scheduled(client, target)
+
+
+@pytest.fixture
+def method_responder(target):
+    """Makes a device of this run answer direct methods. Only the embedded reference has devices the suite can
+    bring online; elsewhere the test skips and says why."""
+    if target.hub is None:
+        pytest.skip("no device of this run is online to answer direct methods: the reference simulates one in-process "
+                    "(embedded reference only)")
+    handlers = target.hub.method_handlers
+    answered: list[str] = []
+
+    def respond(device_id: str, status: int = 200) -> None:
+        def handler(method_name, payload):
+            answered.append(device_id)
+            return status, {"method": method_name, "echo": payload}
+
+        handlers[device_id] = handler
+
+    yield respond
+    for device_id in set(answered) | {d for d in list(handlers) if d.startswith(target.name_prefix)}:
+        handlers.pop(device_id, None)

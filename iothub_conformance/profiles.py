@@ -58,6 +58,8 @@ class Profile:
 #                              body, import only: the 2016 page, a doc bug); exports then start through the RP only
 #   exclude_keys_default       what an export does with keys when excludeKeysInExport is not given (True: null keys)
 #   cancel_finished_statuses   statuses accepted for DELETE /jobs/{jobId} on a job that has already finished
+#   job_query_shape            where GET /jobs/v2/query puts its jobs: "value.items" (the 2016-11-14 page's
+#                              QueryResultWithContinuation) or "any" (that, a bare {items} or a bare array)
 
 IOTHUB = Profile(
     name="iothub",
@@ -130,6 +132,11 @@ IOTHUB = Profile(
             frozenset({200, 204}), "cancel-import-export-job.md (204); INVENTORY.md §2a (2021 spec: 200 or 204)",
             deviation="a cancel may answer 200 as well as 204 (2021 spec)",
         ),
+        "job_query_shape": Rule(
+            "any", "autogen-2016-11-14__JobApi_QueryJobs.yml (QueryResultWithContinuation); INVENTORY.md §3 (later "
+                   "specs change the jobs query)",
+            deviation="the jobs query may answer {items} or a bare array, not only the 2016-11-14 page's wrapper",
+        ),
     },
 )
 
@@ -165,6 +172,8 @@ DOCS_STRICT = Profile(
                                            "export-device-identities1.md (exports start through the resource provider)"),
         "exclude_keys_default": Rule(True, "retrieve-import-export-job.md (excludeKeysInExport: Default: true)"),
         "cancel_finished_statuses": Rule(frozenset({204}), "cancel-import-export-job.md (Status code: 204)"),
+        "job_query_shape": Rule("value.items", "autogen-2016-11-14__JobApi_QueryJobs.yml (QueryResultWithContinuation "
+                                               "{value: {type, items, continuationToken}, nextLink})"),
     },
 )
 

@@ -286,6 +286,46 @@ _ALL = [
     Requirement("JOB-FAIL-001", "MUST",
                 "A job whose input cannot be read ends failed, with a failureReason.",
                 "retrieve-import-export-job.md (failureReason: if status = failure, a string containing the reason)"),
+    # -- scheduled jobs and device twins (api-version 2016-11-14) --------------------------------------------------
+    Requirement("TWIN-GET-001", "MUST",
+                "GET /twins/{deviceId} answers 200 with the twin: deviceId, tags and properties.desired.",
+                "autogen-2016-11-14__DeviceTwinApi_GetDeviceTwin.yml; autogen-2018-06-30__Service_GetTwin.yml"),
+    Requirement("TWIN-PATCH-001", "MUST",
+                "PATCH /twins/{deviceId} merges the given tags and desired properties into the twin and answers 200.",
+                "autogen-2016-11-14__DeviceTwinApi_UpdateDeviceTwin.yml"),
+    Requirement("JOBV2-CREATE-001", "MUST",
+                "PUT /jobs/v2/{jobId} with a scheduleUpdateTwin or scheduleDeviceMethod request answers 200 with the "
+                "job: the given jobId, its type and a status.",
+                "autogen-2016-11-14__JobApi_CreateJob.yml"),
+    Requirement("JOBV2-GET-001", "MUST",
+                "GET /jobs/v2/{jobId} answers 200 with the job; a finished job has an end time and "
+                "deviceJobStatistics.",
+                "autogen-2016-11-14__JobApi_GetJob.yml (JobResponse)"),
+    Requirement("JOBV2-GET-002", "MUST", "GET /jobs/v2/{jobId} of a job that does not exist answers 404.",
+                "common-error-codes__v2016-12-27_e5666404f.md (404); INVENTORY.md §4c (404002 JobNotFound)"),
+    Requirement("JOBV2-SCHEDULE-001", "MUST",
+                "A job whose startTime lies ahead does not run before it (its twins stay as they were), and runs after.",
+                "autogen-2016-11-14__JobApi_CreateJob.yml (startTime: application provided start time)"),
+    Requirement("JOBV2-CANCEL-001", "MUST",
+                "POST /jobs/v2/{jobId}/cancel on a job that has not run answers 200 and the job ends cancelled, "
+                "changing nothing.",
+                "autogen-2016-11-14__JobApi_CancelJob.yml; JobStatus cancelled"),
+    Requirement("JOBV2-QUERY-001", "MUST",
+                "GET /jobs/v2/query?jobType=…&jobStatus=… answers 200 and lists only jobs of that type and status, "
+                "the run's matching job among them.",
+                "autogen-2016-11-14__JobApi_QueryJobs.yml", profile_rule="job_query_shape"),
+    Requirement("JOBV2-TWIN-001", "MUST",
+                "A scheduleUpdateTwin job sets its tags and desired properties on exactly the twins its "
+                "queryCondition selects.",
+                "autogen-2016-11-14__JobApi_CreateJob.yml (updateTwin, queryCondition)"),
+    Requirement("JOBV2-METHOD-001", "MUST",
+                "A scheduleDeviceMethod job ends with deviceJobStatistics that count every selected device; a device "
+                "that is not online counts as failed.",
+                "autogen-2016-11-14__JobApi_CreateJob.yml (DeviceJobStatistics); INVENTORY.md §4b (404103 "
+                "DeviceNotOnline)"),
+    Requirement("JOBV2-METHOD-002", "MUST",
+                "A device that answers the job's direct method counts as succeeded.",
+                "autogen-2016-11-14__JobApi_CreateJob.yml (CloudToDeviceMethod, DeviceJobStatistics)"),
 ]
 
 REQUIREMENTS: dict[str, Requirement] = {r.id: r for r in _ALL}

@@ -212,11 +212,17 @@ class Target:
             if job_id not in self.created_jobs:
                 raise SafetyError(f"refusing to cancel job {job_id!r}: not started by this run")
             return
+        if request.method in ("PUT", "POST") and segments[1:3] == ["jobs", "v2"] and len(segments) >= 4:
+            # Scheduled jobs are named by the client: this run's carry its prefix.
+            job_id = unquote(segments[3])
+            if job_id != "query" and not job_id.startswith(self.name_prefix):
+                raise SafetyError(f"refusing {request.method} on job {job_id!r}: not this run's")
+            return
         # A receive is a GET that changes state: it locks the next cloud-to-device message.
         changes = request.method not in ("GET", "HEAD", "OPTIONS") or segments[3:4] == ["messages"]
         if not changes:
             return
-        if len(segments) >= 3 and segments[1] == "devices" and segments[2]:
+        if len(segments) >= 3 and segments[1] in ("devices", "twins") and segments[2]:
             device_id = unquote(segments[2])
             if not device_id.startswith(self.name_prefix):
                 raise SafetyError(f"refusing {request.method} on device {device_id!r}: not created by this run")

@@ -167,3 +167,27 @@ jobs = openapi.load("jobs").include(method="GET", path_regex="^/jobs")
 def test_generated_job_reads_conform_to_the_spec_and_checks(case, client):
     response = cases.send(client, case)
     case.validate_response(response)
+
+
+# -- scheduled jobs and twins (api-version 2016-11-14) -----------------------------------------------------------
+
+# Reads only for jobs: a generated job would run on whatever devices its made-up queryCondition selects.
+scheduled_reads = openapi.load("jobs", "2016-11-14").include(method="GET")
+twins = openapi.load("device-twins", "2016-11-14")
+
+
+@pytest.mark.requirement("COMMON-SPEC-001", "COMMON-REQID-001", "COMMON-REQID-002", "COMMON-HDR-001")
+@scheduled_reads.parametrize()
+@SETTINGS
+def test_generated_scheduled_job_reads_conform_to_the_spec_and_checks(case, client):
+    response = cases.send(client, case)
+    case.validate_response(response)
+
+
+@pytest.mark.requirement("COMMON-SPEC-001", "COMMON-REQID-001", "COMMON-REQID-002", "COMMON-HDR-001")
+@twins.parametrize()
+@SETTINGS
+def test_generated_twin_requests_conform_to_the_spec_and_checks(case, target, client):
+    own(case, target)
+    response = cases.send(client, case)
+    case.validate_response(response)

@@ -77,6 +77,16 @@ CAUGHT_BY = {
     "job-status-done": ("iothub", "JOB-GET-001"),
     "jobs-create-not-found": ("iothub", "JOB-CREATE-001"),
     "importdevices-not-found": ("docs-strict", "JOB-CREATE-001"),
+    # scheduled jobs and twins (api-version 2016-11-14)
+    "v2-unknown-job-returns-200": ("iothub", "JOBV2-GET-002"),
+    "v2-cancel-ignored": ("iothub", "JOBV2-CANCEL-001"),
+    "v2-start-time-ignored": ("iothub", "JOBV2-SCHEDULE-001"),
+    "v2-query-ignores-filters": ("iothub", "JOBV2-QUERY-001"),
+    "twin-job-updates-nothing": ("iothub", "JOBV2-TWIN-001"),
+    "twin-job-ignores-condition": ("iothub", "JOBV2-TWIN-001"),
+    "method-job-offline-succeeds": ("iothub", "JOBV2-METHOD-001"),
+    "method-job-no-statistics": ("iothub", "JOBV2-GET-001"),
+    "twin-patch-ignored": ("iothub", "TWIN-PATCH-001"),
 }
 JOB_FAULTS = {fault for fault, (_, requirement) in CAUGHT_BY.items() if requirement.startswith("JOB-")}
 

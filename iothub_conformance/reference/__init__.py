@@ -6,5 +6,7 @@ from .faults import FAULTS, parse_faults
 from .hub import Hub
 from .jobs import Job
 from .queues import Enqueued, Event
+from .scheduled import ScheduledJob
+from .twins import Twin
 
-__all__ = ["FAULTS", "Clock", "Enqueued", "Event", "Hub", "Job", "create_app", "parse_faults"]
+__all__ = ["FAULTS", "Clock", "Enqueued", "Event", "Hub", "Job", "ScheduledJob", "Twin", "create_app", "parse_faults"]

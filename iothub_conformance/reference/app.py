@@ -14,7 +14,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import errors, job_routes, messaging, registry
+from . import errors, job_routes, messaging, registry, scheduled_routes, twin_routes
 from .errors import error_response
 from .hub import Hub
 
@@ -39,6 +39,12 @@ def create_app(hub: Hub) -> Starlette:
         Route("/jobs/create", job_routes.create_job, methods=["POST"]),
         Route("/jobs/{job_id}", job_routes.job, methods=["GET", "DELETE"]),
         Route("/importdevices", job_routes.import_devices, methods=["GET"]),
+        # Twins and scheduled jobs (api-version 2016-11-14, INVENTORY §3). The query route comes before the job route,
+        # so that /jobs/v2/query is never read as a jobId.
+        Route("/twins/{device_id}", twin_routes.twin, methods=["GET", "PATCH"]),
+        Route("/jobs/v2/query", scheduled_routes.query_jobs, methods=["GET"]),
+        Route("/jobs/v2/{job_id}", scheduled_routes.job, methods=["GET", "PUT"]),
+        Route("/jobs/v2/{job_id}/cancel", scheduled_routes.cancel_job, methods=["POST"]),
     ]
     middleware = [Middleware(RequestIds, hub=hub), Middleware(NoServerErrors, hub=hub)]
     app = Starlette(routes=routes, middleware=middleware, exception_handlers={HTTPException: routing_error})

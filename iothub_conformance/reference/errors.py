@@ -15,9 +15,11 @@ FORMAT_ERROR = "IotHubFormatError"  # 400: the body cannot be parsed or the obje
 INVALID_PROTOCOL_VERSION = "InvalidProtocolVersion"  # 400: missing or unsupported api-version
 UNAUTHORIZED = "IotHubUnauthorizedAccess"  # 401
 QUOTA_EXCEEDED = "IotHubQuotaExceeded"  # 403: the hub holds its maximum number of devices
+JOB_QUOTA_EXCEEDED = "JobQuotaExceeded"  # 403 (403003): every scheduled job the hub keeps is still to finish
 QUEUE_DEPTH_EXCEEDED = "DeviceMaximumQueueDepthExceeded"  # 403: the device's cloud-to-device queue is full
 DEVICE_NOT_FOUND = "DeviceNotFound"  # 404
-JOB_NOT_FOUND = "JobNotFound"  # 404: no import/export job with that jobId
+JOB_NOT_FOUND = "JobNotFound"  # 404: no import/export or scheduled job with that jobId
+DEVICE_NOT_ONLINE = "DeviceNotOnline"  # 404103, only in a method job's device outcome: no method handler
 NOT_FOUND = "NotFound"  # 404: no such route
 METHOD_NOT_ALLOWED = "MethodNotAllowed"  # 405, with an Allow header
 INVALID_OPERATION = "InvalidOperation"  # 409: only under the fault cancel-finished-returns-409
@@ -26,6 +28,7 @@ LOCK_LOST = "DeviceMessageLockLost"  # 412: a complete, reject or abandon whose 
 MESSAGE_TOO_LARGE = "MessageTooLarge"  # 413
 PRECONDITION_REQUIRED = "PreconditionRequired"  # 428
 SERVER_ERROR = "ServerError"  # 500: only under the fault server-error-on-bad-json
+GATEWAY_TIMEOUT = "GatewayTimeout"  # 504101, only in a method job's device outcome: the handler failed
 
 
 def error_response(hub, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:

@@ -78,6 +78,16 @@ FAULTS: dict[str, str] = {
     "job-status-done": "a completed job's status reads \"done\" instead of \"completed\"",
     "jobs-create-not-found": "POST /jobs/create answers 404",
     "importdevices-not-found": "GET /importdevices answers 404",
+    # Scheduled jobs (jobs v2) and twins
+    "v2-unknown-job-returns-200": "GET /jobs/v2/{jobId} of an unknown job answers 200 with an empty job",
+    "v2-cancel-ignored": "a cancelled scheduled job still runs",
+    "v2-start-time-ignored": "a scheduled job runs at once, whatever its startTime",
+    "v2-query-ignores-filters": "GET /jobs/v2/query ignores jobType and jobStatus",
+    "twin-job-updates-nothing": "a twin-update job completes without changing any twin",
+    "twin-job-ignores-condition": "a twin-update job updates every twin, not only those its queryCondition selects",
+    "method-job-offline-succeeds": "a device that is not online counts as succeeded in a method job",
+    "method-job-no-statistics": "a finished job has no deviceJobStatistics",
+    "twin-patch-ignored": "PATCH /twins/{deviceId} answers 200 but changes nothing",
 }
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -10,10 +12,14 @@ from .errors import INVALID_PROTOCOL_VERSION, UNAUTHORIZED, error_response
 from .hub import Hub
 
 
-def admit(request: Request, permission: str, device_id: str | None = None) -> Response | None:
-    """None when the request may proceed, else the 400 (api-version) or 401 (token) to send."""
+def admit(request: Request, permission: str, device_id: str | None = None,
+          versions: Sequence[str] | None = None) -> Response | None:
+    """None when the request may proceed, else the 400 (api-version) or 401 (token) to send.
+
+    `versions`: the api-versions the route serves; None means hub.supported_api_versions.
+    """
     hub: Hub = request.app.state.hub
-    problem = api_version_problem(hub, request)
+    problem = api_version_problem(hub, request, versions)
     if problem:
         # OBSERVED §1: the service names InvalidProtocolVersion for a missing and for an unsupported value.
         code = "BadRequest" if hub.has("wrong-api-version-error-code") else INVALID_PROTOCOL_VERSION
@@ -24,12 +30,13 @@ def admit(request: Request, permission: str, device_id: str | None = None) -> Re
     return None
 
 
-def api_version_problem(hub: Hub, request: Request) -> str | None:
+def api_version_problem(hub: Hub, request: Request, versions: Sequence[str] | None = None) -> str | None:
+    versions = hub.supported_api_versions if versions is None else versions
     values = request.query_params.getlist("api-version")
-    supported = ", ".join(hub.supported_api_versions)
+    supported = ", ".join(versions)
     if not values:
         return None if hub.has("accept-missing-api-version") else f"api-version is required (supported: {supported})"
-    unsupported = [value for value in values if value not in hub.supported_api_versions]
+    unsupported = [value for value in values if value not in versions]
     if unsupported and not hub.has("accept-any-api-version"):
         return f"api-version {unsupported[0][:40]!r} is not supported (supported: {supported})"
     return None

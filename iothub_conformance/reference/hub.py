@@ -1,5 +1,5 @@
-"""One in-memory IoT hub: its host name, shared access policies, profile, faults, device registry, message queues and
-import/export jobs."""
+"""One in-memory IoT hub: its host name, shared access policies, profile, faults, device registry, message queues,
+import/export jobs, device twins, scheduled jobs and the simulated devices' direct-method handlers."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import itertools
 import secrets
 import threading
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 
     from .devices import Device
     from .jobs import Job
+    from .scheduled import ScheduledJob
+    from .twins import Twin
 
 DEFAULT_HOST = "conformance-hub.azure-devices.net"
 OWNER = "iothubowner"
@@ -58,6 +60,8 @@ def new_key() -> str:
 
 class Hub:
     supported_api_versions = ("2016-02-03",)
+    # Twins and scheduled jobs came with 2016-11-14 (INVENTORY §3); their routes take that version only.
+    scheduled_api_versions = ("2016-11-14",)
 
     def __init__(self, host_name: str = DEFAULT_HOST, policies: dict[str, Policy] | None = None,
                  profile: Profile | None = None, faults: str | Iterable[str] | None = (), max_devices: int = 1000):
@@ -84,6 +88,12 @@ class Hub:
         self.jobs: dict[str, Job] = {}  # by jobId, oldest first; read and written only under `lock`
         self.job_delay = 1.0
         self.blob_transport: httpx.BaseTransport | None = None  # for the jobs' blob requests; None: the network
+        # Twins (INVENTORY §3): made on first use, dropped by `renew`. Read and written only under `lock`.
+        self.twins: dict[str, Twin] = {}
+        # Scheduled jobs (jobs v2): they run as import/export jobs do, when due and a twin or job request arrives.
+        self.scheduled_jobs: dict[str, ScheduledJob] = {}  # by jobId, oldest first; read and written only under `lock`
+        # The simulated devices: deviceId → handler(methodName, payload) → (status, payload). No handler: not online.
+        self.method_handlers: dict[str, Callable[[str, object], tuple[int, object]]] = {}
 
     @classmethod
     def create(cls, host_name: str | None = None, profile: Profile | None = None,
@@ -114,6 +124,11 @@ class Hub:
     def next_etag(self) -> str:
         """A fresh opaque etag in the service's style (base64 of a decimal number). Call under `lock`."""
         return base64.b64encode(str(next(self._etags)).encode()).decode()
+
+    def renew(self, device_id: str) -> None:
+        """A device just created or deleted starts over: no queued messages and an empty twin. Call under `lock`."""
+        self.queues.pop(device_id, None)
+        self.twins.pop(device_id, None)
 
     def device_queue(self, device_id: str) -> DeviceQueue:
         """The device's cloud-to-device queue, brought up to date at clock.now(). Call under `lock`."""

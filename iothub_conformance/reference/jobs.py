@@ -83,7 +83,8 @@ def utc(seconds: float | None) -> str | None:
     """ISO 8601 UTC with milliseconds, as the pages show it (2015-01-28T16:24:48.789Z); None while not reached."""
     if seconds is None:
         return None
-    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    # isoformat, not strftime: %Y leaves out the leading zeros of a year before 1000 on some platforms.
+    return datetime.fromtimestamp(seconds, UTC).replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
 
 
 def read_request(hub: Hub, raw: bytes, importdevices: bool = False) -> Job:
@@ -176,7 +177,7 @@ def export_item(device: Device, exclude_keys: bool) -> dict:
 
 def plan_import(hub: Hub, text: str) -> tuple[dict[str, Device], set[str]]:
     """The registry after every line of an import, in order, and the deviceIds it creates or deletes (their queues
-    start over). Nothing is changed here; any bad line raises ImportFailed. Call under hub.lock."""
+    and twins start over). Nothing is changed here; any bad line raises ImportFailed. Call under hub.lock."""
     devices = dict(hub.devices)
     renewed: set[str] = set()
     for number, line in enumerate(text.splitlines(), 1):
@@ -276,7 +277,7 @@ def _import(hub: Hub, job: Job, client: httpx.Client) -> None:
             del hub.devices[device_id]
         hub.devices.update(devices)
         for device_id in renewed:
-            hub.queues.pop(device_id, None)  # as registry.py: a deleted device's messages go, a new one starts empty
+            hub.renew(device_id)  # as registry.py: a deleted device's messages and twin go, a new one starts empty
         _end(hub, job)
 
 

@@ -104,7 +104,7 @@ async def put_device(request: Request) -> Response:
                 # RFC 7232 §3.1: If-Match (even *) fails when there is no current representation.
                 return _precondition_failed(hub, f"device {device_id!r} does not exist")
             saved = hub.devices[device_id] = new_device(hub, device_id, given)
-            hub.queues.pop(device_id, None)  # a new device starts with an empty queue
+            hub.renew(device_id)  # a new device starts with an empty queue and an empty twin
             return device_response(hub, _create_status(hub), saved)
         if not _holds(hub, condition, old):
             if hub.has("write-before-precondition"):
@@ -137,7 +137,7 @@ async def delete_device(request: Request) -> Response:
         if not _holds(hub, None if hub.has("ignore-if-match") else condition, old):
             return _precondition_failed(hub, "Device version did not match")
         del hub.devices[device_id]
-        hub.queues.pop(device_id, None)  # its cloud-to-device messages go with it
+        hub.renew(device_id)  # its cloud-to-device messages and its twin go with it
     headers = etag_header(hub, old) if hub.profile.value("etag_on_delete") else {}
     return Response(status_code=204, headers=headers)
 

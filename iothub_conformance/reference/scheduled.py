@@ -1,0 +1,342 @@
+"""Scheduled jobs of api-version 2016-11-14 (INVENTORY §3 "Jobs v2"; autogen-2016-11-14__JobApi_CreateJob.yml, _GetJob,
+_CancelJob, _QueryJobs): the create body, the query condition, the job object, and a job's run over its devices.
+
+No job has a thread of its own, as with import/export jobs (jobs.py). The handlers call `start_due` under hub.lock,
+which marks every job whose startTime has come and whose creation is hub.job_delay seconds old as running, then `run`
+each of those off the event loop: two requests can never run the same job.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from . import errors
+from .devices import DEVICE_ID
+from .errors import ARGUMENT_INVALID
+from .hub import REGISTRY_WRITE, SERVICE_CONNECT, Hub
+from .jobs import InvalidJob, utc
+from .twins import InvalidTwin, TwinPatch, device_twin, parse_body, read_patch, updated_twin
+
+log = logging.getLogger(__name__)
+
+TWIN_JOB, METHOD_JOB = "scheduleUpdateTwin", "scheduleDeviceMethod"
+TYPES = (TWIN_JOB, METHOD_JOB)  # the page's JobType
+SCHEDULED, QUEUED, RUNNING = "scheduled", "queued", "running"
+COMPLETED, FAILED, CANCELLED = "completed", "failed", "cancelled"
+STATUSES = ("unknown", RUNNING, COMPLETED, FAILED, CANCELLED, SCHEDULED, QUEUED)  # the page's JobStatus
+FINISHED = (COMPLETED, FAILED, CANCELLED)
+KEPT = 1000  # jobs remembered; beyond that the oldest finished ones are forgotten
+MAX_METHOD_TIMEOUT = 300  # S16 gives both direct-method timeouts maximum 300 (INVENTORY §3)
+MAX_METHOD_PAYLOAD = 128 * 1024  # quotas page: a direct-method payload is at most 128 KB (INVENTORY §8)
+MAX_SECONDS = 2**31 - 1
+MAX_TIME_TEXT = 64
+UNSUPPORTED_CONDITION = "the reference supports only deviceId = '…' and deviceId IN [...] conditions"
+
+# The query conditions the reference understands; the quotes are single or double, the keywords in any case.
+EQUALS = re.compile(r"""\s*deviceId\s*=\s*(?:'([^']*)'|"([^"]*)")\s*""", re.IGNORECASE)
+IN_LIST = re.compile(r"""\s*deviceId\s+IN\s*\[(.*)\]\s*""", re.IGNORECASE | re.DOTALL)
+LIST_ITEM = re.compile(r"""\s*(?:'([^']*)'|"([^"]*)")\s*(,|\Z)""")
+
+
+@dataclass
+class ScheduledJob:
+    job_id: str
+    type: str
+    query_condition: str
+    device_ids: tuple[str, ...]  # the deviceIds the condition names, existing or not
+    created_at: float  # hub.clock seconds
+    start_at: float  # the startTime asked for, or the creation time
+    max_execution_seconds: int | None
+    method: dict | None  # cloudToDeviceMethod, for a method job
+    update_twin: dict | None  # updateTwin as given, for a twin job
+    patch: TwinPatch | None  # what updateTwin changes in each twin
+    status: str = QUEUED
+    started_at: float | None = None
+    ended_at: float | None = None
+    failure_reason: str | None = None
+    selected: tuple[str, ...] = ()  # the devices the run works on, chosen when it starts
+    succeeded: int = 0
+    failed: int = 0
+    outcomes: dict[str, dict] = field(default_factory=dict)  # deviceId → that device's result, once the job ran
+
+    def to_json(self) -> dict:
+        payload = {
+            "jobId": self.job_id,
+            "queryCondition": self.query_condition,
+            "createdTime": utc(self.created_at),
+            "startTime": utc(self.start_at),
+            "endTime": utc(self.ended_at),
+            "maxExecutionTimeInSeconds": self.max_execution_seconds,
+            "type": self.type,
+        }
+        if self.type == METHOD_JOB:
+            payload["cloudToDeviceMethod"] = self.method
+        else:
+            payload["updateTwin"] = self.update_twin
+        pending = len(self.selected) if self.status == RUNNING else 0
+        payload.update({
+            "status": self.status,
+            "failureReason": self.failure_reason,
+            "statusMessage": None,
+            "deviceJobStatistics": {
+                "deviceCount": len(self.selected),
+                "failedCount": self.failed,
+                "succeededCount": self.succeeded,
+                "runningCount": 0,
+                "pendingCount": pending,
+            },
+        })
+        return payload
+
+
+def permission(raw: bytes) -> str:
+    """The permission a create asks for: a method job reaches devices (ServiceConnect), a twin job writes twins
+    (RegistryWrite). A body that cannot be read asks for RegistryWrite, so a token without it gets 401, not 400."""
+    try:
+        body = json.loads(raw)
+    except (ValueError, RecursionError):
+        return REGISTRY_WRITE
+    return SERVICE_CONNECT if isinstance(body, dict) and body.get("type") == METHOD_JOB else REGISTRY_WRITE
+
+
+def read_request(hub: Hub, job_id: str, raw: bytes) -> ScheduledJob:
+    """A new job from a JobRequest body; scheduled when its startTime is still to come, else queued."""
+    if not DEVICE_ID.fullmatch(job_id) or job_id == "query":
+        # "query" would be hidden by GET /jobs/v2/query.
+        raise InvalidJob(ARGUMENT_INVALID, f"jobId {job_id[:140]!r} is not 1-128 ASCII alphanumerics or "
+                                           "-:.+%_#*?!(),=@;$' (and not \"query\")")
+    try:
+        body = parse_body(raw)
+    except InvalidTwin as exc:
+        raise InvalidJob(exc.code, exc.message) from None
+    given_id = body.get("jobId")
+    if given_id is not None and given_id != job_id:
+        raise InvalidJob(ARGUMENT_INVALID, "the body's jobId differs from the URI's")
+    kind = body.get("type")
+    if kind not in TYPES:
+        raise InvalidJob(ARGUMENT_INVALID, f"type must be {METHOD_JOB} or {TWIN_JOB}")
+    condition = body.get("queryCondition")
+    if not isinstance(condition, str):
+        raise InvalidJob(ARGUMENT_INVALID, "queryCondition is required: a string")
+    method, update_twin, patch = None, None, None
+    if kind == METHOD_JOB:
+        method = _method(body.get("cloudToDeviceMethod"))
+    else:
+        update_twin = body.get("updateTwin")
+        if not isinstance(update_twin, dict):
+            raise InvalidJob(ARGUMENT_INVALID, f"updateTwin is required for a {TWIN_JOB} job: "
+                                               "{tags, properties: {desired}}")
+        try:
+            patch = read_patch(update_twin)
+        except InvalidTwin as exc:
+            raise InvalidJob(exc.code, f"updateTwin: {exc.message}") from None
+    now = hub.clock.now()
+    start = _start_time(body.get("startTime"), now)
+    return ScheduledJob(
+        job_id=job_id,
+        type=kind,
+        query_condition=condition,
+        device_ids=parse_condition(condition),
+        created_at=now,
+        start_at=start,
+        max_execution_seconds=_whole_number(body, "maxExecutionTimeInSeconds", MAX_SECONDS),
+        method=method,
+        update_twin=update_twin,
+        patch=patch,
+        status=SCHEDULED if start > now else QUEUED,
+    )
+
+
+def parse_condition(text: str) -> tuple[str, ...]:
+    """The deviceIds a queryCondition names: `deviceId = 'a'` or `deviceId IN ['a', "b"]`; else InvalidJob."""
+    equals = EQUALS.fullmatch(text)
+    if equals:
+        return (_quoted(equals),)
+    listed = IN_LIST.fullmatch(text)
+    if listed is None:
+        raise InvalidJob(ARGUMENT_INVALID, UNSUPPORTED_CONDITION)
+    inside = listed.group(1)
+    if not inside.strip():
+        return ()
+    ids: list[str] = []
+    pos = 0
+    while True:
+        item = LIST_ITEM.match(inside, pos)
+        if item is None:
+            raise InvalidJob(ARGUMENT_INVALID, UNSUPPORTED_CONDITION)
+        ids.append(_quoted(item))
+        pos = item.end()
+        if item.group(3) != ",":
+            return tuple(ids)
+
+
+def add(hub: Hub, job: ScheduledJob) -> bool:
+    """Keep the new job, forgetting the oldest finished ones beyond KEPT; False (nothing kept) when KEPT jobs are all
+    still to finish, since a job forgotten before it runs would silently never run. Call under hub.lock."""
+    finished = [known.job_id for known in hub.scheduled_jobs.values() if known.status in FINISHED]
+    excess = len(hub.scheduled_jobs) + 1 - KEPT
+    if excess > len(finished):
+        return False
+    for job_id in finished[:max(0, excess)]:
+        del hub.scheduled_jobs[job_id]
+    hub.scheduled_jobs[job.job_id] = job
+    return True
+
+
+def start_due(hub: Hub) -> list[ScheduledJob]:
+    """Mark every due job as running, choose its devices and return it, for `run`. Call under hub.lock."""
+    now = hub.clock.now()
+    at_once = hub.has("v2-start-time-ignored")
+    due = []
+    for job in hub.scheduled_jobs.values():
+        waiting = job.status in (SCHEDULED, QUEUED) or (
+            job.status == CANCELLED and job.started_at is None and hub.has("v2-cancel-ignored"))
+        if not waiting:
+            continue
+        if job.status == SCHEDULED and job.start_at <= now:
+            job.status = QUEUED  # its time has come; it now waits for the hub only
+        if at_once or (job.start_at <= now and now >= job.created_at + hub.job_delay):
+            job.status, job.started_at, job.ended_at = RUNNING, now, None
+            every = job.type == TWIN_JOB and hub.has("twin-job-ignores-condition")
+            job.selected = tuple(sorted(hub.devices if every else set(job.device_ids) & hub.devices.keys()))
+            due.append(job)
+    return due
+
+
+def cancel(hub: Hub, job: ScheduledJob) -> None:
+    """A job that has not finished ends as cancelled (and never runs); a finished one stays as it is. Call under
+    hub.lock."""
+    if job.status not in FINISHED:
+        job.status, job.ended_at = CANCELLED, hub.clock.now()
+
+
+def run(hub: Hub, job: ScheduledJob) -> None:
+    """Run a started job over its devices and end it. Blocking (a method handler may take its time): call off the
+    event loop and without hub.lock."""
+    try:
+        if job.type == TWIN_JOB:
+            _update_twins(hub, job)
+        else:
+            _call_methods(hub, job)
+    except Exception:
+        # A job must never stay running because of a bug.
+        log.exception("reference hub: scheduled job %s failed unexpectedly", job.job_id)
+        with hub.lock:
+            if _still_wanted(hub, job):
+                job.status, job.ended_at, job.failure_reason = FAILED, hub.clock.now(), "internal error"
+
+
+def _update_twins(hub: Hub, job: ScheduledJob) -> None:
+    with hub.lock:
+        if not _still_wanted(hub, job):
+            return
+        outcomes = {}
+        for device_id in job.selected:
+            twin = device_twin(hub, device_id)
+            if twin is None:  # deleted after the job started
+                outcomes[device_id] = _failure(errors.DEVICE_NOT_FOUND, f"device {device_id!r} no longer exists")
+                continue
+            if not hub.has("twin-job-updates-nothing"):
+                hub.twins[device_id] = updated_twin(hub, twin, job.patch or TwinPatch())
+            outcomes[device_id] = {"status": COMPLETED}
+        _end(hub, job, outcomes)
+
+
+def _call_methods(hub: Hub, job: ScheduledJob) -> None:
+    outcomes = {}
+    method = job.method or {}
+    for device_id in job.selected:
+        with hub.lock:
+            if not _still_wanted(hub, job):
+                return  # cancelled: the devices still to come are not called
+        outcomes[device_id] = _call(hub, device_id, method)
+    with hub.lock:
+        if _still_wanted(hub, job):
+            _end(hub, job, outcomes)
+
+
+def _call(hub: Hub, device_id: str, method: dict) -> dict:
+    """One device's direct-method call: its handler answers (status, payload); no handler means not online."""
+    handler = hub.method_handlers.get(device_id)
+    if handler is None:
+        if hub.has("method-job-offline-succeeds"):
+            return {"status": COMPLETED}
+        return _failure(errors.DEVICE_NOT_ONLINE, f"device {device_id!r} is not online")
+    payload = json.loads(json.dumps(method.get("payload")))  # the handler gets a copy it may change freely
+    try:
+        answer = handler(method.get("methodName"), payload)
+        status, answered = answer
+    except Exception:
+        log.warning("reference hub: the method handler of device %r raised or gave no (status, payload)", device_id,
+                    exc_info=True)
+        return _failure(errors.GATEWAY_TIMEOUT, f"device {device_id!r} gave no answer")
+    if not isinstance(status, int) or isinstance(status, bool):
+        return _failure(errors.GATEWAY_TIMEOUT, f"device {device_id!r} answered no status")
+    response = {"deviceMethodResponse": {"status": status, "payload": answered}}
+    return {"status": COMPLETED if 200 <= status < 300 else FAILED, "outcome": response}
+
+
+def _end(hub: Hub, job: ScheduledJob, outcomes: dict[str, dict]) -> None:
+    """Completed, with each device's outcome counted. Call under hub.lock."""
+    job.outcomes = outcomes
+    job.succeeded = sum(1 for outcome in outcomes.values() if outcome["status"] == COMPLETED)
+    job.failed = len(outcomes) - job.succeeded
+    job.status, job.ended_at = COMPLETED, hub.clock.now()
+
+
+def _still_wanted(hub: Hub, job: ScheduledJob) -> bool:
+    """False when the job was cancelled while it ran: it then stays cancelled."""
+    return job.status == RUNNING or hub.has("v2-cancel-ignored")
+
+
+def _failure(code: str, description: str) -> dict:
+    return {"status": FAILED, "error": {"code": code, "description": description}}
+
+
+def _method(method) -> dict:
+    if not isinstance(method, dict):
+        raise InvalidJob(ARGUMENT_INVALID, f"cloudToDeviceMethod is required for a {METHOD_JOB} job: "
+                                           "{methodName, payload, responseTimeoutInSeconds, connectTimeoutInSeconds}")
+    name = method.get("methodName")
+    if not isinstance(name, str) or not name:
+        raise InvalidJob(ARGUMENT_INVALID, "cloudToDeviceMethod.methodName is required: a non-empty string")
+    payload = method.get("payload")
+    if len(json.dumps(payload, ensure_ascii=False).encode("utf-8")) > MAX_METHOD_PAYLOAD:
+        raise InvalidJob(ARGUMENT_INVALID, f"cloudToDeviceMethod.payload is larger than {MAX_METHOD_PAYLOAD} bytes")
+    return {
+        "methodName": name,
+        "payload": payload,
+        "responseTimeoutInSeconds": _whole_number(method, "responseTimeoutInSeconds", MAX_METHOD_TIMEOUT),
+        "connectTimeoutInSeconds": _whole_number(method, "connectTimeoutInSeconds", MAX_METHOD_TIMEOUT),
+    }
+
+
+def _whole_number(obj: dict, name: str, most: int) -> int | None:
+    value = obj.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= most:
+        raise InvalidJob(ARGUMENT_INVALID, f"{name} must be a whole number of seconds from 0 to {most}")
+    return value
+
+
+def _start_time(value, now: float) -> float:
+    """Epoch seconds of an ISO 8601 startTime; a time without an offset is UTC; none means now."""
+    if value is None:
+        return now
+    if isinstance(value, str) and len(value) <= MAX_TIME_TEXT:
+        try:
+            when = datetime.fromisoformat(value)
+            # astimezone refuses a time outside years 1-9999 in UTC, which could not be shown back.
+            return (when.astimezone(UTC) if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
+        except (ValueError, OverflowError):
+            pass
+    raise InvalidJob(ARGUMENT_INVALID, "startTime must be an ISO 8601 date and time, like 2017-01-28T16:24:48.789Z")
+
+
+def _quoted(match: re.Match) -> str:
+    return match.group(1) if match.group(1) is not None else match.group(2)

@@ -1,0 +1,166 @@
+"""Scheduled jobs and device twins (api-version 2016-11-14): twin-update and device-method jobs on the run's devices.
+
+Pages: autogen-2016-11-14__JobApi_{CreateJob,GetJob,CancelJob,QueryJobs}.yml,
+autogen-2016-11-14__DeviceTwinApi_{GetDeviceTwin,UpdateDeviceTwin}.yml. Every job names only devices the run
+created; waits and start times use the embedded reference's clock where there is one.
+"""
+
+import uuid
+
+import pytest
+
+from iothub_conformance.scheduled import TERMINAL, items_of
+
+HOUR = 3600
+
+
+@pytest.fixture
+def clock_if_any(target):
+    return target.hub.clock if target.hub is not None else None
+
+
+def created(response, requirement="JOBV2-CREATE-001") -> dict:
+    assert response.status_code == 200, (
+        f"[{requirement}] PUT {response.request.url.path} → {response.status_code}, expected 200: {response.text[:200]}")
+    return response.json()
+
+
+def ended(scheduled, job_id, clock, expected="completed") -> dict:
+    job = scheduled.wait(job_id, clock)
+    assert job is not None, f"[JOBV2-GET-001] GET /jobs/v2/{job_id} stopped answering 200"
+    assert job.get("status") in TERMINAL, f"[JOBV2-GET-001] job {job_id} did not end (status {job.get('status')!r})"
+    assert job["status"] == expected, f"job {job_id} ended {job['status']!r} ({job.get('failureReason')!r})"
+    return job
+
+
+def twin_of(scheduled, device_id) -> dict:
+    response = scheduled.twin(device_id)
+    assert response.status_code == 200, f"[TWIN-GET-001] GET /twins/{device_id} → {response.status_code}"
+    return response.json()
+
+
+def desired(twin: dict) -> dict:
+    return (twin.get("properties") or {}).get("desired") or {}
+
+
+# -- twins -------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.requirement("TWIN-GET-001")
+def test_get_twin_returns_the_devices_twin(registry, scheduled):
+    device_id, _ = registry.create("twin")
+    twin = twin_of(scheduled, device_id)
+    assert twin.get("deviceId") == device_id, f"the twin of {device_id} names {twin.get('deviceId')!r}"
+    assert isinstance((twin.get("properties") or {}).get("desired"), dict), f"the twin has no properties.desired: {twin}"
+
+
+@pytest.mark.requirement("TWIN-PATCH-001")
+def test_patch_twin_merges_tags_and_desired_properties(registry, scheduled):
+    device_id, _ = registry.create("twin-patch")
+    first = scheduled.patch_twin(device_id, {"tags": {"site": "north"}, "properties": {"desired": {"mode": "eco"}}})
+    assert first.status_code == 200, f"PATCH /twins/{device_id} → {first.status_code}, expected 200"
+    second = scheduled.patch_twin(device_id, {"properties": {"desired": {"rate": "5"}}})
+    assert second.status_code == 200, f"a second PATCH → {second.status_code}, expected 200"
+    twin = twin_of(scheduled, device_id)
+    assert (twin.get("tags") or {}).get("site") == "north", f"the tag did not stay: {twin.get('tags')}"
+    assert desired(twin).get("mode") == "eco" and desired(twin).get("rate") == "5", (
+        f"the desired properties were not merged: {desired(twin)}")
+
+
+# -- scheduled jobs ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.requirement("JOBV2-CREATE-001", "JOBV2-GET-001", "JOBV2-TWIN-001")
+def test_twin_job_updates_exactly_the_selected_twins(registry, scheduled, clock_if_any):
+    chosen = [registry.create("twin-job")[0] for _ in range(2)]
+    other, _ = registry.create("twin-job-other")
+    job_id, response = scheduled.twin_job(chosen, {"tags": {"jobbed": "yes"}, "properties": {"desired": {"jobbed": "yes"}}})
+    job = created(response)
+    assert job.get("jobId") == job_id and job.get("type") == "scheduleUpdateTwin", f"[JOBV2-CREATE-001] {job}"
+    done = ended(scheduled, job_id, clock_if_any)
+    assert done.get("endTime"), f"[JOBV2-GET-001] a completed job has no endTime: {done}"
+    assert isinstance(done.get("deviceJobStatistics"), dict), f"[JOBV2-GET-001] no deviceJobStatistics: {done}"
+    for device_id in chosen:
+        twin = twin_of(scheduled, device_id)
+        assert (twin.get("tags") or {}).get("jobbed") == "yes" and desired(twin).get("jobbed") == "yes", (
+            f"[JOBV2-TWIN-001] the job did not update the twin of {device_id}: {twin}")
+    untouched = twin_of(scheduled, other)
+    assert "jobbed" not in (untouched.get("tags") or {}) and "jobbed" not in desired(untouched), (
+        f"[JOBV2-TWIN-001] the job updated {other}, which its queryCondition does not select")
+
+
+@pytest.mark.requirement("JOBV2-GET-002")
+def test_get_of_unknown_job_returns_404(scheduled):
+    response = scheduled.get(f"conformance-{uuid.uuid4().hex}")
+    assert response.status_code == 404, f"GET /jobs/v2/<unknown> → {response.status_code}, expected 404"
+
+
+@pytest.mark.requirement("JOBV2-SCHEDULE-001")
+def test_job_with_a_later_start_time_waits_for_it(registry, scheduled, clock_if_any):
+    device_id, _ = registry.create("scheduled")
+    job_id, response = scheduled.twin_job([device_id], {"tags": {"later": "yes"}}, start=scheduled.now() + HOUR)
+    created(response)
+    if clock_if_any is not None:
+        clock_if_any.advance(5)
+    early = scheduled.get(job_id).json()
+    assert early.get("status") not in ("running", "completed"), f"a job due in an hour is {early.get('status')!r}"
+    assert "later" not in (twin_of(scheduled, device_id).get("tags") or {}), "the job ran before its startTime"
+    if clock_if_any is None:
+        pytest.skip("the job is due in an hour: that it then runs is tested on the embedded reference's clock")
+    clock_if_any.advance(HOUR)
+    ended(scheduled, job_id, clock_if_any)
+    assert (twin_of(scheduled, device_id).get("tags") or {}).get("later") == "yes", "the job did not run after its start"
+
+
+@pytest.mark.requirement("JOBV2-CANCEL-001")
+def test_cancel_of_a_job_that_has_not_run_stops_it(registry, scheduled, clock_if_any):
+    device_id, _ = registry.create("cancel")
+    job_id, response = scheduled.twin_job([device_id], {"tags": {"cancelled": "no"}}, start=scheduled.now() + HOUR)
+    created(response)
+    cancel = scheduled.cancel(job_id)
+    assert cancel.status_code == 200, f"POST /jobs/v2/{job_id}/cancel → {cancel.status_code}, expected 200"
+    if clock_if_any is not None:
+        clock_if_any.advance(HOUR + 5)
+    job = scheduled.get(job_id).json()
+    assert job.get("status") == "cancelled", f"the cancelled job reads {job.get('status')!r}"
+    assert "cancelled" not in (twin_of(scheduled, device_id).get("tags") or {}), "the cancelled job still ran"
+
+
+@pytest.mark.requirement("JOBV2-QUERY-001")
+def test_query_lists_only_jobs_of_the_asked_type_and_status(registry, scheduled, clock_if_any, profile):
+    device_id, _ = registry.create("query")
+    job_id, response = scheduled.twin_job([device_id], {"tags": {"queried": "yes"}})
+    created(response)
+    ended(scheduled, job_id, clock_if_any)
+    answer = scheduled.query("scheduleUpdateTwin", "completed")
+    assert answer.status_code == 200, f"GET /jobs/v2/query → {answer.status_code}, expected 200"
+    items = items_of(answer.json(), profile.value("job_query_shape"))
+    assert items is not None, f"the query answer has no list of jobs where the profile expects it: {answer.text[:200]}"
+    wrong = [j for j in items if j.get("type") != "scheduleUpdateTwin" or j.get("status") != "completed"]
+    assert not wrong, f"the query for completed twin jobs lists {wrong[0].get('type')}/{wrong[0].get('status')}"
+    assert job_id in [j.get("jobId") for j in items], f"the query does not list the run's completed job {job_id}"
+
+
+@pytest.mark.requirement("JOBV2-METHOD-001")
+def test_method_job_counts_a_device_that_is_not_online_as_failed(registry, scheduled, clock_if_any):
+    device_id, _ = registry.create("offline")
+    job_id, response = scheduled.method_job([device_id], "conformanceMethod", {"n": 1})
+    job = created(response)
+    assert job.get("type") == "scheduleDeviceMethod", f"[JOBV2-CREATE-001] {job}"
+    done = ended(scheduled, job_id, clock_if_any)
+    stats = done.get("deviceJobStatistics") or {}
+    assert stats.get("deviceCount") == 1, f"the job counted {stats.get('deviceCount')} devices, selected 1: {stats}"
+    assert stats.get("failedCount") == 1 and not stats.get("succeededCount"), (
+        f"a device that is not online should count as failed: {stats}")
+
+
+@pytest.mark.requirement("JOBV2-METHOD-002")
+def test_method_job_counts_a_device_that_answers_as_succeeded(registry, scheduled, clock_if_any, method_responder):
+    online, _ = registry.create("online")
+    offline, _ = registry.create("offline")
+    method_responder(online)
+    job_id, response = scheduled.method_job([online, offline], "conformanceMethod", {"n": 2})
+    created(response)
+    stats = ended(scheduled, job_id, clock_if_any).get("deviceJobStatistics") or {}
+    assert (stats.get("deviceCount"), stats.get("succeededCount"), stats.get("failedCount")) == (2, 1, 1), (
+        f"one device answered and one is offline, but the statistics are {stats}")
