@@ -329,7 +329,7 @@ _ALL = [
 ]
 
 REQUIREMENTS: dict[str, Requirement] = {r.id: r for r in _ALL}
-ID_PATTERN = re.compile(r"\[([A-Z]+(?:-[A-Z]+)*-\d{3})\]")
+ID_PATTERN = re.compile(r"\[([A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*-\d{3})\]")
 
 
 def get(requirement_id: str) -> Requirement:
