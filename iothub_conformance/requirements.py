@@ -301,7 +301,8 @@ _ALL = [
                 "GET /jobs/v2/{jobId} answers 200 with the job; a finished job has an end time and "
                 "deviceJobStatistics.",
                 "autogen-2016-11-14__JobApi_GetJob.yml (JobResponse)"),
-    Requirement("JOBV2-GET-002", "MUST", "GET /jobs/v2/{jobId} of a job that does not exist answers 404.",
+    Requirement("JOBV2-GET-002", "MUST",
+                "GET /jobs/v2/{jobId}, and POST /jobs/v2/{jobId}/cancel, of a job that does not exist answer 404.",
                 "common-error-codes__v2016-12-27_e5666404f.md (404); INVENTORY.md §4c (404002 JobNotFound)"),
     Requirement("JOBV2-SCHEDULE-001", "MUST",
                 "A job whose startTime lies ahead does not run before it (its twins stay as they were), and runs after.",

@@ -5,8 +5,6 @@ autogen-2016-11-14__DeviceTwinApi_{GetDeviceTwin,UpdateDeviceTwin}.yml. Every jo
 created; waits and start times use the embedded reference's clock where there is one.
 """
 
-import uuid
-
 import pytest
 
 from iothub_conformance.scheduled import TERMINAL, items_of
@@ -90,9 +88,12 @@ def test_twin_job_updates_exactly_the_selected_twins(registry, scheduled, clock_
 
 
 @pytest.mark.requirement("JOBV2-GET-002")
-def test_get_of_unknown_job_returns_404(scheduled):
-    response = scheduled.get(f"conformance-{uuid.uuid4().hex}")
+def test_get_and_cancel_of_unknown_job_return_404(scheduled):
+    unknown = scheduled.job_id("never-created")
+    response = scheduled.get(unknown)
     assert response.status_code == 404, f"GET /jobs/v2/<unknown> → {response.status_code}, expected 404"
+    cancel = scheduled.cancel(unknown)
+    assert cancel.status_code == 404, f"POST /jobs/v2/<unknown>/cancel → {cancel.status_code}, expected 404"
 
 
 @pytest.mark.requirement("JOBV2-SCHEDULE-001")
