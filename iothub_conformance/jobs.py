@@ -16,7 +16,10 @@ from .blobs import Container
 
 TERMINAL = ("completed", "failed", "cancelled")
 ORDER = {"enqueued": 0, "running": 1, "completed": 2, "failed": 2, "cancelled": 2}
-DEFAULT_BLOB = "devices.txt"  # what a job reads or writes when it is given no blob name
+# What a job reads or writes when it is given no blob name. No page here states one (the 2016 import page names only
+# the containers; the later pages make the names optional without a default): "devices.txt" is an assumption, used
+# only for the docs-strict GET /importdevices route, and the reference shares it.
+DEFAULT_BLOB = "devices.txt"
 CLOCK_POLLS = 120  # on the embedded reference: two minutes of its clock
 SETTLE_POLLS = 5
 
