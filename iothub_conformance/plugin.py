@@ -292,14 +292,20 @@ def clock(target):
 
 @pytest.fixture(scope="session")
 def container(target):
-    """The blob container import/export jobs read and write; skips the test, with the reason, when none is given."""
+    """The blob container import/export jobs read and write; skips the test, with the reason, when none is given.
+    The embedded reference brings its own in-memory storage unless --blob-container names real storage."""
+    import httpx
+
     from .blobs import Container
 
     if not target.blob_container:
         pytest.skip("import/export jobs need a blob container: pass --blob-container <container SAS URI with read, "
                     "write, list and delete> (env IOTHUB_BLOB_CONTAINER)")
-    with Container(target.blob_container) as opened:
+    client = httpx.Client(transport=target.blob_transport, timeout=30) if target.blob_transport else None
+    with Container(target.blob_container, client=client) as opened:
         yield opened
+    if client is not None:
+        client.close()
 
 
 @pytest.fixture

@@ -150,6 +150,7 @@ class Target:
     c2d_feeder: str | None = None
     max_delivery_count: int = DEFAULT_MAX_DELIVERY_COUNT
     blob_container: str | None = None
+    blob_transport: httpx.BaseTransport | None = None  # the embedded reference's own blob storage, when it is used
     job_timeout: float = DEFAULT_JOB_TIMEOUT
     created_jobs: set[str] = field(default_factory=set)  # ids of the jobs this run started
     journal: Journal = field(default_factory=Journal)
@@ -309,6 +310,14 @@ def resolve(settings: Settings, run_id: str | None = None) -> Target:
         connection = sas.parse_connection_string(hub.connection_string())
         base_url = EMBEDDED_URL
     hub.max_delivery_count = settings.max_delivery_count
+    blob_container, blob_transport = settings.blob_container, None
+    if not blob_container:
+        # No storage given: the reference keeps its blobs in memory, so an out-of-the-box run covers jobs too.
+        from .reference.storage import MemoryStorage
+
+        storage = MemoryStorage()
+        blob_transport = hub.blob_transport = storage.transport()
+        blob_container = storage.container_uri(f"{settings.prefix}jobs")
     return Target(base_url, connection, settings.api_version, profile, run_id, settings.prefix, settings.timeout,
                   app=create_app(hub), c2d_feeder=settings.c2d_feeder, max_delivery_count=settings.max_delivery_count,
-                  blob_container=settings.blob_container, job_timeout=settings.job_timeout)
+                  blob_container=blob_container, blob_transport=blob_transport, job_timeout=settings.job_timeout)

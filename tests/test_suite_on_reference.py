@@ -114,6 +114,13 @@ def test_suite_passes_on_the_reference(suite, profile, azurite):
     assert "skip" not in {job_results[r] for r in ("JOB-CREATE-001", "JOB-IMPORT-001", "JOB-LIFE-001")}, job_results
 
 
+def test_jobs_pass_on_the_references_own_storage_when_none_is_given(suite):
+    run = suite("--profile", "iothub", suites="suites/test_jobs.py")
+    assert run.code == 0, run.summary()
+    jobs = {rid: status for rid, status in run.statuses.items() if rid.startswith("JOB-")}
+    assert set(jobs.values()) == {"pass"}, jobs
+
+
 @pytest.mark.parametrize("fault", sorted(CAUGHT_BY))
 def test_fault_switch_fails_the_run_naming_its_requirement(suite, fault, request):
     profile, requirement = CAUGHT_BY[fault]
