@@ -84,27 +84,10 @@ class Jobs:
         return self.client.delete(f"/jobs/{job_id}", params=self.params)
 
     def wait(self, job_id: str, clock=None, settle: bool = False) -> tuple[dict | None, list[str]]:
-        """Poll until the job ends; returns its last state and every status seen, in order. With the embedded
-        reference's clock each poll advances it a second instead of sleeping (at most CLOCK_POLLS polls).
+        """Poll until the job ends; returns its last state and every status seen, in order.
         `settle`: poll SETTLE_POLLS times whatever the status, to see that an ended job stays ended."""
-        seen: list[str] = []
-        deadline = time.monotonic() + self.target.job_timeout
-        polls = range(SETTLE_POLLS) if settle else itertools.count() if clock is None else range(CLOCK_POLLS)
-        for _ in polls:
-            response = self.get(job_id)
-            if response.status_code != 200:
-                return None, seen
-            job = response.json()
-            status = job.get("status") if isinstance(job, dict) else None
-            if not seen or seen[-1] != status:
-                seen.append(status)
-            if (status in TERMINAL and not settle) or time.monotonic() > deadline:
-                return job, seen
-            if clock is not None:
-                clock.advance(1)
-            else:
-                time.sleep(1)
-        return job, seen
+        return poll(lambda: self.get(job_id), TERMINAL, self.target.job_timeout, clock,
+                    polls=SETTLE_POLLS if settle else None)
 
     def cleanup(self) -> None:
         for container, name in self.written:
@@ -113,6 +96,31 @@ class Jobs:
 
     def _uri(self, container: Container) -> str:
         return f"{container.base}?{container.sas}"
+
+
+def poll(get, terminal, timeout: float, clock=None, polls: int | None = None) -> tuple[dict | None, list[str]]:
+    """GET a job until its status is terminal (or, with `polls`, exactly that many times); returns its last state and
+    every status seen, in order, or None once it stops answering 200. With the embedded reference's clock each poll
+    advances it a second instead of sleeping (at most CLOCK_POLLS polls); elsewhere the wait ends after `timeout`."""
+    seen: list[str] = []
+    deadline = time.monotonic() + timeout
+    job = None
+    count = polls if polls is not None else CLOCK_POLLS if clock is not None else None
+    for _ in itertools.count() if count is None else range(count):
+        response = get()
+        if response.status_code != 200:
+            return None, seen
+        job = response.json()
+        status = job.get("status") if isinstance(job, dict) else None
+        if not seen or seen[-1] != status:
+            seen.append(status)
+        if (status in terminal and polls is None) or time.monotonic() > deadline:
+            return job, seen
+        if clock is not None:
+            clock.advance(1)
+        else:
+            time.sleep(1)
+    return job, seen
 
 
 def lines_of(blob: bytes | None) -> list:

@@ -282,6 +282,12 @@ def device(devices):
 
 
 @pytest.fixture
+def clock_if_any(target):
+    """The embedded reference's clock, for waits that advance it instead of sleeping; None for other targets."""
+    return target.hub.clock if target.hub is not None else None
+
+
+@pytest.fixture
 def clock(target):
     """The target's clock, for lock timeouts: only the embedded reference's can be advanced."""
     if target.hub is None:

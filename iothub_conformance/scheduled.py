@@ -6,7 +6,6 @@ Job ids carry the run prefix, and every job's queryCondition names only devices 
 
 from __future__ import annotations
 
-import itertools
 import time
 import uuid
 from datetime import UTC, datetime
@@ -14,10 +13,10 @@ from datetime import UTC, datetime
 import httpx
 
 from .devices import path as device_path
+from .jobs import poll
 
 API_VERSION = "2016-11-14"  # the version of the generated JobApi and DeviceTwinApi pages (specs/2016-11-14/)
 TERMINAL = ("completed", "failed", "cancelled")
-CLOCK_POLLS = 120
 
 
 def condition(device_ids) -> str:
@@ -91,17 +90,4 @@ class Scheduled:
 
     def wait(self, job_id: str, clock=None) -> dict | None:
         """Poll until the job ends (advancing the embedded reference's clock instead of sleeping)."""
-        deadline = time.monotonic() + self.target.job_timeout
-        job = None
-        for _ in itertools.count() if clock is None else range(CLOCK_POLLS):
-            response = self.get(job_id)
-            if response.status_code != 200:
-                return None
-            job = response.json()
-            if job.get("status") in TERMINAL or time.monotonic() > deadline:
-                return job
-            if clock is not None:
-                clock.advance(1)
-            else:
-                time.sleep(1)
-        return job
+        return poll(lambda: self.get(job_id), TERMINAL, self.target.job_timeout, clock)[0]

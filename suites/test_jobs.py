@@ -19,11 +19,6 @@ from iothub_conformance.jobs import ORDER, NotStartable, lines_of
 STATUSES = ("enqueued", "running", "completed", "failed", "cancelled")
 
 
-@pytest.fixture
-def clock_if_any(target):
-    return target.hub.clock if target.hub is not None else None
-
-
 def started(response, what="the job") -> dict:
     assert response.status_code == 200, f"[JOB-CREATE-001] starting {what} → {response.status_code}, expected 200"
     job = response.json()

@@ -12,11 +12,6 @@ from iothub_conformance.scheduled import TERMINAL, items_of
 HOUR = 3600
 
 
-@pytest.fixture
-def clock_if_any(target):
-    return target.hub.clock if target.hub is not None else None
-
-
 def created(response, requirement="JOBV2-CREATE-001") -> dict:
     assert response.status_code == 200, (
         f"[{requirement}] PUT {response.request.url.path} → {response.status_code}, expected 200: {response.text[:200]}")
