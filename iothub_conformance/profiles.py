@@ -60,6 +60,48 @@ class Profile:
 #   cancel_finished_statuses   statuses accepted for DELETE /jobs/{jobId} on a job that has already finished
 #   job_query_shape            where GET /jobs/v2/query puts its jobs: "value.items" (the 2016-11-14 page's
 #                              QueryResultWithContinuation) or "any" (that, a bare {items} or a bare array)
+#   rp_dialect                 which of the two resource-provider contracts the suite speaks (INVENTORY §2c, §7 item 8):
+#                              "arm16": the ARM Swagger of 2016-02-03, as the RP SDK and the real service use it
+#                              (authorization policies {keyName, rights: "A, B"}, lists {value, nextLink}, POST
+#                              …/listkeys, consumer groups under eventHubEndpoints/{endpoint}/ConsumerGroups answering
+#                              200, export/import answering 200 with a JobResponse);
+#                              "docs": the rp__*.md pages (policies {name, permissions: [...]}, bare-array lists
+#                              without paging, POST …/IoTHubKeys/listkeys, consumer groups under events/ConsumerGroups
+#                              answering 201/204, export/import answering 202 with Location, Retry-After and
+#                              Azure-AsyncOperation)
+#   rp_conditions              the ARM If-Match / If-None-Match tables: (method, condition, hub exists) → accepted
+#                              statuses; condition is "none", "if-match:*", "if-match:current", "if-match:stale" or
+#                              "if-none-match:*"
+#   rp_error_envelope          "ErrorDetails": RP errors carry {Code, HttpStatusCode, Message, Details} (ARM16);
+#                              None: no envelope is required
+
+def _rp_conditions(delete_missing: frozenset[int], delete_existing: frozenset[int]) -> dict:
+    """The PUT and DELETE tables of the RP page (INVENTORY §1); a PUT that updates may answer 200 (the table) or 201
+    (the update page: a long-running operation)."""
+    update = frozenset({200, 201})
+    return {
+        ("PUT", "none", False): frozenset({201}),
+        ("PUT", "if-match:*", False): frozenset({412}),
+        ("PUT", "if-match:stale", False): frozenset({412}),
+        ("PUT", "if-none-match:*", False): frozenset({201}),
+        ("PUT", "none", True): update,
+        ("PUT", "if-match:*", True): update,
+        ("PUT", "if-match:current", True): update,
+        ("PUT", "if-match:stale", True): frozenset({412}),
+        ("PUT", "if-none-match:*", True): frozenset({412}),
+        ("DELETE", "none", False): delete_missing,
+        ("DELETE", "if-match:*", False): delete_missing,
+        ("DELETE", "if-match:stale", False): delete_missing,
+        ("DELETE", "none", True): delete_existing,
+        ("DELETE", "if-match:*", True): delete_existing,
+        ("DELETE", "if-match:current", True): delete_existing,
+        ("DELETE", "if-match:stale", True): frozenset({412}),
+    }
+
+
+RP_TABLE_SOURCE = ("rp__iot-hub-resource-provider-rest__v2016-12-27_e5666404f.md (bk_common: the PUT and DELETE "
+                   "tables); rp__delete-an-iot-hub.md (202); rp__update-metadata-on-an-existing-iot-hub.md (201); "
+                   "INVENTORY.md §1, §7 item 9")
 
 IOTHUB = Profile(
     name="iothub",
@@ -137,6 +179,22 @@ IOTHUB = Profile(
                    "specs change the jobs query)",
             deviation="the jobs query may answer {items} or a bare array, not only the 2016-11-14 page's wrapper",
         ),
+        "rp_dialect": Rule(
+            "arm16", "INVENTORY.md §2c, §7 item 8 (the ARM Swagger of 2016-02-03); OBSERVED.md §2 (the RP SDK "
+                     "azure-mgmt-iothub 0.1.0 speaks it)",
+            deviation="the resource provider is spoken as the ARM Swagger and the RP SDK have it (keyName/rights, "
+            "{value, nextLink}, …/listkeys, eventHubEndpoints consumer groups answering 200, export/import answering "
+            "200); the rp__*.md pages differ",
+        ),
+        "rp_conditions": Rule(
+            _rp_conditions(frozenset({204, 404}), frozenset({200, 202, 204})),
+            RP_TABLE_SOURCE + "; INVENTORY.md §2c (ARM16 delete: 202, 200, 204, 404); OBSERVED.md §2 (delete "
+            "answers 202 or 204)",
+            deviation="a DELETE of a missing hub may answer 404 (ARM16) as well as the table's 204, and a DELETE of "
+            "an existing hub 204 (ARM16, the SDK)",
+        ),
+        "rp_error_envelope": Rule("ErrorDetails", "INVENTORY.md §2c, §4d (ARM16 ErrorDetails {Code, HttpStatusCode, "
+                                                  "Message, Details})"),
     },
 )
 
@@ -174,6 +232,9 @@ DOCS_STRICT = Profile(
         "cancel_finished_statuses": Rule(frozenset({204}), "cancel-import-export-job.md (Status code: 204)"),
         "job_query_shape": Rule("value.items", "autogen-2016-11-14__JobApi_QueryJobs.yml (QueryResultWithContinuation "
                                                "{value: {type, items, continuationToken}, nextLink})"),
+        "rp_dialect": Rule("docs", "rp__*.md (the 2016 resource provider pages)"),
+        "rp_conditions": Rule(_rp_conditions(frozenset({204}), frozenset({200, 202})), RP_TABLE_SOURCE),
+        "rp_error_envelope": Rule(None, "the rp__*.md pages define no error body"),
     },
 )
 
