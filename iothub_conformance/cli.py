@@ -30,6 +30,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--c2d-feeder", help="how cloud-to-device messages are fed: auto, in-process, http, amqp, none")
     run.add_argument("--blob-container", help="a blob container SAS URI (rwdl) for import/export jobs "
                                               "(env IOTHUB_BLOB_CONTAINER)")
+    run.add_argument("--arm-url", help="resource provider (ARM) base URL (env IOTHUB_ARM_URL); default: the embedded "
+                                       "reference's, or none for an external --target")
+    run.add_argument("--arm-token", help="AAD bearer token for --arm-url, without 'Bearer' (env IOTHUB_ARM_TOKEN)")
+    run.add_argument("--arm-subscription", help="subscription id for --arm-url (env IOTHUB_ARM_SUBSCRIPTION)")
+    run.add_argument("--arm-resource-group", help="an existing resource group the run may create hubs in "
+                                                  "(env IOTHUB_ARM_RESOURCE_GROUP)")
     run.add_argument("pytest_args", nargs=argparse.REMAINDER, help="extra pytest arguments, after --")
 
     serve = sub.add_parser("serve", help="serve the reference IoT hub on 127.0.0.1")
@@ -82,11 +88,12 @@ def run(args) -> int:
 
     settings = Settings.from_env(target_url=args.target, connection_string=args.connection_string,
                                  api_version=args.api_version, profile=args.profile, faults=args.reference_faults,
-                                 c2d_feeder=args.c2d_feeder, blob_container=args.blob_container)
+                                 c2d_feeder=args.c2d_feeder, blob_container=args.blob_container,
+                                 arm_url=args.arm_url, arm_token=args.arm_token,
+                                 arm_subscription=args.arm_subscription, arm_resource_group=args.arm_resource_group)
     run_id = new_run_id()
     target = resolve(settings, run_id)  # validates options now: one clear line and exit 2 on a mistake
-    if not target.embedded:
-        target.probe()
+    target.probe()
     target.close()  # the suite's plugin builds its own and prints it as the first line
     report_dir = Path(args.reports) / run_id if args.reports else reports_dir() / run_id
     if args.max_examples:
@@ -97,7 +104,9 @@ def run(args) -> int:
     for flag, value in (("--target", settings.target_url), ("--connection-string", settings.connection_string),
                         ("--api-version", settings.api_version), ("--profile", settings.profile),
                         ("--reference-faults", settings.faults), ("--c2d-feeder", settings.c2d_feeder),
-                        ("--blob-container", settings.blob_container)):
+                        ("--blob-container", settings.blob_container), ("--arm-url", settings.arm_url),
+                        ("--arm-token", settings.arm_token), ("--arm-subscription", settings.arm_subscription),
+                        ("--arm-resource-group", settings.arm_resource_group)):
         if value:
             pytest_args += [flag, value]
     extra = [a for a in (args.pytest_args or []) if a != "--"]
@@ -126,6 +135,9 @@ def serve(args) -> int:
     print(hub.connection_string(), flush=True)
     print(f"serving the reference IoT hub ({hub.host_name}, profile {profile.name}) on http://127.0.0.1:{args.port}",
           flush=True)
+    # The resource provider is served on the same port; its token is a fixed test token, not a secret of anyone's.
+    print(f"resource provider: --arm-url http://127.0.0.1:{args.port} --arm-token {hub.arm_token} "
+          "--arm-subscription <any> --arm-resource-group <any>", flush=True)
     try:
         uvicorn.run(create_app(hub), host="127.0.0.1", port=args.port, log_level="warning")
     except SystemExit as exc:  # uvicorn exits when the port is taken

@@ -36,6 +36,16 @@ OPTIONS = [
                                            "jobs (env IOTHUB_BLOB_CONTAINER); without it those tests skip"),
     ("--job-timeout", "job_timeout", "seconds to wait for an import/export job to end (env IOTHUB_JOB_TIMEOUT; "
                                      "default 300)"),
+    ("--arm-url", "arm_url", "resource provider (ARM) base URL, e.g. https://management.azure.com (env IOTHUB_ARM_URL); "
+                             "none: the embedded reference's, or no RP tests for an external --target"),
+    ("--arm-token", "arm_token", "AAD bearer token for --arm-url, without the word Bearer (env IOTHUB_ARM_TOKEN)"),
+    ("--arm-subscription", "arm_subscription", "subscription id for --arm-url (env IOTHUB_ARM_SUBSCRIPTION)"),
+    ("--arm-resource-group", "arm_resource_group", "an existing resource group the run may create hubs in "
+                                                   "(env IOTHUB_ARM_RESOURCE_GROUP)"),
+    ("--arm-location", "arm_location", "region for the hubs the run creates (env IOTHUB_ARM_LOCATION; default "
+                                       "West US)"),
+    ("--arm-timeout", "arm_timeout", "seconds to wait for a long-running RP operation (env IOTHUB_ARM_TIMEOUT; "
+                                     "default 900)"),
     ("--run-id", "run_id", "run id (default: random); names the report directory"),
     ("--report-dir", "report_dir", "write junit.xml and requirements.json here"),
 ]
@@ -72,8 +82,7 @@ def pytest_configure(config):
     try:
         settings = Settings.from_env(**given)
         target = resolve(settings, run_id=given["run_id"] or new_run_id())
-        if not target.embedded:
-            target.probe()
+        target.probe()
     except ConfigError as exc:
         pytest.exit(f"error: {exc}", returncode=2)
     session.activate(target)
@@ -352,3 +361,22 @@ def method_responder(target):
     yield respond
     for device_id in set(answered) | {d for d in list(handlers) if d.startswith(target.name_prefix)}:
         handlers.pop(device_id, None)
+
+
+@pytest.fixture(scope="session")
+def arm_client(target):
+    """The resource provider's client; skips the test, with the reason, when the run has no resource provider."""
+    if target.arm is None:
+        pytest.skip("the resource provider needs --arm-url, --arm-token, --arm-subscription and --arm-resource-group "
+                    "(env IOTHUB_ARM_URL, IOTHUB_ARM_TOKEN, IOTHUB_ARM_SUBSCRIPTION, IOTHUB_ARM_RESOURCE_GROUP)")
+    return target.arm_client()
+
+
+@pytest.fixture
+def rp(target, arm_client):
+    """Creates hubs under the run prefix through the resource provider and deletes them afterwards."""
+    from .arm import ResourceManager
+
+    manager = ResourceManager(arm_client, target)
+    yield manager
+    manager.cleanup()

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 
 DOCS = "../shared/reference/docs/"
+RP_COMMON = "rp__iot-hub-resource-provider-rest__v2016-12-27_e5666404f.md (bk_common)"
 
 
 @dataclass(frozen=True)
@@ -327,6 +328,108 @@ _ALL = [
     Requirement("JOBV2-METHOD-002", "MUST",
                 "A device that answers the job's direct method counts as succeeded.",
                 "autogen-2016-11-14__JobApi_CreateJob.yml (CloudToDeviceMethod, DeviceJobStatistics)"),
+    # -- resource provider (ARM, api-version 2016-02-03) ------------------------------------------------------------
+    Requirement("RP-AUTH-001", "MUST", "An RP request without Authorization is refused with 401.",
+                f"{RP_COMMON} (Authorization: a JSON Web Token from Azure Active Directory)"),
+    Requirement("RP-AUTH-002", "MUST",
+                "An RP request with a bearer token the endpoint did not issue is refused with 401 and changes nothing.",
+                f"{RP_COMMON} (Authorization: a JSON Web Token from Azure Active Directory)"),
+    Requirement("RP-REQID-001", "MUST", "Every RP response, errors included, carries a non-empty x-ms-request-id.",
+                "rp__iot-hub-resource-provider-rest__v2016-12-27_e5666404f.md (intro: each operation returns an "
+                "x-ms-request-id header)"),
+    Requirement("RP-APIVER-001", "MUST",
+                "An RP request without api-version, or with a value the RP does not serve, is refused with 400.",
+                f"{RP_COMMON} (api-version 2016-02-03); OBSERVED.md §4"),
+    Requirement("RP-ERR-001", "MUST",
+                "RP errors carry the ErrorDetails envelope {Code, HttpStatusCode, Message, Details} (docs-strict: "
+                "no envelope is required).",
+                "INVENTORY.md §2c, §4d (ARM16 ErrorDetails)", profile_rule="rp_error_envelope"),
+    Requirement("RP-CREATE-001", "MUST",
+                "A PUT that creates a hub answers 201 with an Azure-AsyncOperation header holding an absolute URL.",
+                "rp__create-a-new-iot-hub.md (Status code: 201, long running, Azure-AsyncOperation)"),
+    Requirement("RP-LRO-001", "MUST",
+                "A create's Azure-AsyncOperation URL reaches a terminal status (Succeeded, Failed, Canceled) within "
+                "the wait, and once it says Succeeded a GET of the hub answers 200 with the location, sku and tags "
+                "that were stored.",
+                f"rp__create-a-new-iot-hub.md; {RP_COMMON} (async rules); INVENTORY.md §1; OBSERVED.md §2 (the RP "
+                "SDK's poller)"),
+    Requirement("RP-UPDATE-001", "MUST",
+                "A PUT on an existing hub answers 200 or 201 and, once done, a GET shows the new tags and capacity.",
+                f"rp__update-metadata-on-an-existing-iot-hub.md (201); {RP_COMMON} (PUT table: 200)"),
+    Requirement("RP-DELETE-001", "MUST",
+                "A DELETE of an existing hub answers as the profile allows (202 with Location, Retry-After and "
+                "Azure-AsyncOperation; iothub also 200 or 204), its operation ends Succeeded, and a GET then "
+                "answers 404.",
+                "rp__delete-an-iot-hub.md (202, Location, Retry-After, Azure-AsyncOperation)",
+                profile_rule="rp_conditions"),
+    Requirement("RP-GET-001", "MUST",
+                "GET of a hub answers 200 with id, name, type Microsoft.Devices/IotHubs, location, sku and etag; GET "
+                "of a hub that does not exist answers 404.",
+                "rp__retrieve-metadata-of-an-iot-hub.md (200; Returns 404 if the IoT hub is not found)"),
+    Requirement("RP-GET-002", "MUST",
+                "GET of a hub and the hub lists reveal no keys: authorizationPolicies is null or carries no key.",
+                "rp__retrieve-metadata-of-an-iot-hub.md (Security-related properties will be set to null)"),
+    Requirement("RP-KEYS-001", "MUST",
+                "listkeys returns every authorization policy with the rights and keys it was given.",
+                "rp__retrieve-security-metadata-of-an-iot-hub.md (POST …/IoTHubKeys/listkeys); INVENTORY.md §2c "
+                "(ARM16 ListKeys POST …/listkeys)", profile_rule="rp_dialect"),
+    Requirement("RP-KEYS-002", "MUST",
+                "POST …/IotHubKeys/{keyName}/listkeys returns that policy with its keys; an unknown name answers 404 "
+                "(docs-strict: no page has this operation).",
+                "INVENTORY.md §2c (ARM16 GetKeysForKeyName)", profile_rule="rp_dialect"),
+    Requirement("RP-LIST-001", "MUST",
+                "The resource-group hub list returns every hub the run created exactly once, following nextLink to "
+                "the end (docs-strict: one bare array).",
+                "rp__list-iot-hubs-in-a-resource-group.md; INVENTORY.md §2c (ARM16 x-ms-pageable)",
+                profile_rule="rp_dialect"),
+    Requirement("RP-LIST-002", "MUST",
+                "The subscription hub list returns every hub the run created exactly once, following nextLink to the "
+                "end (docs-strict: one bare array).",
+                "rp__list-iot-hubs-in-a-subscription.md; INVENTORY.md §2c (ARM16 x-ms-pageable)",
+                profile_rule="rp_dialect"),
+    Requirement("RP-COND-001", "MUST",
+                "A hub PUT answers each If-Match / If-None-Match case of the PUT table with the status it gives.",
+                f"{RP_COMMON} (PUT table); INVENTORY.md §1", profile_rule="rp_conditions"),
+    Requirement("RP-COND-002", "MUST",
+                "A hub DELETE answers each If-Match case of the DELETE table with the status it gives.",
+                f"{RP_COMMON} (DELETE table); INVENTORY.md §1", profile_rule="rp_conditions"),
+    Requirement("RP-COND-003", "MUST", "A hub PUT or DELETE refused with 412 changes nothing.",
+                f"{RP_COMMON} (412 Precondition Failed); OBSERVED.md §3 (the state is unchanged)"),
+    Requirement("RP-ETAG-001", "MUST",
+                "A response that carries a hub with an etag carries the ETag header: the same value in quotes.",
+                "INVENTORY.md §2c (ARM16 IotHubDescription.etag: if it is in the body it must also be a header)"),
+    Requirement("RP-ETAG-002", "MUST", "A hub's etag changes on every update.",
+                f"{RP_COMMON} (If-Match <etag from get>); OBSERVED.md §3 (RFC 7232)"),
+    Requirement("RP-CG-001", "MUST",
+                "A new hub lists the consumer group $default; a consumer group created is then listed, and once "
+                "deleted no longer is (docs: 201 and 204 under events/ConsumerGroups; ARM16: 200 and 200 under "
+                "eventHubEndpoints/events/ConsumerGroups).",
+                "rp__create-a-d2c-consumer-group.md; rp__delete-a-d2c-consumer-group.md; "
+                "rp__list-d2c-consumer-groups.md; INVENTORY.md §7 item 8", profile_rule="rp_dialect"),
+    Requirement("RP-CG-002", "MUST", "Consumer-group requests on a hub that does not exist answer 404.",
+                "rp__create-a-d2c-consumer-group.md, rp__delete-a-d2c-consumer-group.md (Returns 404 if the IoT hub "
+                "is not found)"),
+    Requirement("RP-NAME-001", "MUST",
+                "checkNameAvailability says a name in use is not available, with reason AlreadyExists and a message, "
+                "and an unused name is available (docs-strict: no page has this operation).",
+                "INVENTORY.md §2c (ARM16 CheckNameAvailability)", profile_rule="rp_dialect"),
+    Requirement("RP-STATS-001", "MUST",
+                "IotHubStats counts the hub's devices (docs-strict: no page has this operation).",
+                "INVENTORY.md §2c (ARM16 GetStats)", profile_rule="rp_dialect"),
+    Requirement("RP-JOB-001", "MUST",
+                "exportDevices through the RP starts a job that completes and writes the hub's devices to the "
+                "container (docs: 202 with Location, Retry-After and Azure-AsyncOperation; ARM16: 200 with the job).",
+                "rp__export-device-identities2.md (202); export-device-identities1.md (200, JobResponse); "
+                "INVENTORY.md §2c, §7 item 8", profile_rule="rp_dialect"),
+    Requirement("RP-JOB-002", "MUST",
+                "importDevices through the RP starts a job that completes, after which the hub holds the devices "
+                "its input listed.",
+                "import-device-identities.md (202); INVENTORY.md §2c (ARM16 ImportDevices: 200)",
+                profile_rule="rp_dialect"),
+    Requirement("RP-READ-001", "MUST",
+                "Every RP read of the run's hub (the hub, the lists, stats, skus, quotaMetrics, jobs, consumer "
+                "groups) answers as the spec says: a documented status, headers and body.",
+                "specs/2016-02-03/resource-provider.yaml"),
 ]
 
 REQUIREMENTS: dict[str, Requirement] = {r.id: r for r in _ALL}

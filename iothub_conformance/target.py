@@ -26,6 +26,12 @@ DEFAULT_PREFIX = "conf-"
 EMBEDDED_URL = "https://conformance-hub.azure-devices.net"
 DEFAULT_MAX_DELIVERY_COUNT = 10  # cloudToDevice.maxDeliveryCount, a hub setting (INVENTORY §6)
 DEFAULT_JOB_TIMEOUT = 300.0  # how long the suite waits for an import/export job to end
+# The resource provider (ARM). The embedded reference serves it in-process at this URL, with its own static token.
+EMBEDDED_ARM_URL = "https://management.conformance.local"
+EMBEDDED_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
+EMBEDDED_RESOURCE_GROUP = "conformance"
+DEFAULT_ARM_LOCATION = "West US"  # one of the regions rp__create-a-new-iot-hub.md lists
+DEFAULT_ARM_TIMEOUT = 900.0  # how long the suite waits for a long-running RP operation (a real hub takes minutes)
 
 
 @dataclass(frozen=True)
@@ -43,6 +49,12 @@ class Settings:
     max_delivery_count: int = DEFAULT_MAX_DELIVERY_COUNT
     blob_container: str | None = None  # a container SAS URI for import/export jobs
     job_timeout: float = DEFAULT_JOB_TIMEOUT
+    arm_url: str | None = None
+    arm_token: str | None = None
+    arm_subscription: str | None = None
+    arm_resource_group: str | None = None
+    arm_location: str = DEFAULT_ARM_LOCATION
+    arm_timeout: float = DEFAULT_ARM_TIMEOUT
 
     @classmethod
     def from_env(cls, **given) -> Settings:
@@ -56,7 +68,18 @@ class Settings:
             "prefix": given.get("prefix") or env.get("IOTHUB_PREFIX") or DEFAULT_PREFIX,
             "c2d_feeder": given.get("c2d_feeder") or env.get("IOTHUB_C2D_FEEDER") or None,
             "blob_container": given.get("blob_container") or env.get("IOTHUB_BLOB_CONTAINER") or None,
+            "arm_url": given.get("arm_url") or env.get("IOTHUB_ARM_URL") or None,
+            "arm_token": given.get("arm_token") or env.get("IOTHUB_ARM_TOKEN") or None,
+            "arm_subscription": given.get("arm_subscription") or env.get("IOTHUB_ARM_SUBSCRIPTION") or None,
+            "arm_resource_group": given.get("arm_resource_group") or env.get("IOTHUB_ARM_RESOURCE_GROUP") or None,
+            "arm_location": given.get("arm_location") or env.get("IOTHUB_ARM_LOCATION") or DEFAULT_ARM_LOCATION,
         }
+        arm_timeout = given.get("arm_timeout") or env.get("IOTHUB_ARM_TIMEOUT")
+        if arm_timeout:
+            try:
+                values["arm_timeout"] = float(arm_timeout)
+            except ValueError:
+                raise ConfigError(f"the ARM timeout is a number of seconds, not {arm_timeout!r}") from None
         job_timeout = given.get("job_timeout") or env.get("IOTHUB_JOB_TIMEOUT")
         if job_timeout:
             try:
@@ -75,6 +98,33 @@ class Settings:
             except ValueError:
                 raise ConfigError(f"timeout must be a number of seconds, not {timeout!r}") from None
         return cls(**values)
+
+
+@dataclass(frozen=True)
+class Arm:
+    """Where the resource provider is and how to reach it (rp__iot-hub-resource-provider-rest…md, bk_common)."""
+
+    url: str
+    token: str
+    subscription: str
+    resource_group: str
+    location: str = DEFAULT_ARM_LOCATION
+    timeout: float = DEFAULT_ARM_TIMEOUT
+
+    def __repr__(self) -> str:  # the token is a secret: never in a repr, a log or a report
+        return f"Arm(url={self.url!r}, subscription={self.subscription!r}, resource_group={self.resource_group!r})"
+
+
+class BearerAuth(httpx.Auth):
+    """Adds the AAD bearer token unless the request already carries an Authorization header (tests of bad tokens)."""
+
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    def auth_flow(self, request: httpx.Request):
+        if "Authorization" not in request.headers:
+            request.headers["Authorization"] = f"Bearer {self._token}"
+        yield request
 
 
 class SafetyError(RuntimeError):
@@ -153,6 +203,7 @@ class Target:
     blob_transport: httpx.BaseTransport | None = None  # the embedded reference's own blob storage, when it is used
     job_timeout: float = DEFAULT_JOB_TIMEOUT
     created_jobs: set[str] = field(default_factory=set)  # ids of the jobs this run started
+    arm: Arm | None = None  # None: no resource provider to test
     journal: Journal = field(default_factory=Journal)
     _clients: list[httpx.Client] = field(default_factory=list)
 
@@ -194,6 +245,38 @@ class Target:
     def token(self, resource: str | None = None, **kwargs) -> str:
         return SasAuth(self.connection).token(resource, **kwargs)
 
+    def arm_client(self, *, guarded: bool = True) -> httpx.Client:
+        """A client for the resource provider: bearer token, timeout, 429 retries, the journal and, when guarded, a
+        refusal to change (or read the keys of) a hub whose name lacks this run's prefix."""
+        if self.arm is None:
+            raise ConfigError("no resource provider configured (--arm-url, --arm-token)")
+        inner = InProcessTransport(self.app) if self.embedded and self.arm.url == EMBEDDED_ARM_URL else \
+            httpx.HTTPTransport()
+        client = httpx.Client(
+            base_url=self.arm.url,
+            auth=BearerAuth(self.arm.token),
+            timeout=self.timeout,
+            transport=RetryTransport(inner),
+            event_hooks={"request": [self._arm_guard] if guarded else [], "response": [self.journal.record]},
+        )
+        self._clients.append(client)
+        return client
+
+    def _arm_guard(self, request: httpx.Request) -> None:
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            return
+        segments = [unquote(s) for s in request.url.path.split("/")]
+        lowered = [s.lower() for s in segments]
+        if lowered[-1:] == ["checknameavailability"]:
+            return  # a question about a name, not a change
+        if "iothubs" in lowered:
+            at = lowered.index("iothubs")
+            name = segments[at + 1] if len(segments) > at + 1 else ""
+            if not name.lower().startswith(self.name_prefix.lower()):
+                raise SafetyError(f"refusing {request.method} on IoT hub {name!r}: not created by this run")
+            return
+        raise SafetyError(f"refusing {request.method} {request.url.path}: not a hub this run created")
+
     def _note_job(self, response: httpx.Response) -> None:
         """Remember the jobs this run starts: only those may be cancelled."""
         request = response.request
@@ -229,12 +312,21 @@ class Target:
                 raise SafetyError(f"refusing {request.method} on device {device_id!r}: not created by this run")
 
     def probe(self) -> None:
-        """Fail early, in one line, when the target cannot be reached."""
-        client = self.client()
-        try:
-            client.get("/statistics/service", params={"api-version": self.api_version})
-        except httpx.TransportError as exc:
-            raise ConfigError(f"target unreachable: {self.base_url} ({type(exc).__name__}: {exc})") from None
+        """Fail early, in one line, when the target (or the resource provider) cannot be reached."""
+        if not self.embedded:
+            client = self.client()
+            try:
+                client.get("/statistics/service", params={"api-version": self.api_version})
+            except httpx.TransportError as exc:
+                raise ConfigError(f"target unreachable: {self.base_url} ({type(exc).__name__}: {exc})") from None
+        if self.arm is not None and self.arm.url != EMBEDDED_ARM_URL:
+            try:
+                self.arm_client().get(f"/subscriptions/{self.arm.subscription}/resourceGroups/"
+                                      f"{self.arm.resource_group}/providers/Microsoft.Devices/IotHubs",
+                                      params={"api-version": "2016-02-03"})
+            except httpx.TransportError as exc:
+                raise ConfigError(f"resource provider unreachable: {self.arm.url} ({type(exc).__name__}: {exc})") \
+                    from None
 
     def close(self) -> None:
         for client in self._clients:
@@ -297,7 +389,7 @@ def resolve(settings: Settings, run_id: str | None = None) -> Target:
         return Target(settings.target_url.rstrip("/"), connection, settings.api_version, profile, run_id,
                       settings.prefix, settings.timeout, c2d_feeder=settings.c2d_feeder,
                       max_delivery_count=settings.max_delivery_count, blob_container=settings.blob_container,
-                      job_timeout=settings.job_timeout)
+                      job_timeout=settings.job_timeout, arm=_arm(settings, None))
     from .reference import Hub, create_app, parse_faults
 
     faults = parse_faults(settings.faults or "")
@@ -320,4 +412,29 @@ def resolve(settings: Settings, run_id: str | None = None) -> Target:
         blob_container = storage.container_uri(f"{settings.prefix}jobs")
     return Target(base_url, connection, settings.api_version, profile, run_id, settings.prefix, settings.timeout,
                   app=create_app(hub), c2d_feeder=settings.c2d_feeder, max_delivery_count=settings.max_delivery_count,
-                  blob_container=blob_container, blob_transport=blob_transport, job_timeout=settings.job_timeout)
+                  blob_container=blob_container, blob_transport=blob_transport, job_timeout=settings.job_timeout,
+                  arm=_arm(settings, hub))
+
+
+def _arm(settings: Settings, hub) -> Arm | None:
+    """The resource provider to test: the one the options name, else the embedded reference's (hub), else none."""
+    if not settings.arm_url:
+        if settings.arm_token or settings.arm_subscription or settings.arm_resource_group:
+            raise ConfigError("--arm-token, --arm-subscription and --arm-resource-group need --arm-url")
+        if hub is None:
+            return None
+        return Arm(EMBEDDED_ARM_URL, hub.arm_token, EMBEDDED_SUBSCRIPTION, EMBEDDED_RESOURCE_GROUP,
+                   settings.arm_location, settings.arm_timeout)
+    url = urlsplit(settings.arm_url)
+    if url.scheme not in ("http", "https") or not url.netloc:
+        raise ConfigError(f"--arm-url must be an http(s) URL, not {settings.arm_url!r}")
+    missing = [flag for flag, value in (("--arm-token", settings.arm_token),
+                                        ("--arm-subscription", settings.arm_subscription),
+                                        ("--arm-resource-group", settings.arm_resource_group)) if not value]
+    if missing:
+        raise ConfigError(f"--arm-url needs {', '.join(missing)} (or IOTHUB_ARM_TOKEN, IOTHUB_ARM_SUBSCRIPTION, "
+                          "IOTHUB_ARM_RESOURCE_GROUP)")
+    if settings.arm_token.lower().startswith("bearer "):
+        raise ConfigError("--arm-token is the token itself, without the word Bearer")
+    return Arm(settings.arm_url.rstrip("/"), settings.arm_token, settings.arm_subscription,
+               settings.arm_resource_group, settings.arm_location, settings.arm_timeout)

@@ -1,0 +1,73 @@
+"""The resource provider's response rules: x-ms-request-id, the ETag header of a hub, and the ErrorDetails envelope.
+
+Sources: rp__iot-hub-resource-provider-rest__v2016-12-27_e5666404f.md (each operation returns x-ms-request-id);
+INVENTORY.md §2c (ARM16 IotHubDescription.etag: if it is in the body it must also be a header; every operation's
+default response is ErrorDetails {Code, HttpStatusCode, Message, Details}), §4d. Whether the envelope is required is
+profile rule `rp_error_envelope`. Only responses to resource-provider paths (/subscriptions/…) are judged here; the
+data-plane checks leave those alone.
+"""
+
+from __future__ import annotations
+
+import schemathesis
+
+from .. import session
+from ..profiles import Profile
+from ..requirements import tag
+from .observed import Observed, observe
+
+
+def is_arm(obs: Observed) -> bool:
+    return obs.path.lower().startswith("/subscriptions/")
+
+
+def request_id_problems(obs: Observed) -> list[str]:
+    rid = obs.header("x-ms-request-id")
+    return [] if rid and rid.strip() else ["no (or an empty) x-ms-request-id"]
+
+
+def etag_problems(obs: Observed) -> list[str]:
+    body = obs.json()
+    etag = body.get("etag") if isinstance(body, dict) and 200 <= obs.status < 300 else None
+    if not isinstance(etag, str) or not etag:
+        return []
+    header = obs.header("etag")
+    if header is None:
+        return [f"the body has etag {etag!r} but there is no ETag header"]
+    if header != f'"{etag}"' and not (etag.startswith('"') and header == etag):
+        return [f"ETag header {header!r} is not the body etag {etag!r} in double quotes"]
+    return []
+
+
+def error_details_problems(obs: Observed) -> list[str]:
+    body = obs.json()
+    if not isinstance(body, dict):
+        return [f"the error body is not a JSON object: {obs.body[:120]!r}"]
+    problems = [f"{name} is missing or empty" for name in ("Code", "Message")
+                if not isinstance(body.get(name), str) or not body[name].strip()]
+    problems += [f"{name} is not a string" for name in ("HttpStatusCode", "Details")
+                 if body.get(name) is not None and not isinstance(body[name], str)]
+    status = body.get("HttpStatusCode")
+    if isinstance(status, str) and status.isdigit() and int(status) != obs.status:
+        problems.append(f"HttpStatusCode {status} is not the response's status {obs.status}")
+    return problems
+
+
+def verify(response, profile: Profile | None = None) -> None:
+    """Raise a tagged AssertionError for the first rule an RP response breaks; ignore other responses."""
+    obs = observe(response)
+    if not is_arm(obs):
+        return
+    where = f"{obs.method} {obs.path} → {obs.status}"
+    for rid, problems in (("RP-REQID-001", request_id_problems(obs)), ("RP-ETAG-001", etag_problems(obs))):
+        if problems:
+            raise AssertionError(tag(rid, f"{where}: {problems[0]}"))
+    if obs.status >= 400 and profile is not None and profile.value("rp_error_envelope") == "ErrorDetails":
+        problems = error_details_problems(obs)
+        if problems:
+            raise AssertionError(tag("RP-ERR-001", f"{where}: {'; '.join(problems)}"))
+
+
+@schemathesis.check
+def resource_provider(ctx, response, case):
+    verify(response, session.current().profile if session.active() else None)

@@ -1,0 +1,428 @@
+"""The resource provider (ARM, api-version 2016-02-03): hubs and their long-running operations, the If-Match tables,
+lists and paging, keys, consumer groups, name availability, stats, and export/import through the RP.
+
+Pages: rp__*.md, export-device-identities1.md, import-device-identities.md; INVENTORY.md §1 (tables, async rules),
+§2c, §7 item 8. Where the pages and the ARM Swagger differ, profile rule `rp_dialect` says which one the suite speaks;
+`rp_conditions` holds the If-Match tables. Every hub is named under the run prefix and deleted afterwards: the suite
+never changes, or reads the keys of, a hub it did not create.
+"""
+
+import base64
+import json
+import secrets
+from urllib.parse import urlsplit
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+from iothub_conformance import cases, checks, openapi
+from iothub_conformance.arm import PARAMS, RIGHTS, policy, repeated
+from iothub_conformance.checks import arm as rules
+from iothub_conformance.jobs import DEFAULT_BLOB, lines_of, poll
+from iothub_conformance.profiles import IOTHUB
+
+STALE = '"conf-stale-etag"'
+CONDITIONS = {
+    "none": {},
+    "if-match:*": {"If-Match": "*"},
+    "if-match:stale": {"If-Match": STALE},
+    "if-none-match:*": {"If-None-Match": "*"},
+}
+
+
+def new_key() -> str:
+    return base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def same_location(a, b) -> bool:
+    # ARM may answer "westus" for "West US": the region is the same.
+    return isinstance(a, str) and isinstance(b, str) and a.replace(" ", "").lower() == b.replace(" ", "").lower()
+
+
+def dialect_only(profile, what: str) -> None:
+    if profile.value("rp_dialect") == "docs":
+        pytest.skip(f"profile {profile.name} follows the rp__*.md pages, which have no {what} "
+                    f"({profile['rp_dialect'].source})")
+
+
+def done(rp, response, what: str, requirement: str = "RP-LRO-001"):
+    """Wait for a long-running operation the response started (if any); it must end Succeeded."""
+    operation = rp.wait(response)
+    if operation.url:
+        assert operation.ended, (f"[{requirement}] {what}: the operation did not end within the wait (statuses "
+                                 f"{' → '.join(operation.seen) or 'none'}, last answer "
+                                 f"{operation.last.status_code if operation.last else '-'})")
+        assert operation.succeeded, f"[{requirement}] {what}: the operation ended {operation.status!r}"
+    return operation
+
+
+# -- authorization, request ids, api-version, errors ---------------------------------------------------------------
+
+
+@pytest.mark.requirement("RP-AUTH-001")
+def test_request_without_authorization_returns_401(rp):
+    listed = rp.client.get(rp.group, params=PARAMS, auth=None)
+    assert listed.status_code == 401, f"GET of the hub list without Authorization → {listed.status_code}, expected 401"
+    name = rp.new_name("noauth")
+    put = rp.client.put(rp.hub(name), params=PARAMS, json=rp.body(), auth=None)
+    assert put.status_code == 401, f"PUT of a hub without Authorization → {put.status_code}, expected 401"
+    assert rp.get(name).status_code == 404, f"the refused PUT still created hub {name}"
+
+
+@pytest.mark.requirement("RP-AUTH-002")
+def test_request_with_a_token_the_endpoint_did_not_issue_returns_401(rp):
+    forged = {"Authorization": f"Bearer conf.{secrets.token_urlsafe(24)}.forged"}
+    listed = rp.client.get(rp.group, params=PARAMS, headers=forged)
+    assert listed.status_code == 401, f"GET of the hub list with a made-up token → {listed.status_code}, expected 401"
+    name = rp.new_name("forged")
+    put = rp.client.put(rp.hub(name), params=PARAMS, json=rp.body(), headers=forged)
+    assert put.status_code == 401, f"PUT of a hub with a made-up token → {put.status_code}, expected 401"
+    assert rp.get(name).status_code == 404, f"the refused PUT still created hub {name}"
+
+
+@pytest.mark.requirement("RP-REQID-001", "RP-ERR-001")
+def test_every_response_carries_x_ms_request_id_and_errors_carry_error_details(rp, profile):
+    missing = rp.new_name("absent")
+    responses = [rp.client.get(rp.group, params=PARAMS),  # 200
+                 rp.get(missing),  # 404
+                 rp.client.get(rp.group, params=PARAMS, auth=None),  # 401
+                 rp.client.get(rp.group)]  # 400: no api-version
+    for response in responses:
+        rules.verify(response, profile)
+    assert [r.status_code for r in responses[1:]] == [404, 401, 400], [r.status_code for r in responses]
+
+
+@pytest.mark.requirement("RP-APIVER-001")
+@pytest.mark.parametrize("params", [{}, {"api-version": "2000-01-01"}], ids=["missing", "unsupported"])
+def test_request_without_a_served_api_version_returns_400(rp, params):
+    response = rp.client.get(rp.group, params=params)
+    assert response.status_code == 400, f"GET of the hub list with api-version {params or 'missing'} → " \
+                                         f"{response.status_code}, expected 400"
+
+
+# -- create, read, update, delete ---------------------------------------------------------------------------------
+
+
+@pytest.mark.requirement("RP-CREATE-001", "RP-LRO-001", "RP-ETAG-001")
+def test_create_returns_201_with_azure_asyncoperation_and_the_hub_is_as_stored(rp, target, profile):
+    name = rp.new_name("create")
+    tags = {"conformance-run": target.run_id}
+    response = rp.put(name, rp.body(tags=tags, capacity=1))
+    assert response.status_code == 201, f"[RP-CREATE-001] PUT of a new hub → {response.status_code}, expected 201"
+    link = response.headers.get("Azure-AsyncOperation")
+    assert link, "[RP-CREATE-001] the 201 has no Azure-AsyncOperation header"
+    parts = urlsplit(link)
+    assert parts.scheme in ("http", "https") and parts.netloc, f"[RP-CREATE-001] Azure-AsyncOperation {link!r} is " \
+                                                               "not an absolute URL"
+    rules.verify(response, profile)
+    done(rp, response, f"creating hub {name}")
+    got = rp.get(name)
+    assert got.status_code == 200, f"[RP-LRO-001] the operation says Succeeded but GET of the hub → {got.status_code}"
+    rules.verify(got, profile)
+    hub = got.json()
+    assert same_location(hub.get("location"), rp.arm.location), f"[RP-LRO-001] location {hub.get('location')!r}"
+    sku = hub.get("sku") or {}
+    assert (sku.get("name"), sku.get("capacity")) == ("S1", 1), f"[RP-LRO-001] sku {sku}, stored S1 × 1"
+    assert (hub.get("tags") or {}).items() >= tags.items(), f"[RP-LRO-001] tags {hub.get('tags')}, stored {tags}"
+
+
+@pytest.mark.requirement("RP-GET-001", "RP-GET-002", "RP-ETAG-001")
+def test_get_returns_the_hub_without_keys(rp, profile):
+    name = rp.new_name("get")
+    hub = rp.settled(name)
+    response = rp.get(name)
+    rules.verify(response, profile)
+    assert hub.get("name", "").lower() == name, f"[RP-GET-001] name {hub.get('name')!r}, expected {name}"
+    assert str(hub.get("id", "")).lower().endswith(f"/iothubs/{name}"), f"[RP-GET-001] id {hub.get('id')!r}"
+    assert str(hub.get("type", "")).lower() == "microsoft.devices/iothubs", f"[RP-GET-001] type {hub.get('type')!r}"
+    assert hub.get("location") and hub.get("sku") and hub.get("etag"), (
+        f"[RP-GET-001] location, sku or etag missing: {json.dumps(hub)[:300]}")
+    policies = (hub.get("properties") or {}).get("authorizationPolicies")
+    keyed = [p for p in policies or [] if isinstance(p, dict) and (p.get("primaryKey") or p.get("secondaryKey"))]
+    assert not keyed, f"[RP-GET-002] GET of the hub reveals the keys of {len(keyed)} policies"
+
+
+@pytest.mark.requirement("RP-GET-001")
+def test_get_of_missing_hub_returns_404(rp):
+    response = rp.get(rp.new_name("missing"))
+    assert response.status_code == 404, f"GET of a hub that does not exist → {response.status_code}, expected 404"
+
+
+@pytest.mark.requirement("RP-UPDATE-001", "RP-ETAG-002")
+def test_update_is_applied_and_changes_the_etag(rp):
+    name = rp.new_name("update")
+    before = rp.settled(name, tags={"step": "1"})
+    response = rp.put(name, rp.body(tags={"step": "2"}, capacity=2))
+    assert response.status_code in (200, 201), f"[RP-UPDATE-001] PUT on an existing hub → {response.status_code}"
+    done(rp, response, f"updating hub {name}", "RP-UPDATE-001")
+    after = rp.get(name).json()
+    assert (after.get("tags") or {}).get("step") == "2", f"[RP-UPDATE-001] tags after the update: {after.get('tags')}"
+    assert (after.get("sku") or {}).get("capacity") == 2, f"[RP-UPDATE-001] sku after the update: {after.get('sku')}"
+    assert after.get("etag") != before.get("etag"), f"[RP-ETAG-002] the etag stayed {before.get('etag')!r}"
+
+
+@pytest.mark.requirement("RP-DELETE-001")
+def test_delete_is_long_running_and_the_hub_is_gone_afterwards(rp, profile):
+    name = rp.new_name("delete")
+    rp.settled(name)
+    response = rp.delete(name)
+    allowed = profile.value("rp_conditions")[("DELETE", "none", True)]
+    assert response.status_code in allowed, f"DELETE of a hub → {response.status_code}, expected {sorted(allowed)}"
+    if response.status_code == 202:
+        absent = [h for h in ("Location", "Retry-After", "Azure-AsyncOperation") if not response.headers.get(h)]
+        assert not absent, f"the 202 lacks {', '.join(absent)} (rp__delete-an-iot-hub.md)"
+    done(rp, response, f"deleting hub {name}", "RP-DELETE-001")
+    gone = rp.get(name)
+    assert gone.status_code == 404, f"the delete succeeded but GET of the hub → {gone.status_code}, expected 404"
+
+
+# -- If-Match / If-None-Match (the tables of INVENTORY §1) ---------------------------------------------------------
+
+# Every profile's table has the same rows; only the statuses they accept differ.
+ROWS = sorted(IOTHUB.value("rp_conditions"))
+
+
+def row_id(row) -> str:
+    method, condition, exists = row
+    return f"{method}-{'existing' if exists else 'missing'}-{condition}"
+
+
+@pytest.mark.requirement("RP-COND-001", "RP-COND-002", "RP-COND-003")
+@pytest.mark.parametrize("row", ROWS, ids=[row_id(r) for r in ROWS])
+def test_conditional_request_answers_as_the_table_says(rp, profile, row):
+    method, condition, exists = row
+    requirement = "RP-COND-001" if method == "PUT" else "RP-COND-002"
+    allowed = profile.value("rp_conditions")[row]
+    name = rp.new_name("cond")
+    before = rp.settled(name, tags={"step": "1"}) if exists else None
+    headers = dict(CONDITIONS.get(condition, {}))
+    if condition == "if-match:current":
+        headers["If-Match"] = f'"{before["etag"]}"'
+    response = (rp.put(name, rp.body(tags={"step": "2"}), headers=headers) if method == "PUT"
+                else rp.delete(name, headers=headers))
+    assert response.status_code in allowed, (
+        f"[{requirement}] {method} of a {'existing' if exists else 'missing'} hub with {headers or 'no condition'} → "
+        f"{response.status_code}, the table says {sorted(allowed)}")
+    if response.status_code == 412:
+        after = rp.get(name)
+        if exists:
+            assert after.status_code == 200, f"[RP-COND-003] after the 412 GET of the hub → {after.status_code}"
+            body = after.json()
+            assert (body.get("etag"), (body.get("tags") or {}).get("step")) == (before["etag"], "1"), (
+                f"[RP-COND-003] the refused {method} changed the hub: etag {before['etag']!r} → {body.get('etag')!r}, "
+                f"tags {body.get('tags')}")
+        else:
+            assert after.status_code == 404, f"[RP-COND-003] the refused PUT created hub {name}"
+    else:
+        done(rp, response, f"{method} of hub {name}", requirement)
+
+
+# -- lists ---------------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def three_hubs(target, arm_client):
+    """Three hubs, so that a list of two per page (the reference's) needs a nextLink."""
+    from iothub_conformance.arm import ResourceManager
+
+    manager = ResourceManager(arm_client, target)
+    names = [manager.new_name("list") for _ in range(3)]
+    for name in names:
+        manager.settled(name)
+    yield names
+    manager.cleanup()
+
+
+@pytest.mark.requirement("RP-LIST-001", "RP-LIST-002", "RP-GET-002")
+@pytest.mark.parametrize("scope", ["group", "subscription"])
+def test_list_returns_every_hub_of_the_run_exactly_once(rp, profile, three_hubs, scope):
+    requirement = "RP-LIST-001" if scope == "group" else "RP-LIST-002"
+    listing = rp.list(scope)
+    assert not listing.problems, f"[{requirement}] the {scope} list: {'; '.join(listing.problems)}"
+    expected = "array" if profile.value("rp_dialect") == "docs" else "value"
+    assert listing.shape == expected, f"[{requirement}] the {scope} list is a{'n' if expected == 'array' else ''} " \
+                                      f"{listing.shape}, the profile expects {expected}"
+    names = [str(item.get("name", "")).lower() for item in listing.items if isinstance(item, dict)]
+    twice = [name for name in repeated(names) if name in three_hubs]
+    assert not twice, f"[{requirement}] the {scope} list holds {twice} more than once ({len(listing.pages)} pages)"
+    absent = [name for name in three_hubs if name not in names]
+    assert not absent, f"[{requirement}] the {scope} list lacks {absent} ({len(listing.pages)} pages)"
+    for item in listing.items:
+        policies = ((item.get("properties") or {}).get("authorizationPolicies") if isinstance(item, dict) else None)
+        assert not any(isinstance(p, dict) and p.get("primaryKey") for p in policies or []), (
+            f"[RP-GET-002] the {scope} list reveals keys of hub {item.get('name')!r}")
+
+
+# -- keys ----------------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def keyed_hub(rp):
+    """A hub with two policies whose keys the suite chose."""
+    dialect = rp.dialect
+    given = {"iothubowner": (RIGHTS, new_key(), new_key()), "reader": (("RegistryRead",), new_key(), new_key())}
+    name = rp.new_name("keys")
+    rp.settled(name, policies=[policy(n, rights, dialect, a, b) for n, (rights, a, b) in given.items()])
+    return name, given
+
+
+@pytest.mark.requirement("RP-KEYS-001")
+def test_listkeys_returns_every_policy_with_its_rights_and_keys(rp, keyed_hub):
+    name, given = keyed_hub
+    response, found, problems = rp.list_keys(name)
+    assert response.status_code == 200, f"POST {rp.keys(name)} → {response.status_code}, expected 200"
+    assert not problems, f"listkeys: {'; '.join(problems)}"
+    for policy_name, (rights, primary, secondary) in given.items():
+        assert policy_name in found, f"listkeys lacks policy {policy_name!r} (has {sorted(found)})"
+        got = found[policy_name]
+        assert got["rights"] == frozenset(rights), f"policy {policy_name}: rights {sorted(got['rights'])}"
+        assert (got["primaryKey"], got["secondaryKey"]) == (primary, secondary), (
+            f"policy {policy_name}: the keys listed are not the keys stored")
+
+
+@pytest.mark.requirement("RP-KEYS-002")
+def test_keys_for_key_name_returns_that_policy_and_404_for_an_unknown_name(rp, profile, keyed_hub):
+    dialect_only(profile, "keys-by-name operation")
+    name, given = keyed_hub
+    response = rp.key(name, "reader")
+    assert response.status_code == 200, f"POST …/IotHubKeys/reader/listkeys → {response.status_code}, expected 200"
+    body = response.json()
+    assert (body.get("keyName"), body.get("primaryKey")) == ("reader", given["reader"][1]), (
+        f"keys by name answered policy {body.get('keyName')!r} or another key")
+    unknown = rp.key(name, "conf-no-such-policy")
+    assert unknown.status_code == 404, f"keys of an unknown policy name → {unknown.status_code}, expected 404"
+
+
+# -- consumer groups -----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.requirement("RP-CG-001")
+def test_consumer_group_is_created_listed_and_deleted(rp, profile):
+    docs = profile.value("rp_dialect") == "docs"
+    name = rp.new_name("cg")
+    rp.settled(name)
+    first = rp.groups(name)
+    assert not first.problems, f"the consumer-group list: {'; '.join(first.problems)}"
+    assert "$default" in first.items, f"a new hub lists the consumer groups {first.items}, without $default"
+    created = rp.create_group(name, "confgroup")
+    assert created.status_code == (201 if docs else 200), f"PUT of a consumer group → {created.status_code}"
+    assert "confgroup" in rp.groups(name).items, "the consumer group created is not listed"
+    deleted = rp.delete_group(name, "confgroup")
+    assert deleted.status_code == (204 if docs else 200), f"DELETE of a consumer group → {deleted.status_code}"
+    assert "confgroup" not in rp.groups(name).items, "the consumer group deleted is still listed"
+
+
+@pytest.mark.requirement("RP-CG-002")
+def test_consumer_group_request_on_missing_hub_returns_404(rp):
+    name = rp.new_name("nocg")
+    created = rp.create_group(name, "confgroup")
+    assert created.status_code == 404, f"PUT of a consumer group on a missing hub → {created.status_code}"
+    listed = rp.client.get(rp.consumer_groups(name), params=PARAMS)
+    assert listed.status_code == 404, f"the consumer groups of a missing hub → {listed.status_code}, expected 404"
+
+
+# -- names and stats -----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.requirement("RP-NAME-001")
+def test_name_in_use_is_not_available_and_an_unused_name_is(rp, profile):
+    dialect_only(profile, "checkNameAvailability operation")
+    name = rp.new_name("name")
+    rp.settled(name)
+    taken = rp.check_name(name)
+    assert taken.status_code == 200, f"checkNameAvailability → {taken.status_code}, expected 200"
+    body = taken.json()
+    assert body.get("nameAvailable") is False, f"a name in use is said to be available: {body}"
+    assert body.get("reason") == "AlreadyExists" and body.get("message"), f"no reason or message: {body}"
+    free = rp.check_name(rp.new_name("free")).json()
+    assert free.get("nameAvailable") is True, f"an unused name is said not to be available: {free}"
+
+
+# -- export and import through the RP -----------------------------------------------------------------------------
+
+
+def container_uri(container) -> str:
+    return f"{container.base}?{container.sas}"
+
+
+def job_done(rp, name: str, response, what: str, requirement: str) -> None:
+    """Wait for an export/import through the RP: by its job (ARM16: 200 + JobResponse) or its operation (docs: 202)."""
+    if rp.dialect == "docs":
+        assert response.status_code == 202, f"[{requirement}] {what} → {response.status_code}, the page says 202"
+        absent = [h for h in ("Location", "Retry-After", "Azure-AsyncOperation") if not response.headers.get(h)]
+        assert not absent, f"[{requirement}] the 202 of {what} lacks {', '.join(absent)}"
+        done(rp, response, what, requirement)
+        return
+    assert response.status_code == 200, f"[{requirement}] {what} → {response.status_code}, ARM16 says 200"
+    job_id = response.json().get("jobId")
+    assert job_id, f"[{requirement}] {what} answered without a jobId: {response.text[:200]}"
+    job, seen = poll(lambda: rp.job(name, job_id), ("completed", "failed", "cancelled"), rp.arm.timeout, rp.clock)
+    assert job is not None and job.get("status") == "completed", (
+        f"[{requirement}] {what}: the job went {' → '.join(map(str, seen))} and did not complete")
+
+
+@pytest.fixture
+def blob(container):
+    """The blob export and import through the RP write and read; removed afterwards."""
+    yield DEFAULT_BLOB
+    container.delete(DEFAULT_BLOB)
+
+
+@pytest.mark.requirement("RP-JOB-001")
+def test_export_through_the_rp_completes_and_writes_the_devices(rp, container, blob):
+    name = rp.new_name("export")
+    rp.settled(name)
+    job_done(rp, name, rp.export(name, container_uri(container)), "exportDevices", "RP-JOB-001")
+    assert container.get(blob) is not None, f"the completed export wrote no {blob}"
+
+
+@pytest.mark.requirement("RP-JOB-002", "RP-STATS-001")
+def test_import_through_the_rp_puts_its_devices_in_the_hub(rp, profile, container, blob, target):
+    name = rp.new_name("import")
+    rp.settled(name)
+    ids = [f"{target.name_prefix}rp-import-{n}" for n in (1, 2)]
+    container.put(blob, "".join(json.dumps({"id": i, "importMode": "create"}) + "\n" for i in ids).encode())
+    uri = container_uri(container)
+    job_done(rp, name, rp.import_(name, uri, uri), "importDevices", "RP-JOB-002")
+    job_done(rp, name, rp.export(name, uri), "exportDevices", "RP-JOB-001")
+    exported = {line.get("id") for line in lines_of(container.get(blob)) if isinstance(line, dict)}
+    assert set(ids) <= exported, f"[RP-JOB-002] after the import the hub exports {sorted(exported)}, not {ids}"
+    if profile.value("rp_dialect") == "arm16":
+        stats = rp.stats(name)
+        assert stats.status_code == 200, f"[RP-STATS-001] GET …/IotHubStats → {stats.status_code}"
+        assert stats.json().get("totalDeviceCount") == len(ids), (
+            f"[RP-STATS-001] IotHubStats counts {stats.json().get('totalDeviceCount')!r} devices, the import made "
+            f"{len(ids)}")
+
+
+# -- generated reads (schemathesis) -------------------------------------------------------------------------------
+
+SETTINGS = settings(max_examples=openapi.max_examples(), deadline=None, suppress_health_check=list(HealthCheck),
+                    derandomize=False)
+reads = openapi.load("resource-provider").include(method="GET")
+
+
+@pytest.fixture(scope="module")
+def read_hub(target, arm_client):
+    """One settled hub the generated reads are pointed at."""
+    from iothub_conformance.arm import ResourceManager
+
+    manager = ResourceManager(arm_client, target)
+    name = manager.new_name("reads")
+    manager.settled(name)
+    yield name
+    manager.cleanup()
+
+
+@pytest.mark.requirement("RP-READ-001", "RP-REQID-001", "RP-ETAG-001", "RP-ERR-001")
+@reads.parametrize()
+@SETTINGS
+def test_generated_reads_conform_to_the_spec(case, target, arm_client, read_hub):
+    # Generated reads name the run's subscription, group and hub: they never look at anyone else's.
+    fixed = {"subscriptionId": target.arm.subscription, "resourceGroupName": target.arm.resource_group,
+             "resourceName": read_hub}
+    for key, value in fixed.items():
+        if key in (case.path_parameters or {}):
+            case.path_parameters[key] = value
+    response = cases.send(arm_client, case)
+    case.validate_response(response, excluded_checks=checks.DATA_PLANE)
