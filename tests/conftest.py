@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -71,3 +74,45 @@ def azurite(tmp_path_factory):
         pytest.fail(str(exc))
     yield running
     running.stop()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass(frozen=True)
+class Served:
+    url: str
+    connection_string: str
+    announced: list[str]  # the lines `serve` printed after the connection string
+
+    def __iter__(self):  # url, connection_string = served_hub
+        return iter((self.url, self.connection_string))
+
+
+@pytest.fixture
+def served_hub():
+    """`iothub-conformance serve` on a free port of 127.0.0.1, stopped afterwards."""
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "iothub_conformance.cli", "serve", "--port", str(port)],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        # `serve` prints the connection string first, then where it serves, then the resource provider's flags.
+        connection_string = proc.stdout.readline().strip()
+        announced = [proc.stdout.readline().strip() for _ in range(2)]
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                httpx.get(url + "/statistics/service", timeout=1)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise RuntimeError(f"the served reference did not start: {proc.stderr.read()[-500:]}") from None
+                time.sleep(0.1)
+        yield Served(url, connection_string, announced)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

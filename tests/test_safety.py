@@ -3,10 +3,8 @@
 The reference is served over HTTP (`iothub-conformance serve`), a device is created outside the run, the whole suite
 runs against the served hub (`run --target … --connection-string …`), and the outside device must be untouched."""
 
-import socket
 import subprocess
 import sys
-import time
 
 import httpx
 import pytest
@@ -14,35 +12,6 @@ import pytest
 from iothub_conformance import sas
 from iothub_conformance.messaging import DeviceClient
 from tests.conftest import ROOT, run_suite
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def served_hub():
-    port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "iothub_conformance.cli", "serve", "--port", str(port)],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        connection_string = proc.stdout.readline().strip()
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                httpx.get(url + "/statistics/service", timeout=1)
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise RuntimeError(f"the served reference did not start: {proc.stderr.read()[-500:]}") from None
-                time.sleep(0.1)
-        yield url, connection_string
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def test_run_leaves_a_device_it_did_not_create_unchanged(served_hub, tmp_path):

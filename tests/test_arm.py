@@ -1,0 +1,225 @@
+"""The resource-provider plumbing against respx fakes: long-running operations, paging, the RP response rules, the
+run's guard and the --arm-* settings. Each rule passes on a conforming answer and fails on the shape that breaks it."""
+
+import httpx
+import pytest
+import respx
+
+from iothub_conformance import arm
+from iothub_conformance.checks import arm as rules
+from iothub_conformance.errors import ConfigError
+from iothub_conformance.profiles import DOCS_STRICT, IOTHUB
+from iothub_conformance.target import Arm, SafetyError, Settings, resolve
+
+BASE = "https://arm.example"
+HUBS = "/subscriptions/s/resourceGroups/g/providers/Microsoft.Devices/IotHubs"
+OPERATION = f"{BASE}/subscriptions/s/providers/Microsoft.Devices/operationResults/op1?api-version=2016-02-03"
+
+
+class FakeClock:
+    def __init__(self):
+        self.moved = []
+
+    def advance(self, seconds):
+        self.moved.append(seconds)
+
+
+def client() -> httpx.Client:
+    return httpx.Client(base_url=BASE)
+
+
+# -- long-running operations ---------------------------------------------------------------------------------------
+
+
+@respx.mock
+def test_wait_follows_the_operation_to_succeeded_moving_the_clock_by_retry_after():
+    respx.get(OPERATION).mock(side_effect=[
+        httpx.Response(200, json={"status": "InProgress"}, headers={"Retry-After": "3"}),
+        httpx.Response(200, json={"status": "InProgress"}),
+        httpx.Response(200, json={"status": "Succeeded"}),
+    ])
+    clock = FakeClock()
+    operation = arm.wait(client(), OPERATION, timeout=60, clock=clock)
+    assert operation.seen == ["InProgress", "Succeeded"] and operation.succeeded and operation.polls == 3
+    assert clock.moved == [3.0, 1.0]
+
+
+@respx.mock
+def test_wait_gives_up_on_an_operation_that_never_ends():
+    respx.get(OPERATION).mock(return_value=httpx.Response(200, json={"status": "InProgress"}))
+    operation = arm.wait(client(), OPERATION, timeout=60, clock=FakeClock())
+    assert not operation.ended and operation.polls == arm.CLOCK_POLLS and operation.seen == ["InProgress"]
+
+
+@respx.mock
+def test_wait_stops_when_the_operation_url_stops_answering_200():
+    respx.get(OPERATION).mock(return_value=httpx.Response(404, json={"Code": "NotFound", "Message": "gone"}))
+    operation = arm.wait(client(), OPERATION, timeout=60, clock=FakeClock())
+    assert not operation.ended and operation.last.status_code == 404
+
+
+def test_wait_without_an_operation_url_reports_none():
+    operation = arm.wait(client(), None, timeout=1)
+    assert operation.url is None and not operation.ended
+
+
+@pytest.mark.parametrize(("header", "seconds"), [("5", 5.0), ("0", 1.0), ("x", 1.0), ("3600", 60.0)])
+def test_retry_after_is_bounded(header, seconds):
+    assert arm.retry_after(httpx.Response(200, headers={"Retry-After": header})) == seconds
+
+
+# -- paging --------------------------------------------------------------------------------------------------------
+
+
+@respx.mock
+def test_pages_follows_next_link_to_the_end():
+    respx.get(f"{BASE}{HUBS}").mock(return_value=httpx.Response(
+        200, json={"value": [{"name": "a"}, {"name": "b"}], "nextLink": f"{BASE}{HUBS}?page=2"}))
+    respx.get(f"{BASE}{HUBS}?page=2").mock(return_value=httpx.Response(200, json={"value": [{"name": "c"}]}))
+    listing = arm.pages(client(), HUBS)
+    assert [i["name"] for i in listing.items] == ["a", "b", "c"] and len(listing.pages) == 2
+    assert listing.shape == "value" and not listing.problems
+
+
+@respx.mock
+def test_pages_reports_a_next_link_that_comes_back():
+    respx.get(f"{BASE}{HUBS}").mock(return_value=httpx.Response(
+        200, json={"value": [{"name": "a"}], "nextLink": f"{BASE}{HUBS}?page=2"}))
+    respx.get(f"{BASE}{HUBS}?page=2").mock(return_value=httpx.Response(
+        200, json={"value": [{"name": "a"}], "nextLink": f"{BASE}{HUBS}?page=2"}))
+    listing = arm.pages(client(), HUBS)
+    assert any("twice" in p for p in listing.problems)
+    assert arm.repeated([i["name"] for i in listing.items]) == ["a"]
+
+
+@respx.mock
+def test_pages_takes_a_bare_array_as_one_page():
+    respx.get(f"{BASE}{HUBS}").mock(return_value=httpx.Response(200, json=[{"name": "a"}]))
+    listing = arm.pages(client(), HUBS)
+    assert listing.shape == "array" and listing.items == [{"name": "a"}] and not listing.problems
+
+
+@respx.mock
+@pytest.mark.parametrize("body", [{"items": []}, {"value": "a"}, "text"])
+def test_pages_reports_a_page_without_a_value_array(body):
+    respx.get(f"{BASE}{HUBS}").mock(return_value=httpx.Response(200, json=body))
+    assert arm.pages(client(), HUBS).problems
+
+
+def test_repeated_compares_names_case_insensitively():
+    assert arm.repeated(["Hub", "hub", "other"]) == ["hub"]
+
+
+# -- policies in either dialect ------------------------------------------------------------------------------------
+
+
+def test_policies_read_either_dialect_alike():
+    docs = [{"name": "p", "primaryKey": "k1", "secondaryKey": "k2", "permissions": ["RegistryRead", "ServiceConnect"]}]
+    arm16 = [{"keyName": "p", "primaryKey": "k1", "secondaryKey": "k2", "rights": "RegistryRead, ServiceConnect"}]
+    assert arm.policies_of(docs) == arm.policies_of(arm16) == {
+        "p": {"rights": frozenset({"RegistryRead", "ServiceConnect"}), "primaryKey": "k1", "secondaryKey": "k2"}}
+    assert arm.policies_of(arm.policy("p", ["RegistryRead"], "docs")) == {}  # one policy is not a list
+    assert arm.policy("p", ["RegistryRead", "ServiceConnect"], "arm16") == {
+        "keyName": "p", "rights": "RegistryRead, ServiceConnect"}
+
+
+@pytest.mark.parametrize(("dialect", "retention"), [("docs", "messageRetentionInDays"),
+                                                    ("arm16", "retentionTimeInDays")])
+def test_hub_body_speaks_the_dialect(dialect, retention):
+    body = arm.hub_body("West US", dialect)
+    assert retention in body["properties"]["eventHubEndpoints"]["events"]
+    assert ("tier" in body["sku"]) == (dialect == "docs")
+
+
+# -- the RP response rules -----------------------------------------------------------------------------------------
+
+
+def answer(status=200, json=None, headers=None, path=f"{HUBS}/conf-x", method="GET") -> httpx.Response:
+    headers = {"x-ms-request-id": "r1", **(headers or {})}
+    return httpx.Response(status, json=json, headers=headers, request=httpx.Request(method, BASE + path))
+
+
+def test_a_conforming_rp_response_passes():
+    rules.verify(answer(json={"name": "conf-x", "etag": "AAAB"}, headers={"ETag": '"AAAB"'}), IOTHUB)
+    rules.verify(answer(404, json={"Code": "NotFound", "HttpStatusCode": "404", "Message": "no", "Details": ""}),
+                 IOTHUB)
+
+
+@pytest.mark.parametrize(("response", "requirement"), [
+    (answer(headers={"x-ms-request-id": ""}), "RP-REQID-001"),
+    (answer(json={"etag": "AAAB"}), "RP-ETAG-001"),
+    (answer(json={"etag": "AAAB"}, headers={"ETag": "AAAB"}), "RP-ETAG-001"),
+    (answer(json={"etag": "AAAB"}, headers={"ETag": '"other"'}), "RP-ETAG-001"),
+    (answer(404, json={"Message": "no"}), "RP-ERR-001"),
+    (answer(404, json={"Code": "NotFound", "Message": "no", "HttpStatusCode": "400"}), "RP-ERR-001"),
+    (answer(401, json=None), "RP-ERR-001"),
+], ids=["empty-request-id", "no-etag-header", "unquoted-etag", "other-etag", "no-code", "wrong-status", "no-body"])
+def test_an_rp_response_breaking_a_rule_fails_naming_it(response, requirement):
+    with pytest.raises(AssertionError, match=rf"\[{requirement}\]"):
+        rules.verify(response, IOTHUB)
+
+
+def test_error_details_are_not_required_under_docs_strict():
+    rules.verify(answer(404, json={"Message": "no"}), DOCS_STRICT)
+
+
+def test_data_plane_responses_are_not_judged_by_the_rp_rules():
+    rules.verify(answer(404, json={}, headers={"x-ms-request-id": ""}, path="/devices/d1"), IOTHUB)
+
+
+# -- the run's guard and the settings ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def target():
+    made = resolve(Settings())
+    yield made
+    made.close()
+
+
+def test_the_embedded_reference_serves_the_rp_with_its_own_token(target):
+    assert target.arm is not None and target.arm.token == target.hub.arm_token
+    assert target.arm.token not in repr(target.arm)
+
+
+@pytest.mark.parametrize(("method", "path"), [
+    ("PUT", f"{HUBS}/users-hub"), ("DELETE", f"{HUBS}/users-hub"), ("POST", f"{HUBS}/users-hub/listkeys"),
+    ("POST", f"{HUBS}/users-hub/IoTHubKeys/listkeys"), ("PUT", f"{HUBS}/users-hub/events/ConsumerGroups/g"),
+    ("POST", "/subscriptions/s/resourceGroups/g/providers/Microsoft.Devices/somethingElse"),
+])
+def test_the_rp_client_refuses_to_touch_a_hub_the_run_did_not_create(target, method, path):
+    with pytest.raises(SafetyError):
+        target.arm_client().request(method, path, params={"api-version": "2016-02-03"})
+
+
+def test_the_rp_client_reads_and_asks_about_names_freely(target):
+    c = target.arm_client()
+    assert c.get(f"{HUBS}/users-hub", params={"api-version": "2016-02-03"}).status_code == 404
+    asked = c.post("/subscriptions/s/providers/Microsoft.Devices/checkNameAvailability",
+                   params={"api-version": "2016-02-03"}, json={"Name": "users-hub"})
+    assert asked.status_code == 200
+
+
+@pytest.mark.parametrize(("given", "message"), [
+    ({"arm_url": "https://management.azure.com"}, "--arm-token"),
+    ({"arm_url": "https://management.azure.com", "arm_token": "t", "arm_subscription": "s"}, "--arm-resource-group"),
+    ({"arm_url": "ftp://x", "arm_token": "t", "arm_subscription": "s", "arm_resource_group": "g"}, "http"),
+    ({"arm_url": "https://m", "arm_token": "Bearer t", "arm_subscription": "s", "arm_resource_group": "g"}, "Bearer"),
+    ({"arm_token": "t"}, "need --arm-url"),
+    ({"arm_timeout": "soon"}, "number of seconds"),
+])
+def test_bad_arm_settings_are_one_clear_error(given, message):
+    with pytest.raises(ConfigError, match=message):
+        resolve(Settings.from_env(**given))
+
+
+def test_an_external_target_without_arm_url_has_no_resource_provider(monkeypatch):
+    for name in ("IOTHUB_ARM_URL", "IOTHUB_ARM_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    made = resolve(Settings(target_url="http://127.0.0.1:1",
+                            connection_string="HostName=h;SharedAccessKeyName=p;SharedAccessKey=a2V5"))
+    assert made.arm is None
+
+
+def test_arm_repr_hides_the_token():
+    assert "secret-token" not in repr(Arm("https://m", "secret-token", "s", "g"))
