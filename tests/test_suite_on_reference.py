@@ -87,12 +87,43 @@ CAUGHT_BY = {
     "method-job-offline-succeeds": ("iothub", "JOBV2-METHOD-001"),
     "method-job-no-statistics": ("iothub", "JOBV2-GET-001"),
     "twin-patch-ignored": ("iothub", "TWIN-PATCH-001"),
+    # Resource provider
+    "rp-no-auth-required": ("iothub", "RP-AUTH-001"),
+    "rp-accept-any-token": ("iothub", "RP-AUTH-002"),
+    "rp-drop-request-id": ("iothub", "RP-REQID-001"),
+    "rp-accept-missing-api-version": ("iothub", "RP-APIVER-001"),
+    "rp-plain-errors": ("iothub", "RP-ERR-001"),
+    "rp-create-returns-200": ("iothub", "RP-CREATE-001"),
+    "rp-operation-never-ends": ("iothub", "RP-LRO-001"),
+    "rp-succeeded-before-hub-exists": ("iothub", "RP-LRO-001"),
+    "rp-delete-keeps-hub": ("iothub", "RP-DELETE-001"),
+    "rp-delete-no-location": ("iothub", "RP-DELETE-001"),
+    "rp-get-reveals-keys": ("iothub", "RP-GET-002"),
+    "rp-update-ignored": ("iothub", "RP-UPDATE-001"),
+    "rp-listkeys-drops-policy": ("iothub", "RP-KEYS-001"),
+    "rp-keyname-ignored": ("iothub", "RP-KEYS-002"),
+    "rp-page-repeats-item": ("iothub", "RP-LIST-001"),
+    "rp-nextlink-dropped": ("iothub", "RP-LIST-001"),
+    "rp-ignore-if-match": ("iothub", "RP-COND-001"),
+    "rp-delete-ignores-if-match": ("iothub", "RP-COND-002"),
+    "rp-write-before-precondition": ("iothub", "RP-COND-003"),
+    "rp-no-etag-header": ("iothub", "RP-ETAG-001"),
+    "rp-etag-unchanged-on-update": ("iothub", "RP-ETAG-002"),
+    "rp-cg-create-ignored": ("iothub", "RP-CG-001"),
+    "rp-cg-delete-ignored": ("docs-strict", "RP-CG-001"),
+    "rp-cg-missing-hub-succeeds": ("iothub", "RP-CG-002"),
+    "rp-name-always-available": ("iothub", "RP-NAME-001"),
+    "rp-stats-zero": ("iothub", "RP-STATS-001"),
+    "rp-export-never-completes": ("iothub", "RP-JOB-001"),
+    "rp-import-ignores-blob": ("docs-strict", "RP-JOB-002"),
+    "rp-skus-missing-sku": ("iothub", "RP-READ-001"),
 }
 JOB_FAULTS = {fault for fault, (_, requirement) in CAUGHT_BY.items() if requirement.startswith("JOB-")}
 # A surface's faults are proven on the module that holds its requirements (the whole suite runs in the pass tests
 # above); the foundation's cross-cutting requirements need the whole suite.
 SURFACE_MODULES = {"MSG-": "suites/test_device_messaging.py", "JOB-": "suites/test_jobs.py",
-                   "JOBV2-": "suites/test_scheduled_jobs.py", "TWIN-": "suites/test_scheduled_jobs.py"}
+                   "JOBV2-": "suites/test_scheduled_jobs.py", "TWIN-": "suites/test_scheduled_jobs.py",
+                   "RP-": "suites/test_resource_provider.py"}
 
 
 def suites_for(requirement: str) -> str:
