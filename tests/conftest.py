@@ -116,3 +116,10 @@ def served_hub():
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def arm_flags(announced: list[str]) -> dict[str, str]:
+    """The resource-provider flags `serve` printed: --arm-url URL --arm-token TOKEN …"""
+    line = next(line for line in announced if line.startswith("resource provider:"))
+    words = line.removeprefix("resource provider:").split()
+    return dict(zip(words[::2], words[1::2], strict=False))

@@ -25,19 +25,14 @@ from azure.mgmt.iothub.models import (  # noqa: E402
 )
 from msrest.authentication import BasicTokenAuthentication  # noqa: E402
 
+from tests.conftest import arm_flags  # noqa: E402
+
 SUBSCRIPTION = "11111111-2222-3333-4444-555555555555"
 GROUP = "sdk-group"
 
 
 def key() -> str:
     return base64.b64encode(secrets.token_bytes(32)).decode()
-
-
-def arm_flags(announced: list[str]) -> dict[str, str]:
-    """The resource-provider flags `serve` printed: --arm-url URL --arm-token TOKEN …"""
-    line = next(line for line in announced if line.startswith("resource provider:"))
-    words = line.removeprefix("resource provider:").split()
-    return dict(zip(words[::2], words[1::2], strict=False))
 
 
 @pytest.fixture

@@ -5,13 +5,14 @@ runs against the served hub (`run --target … --connection-string …`), and th
 
 import subprocess
 import sys
+import time
 
 import httpx
 import pytest
 
 from iothub_conformance import sas
 from iothub_conformance.messaging import DeviceClient
-from tests.conftest import ROOT, run_suite
+from tests.conftest import ROOT, arm_flags, run_suite
 
 
 def test_run_leaves_a_device_it_did_not_create_unchanged(served_hub, tmp_path):
@@ -29,14 +30,36 @@ def test_run_leaves_a_device_it_did_not_create_unchanged(served_hub, tmp_path):
                          cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert fed.returncode == 0, fed.stderr
     before = user.get("/devices/users-own-device").json()
+    # The user's own IoT hub, made through the served resource provider.
+    flags = arm_flags(served_hub.announced)
+    hubs = "/subscriptions/users-sub/resourceGroups/users-group/providers/Microsoft.Devices/IotHubs"
+    owner = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {flags['--arm-token']}"},
+                         params={"api-version": "2016-02-03"})
+    made = owner.put(f"{hubs}/users-hub", json={"location": "West US", "sku": {"name": "S1", "capacity": 1}})
+    assert made.status_code == 201, made.text
+    hub_before = owner.get(f"{hubs}/users-hub").json()
+    keys_before = owner.post(f"{hubs}/users-hub/listkeys").json()
 
     run = run_suite(tmp_path / "report", "--target", url, "--connection-string", connection_string,
-                    "--c2d-feeder", "http")
+                    "--c2d-feeder", "http", "--arm-url", flags["--arm-url"], "--arm-token", flags["--arm-token"],
+                    "--arm-subscription", "users-sub", "--arm-resource-group", "users-group")
     assert run.code == 0, run.summary()
     assert run.output.splitlines()[0].startswith(f"target: {url}"), run.output[:300]
     # The served reference was fed over HTTP, so the messaging requirements ran; lock timing needs the embedded clock.
     assert run.statuses["MSG-RECV-002"] == "pass" and run.statuses["MSG-QUEUE-001"] == "pass", run.statuses
     assert run.statuses["MSG-LOCK-004"] == "skip"
+    # The resource provider ran too, against the served one.
+    assert run.statuses["RP-LRO-001"] == "pass" and run.statuses["RP-COND-001"] == "pass", run.statuses
+
+    assert owner.get(f"{hubs}/users-hub").json() == hub_before, "the user's hub was changed"
+    assert owner.post(f"{hubs}/users-hub/listkeys").json() == keys_before, "the user's hub keys were changed"
+    # The run's last deletes are long-running operations of a second or so: give them that time.
+    for _ in range(50):
+        left = [h["name"] for h in owner.get(hubs).json()["value"]]
+        if left == ["users-hub"]:
+            break
+        time.sleep(0.2)
+    assert left == ["users-hub"], f"the run left hubs behind: {left}"
 
     after = user.get("/devices/users-own-device")
     assert after.status_code == 200
