@@ -14,7 +14,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import errors, job_routes, messaging, registry, scheduled_routes, twin_routes
+from . import errors, job_routes, messaging, registry, rp, rp_routes, scheduled_routes, twin_routes
 from .errors import error_response
 from .hub import Hub
 
@@ -45,6 +45,8 @@ def create_app(hub: Hub) -> Starlette:
         Route("/jobs/v2/query", scheduled_routes.query_jobs, methods=["GET"]),
         Route("/jobs/v2/{job_id}", scheduled_routes.job, methods=["GET", "PUT"]),
         Route("/jobs/v2/{job_id}/cancel", scheduled_routes.cancel_job, methods=["POST"]),
+        # The resource provider (ARM, INVENTORY §2c), served by the same app under /subscriptions.
+        *rp_routes.ROUTES,
     ]
     middleware = [Middleware(RequestIds, hub=hub), Middleware(NoServerErrors, hub=hub)]
     app = Starlette(routes=routes, middleware=middleware, exception_handlers={HTTPException: routing_error})
@@ -55,8 +57,11 @@ def create_app(hub: Hub) -> Starlette:
 
 
 async def routing_error(request: Request, exc: HTTPException) -> Response:
-    """Starlette's 404 (no route) and 405 (route without that method) in the service's envelope."""
+    """Starlette's 404 (no route) and 405 (route without that method) in the service's envelope; under /subscriptions
+    in the resource provider's (ErrorDetails)."""
     hub: Hub = request.app.state.hub
+    if rp_routes.is_rp_path(request.url.path):
+        return _rp_routing_error(request, exc)
     if exc.status_code == 404:
         return error_response(hub, 404, errors.NOT_FOUND, f"no resource at {request.url.path[:200]}")
     if exc.status_code == 405:
@@ -66,8 +71,20 @@ async def routing_error(request: Request, exc: HTTPException) -> Response:
     return error_response(hub, exc.status_code, errors.ARGUMENT_INVALID, str(exc.detail))
 
 
+def _rp_routing_error(request: Request, exc: HTTPException) -> Response:
+    hub: Hub = request.app.state.hub
+    if exc.status_code == 404:
+        return rp_routes.rp_error(hub, 404, rp.NOT_FOUND, f"no resource at {request.url.path[:200]}")
+    if exc.status_code == 405:
+        allowed = sorted(m.strip() for m in (exc.headers or {}).get("Allow", "").split(",") if m.strip())
+        return rp_routes.rp_error(hub, 405, rp.METHOD_NOT_ALLOWED, f"{request.method} is not allowed here",
+                                  headers={"Allow": ", ".join(allowed)})
+    return rp_routes.rp_error(hub, exc.status_code, rp.BAD_REQUEST, str(exc.detail))
+
+
 class RequestIds:
-    """Adds x-ms-request-id (a fresh GUID) to every response, errors included (OBSERVED §1, §4)."""
+    """Adds x-ms-request-id (a fresh GUID) to every response, errors included (OBSERVED §1, §4). Resource-provider
+    responses follow their own fault switch (the RP page: "each operation returns an x-ms-request-id header")."""
 
     def __init__(self, app: ASGIApp, hub: Hub):
         self.app = app
@@ -79,9 +96,14 @@ class RequestIds:
             await self.app(scope, receive, send)
             return
 
+        resource_provider = rp_routes.is_rp_path(scope["path"])
+
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
-                if not (message["status"] >= 400 and self.hub.has("drop-request-id")):
+                if resource_provider:
+                    if not self.hub.has("rp-drop-request-id"):
+                        MutableHeaders(scope=message)["x-ms-request-id"] = str(uuid.uuid4())
+                elif not (message["status"] >= 400 and self.hub.has("drop-request-id")):
                     MutableHeaders(scope=message)["x-ms-request-id"] = self.fixed or str(uuid.uuid4())
             await send(message)
 
@@ -116,5 +138,8 @@ class NoServerErrors:
             if started:
                 raise
             log.exception("reference hub: unexpected error, answered 400")
-            response = error_response(self.hub, 400, errors.ARGUMENT_INVALID, "the request could not be processed")
+            if rp_routes.is_rp_path(scope["path"]):
+                response = rp_routes.rp_error(self.hub, 400, rp.BAD_REQUEST, "the request could not be processed")
+            else:
+                response = error_response(self.hub, 400, errors.ARGUMENT_INVALID, "the request could not be processed")
             await response(scope, receive, send)

@@ -88,6 +88,38 @@ FAULTS: dict[str, str] = {
     "method-job-offline-succeeds": "a device that is not online counts as succeeded in a method job",
     "method-job-no-statistics": "a finished job has no deviceJobStatistics",
     "twin-patch-ignored": "PATCH /twins/{deviceId} answers 200 but changes nothing",
+    # Resource provider (ARM)
+    "rp-no-auth-required": "RP requests without Authorization are served",
+    "rp-accept-any-token": "any bearer token is accepted",
+    "rp-drop-request-id": "RP responses carry no x-ms-request-id",
+    "rp-accept-missing-api-version": "RP requests without api-version are served",
+    "rp-plain-errors": "RP errors are text/plain \"error\" without the ErrorDetails envelope",
+    "rp-create-returns-200": "a hub create answers 200 synchronously, without Azure-AsyncOperation",
+    "rp-operation-never-ends": "every operation status stays InProgress",
+    "rp-succeeded-before-hub-exists": "a create's operation status says Succeeded at once, but GET of the hub answers "
+                                      "404 until the delay has passed",
+    "rp-delete-keeps-hub": "the delete operation succeeds but the hub stays (GET keeps answering 200)",
+    "rp-delete-no-location": "the delete's 202 carries neither Location nor Retry-After",
+    "rp-get-reveals-keys": "GET of a hub includes the policies with their keys",
+    "rp-update-ignored": "a PUT on an existing hub answers as usual but stores nothing",
+    "rp-listkeys-drops-policy": "both listkeys operations omit the last policy",
+    "rp-keyname-ignored": "keys-by-name returns the first policy whatever the name (unknown names too)",
+    "rp-page-repeats-item": "each next page of a hub list starts with the previous page's last hub",
+    "rp-nextlink-dropped": "hub lists return their first page without nextLink",
+    "rp-ignore-if-match": "PUT ignores If-Match and If-None-Match",
+    "rp-delete-ignores-if-match": "DELETE ignores If-Match",
+    "rp-write-before-precondition": "a PUT with a stale If-Match stores the change, then answers 412",
+    "rp-no-etag-header": "hub responses carry no ETag header",
+    "rp-etag-unchanged-on-update": "an update keeps the hub's old etag",
+    "rp-cg-create-ignored": "consumer-group creates (both path families) answer success but store nothing",
+    "rp-cg-delete-ignored": "consumer-group deletes (both families) answer success but remove nothing",
+    "rp-cg-missing-hub-succeeds": "consumer-group operations on a missing hub answer as if it existed (create "
+                                  "succeeds, list gives [\"$default\"])",
+    "rp-name-always-available": "checkNameAvailability always says available",
+    "rp-stats-zero": "IotHubStats always counts 0 devices",
+    "rp-export-never-completes": "an export started through the RP never leaves \"running\"",
+    "rp-import-ignores-blob": "an import started through the RP completes without applying its blob",
+    "rp-skus-missing-sku": "the skus list's items lack \"sku\"",
 }
 
 

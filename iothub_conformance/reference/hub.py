@@ -1,5 +1,6 @@
 """One in-memory IoT hub: its host name, shared access policies, profile, faults, device registry, message queues,
-import/export jobs, device twins, scheduled jobs and the simulated devices' direct-method handlers."""
+import/export jobs, device twins, scheduled jobs, the simulated devices' direct-method handlers and the resource
+provider that manages hubs."""
 
 from __future__ import annotations
 
@@ -94,6 +95,15 @@ class Hub:
         self.scheduled_jobs: dict[str, ScheduledJob] = {}  # by jobId, oldest first; read and written only under `lock`
         # The simulated devices: deviceId → handler(methodName, payload) → (status, payload). No handler: not online.
         self.method_handlers: dict[str, Callable[[str, object], tuple[int, object]]] = {}
+        # The resource provider (ARM, INVENTORY §2c): the bearer token it accepts, how long its long-running
+        # operations take (by `clock`), its hub-list page size, and its managed hubs. Imported here: rp.py builds
+        # each managed hub's registry from this module.
+        from .rp import REFERENCE_ARM_TOKEN, ResourceProvider
+
+        self.arm_token = REFERENCE_ARM_TOKEN
+        self.rp_delay = 1.0
+        self.rp_page_size = 2
+        self.arm = ResourceProvider(self)
 
     @classmethod
     def create(cls, host_name: str | None = None, profile: Profile | None = None,

@@ -1,0 +1,671 @@
+"""The resource provider's handlers (ARM, api-version 2016-02-03; the rp__*.md pages and the ARM16 operations,
+INVENTORY §2c).
+
+Both path families are served whatever the profile; each speaks its own shapes and statuses. Where they share a path
+(hub PUT/GET/DELETE and the two hub lists) the profile's `rp_dialect` chooses the shape. Every request is judged in
+this order: route and method (Starlette, see app.py) → bearer token (401) → api-version (400) → body (400) →
+existence (404) → preconditions (412) → action.
+
+The operation URLs are the reference's choice (no page states their form): Azure-AsyncOperation points to
+/subscriptions/{subscriptionId}/providers/Microsoft.Devices/operationStatuses/{operationId} and Location to
+…/operationResults/{operationId}, each absolute (the request's scheme and host) and carrying api-version.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from urllib.parse import quote
+
+import anyio.to_thread
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from . import jobs, rp
+from .hub import Hub
+from .jobs import COMPLETED
+from .rp import (
+    API_VERSION,
+    DEFAULT_GROUP,
+    ENDPOINTS,
+    HUB_NAME,
+    IN_PROGRESS,
+    ManagedHub,
+    Operation,
+    ResourceProvider,
+    RpError,
+)
+
+JSON_TYPE = "application/json; charset=utf-8"
+PROVIDER = "/subscriptions/{subscription_id}/providers/Microsoft.Devices"
+GROUP = "/subscriptions/{subscription_id}/resourceGroups/{resource_group}/providers/Microsoft.Devices/IotHubs"
+HUB = GROUP + "/{name}"
+MAX_SKIP = 10**9
+
+
+def is_rp_path(path: str) -> bool:
+    return path == "/subscriptions" or path.startswith("/subscriptions/")
+
+
+# -- responses -------------------------------------------------------------------------------------------------------
+
+def rp_json(status: int, payload, headers: dict[str, str] | None = None) -> Response:
+    body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    response = Response(body, status_code=status, headers=headers)
+    response.headers["Content-Type"] = JSON_TYPE
+    return response
+
+
+def rp_error(hub: Hub, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:
+    """ARM16 ErrorDetails {Code, HttpStatusCode, Message, Details}, all strings (INVENTORY §2c, §4d)."""
+    if hub.has("rp-plain-errors"):
+        return Response("error", status_code=status, headers=headers, media_type="text/plain")
+    return rp_json(status, {"Code": code, "HttpStatusCode": str(status), "Message": message, "Details": ""}, headers)
+
+
+def hub_response(hub: Hub, status: int, body: dict, headers: dict[str, str] | None = None) -> Response:
+    """ARM16 IotHubDescription.etag: an etag in the body is also the ETag header (INVENTORY §2c)."""
+    headers = dict(headers or {})
+    if not hub.has("rp-no-etag-header"):
+        headers["ETag"] = f'"{body["etag"]}"'
+    return rp_json(status, body, headers)
+
+
+def operation_url(request: Request, operation: Operation, kind: str) -> str:
+    """kind "operationStatuses" (Azure-AsyncOperation) or "operationResults" (Location)."""
+    base = str(request.base_url).rstrip("/")
+    return (f"{base}/subscriptions/{quote(operation.subscription_id, safe='')}/providers/Microsoft.Devices/{kind}/"
+            f"{operation.operation_id}?api-version={API_VERSION}")
+
+
+def accepted(request: Request, arm: ResourceProvider, operation: Operation, location: bool = True) -> Response:
+    """202 with Location, Retry-After and Azure-AsyncOperation (rp__delete-an-iot-hub.md; INVENTORY §1)."""
+    headers = {"Azure-AsyncOperation": operation_url(request, operation, "operationStatuses")}
+    if location:
+        headers["Location"] = operation_url(request, operation, "operationResults")
+        headers["Retry-After"] = str(arm.retry_after(operation))
+    return Response(status_code=202, headers=headers)
+
+
+# -- the gate --------------------------------------------------------------------------------------------------------
+
+def admit(request: Request) -> Response | None:
+    """None when the request may proceed, else its 401 (token) or 400 (api-version; OBSERVED §4 names the codes)."""
+    hub: Hub = request.app.state.hub
+    header = request.headers.get("authorization")
+    if header is None:
+        if not hub.has("rp-no-auth-required"):
+            return rp_error(hub, 401, rp.AUTHENTICATION_FAILED, "the request has no Authorization header",
+                            {"WWW-Authenticate": "Bearer"})
+    else:
+        scheme, _, token = header.strip().partition(" ")
+        accepted_token = hub.has("rp-accept-any-token") or secrets.compare_digest(
+            token.strip().encode("utf-8", "replace"), hub.arm_token.encode())
+        if scheme.lower() != "bearer" or not accepted_token:
+            return rp_error(hub, 401, rp.INVALID_TOKEN, "the bearer token is not valid for this resource provider",
+                            {"WWW-Authenticate": "Bearer"})
+    values = request.query_params.getlist("api-version")
+    if not values:
+        if not hub.has("rp-accept-missing-api-version"):
+            return rp_error(hub, 400, rp.MISSING_API_VERSION,
+                            f"the api-version query parameter is required (supported: {API_VERSION})")
+    elif any(value != API_VERSION for value in values):
+        wrong = next(value for value in values if value != API_VERSION)
+        return rp_error(hub, 400, rp.UNSUPPORTED_API_VERSION,
+                        f"api-version {wrong[:40]!r} is not supported (supported: {API_VERSION})")
+    return None
+
+
+Handler = Callable[[Request, Hub, ResourceProvider], Awaitable[Response]]
+
+
+def handler(func: Handler) -> Callable[[Request], Awaitable[Response]]:
+    """The gate, then the handler; an RpError becomes its ErrorDetails response."""
+
+    async def endpoint(request: Request) -> Response:
+        hub: Hub = request.app.state.hub
+        if refused := admit(request):
+            return refused
+        try:
+            return await func(request, hub, hub.arm)
+        except RpError as exc:
+            return rp_error(hub, exc.status, exc.code, exc.message)
+
+    endpoint.__name__ = func.__name__
+    return endpoint
+
+
+def dialect(hub: Hub) -> str:
+    return hub.profile.value("rp_dialect")
+
+
+def where(request: Request) -> tuple[str, str, str]:
+    params = request.path_params
+    return params["subscription_id"], params["resource_group"], params["name"]
+
+
+def existing(request: Request, arm: ResourceProvider) -> ManagedHub:
+    """The addressed hub (call under arm.lock); 404 when there is none (every page: "Returns 404 if the IoT hub is
+    not found")."""
+    found = arm.find(*where(request))
+    if found is None:
+        raise hub_not_found(request)
+    return found
+
+
+def hub_not_found(request: Request) -> RpError:
+    _, group, name = where(request)
+    return RpError(404, rp.RESOURCE_NOT_FOUND, f"IoT hub {name[:80]!r} not found in resource group {group[:90]!r}")
+
+
+def conditions(request: Request, hub: Hub, header: str) -> rp.Condition | None:
+    return rp.parse_condition(request.headers.getlist(header), bool(hub.profile.value("quoted_star_is_wildcard")))
+
+
+# -- hubs ------------------------------------------------------------------------------------------------------------
+
+async def hub_resource(request: Request) -> Response:
+    """R/{resourceName}: one route for its methods, so a wrong method's 405 lists them all in Allow."""
+    if request.method == "PUT":
+        return await put_hub(request)
+    if request.method == "DELETE":
+        return await delete_hub(request)
+    return await get_hub(request)
+
+
+@handler
+async def get_hub(request: Request, hub: Hub, arm: ResourceProvider) -> Response:
+    """rp__retrieve-metadata-of-an-iot-hub.md: 200 with security properties null; 404."""
+    with arm.lock:
+        arm.advance()
+        found = existing(request, arm)
+        if hub.has("rp-succeeded-before-hub-exists") and arm.now() < found.active_at:
+            raise hub_not_found(request)
+        body = rp.hub_json(found, dialect(hub), arm.state(found), keys=hub.has("rp-get-reveals-keys"))
+    return hub_response(hub, 200, body)
+
+
+@handler
+async def put_hub(request: Request, hub: Hub, arm: ResourceProvider) -> Response:
+    """Create (rp__create-a-new-iot-hub.md: 201 + Azure-AsyncOperation) or update (the RP page's table: 200; the update
+    page: 201 long-running). The arm16 dialect answers an update 200 at once, the docs dialect 201 with an operation.
+    The If-Match / If-None-Match tables are the RP page's (INVENTORY §1)."""
+    subscription_id, group, name = where(request)
+    rp.check_name(name)
+    spec = rp.parse_hub(await request.body())
+    if_match, if_none_match = conditions(request, hub, "if-match"), conditions(request, hub, "if-none-match")
+    speaks = dialect(hub)
+    with arm.lock:
+        arm.advance()
+        found = arm.find(subscription_id, group, name)
+        current = found.etag if found is not None else None
+        if not hub.has("rp-ignore-if-match"):
+            stale = if_match is not None and not if_match.if_match(current)
+            if stale or (if_none_match is not None and not if_none_match.if_none_match(current)):
+                if stale and found is not None and hub.has("rp-write-before-precondition"):
+                    arm.apply(found, spec)
+                    found.etag = rp.new_etag()
+                raise RpError(412, rp.PRECONDITION_FAILED, "the hub's etag does not meet the request's condition")
+        if found is None:
+            synchronous = hub.has("rp-create-returns-200")
+            now = arm.now()
+            created = arm.new_hub(subscription_id, group, name, spec, now if synchronous else now + hub.rp_delay)
+            arm.hubs[created.key] = created
+            body = rp.hub_json(created, speaks, arm.state(created), keys=True)
+            if synchronous:
+                return hub_response(hub, 200, body)
+            operation = arm.start("create", created)
+            return hub_response(hub, 201, body, {"Azure-AsyncOperation": operation_url(request, operation,
+                                                                                      "operationStatuses")})
+        etag = found.etag if hub.has("rp-etag-unchanged-on-update") else rp.new_etag()
+        if hub.has("rp-update-ignored"):
+            shown = replace(found, spec=spec, etag=etag)  # answered, never stored
+        else:
+            arm.apply(found, spec)
+            found.etag = etag
+            shown = found
+        body = rp.hub_json(shown, speaks, arm.state(found), keys=True)
+        if speaks != "docs":
+            return hub_response(hub, 200, body)
+        operation = arm.start("update", found)
+        return hub_response(hub, 201, body, {"Azure-AsyncOperation": operation_url(request, operation,
+                                                                                  "operationStatuses")})
+
+
+@handler
+async def delete_hub(request: Request, hub: Hub, arm: ResourceProvider) -> Response:
+    """rp__delete-an-iot-hub.md: 202 + Location, Retry-After and Azure-AsyncOperation; the RP page's table: 204 for
+    a missing hub whatever the If-Match, 412 for a stale one."""
+    if_match = conditions(request, hub, "if-match")
+    with arm.lock:
+        arm.advance()
+        found = arm.find(*where(request))
+        if found is None:
+            return Response(status_code=204)
+        if if_match is not None and not if_match.if_match(found.etag) and not hub.has("rp-delete-ignores-if-match"):
+            raise RpError(412, rp.PRECONDITION_FAILED, "the hub's etag does not match If-Match")
+        operation = found.deleting = arm.start("delete", found)
+        return accepted(request, arm, operation, location=not hub.has("rp-delete-no-location"))
+
+
+@handler
+async def list_by_subscription(request: Request, hub: Hub, arm: ResourceProvider) -> Response:
+    return hub_list(request, hub, arm, None)
+
+
+@handler
+async def list_by_group(request: Request, hub: Hub, arm: ResourceProvider) -> Response:
+    return hub_list(request, hub, arm, request.path_params["resource_group"])
+
+
+def hub_list(request: Request, hub: Hub, arm: ResourceProvider, group: str | None) -> Response:
+    """docs: a bare array of every hub ("IoT Hub resource provider does not support paging"); arm16: {value, nextLink}
+    pages of hub.rp_page_size (x-ms-pageable), the next one behind an absolute nextLink with $skiptoken."""
+    speaks = dialect(hub)
+    with arm.lock:
+        arm.advance()
+        bodies = [rp.hub_json(found, speaks, arm.state(found), keys=False)
+                  for found in arm.listed(request.path_params["subscription_id"], group)]
+    if speaks == "docs":
+        return rp_json(200, bodies)
+    size = max(1, int(hub.rp_page_size))
+    token = request.query_params.get("$skiptoken", "")
+    # The token is the reference's own offset; one it never handed out starts the list over.
+    offset = int(token) if token.isdigit() and len(token) <= 9 else 0
+    page = bodies[offset:offset + size]
+    if offset > 0 and hub.has("rp-page-repeats-item") and offset - 1 < len(bodies):
+        page = [bodies[offset - 1], *page]
+    following = offset + size
+    link = None
+    if following < len(bodies) and not (offset == 0 and hub.has("rp-nextlink-dropped")):
+        link = f"{str(request.base_url).rstrip('/')}{quote(request.url.path)}?api-version={API_VERSION}" \
+               f"&$skiptoken={following}"
+    return rp_json(200, {"value": page, "nextLink": link})
+
+
+# -- keys ------------------------------------------------------------------------------------------------------------
+
+def _policies(hub: Hub, found: ManagedHub) -> list[rp.RpPolicy]:
+    policies = list(found.spec.policies)
+    return policies[:-1] if hub.has("rp-listkeys-drops-policy") else policies
+
+
+@handler
+async def list_keys(request: Request, hub: Hub, arm: ResourceProvider) -> Response:
+    """ARM16 IotHubResource_ListKeys: {value: [SharedAccessSignatureAuthorizationRule], nextLink}."""
+    with arm.lock:
+        arm.advance()
+        policies = _policies(hub, existing(request, arm))
+    return rp_json(200, {"value": [rp.policy_json(policy, "arm16") for policy in policies], "nextLink": None})
+
+
+@handler
+async def docs_list_keys(request: Request, hub: Hub, arm: ResourceProvider) -> Response:
+    """rp__retrieve-security-metadata-of-an-iot-hub.md: {authorizationPolicies: [{name, …, permissions}]}."""
+    with arm.lock:
+        arm.advance()
+        policies = _policies(hub, existing(request, arm))
+    return rp_json(200, {"authorizationPolicies": [rp.policy_json(policy, "docs") for policy in policies]})
+
+
+@handler
+async def key_for_name(request: Request, hub: Hub, arm: ResourceProvider) -> Response:
+    """ARM16 IotHubResource_GetKeysForKeyName: one policy; 404 for a name the hub does not have."""
+    key_name = request.path_params["key_name"]
+    with arm.lock:
+        arm.advance()
+        policies = list(existing(request, arm).spec.policies)
+    if hub.has("rp-keyname-ignored"):
+        chosen = policies[:1]
+    else:
+        chosen = [policy for policy in policies if policy.name.lower() == key_name.lower()]
+    if not chosen:
+        raise RpError(404, rp.RESOURCE_NOT_FOUND, f"the hub has no policy named {key_name[:64]!r}")
+    return rp_json(200, rp.policy_json(chosen[0], "arm16"))
+
+
+# -- consumer groups -------------------------------------------------------------------------------------------------
+
+def _endpoint(request: Request) -> str:
+    """eventHubEndpointName: events or operationsMonitoringEvents, compared case-insensitively; else 404."""
+    given = request.path_params.get("endpoint", "events")
+    for name in ENDPOINTS:
+        if name.lower() == given.lower():
+            return name
+    raise RpError(404, rp.RESOURCE_NOT_FOUND, f"no event-hub endpoint {given[:64]!r} (known: {', '.join(ENDPOINTS)})")
+
+
+def _groups(request: Request, hub: Hub, arm: ResourceProvider) -> tuple[ManagedHub | None, list[str]]:
+    """The addressed hub and its endpoint's consumer groups (call under arm.lock). A missing hub is a 404, unless the
+    fault rp-cg-missing-hub-succeeds answers as if it existed, with a throwaway list."""
+    endpoint = _endpoint(request)
+    subscription_id, group, name = where(request)
+    found = arm.find(subscription_id, group, name)
+    if found is None:
+        if hub.has("rp-cg-missing-hub-succeeds"):
+            return None, [DEFAULT_GROUP]
+        raise hub_not_found(request)
+    return found, found.consumer_groups[endpoint]
+
+
+def _add_group(hub: Hub, groups: list[str], name: str) -> None:
+    if hub.has("rp-cg-create-ignored"):
+        return
+    if not any(known.lower() == name.lower() for known in groups):
+        groups.append(name)
+
+
+def _remove_group(hub: Hub, groups: list[str], name: str) -> None:
+    if hub.has("rp-cg-delete-ignored"):
+        return
+    groups[:] = [known for known in groups if known.lower() != name.lower()]
+
+
+def _group_id(request: Request) -> str:
+    subscription_id, group, name = where(request)
+    return f"/subscriptions/{subscription_id}/resourceGroups/{group}/providers/{rp.HUB_TYPE}/{name}"
+
+
+@handler
+async def list_groups(request: Request, hub: Hub, arm: ResourceProvider) -> Response:
+    """ARM16 IotHubResource_ListEventHubConsumerGroups: {value: [names], nextLink}."""
+    with arm.lock:
+        arm.advance()
+        _, groups = _groups(request, hub, arm)
+        names = list(groups)
+    return rp_json(200, {"value": names, "nextLink": None})
+
+
+async def consumer_group(request: Request) -> Response:
+    """…/eventHubEndpoints/{endpoint}/ConsumerGroups/{name}: one route for its methods."""
+    if request.method == "PUT":
+        return await put_group(request)
+    if request.method == "DELETE":
+        return await delete_group(request)
+    return await get_group(request)
+
+
+@handler
+async def get_group(request: Request, hub: Hub, arm: ResourceProvider) -> Response:
+    """ARM16 IotHubResource_GetEventHubConsumerGroup: 200 {tags, id, name}; 404."""
+    name = request.path_params["group"]
+    with arm.lock:
+        arm.advance()
+        _, groups = _groups(request, hub, arm)
+        known = next((group for group in groups if group.lower() == name.lower()), None)
+    if known is None:
+        raise RpError(404, rp.RESOURCE_NOT_FOUND, f"no consumer group {name[:64]!r}")
+    return rp_json(200, rp.consumer_group_json(_group_id(request), _endpoint(request), known))
+
+
+@handler
+async def put_group(request: Request, hub: Hub, arm: ResourceProvider) -> Response:
+    """ARM16 IotHubResource_CreateEventHubConsumerGroup: 200 {tags, id, name}."""
+    name = request.path_params["group"]
+    with arm.lock:
+        arm.advance()
+        _, groups = _groups(request, hub, arm)
+        _add_group(hub, groups, name)
+    return rp_json(200, rp.consumer_group_json(_group_id(request), _endpoint(request), name))
+
+
+@handler
+async def delete_group(request: Request, hub: Hub, arm: ResourceProvider) -> Response:
+    """ARM16 IotHubResource_DeleteEventHubConsumerGroup: 200 without a body."""
+    with arm.lock:
+        arm.advance()
+        _, groups = _groups(request, hub, arm)
+        _remove_group(hub, groups, request.path_params["group"])
+    return Response(status_code=200)
+
+
+@handler
+async def docs_list_groups(request: Request, hub: Hub, arm: ResourceProvider) -> Response:
+    """rp__list-d2c-consumer-groups.md: a bare array, ["$default", …]."""
+    with arm.lock:
+        arm.advance()
+        _, groups = _groups(request, hub, arm)
+        names = list(groups)
+    return rp_json(200, names)
+
+
+async def docs_consumer_group(request: Request) -> Response:
+    """…/events/ConsumerGroups/{name}: PUT (rp__create-a-d2c-consumer-group.md, 201) and DELETE
+    (rp__delete-a-d2c-consumer-group.md, 204), neither with a body."""
+    if request.method == "PUT":
+        return await docs_put_group(request)
+    return await docs_delete_group(request)
+
+
+@handler
+async def docs_put_group(request: Request, hub: Hub, arm: ResourceProvider) -> Response:
+    with arm.lock:
+        arm.advance()
+        _, groups = _groups(request, hub, arm)
+        _add_group(hub, groups, request.path_params["group"])
+    return Response(status_code=201)
+
+
+@handler
+async def docs_delete_group(request: Request, hub: Hub, arm: ResourceProvider) -> Response:
+    with arm.lock:
+        arm.advance()
+        _, groups = _groups(request, hub, arm)
+        _remove_group(hub, groups, request.path_params["group"])
+    return Response(status_code=204)
+
+
+# -- registry, skus, quotas, names -----------------------------------------------------------------------------------
+
+async def run_due_jobs(hub: Hub, arm: ResourceProvider, managed: ManagedHub) -> None:
+    """Run the hub's due import/export jobs to their end, as job_routes.catch_up does for the data plane: blob work in
+    a worker thread, never on the event loop or under a lock."""
+    arm.sync_registry(managed)
+    registry = managed.registry
+    with registry.lock:
+        due = jobs.start_due(registry)
+    for job in due:
+        if job.type == "export" and hub.has("rp-export-never-completes"):
+            continue
+        if job.type == "import" and hub.has("rp-import-ignores-blob"):
+            with registry.lock:
+                job.status, job.progress, job.ended_at = COMPLETED, 100, registry.clock.now()
+            continue
+        await anyio.to_thread.run_sync(jobs.run, registry, job)
+
+
+async def _caught_up(request: Request, hub: Hub, arm: ResourceProvider) -> ManagedHub:
+    with arm.lock:
+        arm.advance()
+        found = existing(request, arm)
+    await run_due_jobs(hub, arm, found)
+    return found
+
+
+@handler
+async def stats(request: Request, hub: Hub, arm: ResourceProvider) -> Response:
+    """ARM16 IotHubResource_GetStats: RegistryStatistics of the hub's own registry."""
+    found = await _caught_up(request, hub, arm)
+    with found.registry.lock:
+        devices = list(found.registry.devices.values())
+    if hub.has("rp-stats-zero"):
+        devices = []
+    enabled = sum(1 for device in devices if device.status == "enabled")
+    return rp_json(200, {"totalDeviceCount": len(devices), "enabledDeviceCount": enabled,
+                         "disabledDeviceCount": len(devices) - enabled})
+
+
+@handler
+async def skus(request: Request, hub: Hub, arm: ResourceProvider) -> Response:
+    """ARM16 IotHubResource_GetValidSkus."""
+    with arm.lock:
+        arm.advance()
+        existing(request, arm)
+    items = rp.skus_json()
+    if hub.has("rp-skus-missing-sku"):
+        items = [{name: value for name, value in item.items() if name != "sku"} for item in items]
+    return rp_json(200, {"value": items, "nextLink": None})
+
+
+@handler
+async def quota_metrics(request: Request, hub: Hub, arm: ResourceProvider) -> Response:
+    """ARM16 IotHubResource_GetQuotaMetrics."""
+    with arm.lock:
+        arm.advance()
+        found = existing(request, arm)
+    with found.registry.lock:
+        devices = len(found.registry.devices)
+    return rp_json(200, {"value": rp.quota_json(found, devices), "nextLink": None})
+
+
+@handler
+async def list_jobs(request: Request, hub: Hub, arm: ResourceProvider) -> Response:
+    """ARM16 IotHubResource_ListJobs: the hub's import and export jobs."""
+    found = await _caught_up(request, hub, arm)
+    with found.registry.lock:
+        items = [rp.job_json(job) for job in found.registry.jobs.values()]
+    return rp_json(200, {"value": items, "nextLink": None})
+
+
+@handler
+async def get_job(request: Request, hub: Hub, arm: ResourceProvider) -> Response:
+    """ARM16 IotHubResource_GetJob: 200 JobResponse; 404."""
+    found = await _caught_up(request, hub, arm)
+    job_id = request.path_params["job_id"]
+    with found.registry.lock:
+        job = found.registry.jobs.get(job_id)
+        payload = rp.job_json(job) if job is not None else None
+    if payload is None:
+        raise RpError(404, rp.RESOURCE_NOT_FOUND, f"no job {job_id[:64]!r}")
+    return rp_json(200, payload)
+
+
+@handler
+async def check_name_availability(request: Request, hub: Hub, arm: ResourceProvider) -> Response:
+    """ARM16 IotHubResource_CheckNameAvailability: Invalid for a name the pattern refuses, AlreadyExists for one any
+    hub has (host names are global), else available."""
+    name = rp.parse_name_request(await request.body())
+    with arm.lock:
+        arm.advance()
+        taken = arm.name_taken(name)
+    if hub.has("rp-name-always-available"):
+        return rp_json(200, {"nameAvailable": True, "reason": None, "message": None})
+    if not HUB_NAME.match(name):
+        return rp_json(200, {"nameAvailable": False, "reason": "Invalid",
+                             "message": f"{name[:80]!r} is not a valid IoT hub name: 3-50 letters, digits or hyphens"})
+    if taken:
+        return rp_json(200, {"nameAvailable": False, "reason": "AlreadyExists",
+                             "message": f"an IoT hub named {name!r} already exists"})
+    return rp_json(200, {"nameAvailable": True, "reason": None, "message": None})
+
+
+# -- import and export -----------------------------------------------------------------------------------------------
+
+@handler
+async def export_devices(request: Request, hub: Hub, arm: ResourceProvider) -> Response:
+    return await _start_job(request, hub, arm, "export")
+
+
+@handler
+async def import_devices(request: Request, hub: Hub, arm: ResourceProvider) -> Response:
+    return await _start_job(request, hub, arm, "import")
+
+
+async def _start_job(request: Request, hub: Hub, arm: ResourceProvider, kind: str) -> Response:
+    job_body = rp.parse_job_request(await request.body(), kind)
+    with arm.lock:
+        arm.advance()
+        found = arm.find(*where(request))
+    # The body is judged before existence: for a missing hub, a registry that is thrown away reads it.
+    reader = found.registry if found is not None else type(hub).create(profile=hub.profile)
+    reader.clock = hub.clock
+    try:
+        job = jobs.read_request(reader, json.dumps(job_body).encode())
+    except jobs.InvalidJob as exc:
+        raise rp.invalid(rp.job_message(kind, exc.message)) from None
+    if found is None:
+        raise hub_not_found(request)
+    await run_due_jobs(hub, arm, found)
+    with found.registry.lock:
+        jobs.add(found.registry, job)
+        payload = rp.job_json(job)
+    # arm16 (ARM16 ExportDevices/ImportDevices, export-device-identities1.md): 200 JobResponse. docs
+    # (rp__export-device-identities2.md, import-device-identities.md): 202 with the operation's URLs.
+    if dialect(hub) != "docs":
+        return rp_json(200, payload)
+    with arm.lock:
+        operation = arm.start(kind, found, job.job_id)
+    return accepted(request, arm, operation)
+
+
+# -- operations ------------------------------------------------------------------------------------------------------
+
+def _operation(request: Request, arm: ResourceProvider) -> Operation:
+    """Call under arm.lock."""
+    operation = arm.operations.get(request.path_params["operation_id"])
+    if operation is None or operation.subscription_id.lower() != request.path_params["subscription_id"].lower():
+        raise RpError(404, rp.RESOURCE_NOT_FOUND, "no such operation")
+    return operation
+
+
+@handler
+async def operation_status(request: Request, hub: Hub, arm: ResourceProvider) -> Response:
+    """Azure-AsyncOperation: 200 {status}; Retry-After while it runs."""
+    with arm.lock:
+        arm.advance()
+        operation = _operation(request, arm)
+        status = arm.status(operation)
+        headers = {"Retry-After": str(arm.retry_after(operation))} if status == IN_PROGRESS else None
+    return rp_json(200, {"status": status}, headers)
+
+
+@handler
+async def operation_result(request: Request, hub: Hub, arm: ResourceProvider) -> Response:
+    """Location (INVENTORY §1): 202 + Retry-After while the operation runs, then what the synchronous call would have
+    answered: a delete 200 without a body, an export or import 200 JobResponse."""
+    with arm.lock:
+        arm.advance()
+        operation = _operation(request, arm)
+        if operation.kind not in ("delete", "export", "import"):
+            raise RpError(404, rp.RESOURCE_NOT_FOUND, "this operation has no result URL")
+        if arm.status(operation) == IN_PROGRESS:
+            return Response(status_code=202, headers={"Retry-After": str(arm.retry_after(operation)),
+                                                      "Location": operation_url(request, operation, "operationResults")})
+    if operation.kind == "delete":
+        return Response(status_code=200)
+    await run_due_jobs(hub, arm, operation.hub)
+    registry = operation.hub.registry
+    with registry.lock:
+        job = registry.jobs.get(operation.job_id or "")
+        payload = rp.job_json(job) if job is not None else None
+    if payload is None:
+        raise RpError(404, rp.RESOURCE_NOT_FOUND, "the operation's job is no longer kept")
+    return rp_json(200, payload)
+
+
+ROUTES = [
+    Route(PROVIDER + "/IotHubs", list_by_subscription, methods=["GET"]),
+    Route(PROVIDER + "/checkNameAvailability", check_name_availability, methods=["POST"]),
+    Route(PROVIDER + "/operationStatuses/{operation_id}", operation_status, methods=["GET"]),
+    Route(PROVIDER + "/operationResults/{operation_id}", operation_result, methods=["GET"]),
+    Route(GROUP, list_by_group, methods=["GET"]),
+    Route(HUB, hub_resource, methods=["GET", "PUT", "DELETE"]),
+    Route(HUB + "/listkeys", list_keys, methods=["POST"]),
+    Route(HUB + "/IotHubKeys/{key_name}/listkeys", key_for_name, methods=["POST"]),
+    Route(HUB + "/IoTHubKeys/listkeys", docs_list_keys, methods=["POST"]),
+    Route(HUB + "/eventHubEndpoints/{endpoint}/ConsumerGroups", list_groups, methods=["GET"]),
+    Route(HUB + "/eventHubEndpoints/{endpoint}/ConsumerGroups/{group}", consumer_group,
+          methods=["GET", "PUT", "DELETE"]),
+    Route(HUB + "/events/ConsumerGroups", docs_list_groups, methods=["GET"]),
+    Route(HUB + "/events/ConsumerGroups/{group}", docs_consumer_group, methods=["PUT", "DELETE"]),
+    Route(HUB + "/IotHubStats", stats, methods=["GET"]),
+    Route(HUB + "/skus", skus, methods=["GET"]),
+    Route(HUB + "/quotaMetrics", quota_metrics, methods=["GET"]),
+    Route(HUB + "/jobs", list_jobs, methods=["GET"]),
+    Route(HUB + "/jobs/{job_id}", get_job, methods=["GET"]),
+    Route(HUB + "/exportDevices", export_devices, methods=["POST"]),
+    Route(HUB + "/importDevices", import_devices, methods=["POST"]),
+]
