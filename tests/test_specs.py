@@ -1,6 +1,7 @@
-"""The specs are valid OpenAPI 3.0 and hold every documented device-identity and device-messaging operation, each
-citing its page."""
+"""The specs are valid OpenAPI 3.0 and hold every documented operation (device identities, messaging, jobs, twins and
+the resource provider), each citing its page."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,8 @@ from openapi_spec_validator.readers import read_from_filename
 from iothub_conformance.paths import spec_path, specs_dir
 
 DOCS = Path(__file__).resolve().parents[2] / "shared" / "reference" / "docs"
+# Notes kept beside the docs that an x-source may cite by section: "INVENTORY.md §2c (…)".
+REFERENCE_NOTES = ("INVENTORY.md", "OBSERVED.md")
 
 # Every device-identity operation of the 2016-02-03 pages (INVENTORY §2a): page → (method, path).
 DEVICE_IDENTITY_PAGES = {
@@ -51,9 +54,41 @@ TWIN_PAGES = {
     "autogen-2016-11-14__DeviceTwinApi_GetDeviceTwin.yml": ("get", "/twins/{deviceId}"),
     "autogen-2016-11-14__DeviceTwinApi_UpdateDeviceTwin.yml": ("patch", "/twins/{deviceId}"),
 }
+# The resource provider (INVENTORY §2c): every rp__*.md operation page, and the two RP job pages. Create and update
+# share the hub's PUT; both export pages share exportDevices.
+RP_HUB = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Devices/IotHubs"
+RP_PAGES = {
+    "rp__create-a-new-iot-hub.md": ("put", RP_HUB + "/{resourceName}"),
+    "rp__update-metadata-on-an-existing-iot-hub.md": ("put", RP_HUB + "/{resourceName}"),
+    "rp__retrieve-metadata-of-an-iot-hub.md": ("get", RP_HUB + "/{resourceName}"),
+    "rp__delete-an-iot-hub.md": ("delete", RP_HUB + "/{resourceName}"),
+    "rp__retrieve-security-metadata-of-an-iot-hub.md": ("post", RP_HUB + "/{resourceName}/IoTHubKeys/listkeys"),
+    "rp__list-iot-hubs-in-a-subscription.md": ("get", "/subscriptions/{subscriptionId}/providers/Microsoft.Devices/IotHubs"),
+    "rp__list-iot-hubs-in-a-resource-group.md": ("get", RP_HUB),
+    "rp__create-a-d2c-consumer-group.md": ("put", RP_HUB + "/{resourceName}/events/ConsumerGroups/{consumerGroupName}"),
+    "rp__delete-a-d2c-consumer-group.md": ("delete",
+                                           RP_HUB + "/{resourceName}/events/ConsumerGroups/{consumerGroupName}"),
+    "rp__list-d2c-consumer-groups.md": ("get", RP_HUB + "/{resourceName}/events/ConsumerGroups"),
+    "rp__export-device-identities2.md": ("post", RP_HUB + "/{resourceName}/exportDevices"),
+    "export-device-identities1.md": ("post", RP_HUB + "/{resourceName}/exportDevices"),
+    "import-device-identities.md": ("post", RP_HUB + "/{resourceName}/importDevices"),
+}
+# The operationIds of the resource-provider contract: ARM16's (IotHubResource_*) and the docs-only paths (Docs_*).
+RP_OPERATION_IDS = {
+    "IotHubResource_CreateOrUpdate", "IotHubResource_Get", "IotHubResource_Delete",
+    "IotHubResource_ListBySubscription", "IotHubResource_ListByResourceGroup",
+    "IotHubResource_ListKeys", "IotHubResource_GetKeysForKeyName", "Docs_ListKeys",
+    "IotHubResource_ListEventHubConsumerGroups", "IotHubResource_GetEventHubConsumerGroup",
+    "IotHubResource_CreateEventHubConsumerGroup", "IotHubResource_DeleteEventHubConsumerGroup",
+    "Docs_CreateConsumerGroup", "Docs_DeleteConsumerGroup", "Docs_ListConsumerGroups",
+    "IotHubResource_GetStats", "IotHubResource_GetValidSkus", "IotHubResource_GetQuotaMetrics",
+    "IotHubResource_ListJobs", "IotHubResource_GetJob", "IotHubResource_CheckNameAvailability",
+    "IotHubResource_ExportDevices", "IotHubResource_ImportDevices",
+}
 SURFACES = [("2016-02-03", "device-identities", DEVICE_IDENTITY_PAGES),
             ("2016-02-03", "device-messaging", DEVICE_MESSAGING_PAGES),
             ("2016-02-03", "jobs", JOB_PAGES),
+            ("2016-02-03", "resource-provider", RP_PAGES),
             ("2016-11-14", "jobs", SCHEDULED_JOB_PAGES),
             ("2016-11-14", "device-twins", TWIN_PAGES)]
 
@@ -84,7 +119,14 @@ def test_cited_pages_exist(version, surface):
         for operation in item.values():
             if isinstance(operation, dict) and "x-source" in operation:
                 for page in operation["x-source"].split("; "):
-                    assert (DOCS / page).is_file(), page
+                    name, _, section = page.partition(" ")
+                    if name in REFERENCE_NOTES:
+                        # "INVENTORY.md §2c (ARM16 …)": the note beside the docs, and the section it names.
+                        text = (DOCS.parent / name).read_text()
+                        number = section.split()[0].lstrip("§")
+                        assert re.search(rf"^#+ {re.escape(number)}\.", text, re.M), page
+                    else:
+                        assert (DOCS / page).is_file(), page
 
 
 def test_receive_links_lead_to_complete_reject_and_abandon_with_the_lock_from_the_etag():
@@ -108,3 +150,73 @@ def test_every_operation_declares_request_id_on_every_response():
                 if "$ref" in response:
                     response = common["components"]["responses"][response["$ref"].rsplit("/", 1)[1]]
                 assert "x-ms-request-id" in response.get("headers", {}), f"{method} {path} {status}"
+
+
+RP_SPEC = ("resource-provider", "2016-02-03")
+RP_HUB_BODY_OPERATIONS = {"IotHubResource_CreateOrUpdate", "IotHubResource_Get"}
+
+
+def rp_operations():
+    spec = yaml.safe_load(spec_path(*RP_SPEC).read_text())
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            if method != "parameters":
+                yield path, method, operation
+
+
+def rp_response(response: dict) -> dict:
+    if "$ref" not in response:
+        return response
+    spec = yaml.safe_load(spec_path(*RP_SPEC).read_text())
+    return spec["components"]["responses"][response["$ref"].rsplit("/", 1)[1]]
+
+
+def test_every_resource_provider_operation_of_the_contract_is_in_the_spec():
+    ids = [operation["operationId"] for _, _, operation in rp_operations()]
+    assert len(ids) == len(set(ids))
+    assert set(ids) == RP_OPERATION_IDS
+
+
+def test_resource_provider_operations_say_their_dialect_and_cite_their_sources():
+    for path, method, operation in rp_operations():
+        label = f"{method.upper()} {path}"
+        assert "dialect" in operation["description"].lower(), label
+        if operation["operationId"].startswith("Docs_"):
+            assert "INVENTORY.md §7 item 8" in operation["x-source"], label
+        elif not any(page.startswith(("rp__", "export-", "import-")) for page in operation["x-source"].split("; ")):
+            assert operation["x-source"] == f"INVENTORY.md §2c (ARM16 {operation['operationId']})", label
+
+
+def test_resource_provider_responses_declare_their_headers_and_errors():
+    spec = yaml.safe_load(spec_path(*RP_SPEC).read_text())
+    assert spec["servers"] == [{"url": "https://management.azure.com"}]
+    assert spec["components"]["securitySchemes"]["bearer"] == {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+    assert spec["security"] == [{"bearer": []}]
+    for path, method, operation in rp_operations():
+        label = f"{method.upper()} {path}"
+        assert "security" not in operation, label
+        assert "default" in operation["responses"], label
+        error = rp_response(operation["responses"]["default"])
+        assert error["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/ErrorDetails"}
+        for status, response in operation["responses"].items():
+            headers = rp_response(response).get("headers", {})
+            assert "x-ms-request-id" in headers, f"{label} {status}"
+            if status == "202":
+                assert {"Location", "Retry-After", "Azure-AsyncOperation"} <= set(headers), f"{label} {status}"
+            if status == "201" and operation["operationId"] == "IotHubResource_CreateOrUpdate":
+                assert "Azure-AsyncOperation" in headers, f"{label} {status}"
+            if status in ("200", "201") and operation["operationId"] in RP_HUB_BODY_OPERATIONS:
+                assert "ETag" in headers, f"{label} {status}"
+            if status == "204":
+                assert "content" not in rp_response(response), f"{label} {status}"
+    error_details = spec["components"]["schemas"]["ErrorDetails"]["properties"]
+    assert error_details == {name: {"type": "string"} for name in ("Code", "HttpStatusCode", "Message", "Details")}
+
+
+def test_resource_provider_takes_api_version_everywhere():
+    spec = yaml.safe_load(spec_path(*RP_SPEC).read_text())
+    common = yaml.safe_load(spec_path("common", "2016-02-03").read_text())
+    assert common["components"]["parameters"]["api-version"]["schema"]["enum"] == ["2016-02-03"]
+    for path, item in spec["paths"].items():
+        refs = [p.get("$ref") for p in item.get("parameters", [])]
+        assert "common.yaml#/components/parameters/api-version" in refs, path
