@@ -777,3 +777,22 @@ def test_docs_dialect_export_and_import_are_long_running():
     written = json.loads(rp.storage.containers["out"]["devices.txt"].decode().splitlines()[0])
     assert written["id"] == "x1" and written["authentication"]["symmetricKey"]["primaryKey"] is None
     assert rp.request("GET", hub_path("docs-job-hub") + "/IotHubStats").json()["totalDeviceCount"] == 1
+
+
+def test_an_export_operation_ends_with_its_job_and_fails_when_it_fails():
+    rp = Rp(profile=DOCS_STRICT)
+    rp.hub.job_delay = 5
+    rp.create("wait-job-hub")
+    uri = rp.storage.container_uri("gone")
+    started = rp.request("POST", hub_path("wait-job-hub") + "/exportDevices", json={"exportBlobContainerUri": uri})
+    status_url, location = started.headers["azure-asyncoperation"], started.headers["location"]
+    rp.advance()  # the operation's delay has passed, the job has not started yet
+    assert rp.status(status_url).json() == {"status": "InProgress"}
+    assert rp.status(location).status_code == 202
+    del rp.storage.containers["gone"]  # the job will find no container
+    rp.advance(5)
+    failed = rp.status(status_url).json()
+    assert failed["status"] == "Failed" and failed["error"]["code"] and failed["error"]["message"]
+    assert "sig=" not in json.dumps(failed)
+    result = rp.status(location)
+    assert result.status_code == 200 and result.json()["status"] == "failed"

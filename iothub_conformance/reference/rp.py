@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 from .hub import ALL_PERMISSIONS, DEFAULT_POLICIES, DEVICE_CONNECT, REGISTRY_READ, REGISTRY_WRITE, SERVICE_CONNECT, new_key
 from .hub import Policy as RegistryPolicy
-from .jobs import utc
+from .jobs import CANCELLED, COMPLETED, FAILED, utc
 
 if TYPE_CHECKING:
     from .hub import Hub
@@ -58,7 +58,7 @@ DEFAULT_CLOUD_TO_DEVICE = {
 DURATION = re.compile(r"P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?")
 
 # Operation statuses (the ARM async pattern, as msrestazure's poller reads them).
-IN_PROGRESS, SUCCEEDED = "InProgress", "Succeeded"
+IN_PROGRESS, SUCCEEDED, FAILED_STATUS, CANCELED = "InProgress", "Succeeded", "Failed", "Canceled"
 ACTIVATING, TERMINATING = "Activating", "Terminating"  # rp__delete-an-iot-hub.md names Terminating
 
 # ErrorDetails codes. The statuses are the contract's; the code names are the reference's choice, except the
@@ -74,6 +74,7 @@ RESOURCE_NOT_FOUND = "ResourceNotFound"  # 404: no such hub, key, consumer group
 NOT_FOUND = "NotFound"  # 404: no such route
 METHOD_NOT_ALLOWED = "MethodNotAllowed"  # 405
 PRECONDITION_FAILED = "PreconditionFailed"  # 412
+JOB_FAILED = "JobFailed"  # the error of a Failed export or import operation
 
 
 class RpError(Exception):
@@ -486,12 +487,19 @@ class ResourceProvider:
             del self.operations[old]  # pending deletes stay in _deletes, so forgetting one never loses it
         return operation
 
-    def status(self, operation: Operation) -> str:
+    def status(self, operation: Operation, job_status: str | None = None) -> str:
+        """The operation's status. An export or import also waits for its job (`job_status`; None: no longer kept):
+        its operation stands for the job (rp__export-device-identities2.md), so it ends when both the delay has passed
+        and the job has ended, and fails when the job does."""
         if self.parent.has("rp-operation-never-ends"):
             return IN_PROGRESS
         if operation.kind == "create" and self.parent.has("rp-succeeded-before-hub-exists"):
             return SUCCEEDED
-        return SUCCEEDED if self.now() >= operation.ends_at else IN_PROGRESS
+        if self.now() < operation.ends_at:
+            return IN_PROGRESS
+        if operation.job_id is not None and job_status is not None:
+            return {COMPLETED: SUCCEEDED, FAILED: FAILED_STATUS, CANCELLED: CANCELED}.get(job_status, IN_PROGRESS)
+        return SUCCEEDED
 
     def retry_after(self, operation: Operation) -> int:
         """Whole seconds to the operation's end, at least 1 (the contract's Retry-After)."""

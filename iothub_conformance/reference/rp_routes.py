@@ -611,15 +611,32 @@ def _operation(request: Request, arm: ResourceProvider) -> Operation:
     return operation
 
 
+async def _job_status(hub: Hub, arm: ResourceProvider, operation: Operation) -> tuple[str | None, dict | None]:
+    """An export or import operation's job, run up to now: (its status, its JobResponse); (None, None) for another
+    operation or a job no longer kept."""
+    if operation.job_id is None:
+        return None, None
+    await run_due_jobs(hub, arm, operation.hub)
+    registry = operation.hub.registry
+    with registry.lock:
+        job = registry.jobs.get(operation.job_id)
+        return (job.status, rp.job_json(job)) if job is not None else (None, None)
+
+
 @handler
 async def operation_status(request: Request, hub: Hub, arm: ResourceProvider) -> Response:
-    """Azure-AsyncOperation: 200 {status}; Retry-After while it runs."""
+    """Azure-AsyncOperation: 200 {status}, with {error: {code, message}} when Failed; Retry-After while it runs."""
     with arm.lock:
         arm.advance()
         operation = _operation(request, arm)
-        status = arm.status(operation)
+    job_status, job = await _job_status(hub, arm, operation)
+    with arm.lock:
+        status = arm.status(operation, job_status)
         headers = {"Retry-After": str(arm.retry_after(operation))} if status == IN_PROGRESS else None
-    return rp_json(200, {"status": status}, headers)
+    payload: dict = {"status": status}
+    if status == rp.FAILED_STATUS:
+        payload["error"] = {"code": rp.JOB_FAILED, "message": (job or {}).get("failureReason") or "the job failed"}
+    return rp_json(200, payload, headers)
 
 
 @handler
@@ -629,21 +646,18 @@ async def operation_result(request: Request, hub: Hub, arm: ResourceProvider) ->
     with arm.lock:
         arm.advance()
         operation = _operation(request, arm)
-        if operation.kind not in ("delete", "export", "import"):
-            raise RpError(404, rp.RESOURCE_NOT_FOUND, "this operation has no result URL")
-        if arm.status(operation) == IN_PROGRESS:
+    if operation.kind not in ("delete", "export", "import"):
+        raise RpError(404, rp.RESOURCE_NOT_FOUND, "this operation has no result URL")
+    job_status, job = await _job_status(hub, arm, operation)
+    with arm.lock:
+        if arm.status(operation, job_status) == IN_PROGRESS:
             return Response(status_code=202, headers={"Retry-After": str(arm.retry_after(operation)),
                                                       "Location": operation_url(request, operation, "operationResults")})
     if operation.kind == "delete":
         return Response(status_code=200)
-    await run_due_jobs(hub, arm, operation.hub)
-    registry = operation.hub.registry
-    with registry.lock:
-        job = registry.jobs.get(operation.job_id or "")
-        payload = rp.job_json(job) if job is not None else None
-    if payload is None:
+    if job is None:
         raise RpError(404, rp.RESOURCE_NOT_FOUND, "the operation's job is no longer kept")
-    return rp_json(200, payload)
+    return rp_json(200, job)
 
 
 ROUTES = [
