@@ -796,3 +796,25 @@ def test_an_export_operation_ends_with_its_job_and_fails_when_it_fails():
     assert "sig=" not in json.dumps(failed)
     result = rp.status(location)
     assert result.status_code == 200 and result.json()["status"] == "failed"
+
+
+def test_next_links_keep_unusual_group_names():
+    rp = Rp()
+    encoded = "my%20group%20%281%29%3F%23"  # "my group (1)?#"
+    for index in range(3):
+        rp.create(f"odd-group-hub-{index}", group=encoded)
+    pages = rp.pages(group_path(encoded))
+    assert sum(len(page) for page in pages) == 3 and pages[0][0]["resourcegroup"] == "my group (1)?#"
+
+
+def test_an_unexpected_error_is_a_400_in_error_details(monkeypatch):
+    from iothub_conformance.reference import rp as model
+
+    def broken(raw):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(model, "parse_hub", broken)
+    rp = Rp()
+    response = rp.put("bug-hub")
+    assert response.status_code == 400 and error_of(response) == "BadRequest"
+    assert GUID.match(response.headers["x-ms-request-id"])

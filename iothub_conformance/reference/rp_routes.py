@@ -281,8 +281,11 @@ def hub_list(request: Request, hub: Hub, arm: ResourceProvider, group: str | Non
     following = offset + size
     link = None
     if following < len(bodies) and not (offset == 0 and hub.has("rp-nextlink-dropped")):
-        link = f"{str(request.base_url).rstrip('/')}{quote(request.url.path)}?api-version={API_VERSION}" \
-               f"&$skiptoken={following}"
+        path = f"/subscriptions/{quote(request.path_params['subscription_id'], safe='')}"
+        if group is not None:
+            path += f"/resourceGroups/{quote(group, safe='')}"
+        link = f"{str(request.base_url).rstrip('/')}{path}/providers/Microsoft.Devices/IotHubs" \
+               f"?api-version={API_VERSION}&$skiptoken={following}"
     return rp_json(200, {"value": page, "nextLink": link})
 
 
