@@ -818,3 +818,16 @@ def test_an_unexpected_error_is_a_400_in_error_details(monkeypatch):
     response = rp.put("bug-hub")
     assert response.status_code == 400 and error_of(response) == "BadRequest"
     assert GUID.match(response.headers["x-ms-request-id"])
+
+
+def test_odd_skip_tokens_and_names_with_a_newline():
+    rp = Rp()
+    for index in range(3):
+        rp.create(f"skip-hub-{index}")
+    for token in ("²", "-1", "x", "9" * 30, ""):
+        response = rp.request("GET", group_path(), params={**API, "$skiptoken": token})
+        assert response.status_code == 200 and len(response.json()["value"]) == 2
+    assert rp.request("GET", group_path(), params={**API, "$skiptoken": "99"}).json() == {"value": [], "nextLink": None}
+    assert rp.put("newline-hub%0A").status_code == 400
+    check = f"/subscriptions/{SUB}/providers/Microsoft.Devices/checkNameAvailability"
+    assert rp.request("POST", check, json={"Name": "abc\n"}).json()["reason"] == "Invalid"

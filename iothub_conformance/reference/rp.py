@@ -144,7 +144,7 @@ def parse_hub(raw: bytes) -> HubSpec:
 
 
 def check_name(name: str) -> None:
-    if not HUB_NAME.match(name):
+    if not HUB_NAME.fullmatch(name):  # fullmatch: `$` alone would let a trailing newline through
         raise RpError(400, INVALID_NAME, f"hub name {name[:80]!r} must be 3-50 letters, digits or hyphens, start with "
                                          "a letter or digit, end with a letter or digit, and not be all digits")
 
@@ -511,6 +511,7 @@ class ResourceProvider:
         hub = ManagedHub(subscription_id, resource_group, name, spec, new_etag(), registry, active_at,
                          {endpoint: [DEFAULT_GROUP] for endpoint in ENDPOINTS})
         self.apply(hub, spec)
+        self.sync_registry(hub)
         return hub
 
     def apply(self, hub: ManagedHub, spec: HubSpec) -> None:

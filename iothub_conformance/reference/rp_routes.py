@@ -14,6 +14,7 @@ The operation URLs are the reference's choice (no page states their form): Azure
 from __future__ import annotations
 
 import json
+import re
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
@@ -43,7 +44,7 @@ JSON_TYPE = "application/json; charset=utf-8"
 PROVIDER = "/subscriptions/{subscription_id}/providers/Microsoft.Devices"
 GROUP = "/subscriptions/{subscription_id}/resourceGroups/{resource_group}/providers/Microsoft.Devices/IotHubs"
 HUB = GROUP + "/{name}"
-MAX_SKIP = 10**9
+SKIP_TOKEN = re.compile(r"[0-9]{1,9}")
 
 
 def is_rp_path(path: str) -> bool:
@@ -274,7 +275,7 @@ def hub_list(request: Request, hub: Hub, arm: ResourceProvider, group: str | Non
     size = max(1, int(hub.rp_page_size))
     token = request.query_params.get("$skiptoken", "")
     # The token is the reference's own offset; one it never handed out starts the list over.
-    offset = int(token) if token.isdigit() and len(token) <= 9 else 0
+    offset = int(token) if SKIP_TOKEN.fullmatch(token) else 0
     page = bodies[offset:offset + size]
     if offset > 0 and hub.has("rp-page-repeats-item") and offset - 1 < len(bodies):
         page = [bodies[offset - 1], *page]
@@ -556,7 +557,7 @@ async def check_name_availability(request: Request, hub: Hub, arm: ResourceProvi
         taken = arm.name_taken(name)
     if hub.has("rp-name-always-available"):
         return rp_json(200, {"nameAvailable": True, "reason": None, "message": None})
-    if not HUB_NAME.match(name):
+    if not HUB_NAME.fullmatch(name):
         return rp_json(200, {"nameAvailable": False, "reason": "Invalid",
                              "message": f"{name[:80]!r} is not a valid IoT hub name: 3-50 letters, digits or hyphens"})
     if taken:
