@@ -25,6 +25,8 @@ HUB_NAME = re.compile(r"^(?![0-9]+$)(?!-)[a-zA-Z0-9-]{2,49}[a-zA-Z0-9]$")  # ARM
 MAX_PAGES = 100  # a list that keeps handing out nextLinks past this is reported, not followed forever
 CLOCK_POLLS = 60  # polls of an operation on the embedded reference, whose clock moves instead of the suite sleeping
 MAX_RETRY_AFTER = 60
+# One counter for the whole run: a hub another test deleted may still be going away under its old name.
+_NAMES = itertools.count(1)
 
 
 @dataclass
@@ -211,7 +213,6 @@ class ResourceManager:
         self.prefix = target.name_prefix
         self.clock = target.hub.clock if target.hub is not None else None
         self.created: list[str] = []
-        self._names = itertools.count(1)
 
     # -- paths ----------------------------------------------------------------------------------------------------
     @property
@@ -239,7 +240,7 @@ class ResourceManager:
     # -- names and bodies -----------------------------------------------------------------------------------------
     def new_name(self, label: str = "hub") -> str:
         """A hub name under the run prefix that fits the ARM16 name pattern (3–50 letters, digits, hyphens)."""
-        name = f"{self.prefix}{label}{next(self._names)}".lower()[:50].rstrip("-")
+        name = f"{self.prefix}{label}{next(_NAMES)}".lower()[:50].rstrip("-")
         assert HUB_NAME.match(name), f"the run prefix makes an invalid hub name {name!r}"
         return name
 
