@@ -46,6 +46,8 @@ OPTIONS = [
                                        "West US)"),
     ("--arm-timeout", "arm_timeout", "seconds to wait for a long-running RP operation (env IOTHUB_ARM_TIMEOUT; "
                                      "default 900)"),
+    ("--only-requirements", "only_requirements", "comma-separated requirement ids: run only the tests that prove "
+                                                  "them (e.g. RP-LIST-001,RP-COND-001)"),
     ("--run-id", "run_id", "run id (default: random); names the report directory"),
     ("--report-dir", "report_dir", "write junit.xml and requirements.json here"),
 ]
@@ -106,6 +108,26 @@ class _JunitIntoReportDir:
             Path(report_dir).mkdir(parents=True, exist_ok=True)
             if not getattr(config.option, "xmlpath", None):
                 config.option.xmlpath = str(Path(report_dir) / "junit.xml")
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """--only-requirements: keep the tests that claim one of the ids, deselect the rest."""
+    wanted = getattr(config.option, "iothub_only_requirements", None)
+    if not wanted or getattr(config, "_iothub", None) is None:
+        return
+    from .requirements import REQUIREMENTS
+
+    ids = {i.strip() for i in wanted.split(",") if i.strip()}
+    unknown = sorted(ids - set(REQUIREMENTS))
+    if unknown:
+        raise pytest.UsageError(f"--only-requirements: unknown requirement ids {', '.join(unknown)}")
+    kept, dropped = [], []
+    for item in items:
+        claimed = {i for m in item.iter_markers("requirement") for i in m.args}
+        (kept if claimed & ids else dropped).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
 
 def pytest_unconfigure(config):
