@@ -438,5 +438,6 @@ def test_generated_reads_conform_to_the_spec(case, target, arm_client, read_hub)
     for key, value in fixed.items():
         if key in (case.path_parameters or {}):
             case.path_parameters[key] = value
-    response = cases.send(arm_client, case)
+    # The run's own token goes with every request: a generated Authorization value is not a credential.
+    response = cases.send(arm_client, case, drop_headers=("Authorization",))
     case.validate_response(response, excluded_checks=checks.DATA_PLANE)

@@ -353,12 +353,12 @@ def test_fault_rp_import_ignores_blob():
             ] == ["a", "b"]
 
 
-def test_fault_rp_skus_missing_sku():
-    good, bad = hubs("rp-skus-missing-sku")
-    for rp, has_sku in ((good, True), (bad, False)):
-        rp.create("sku-hub")
-        items = rp.request("GET", hub_path("sku-hub") + "/skus").json()["value"]
-        assert len(items) == 4 and all(("sku" in item) is has_sku and "capacity" in item for item in items)
+def test_fault_rp_quota_values_as_strings():
+    good, bad = hubs("rp-quota-values-as-strings")
+    for rp, kind in ((good, int), (bad, str)):
+        rp.create("quota-hub")
+        items = rp.request("GET", hub_path("quota-hub") + "/quotaMetrics").json()["value"]
+        assert items and all(isinstance(m["CurrentValue"], kind) and isinstance(m["MaxValue"], kind) for m in items)
 
 
 def test_faults_are_per_hub():

@@ -37,7 +37,11 @@ def test_run_leaves_a_device_it_did_not_create_unchanged(served_hub, tmp_path):
                          params={"api-version": "2016-02-03"})
     made = owner.put(f"{hubs}/users-hub", json={"location": "West US", "sku": {"name": "S1", "capacity": 1}})
     assert made.status_code == 201, made.text
-    hub_before = owner.get(f"{hubs}/users-hub").json()
+    for _ in range(50):  # the create is a long-running operation of about a second
+        hub_before = owner.get(f"{hubs}/users-hub").json()
+        if hub_before["properties"]["provisioningState"] == "Succeeded":
+            break
+        time.sleep(0.1)
     keys_before = owner.post(f"{hubs}/users-hub/listkeys").json()
 
     run = run_suite(tmp_path / "report", "--target", url, "--connection-string", connection_string,

@@ -116,7 +116,7 @@ CAUGHT_BY = {
     "rp-stats-zero": ("iothub", "RP-STATS-001"),
     "rp-export-never-completes": ("iothub", "RP-JOB-001"),
     "rp-import-ignores-blob": ("docs-strict", "RP-JOB-002"),
-    "rp-skus-missing-sku": ("iothub", "RP-READ-001"),
+    "rp-quota-values-as-strings": ("iothub", "RP-READ-001"),
 }
 JOB_FAULTS = {fault for fault, (_, requirement) in CAUGHT_BY.items() if requirement.startswith("JOB-")}
 # A surface's faults are proven on the module that holds its requirements (the whole suite runs in the pass tests

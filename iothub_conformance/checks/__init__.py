@@ -17,4 +17,5 @@ CHECKS = [
 # The data plane's checks: a resource-provider response (/subscriptions/…) is judged by `arm` alone.
 DATA_PLANE = [check for check in CHECKS if check is not arm.resource_provider]
 
-__all__ = ["CHECKS", "DATA_PLANE", "api_version", "arm", "conditional", "errors", "etag", "headers", "lock", "received", "request_id"]
+__all__ = ["CHECKS", "DATA_PLANE", "api_version", "arm", "conditional", "errors", "etag", "headers", "lock", "received",
+           "request_id"]

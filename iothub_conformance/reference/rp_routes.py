@@ -508,10 +508,7 @@ async def skus(request: Request, hub: Hub, arm: ResourceProvider) -> Response:
     with arm.lock:
         arm.advance()
         existing(request, arm)
-    items = rp.skus_json()
-    if hub.has("rp-skus-missing-sku"):
-        items = [{name: value for name, value in item.items() if name != "sku"} for item in items]
-    return rp_json(200, {"value": items, "nextLink": None})
+    return rp_json(200, {"value": rp.skus_json(), "nextLink": None})
 
 
 @handler
@@ -522,7 +519,10 @@ async def quota_metrics(request: Request, hub: Hub, arm: ResourceProvider) -> Re
         found = existing(request, arm)
     with found.registry.lock:
         devices = len(found.registry.devices)
-    return rp_json(200, {"value": rp.quota_json(found, devices), "nextLink": None})
+    metrics = rp.quota_json(found, devices)
+    if hub.has("rp-quota-values-as-strings"):
+        metrics = [{**m, "CurrentValue": str(m["CurrentValue"]), "MaxValue": str(m["MaxValue"])} for m in metrics]
+    return rp_json(200, {"value": metrics, "nextLink": None})
 
 
 @handler
