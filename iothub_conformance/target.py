@@ -74,29 +74,17 @@ class Settings:
             "arm_resource_group": given.get("arm_resource_group") or env.get("IOTHUB_ARM_RESOURCE_GROUP") or None,
             "arm_location": given.get("arm_location") or env.get("IOTHUB_ARM_LOCATION") or DEFAULT_ARM_LOCATION,
         }
-        arm_timeout = given.get("arm_timeout") or env.get("IOTHUB_ARM_TIMEOUT")
-        if arm_timeout:
-            try:
-                values["arm_timeout"] = float(arm_timeout)
-            except ValueError:
-                raise ConfigError(f"the ARM timeout is a number of seconds, not {arm_timeout!r}") from None
-        job_timeout = given.get("job_timeout") or env.get("IOTHUB_JOB_TIMEOUT")
-        if job_timeout:
-            try:
-                values["job_timeout"] = float(job_timeout)
-            except ValueError:
-                raise ConfigError(f"the job timeout is a number of seconds, not {job_timeout!r}") from None
+        for key, variable, what in (("arm_timeout", "IOTHUB_ARM_TIMEOUT", "the ARM timeout"),
+                                    ("job_timeout", "IOTHUB_JOB_TIMEOUT", "the job timeout"),
+                                    ("timeout", "IOTHUB_TIMEOUT", "the request timeout")):
+            seconds = given.get(key) or env.get(variable)
+            if seconds:
+                values[key] = _seconds(seconds, what)
         count = given.get("max_delivery_count") or env.get("IOTHUB_C2D_MAX_DELIVERY_COUNT")
         if count:
             if not str(count).isdigit() or not 1 <= int(count) <= 100:
                 raise ConfigError(f"the C2D max delivery count is a hub setting of 1–100, not {count!r}")
             values["max_delivery_count"] = int(count)
-        timeout = given.get("timeout") or env.get("IOTHUB_TIMEOUT")
-        if timeout:
-            try:
-                values["timeout"] = float(timeout)
-            except ValueError:
-                raise ConfigError(f"timeout must be a number of seconds, not {timeout!r}") from None
         return cls(**values)
 
 
@@ -125,6 +113,16 @@ class BearerAuth(httpx.Auth):
         if "Authorization" not in request.headers:
             request.headers["Authorization"] = f"Bearer {self._token}"
         yield request
+
+
+def _seconds(value, what: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = None
+    if seconds is None or not seconds > 0 or seconds == float("inf"):
+        raise ConfigError(f"{what} is a positive number of seconds, not {value!r}")
+    return seconds
 
 
 class SafetyError(RuntimeError):

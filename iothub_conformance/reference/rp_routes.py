@@ -368,6 +368,14 @@ def _remove_group(hub: Hub, groups: list[str], name: str) -> None:
     groups[:] = [known for known in groups if known.lower() != name.lower()]
 
 
+def _change_group(request: Request, hub: Hub, arm: ResourceProvider, add: bool) -> None:
+    """Add or remove the path's consumer group: one body for both path families, whose answers differ."""
+    with arm.lock:
+        arm.advance()
+        _, groups = _groups(request, hub, arm)
+        (_add_group if add else _remove_group)(hub, groups, request.path_params["group"])
+
+
 def _group_id(request: Request) -> str:
     subscription_id, group, name = where(request)
     return f"/subscriptions/{subscription_id}/resourceGroups/{group}/providers/{rp.HUB_TYPE}/{name}"
@@ -408,21 +416,14 @@ async def get_group(request: Request, hub: Hub, arm: ResourceProvider) -> Respon
 @handler
 async def put_group(request: Request, hub: Hub, arm: ResourceProvider) -> Response:
     """ARM16 IotHubResource_CreateEventHubConsumerGroup: 200 {tags, id, name}."""
-    name = request.path_params["group"]
-    with arm.lock:
-        arm.advance()
-        _, groups = _groups(request, hub, arm)
-        _add_group(hub, groups, name)
-    return rp_json(200, rp.consumer_group_json(_group_id(request), _endpoint(request), name))
+    _change_group(request, hub, arm, add=True)
+    return rp_json(200, rp.consumer_group_json(_group_id(request), _endpoint(request), request.path_params["group"]))
 
 
 @handler
 async def delete_group(request: Request, hub: Hub, arm: ResourceProvider) -> Response:
     """ARM16 IotHubResource_DeleteEventHubConsumerGroup: 200 without a body."""
-    with arm.lock:
-        arm.advance()
-        _, groups = _groups(request, hub, arm)
-        _remove_group(hub, groups, request.path_params["group"])
+    _change_group(request, hub, arm, add=False)
     return Response(status_code=200)
 
 
@@ -446,19 +447,13 @@ async def docs_consumer_group(request: Request) -> Response:
 
 @handler
 async def docs_put_group(request: Request, hub: Hub, arm: ResourceProvider) -> Response:
-    with arm.lock:
-        arm.advance()
-        _, groups = _groups(request, hub, arm)
-        _add_group(hub, groups, request.path_params["group"])
+    _change_group(request, hub, arm, add=True)
     return Response(status_code=201)
 
 
 @handler
 async def docs_delete_group(request: Request, hub: Hub, arm: ResourceProvider) -> Response:
-    with arm.lock:
-        arm.advance()
-        _, groups = _groups(request, hub, arm)
-        _remove_group(hub, groups, request.path_params["group"])
+    _change_group(request, hub, arm, add=False)
     return Response(status_code=204)
 
 
