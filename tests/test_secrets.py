@@ -60,3 +60,19 @@ def test_failing_job_run_writes_no_blob_sas_anywhere(tmp_path, azurite):
 def test_redact_removes_a_storage_account_key():
     cleaned = redact("DefaultEndpointsProtocol=http;AccountName=a;AccountKey=c2VjcmV0LWtleQ==;BlobEndpoint=x;")
     assert "c2VjcmV0LWtleQ" not in cleaned
+
+
+def test_failing_rp_run_writes_no_bearer_token_or_hub_key_anywhere(tmp_path):
+    # These faults make RP checks fail on responses that carry the hubs' keys, and the failing generated reads print
+    # their requests (with the bearer token) as reproduction commands.
+    from iothub_conformance.reference.rp import REFERENCE_ARM_TOKEN
+
+    run = run_suite(tmp_path / "report", "--reference-faults", "rp-get-reveals-keys,rp-no-etag-header", "-rA",
+                    suites="suites/test_resource_provider.py")
+    assert run.code == 1, run.output[-2000:]
+    assert run.statuses["RP-ETAG-001"] == "fail", run.statuses
+    for path in [p for p in (tmp_path / "report").rglob("*") if p.is_file()] + [None]:
+        text = run.output if path is None else path.read_text(encoding="utf-8")
+        where = "the terminal output" if path is None else path.name
+        assert REFERENCE_ARM_TOKEN not in text, f"the bearer token in {where}"
+        assert not _leaks(text), f"a secret in {where}: {_leaks(text)[:2]}"
