@@ -1,5 +1,6 @@
-"""`iothub-conformance run | serve | send-c2d | faults`: the suite against a target (default: the embedded reference),
-the reference served over HTTP for SDKs and other tools, and a cloud-to-device message fed to a served reference."""
+"""`iothub-conformance run | serve | send-c2d | faults | requirements | diff`: the suite against a target (default: the
+embedded reference), the reference served over HTTP for SDKs and other tools, a cloud-to-device message fed to a
+served reference, the conformance document, and two runs compared."""
 
 from __future__ import annotations
 
@@ -54,6 +55,14 @@ def build_parser() -> argparse.ArgumentParser:
                            "(repeatable)")
     send.add_argument("body", help="the message body (text, sent as UTF-8)")
     sub.add_parser("faults", help="list the reference's fault switches")
+    doc = sub.add_parser("requirements", help="print the conformance document: every requirement, the tests that "
+                                              "prove it and what each profile makes of it")
+    doc.add_argument("--format", default="md", help="md (default) or json")
+    doc.add_argument("--output", help="write it to this file instead of stdout")
+    diff = sub.add_parser("diff", help="compare two runs: exit 1 when NEW has a requirement failing that OLD did not")
+    diff.add_argument("old", help="the earlier run: a report directory or its results.json")
+    diff.add_argument("new", help="the later run: a report directory or its results.json")
+    diff.add_argument("--json", action="store_true", help="print the comparison as JSON")
     return parser
 
 
@@ -66,6 +75,10 @@ def main(argv: list[str] | None = None) -> int:
             return serve(args)
         if args.command == "send-c2d":
             return send_c2d(args)
+        if args.command == "requirements":
+            return requirements_doc(args)
+        if args.command == "diff":
+            return diff_runs(args)
         if args.command == "faults":
             from .reference import FAULTS
 
@@ -113,7 +126,7 @@ def run(args) -> int:
             pytest_args += [flag, value]
     extra = [a for a in (args.pytest_args or []) if a != "--"]
     code = pytest.main(pytest_args + extra)
-    print(f"report: {report_dir}/junit.xml, {report_dir}/requirements.json")
+    print(f"report: {report_dir}/junit.xml, {report_dir}/results.json")
     return int(code)
 
 
@@ -178,6 +191,29 @@ def send_c2d(args) -> int:
         return 1
     print(f"sent {len(args.body.encode())} bytes to device {args.device}")
     return 0
+
+
+def requirements_doc(args) -> int:
+    from .report.conformance import document
+
+    text = document(args.format)
+    if args.output:
+        try:
+            Path(args.output).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"cannot write {args.output}: {exc.strerror or exc}") from None
+        print(f"wrote {args.output}")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def diff_runs(args) -> int:
+    from .report import diff
+
+    result = diff.compare(diff.load(args.old), diff.load(args.new))
+    print(result.to_json() if args.json else diff.render(result))
+    return 1 if result.regressions else 0
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ tests are not affected by it.
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from urllib.parse import unquote
@@ -49,7 +50,7 @@ OPTIONS = [
     ("--only-requirements", "only_requirements", "comma-separated requirement ids: run only the tests that prove "
                                                   "them (e.g. RP-LIST-001,RP-COND-001)"),
     ("--run-id", "run_id", "run id (default: random); names the report directory"),
-    ("--report-dir", "report_dir", "write junit.xml and requirements.json here"),
+    ("--report-dir", "report_dir", "write the report bundle (junit.xml, results.json) here"),
 ]
 
 
@@ -89,6 +90,8 @@ def pytest_configure(config):
         pytest.exit(f"error: {exc}", returncode=2)
     session.activate(target)
     config._iothub = summary.Collector(target)
+    seed = getattr(option, "hypothesis_seed", None)
+    config._iothub.seed = str(seed) if seed is not None else None
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:
         reporter.write_line(target.describe())
@@ -139,6 +142,12 @@ def pytest_unconfigure(config):
     session.deactivate()
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    if getattr(item.config, "_iothub", None) is not None and session.active():
+        session.current().journal.transcripts.begin(item.nodeid)
+
+
 def _redact_file(path: Path) -> None:
     if path.is_file():
         path.write_text(redact(path.read_text(encoding="utf-8")), encoding="utf-8")
@@ -158,6 +167,11 @@ def pytest_runtest_makereport(item, call):
         report.sections = [(title, redact(text)) for title, text in report.sections]
     marker_ids = [i for m in item.iter_markers("requirement") for i in m.args]
     report.user_properties.append(("requirements", ",".join(marker_ids)))
+    if session.active() and (report.when == "call" or (report.when == "setup" and not report.passed)):
+        # The test's last exchanges with the target, kept as evidence when it failed.
+        kept = session.current().journal.transcripts.end()
+        if report.failed and kept:
+            report.user_properties.append(("evidence", json.dumps(kept)))
     if call.excinfo is not None and report.failed:
         # The target departing from a rule is a failure; anything else that broke is an error of the run.
         report.user_properties.append(("outcome", "fail" if _is_check_failure(call.excinfo.value) else "error"))
@@ -212,7 +226,7 @@ def pytest_sessionfinish(session, exitstatus):
         return
     _cleanup_leftovers()
     if collector.report_dir is not None:
-        collector.write(collector.report_dir / "requirements.json")
+        collector.write(collector.report_dir / "results.json")
 
 
 def _cleanup_leftovers() -> None:

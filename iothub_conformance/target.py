@@ -17,6 +17,7 @@ import httpx
 from . import sas
 from .errors import ConfigError
 from .profiles import Profile, get_profile
+from .report.transcript import Transcripts
 from .transport import InProcessTransport, RetryTransport
 
 DEFAULT_API_VERSION = "2016-02-03"
@@ -145,8 +146,10 @@ class Journal:
     exchanges: list[Exchange] = field(default_factory=list)
     request_ids: dict[str, int] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    transcripts: Transcripts = field(default_factory=Transcripts)  # the running test's last exchanges, as evidence
 
     def record(self, response: httpx.Response) -> None:
+        self.transcripts.record(response)
         request = response.request
         rid = response.headers.get("x-ms-request-id")
         with self.lock:

@@ -25,7 +25,7 @@ class SuiteRun:
 
     @property
     def statuses(self) -> dict[str, str]:
-        data = json.loads((self.report_dir / "requirements.json").read_text())
+        data = json.loads((self.report_dir / "results.json").read_text())
         return {r["id"]: r["status"] for r in data["requirements"]}
 
     def failing(self) -> set[str]:
@@ -34,7 +34,7 @@ class SuiteRun:
     def summary(self) -> str:
         """What failed and why: the failing requirements with their detail, then pytest's short summary."""
         lines = []
-        report = self.report_dir / "requirements.json"
+        report = self.report_dir / "results.json"
         if report.is_file():
             for r in json.loads(report.read_text())["requirements"]:
                 if r["status"] in ("fail", "error"):

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
-from dataclasses import dataclass
+import subprocess
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from .. import requirements
@@ -13,11 +16,15 @@ from .redact import redact
 ORDER = {"fail": 0, "error": 1, "pass": 2, "skip": 3}
 
 
+FORMAT = "iothub-conformance/results/1"
+
+
 @dataclass
 class Result:
     test: str
     status: str
     detail: str = ""
+    evidence: list = field(default_factory=list)  # the failing test's last exchanges (report/transcript.py)
 
 
 class Collector:
@@ -25,6 +32,8 @@ class Collector:
         self.target = target
         self.results: dict[str, list[Result]] = {}
         self.report_dir: Path | None = None
+        self.started = _now()
+        self.seed: str | None = None  # hypothesis's --hypothesis-seed, when the run fixed one
 
     def record(self, report) -> None:
         claimed = [i for name, value in report.user_properties if name == "requirements" for i in value.split(",") if i]
@@ -38,19 +47,19 @@ class Collector:
                 reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else text
                 self._add(claimed, report.nodeid, "skip", str(reason).removeprefix("Skipped: "))
             elif report.when == "setup":
-                self._add(claimed, report.nodeid, "error", text[-500:])
+                self._add(claimed, report.nodeid, "error", text[-500:], _evidence(report))
             elif dict(report.user_properties).get("outcome") == "error":
-                self._add(claimed, report.nodeid, "error", _excerpt(text, []))
+                self._add(claimed, report.nodeid, "error", _excerpt(text, []), _evidence(report))
             else:
                 failure = dict(report.user_properties).get("failure")
                 named = requirements.ids_in(failure if failure is not None else text)
                 # A failure that names its requirements fails those; otherwise the test's first (main) requirement.
                 for rid in named or claimed[:1]:
-                    self._add([rid], report.nodeid, "fail", _excerpt(text, [rid]))
+                    self._add([rid], report.nodeid, "fail", _excerpt(text, [rid]), _evidence(report))
 
-    def _add(self, ids, test, status, detail=""):
+    def _add(self, ids, test, status, detail="", evidence=None):
         for rid in ids:
-            self.results.setdefault(rid, []).append(Result(test, status, detail))
+            self.results.setdefault(rid, []).append(Result(test, status, detail, list(evidence or [])))
 
     def status(self, rid: str) -> str:
         results = self.results.get(rid)
@@ -82,21 +91,86 @@ class Collector:
         lines.append("  " + ", ".join(f"{n} {s}" for s, n in counts.items()))
         return lines
 
-    def write(self, path: Path) -> None:
-        data = {
-            "run_id": self.target.run_id,
-            "target": redact(self.target.base_url),
-            "embedded": self.target.embedded,
-            "api_version": self.target.api_version,
-            "profile": self.target.profile.name,
-            "requirements": [
-                {"id": rid, "level": req.level, "statement": req.statement, "source": req.source, "status": status,
-                 "detail": detail, "tests": [r.test for r in results]}
-                for rid, req, status, detail, results in self.rows()
-            ],
+    def data(self) -> dict:
+        """The run's results.json: what was tested, how, and the verdict and evidence per requirement."""
+        target = self.target
+        arm = getattr(target, "arm", None)
+        counts = dict.fromkeys(ORDER, 0)
+        rows = []
+        for rid, req, status, detail, results in self.rows():
+            counts[status] += 1
+            evidence = [{"test": r.test, "status": r.status, "detail": r.detail, "exchanges": r.evidence}
+                        for r in results if r.status in ("fail", "error")]
+            rows.append({"id": rid, "level": req.level, "statement": req.statement, "source": req.source,
+                         "profile_rule": req.profile_rule, "status": status, "detail": detail,
+                         "tests": [r.test for r in results], "evidence": evidence})
+        return {
+            "format": FORMAT,
+            "run_id": target.run_id,
+            "started": self.started,
+            "ended": _now(),
+            "suite": {"version": _version(), "commit": _commit()},
+            "profile": target.profile.name if target.profile else None,
+            "api_version": target.api_version,
+            "target": {"url": redact(target.base_url), "embedded": target.embedded,
+                       "arm_url": redact(arm.url) if arm is not None else None},
+            "hypothesis": {"seed": self.seed, "max_examples": _max_examples()},
+            "specs": _specs(),
+            "counts": counts,
+            "requirements": rows,
         }
+
+    def write(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(data, indent=2), encoding="utf-8")
+        path.write_text(redact(json.dumps(self.data(), indent=2, ensure_ascii=False)), encoding="utf-8")
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _evidence(report) -> list:
+    raw = dict(report.user_properties).get("evidence")
+    try:
+        return json.loads(raw) if raw else []
+    except ValueError:
+        return []
+
+
+def _version() -> str | None:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("iothub-conformance")
+    except PackageNotFoundError:
+        return None
+
+
+def _commit() -> str | None:
+    """The checkout's commit, when the suite runs from one (a wheel has none)."""
+    from ..paths import PACKAGE
+
+    try:
+        done = subprocess.run(["git", "-C", str(PACKAGE.parent), "rev-parse", "HEAD"], capture_output=True,
+                              text=True, timeout=5)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    commit = done.stdout.strip()
+    return commit if done.returncode == 0 and re.fullmatch(r"[0-9a-f]{40}", commit) else None
+
+
+def _max_examples() -> int:
+    from ..openapi import max_examples
+
+    return max_examples()
+
+
+def _specs() -> list[dict]:
+    from ..paths import specs_dir
+
+    root = specs_dir()
+    return [{"path": f"specs/{p.relative_to(root).as_posix()}", "sha256": hashlib.sha256(p.read_bytes()).hexdigest()}
+            for p in sorted(root.rglob("*.yaml"))]
 
 
 SCHEMATHESIS_FAILURE = re.compile(r"- (ST\d{3} .*)")

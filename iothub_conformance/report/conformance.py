@@ -1,0 +1,152 @@
+"""The conformance document: every requirement, the tests that prove it and what each profile makes of it.
+
+Generated from the registry and the suites' markers, so the document cannot drift from the code. The suites are read
+with `ast`, not imported: importing them would load specs, schemathesis and the plugin just to read decorators.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+from pathlib import Path
+
+from .. import paths
+from ..errors import ConfigError
+from ..profiles import PROFILES
+from ..requirements import REQUIREMENTS, Requirement
+
+FORMATS = ("md", "json")
+
+# Readable names for the id prefixes; a prefix not listed here is shown as itself.
+SURFACES = {
+    "COMMON": "Common to every operation",
+    "DI": "Device identities",
+    "MSG": "Device messaging",
+    "JOB": "Import/export jobs",
+    "JOBV2": "Scheduled jobs",
+    "TWIN": "Device twins",
+    "RP": "Resource provider",
+}
+
+
+def _requirement_ids(node: ast.AST) -> list[str]:
+    """String arguments of every `….requirement(...)` call under node: a decorator, or a parametrize stack's
+    `pytest.param(..., marks=pytest.mark.requirement(...))`."""
+    ids = []
+    for call in ast.walk(node):
+        if (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == "requirement"
+                and isinstance(call.func.value, (ast.Attribute, ast.Name))
+                and (getattr(call.func.value, "attr", None) or getattr(call.func.value, "id", None)) == "mark"):
+            ids += [a.value for a in call.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+    return ids
+
+
+def _pytestmark(body: list[ast.stmt]) -> list[str]:
+    """Ids a module's or class's `pytestmark = …` gives every test in it."""
+    ids = []
+    for stmt in body:
+        if isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "pytestmark" for t in stmt.targets):
+            ids += _requirement_ids(stmt.value)
+    return ids
+
+
+def _scan(body: list[ast.stmt], prefix: str, inherited: list[str], found: dict[str, list[str]]) -> bool:
+    """Record each decorated function or class under body; a class's marks pass to its test methods, and the class
+    is recorded itself only when none of them was. Returns whether anything was recorded."""
+    recorded = False
+    for node in body:
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        name = f"{prefix}::{node.name}"
+        own = [i for d in node.decorator_list for i in _requirement_ids(d)]
+        if isinstance(node, ast.ClassDef):
+            ids = inherited + own + _pytestmark(node.body)
+            if _scan(node.body, name, ids, found):
+                recorded = True
+                continue
+        else:
+            ids = own + (inherited if node.name.startswith("test") else [])
+        for rid in dict.fromkeys(ids):
+            tests = found.setdefault(rid, [])
+            if name not in tests:
+                tests.append(name)
+            recorded = True
+    return recorded
+
+
+def tests_by_requirement(suites_dir: Path | None = None) -> dict[str, list[str]]:
+    """Requirement id → the "suites/<module>.py::<test>" ids that claim it, from every suites/*.py."""
+    directory = Path(suites_dir) if suites_dir else paths.suites_dir()
+    found: dict[str, list[str]] = {}
+    for module in sorted(directory.glob("*.py")):
+        tree = ast.parse(module.read_text(encoding="utf-8"), filename=str(module))
+        _scan(tree.body, f"{directory.name}/{module.name}", _pytestmark(tree.body), found)
+    return found
+
+
+def surface(requirement_id: str) -> str:
+    """The id's prefix: COMMON, DI, MSG, …"""
+    return requirement_id.split("-", 1)[0]
+
+
+def _brief(value) -> str:
+    if isinstance(value, dict):
+        text = f"{len(value)}-case table"
+    elif isinstance(value, (frozenset, set)):
+        text = "/".join(sorted(map(str, value)))
+    elif isinstance(value, (tuple, list)):
+        text = "/".join(map(str, value))
+    else:
+        text = str(value)
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
+def applies(requirement: Requirement, profile) -> str:
+    """"applies", "applies (rule=value)" or "skip: <why>" for one profile."""
+    if not requirement.profile_rule:
+        return "applies"
+    rule = profile[requirement.profile_rule]
+    if rule.value is None:
+        return f"skip: {rule.source}"
+    return f"applies ({requirement.profile_rule}={_brief(rule.value)})"
+
+
+def entries(suites_dir: Path | None = None) -> list[dict]:
+    tests = tests_by_requirement(suites_dir)
+    return [{"id": r.id, "surface": surface(r.id), "level": r.level, "statement": r.statement, "source": r.source,
+             "profile_rule": r.profile_rule, "tests": tests.get(r.id, []),
+             "profiles": {name: applies(r, profile) for name, profile in PROFILES.items()}}
+            for r in REQUIREMENTS.values()]
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def markdown(rows: list[dict]) -> str:
+    names = list(PROFILES)
+    lines = ["# IoT Hub REST API conformance requirements", "",
+             "Generated by `iothub-conformance requirements` from the requirement registry "
+             "(iothub_conformance/requirements.py), the profiles (iothub_conformance/profiles.py) and the "
+             "`requirement` markers in suites/; do not edit by hand."]
+    by_surface: dict[str, list[dict]] = {}
+    for row in rows:
+        by_surface.setdefault(row["surface"], []).append(row)
+    header = ["ID", "Level", "Statement", "Source", "Tests", *names]
+    for prefix, group in by_surface.items():
+        title = SURFACES.get(prefix, prefix)
+        lines += ["", f"## {title} ({prefix})" if title != prefix else f"## {prefix}", "",
+                  "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        for row in group:
+            tests = "<br>".join(f"`{t}`" for t in row["tests"]) or "—"
+            cells = [row["id"], row["level"], _cell(row["statement"]), _cell(row["source"]), tests,
+                     *(_cell(row["profiles"][n]) for n in names)]
+            lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def document(fmt: str = "md", suites_dir: Path | None = None) -> str:
+    if fmt not in FORMATS:
+        raise ConfigError(f"unknown format {fmt!r} (known: {', '.join(FORMATS)})")
+    rows = entries(suites_dir)
+    return markdown(rows) if fmt == "md" else json.dumps(rows, indent=2) + "\n"

@@ -1,0 +1,132 @@
+"""Two runs compared requirement by requirement: what regressed, what was fixed, what else changed.
+
+Reads the results file of a run bundle (results.json, or requirements.json as earlier runs wrote it). Only the
+`requirements` list is needed; the run's profile, api-version and target are compared when both files have them.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from ..errors import ConfigError
+
+RESULT_FILES = ("results.json", "requirements.json")  # the current name first; the older one still compares
+BAD = ("fail", "error")
+
+
+@dataclass
+class Results:
+    path: str
+    requirements: dict[str, dict]  # id → its entry, in file order
+    run_id: str | None = None
+    profile: str | None = None
+    api_version: str | None = None
+    target_url: str | None = None
+
+
+@dataclass
+class Change:
+    id: str
+    old: str | None  # None: not in that run
+    new: str | None
+    statement: str = ""
+    detail: str = ""  # the new run's detail, for failures
+
+
+@dataclass
+class Diff:
+    old: str
+    new: str
+    regressions: list[Change] = field(default_factory=list)
+    fixed: list[Change] = field(default_factory=list)
+    changed: list[Change] = field(default_factory=list)
+    added: list[Change] = field(default_factory=list)  # in NEW only (old is None)
+    removed: list[Change] = field(default_factory=list)  # in OLD only (new is None)
+    warnings: list[str] = field(default_factory=list)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2)
+
+
+def _results_file(path: Path) -> Path:
+    if not path.exists():
+        raise ConfigError(f"{path}: no such file or directory")
+    if path.is_dir():
+        for name in RESULT_FILES:
+            if (path / name).is_file():
+                return path / name
+        raise ConfigError(f"{path} holds no {' or '.join(RESULT_FILES)}")
+    return path
+
+
+def load(path) -> Results:
+    file = _results_file(Path(path))
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{file}: cannot read it ({type(exc).__name__})") from None
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{file} is not JSON ({exc.msg}, line {exc.lineno})") from None
+    listed = data.get("requirements") if isinstance(data, dict) else None
+    if not isinstance(listed, list):
+        raise ConfigError(f"{file} has no requirements list")
+    entries = {}
+    for n, entry in enumerate(listed):
+        if not (isinstance(entry, dict) and isinstance(entry.get("id"), str) and isinstance(entry.get("status"), str)):
+            raise ConfigError(f"{file}: requirements[{n}] has no id and status")
+        entries[entry["id"]] = entry
+    target = data.get("target")
+    # results.json has {"url": …}; the older requirements.json the URL itself
+    url = target.get("url") if isinstance(target, dict) else target if isinstance(target, str) else None
+    return Results(str(file), entries, data.get("run_id"), data.get("profile"), data.get("api_version"), url)
+
+
+def _first_line(text) -> str:
+    return str(text or "").strip().splitlines()[0] if str(text or "").strip() else ""
+
+
+def compare(old: Results, new: Results) -> Diff:
+    diff = Diff(old.path, new.path)
+    for label, a, b in (("profile", old.profile, new.profile), ("api-version", old.api_version, new.api_version),
+                        ("target URL", old.target_url, new.target_url)):
+        if a and b and a != b:  # still compared: the user may mean to compare across them
+            diff.warnings.append(f"the runs differ in {label}: {a} → {b}")
+    for rid, entry in new.requirements.items():
+        before = old.requirements.get(rid)
+        status = entry["status"]
+        change = Change(rid, before["status"] if before else None, status, entry.get("statement") or "",
+                        _first_line(entry.get("detail")) if status in BAD else "")
+        if before is None:
+            diff.added.append(change)
+            if status in BAD:
+                diff.regressions.append(change)
+        elif change.old == status:
+            continue
+        elif status in BAD and change.old not in BAD:
+            diff.regressions.append(change)
+        elif change.old in BAD and status == "pass":
+            diff.fixed.append(change)
+        else:  # pass → skip, fail → error, error → skip, …
+            diff.changed.append(change)
+    diff.removed = [Change(rid, entry["status"], None, entry.get("statement") or "")
+                    for rid, entry in old.requirements.items() if rid not in new.requirements]
+    return diff
+
+
+def _line(change: Change, details: bool) -> str:
+    text = f"  {change.id:18} {change.old or '—'} → {change.new or '—'}  {change.statement[:70]}"
+    return text + (f"\n      {change.detail}" if details and change.detail else "")
+
+
+def render(diff: Diff) -> str:
+    lines = [f"old: {diff.old}", f"new: {diff.new}"]
+    lines += [f"warning: {w}" for w in diff.warnings]
+    for title, changes in (("new failures", diff.regressions), ("fixed", diff.fixed),
+                           ("status changes", diff.changed), ("added", diff.added), ("removed", diff.removed)):
+        if changes:
+            lines += ["", f"{title} ({len(changes)}):", *(_line(c, details=title == "new failures") for c in changes)]
+    lines += ["", f"{len(diff.regressions)} new failures, {len(diff.fixed)} fixed, {len(diff.changed)} other status "
+                  f"changes, {len(diff.added)} added, {len(diff.removed)} removed"]
+    return "\n".join(lines)

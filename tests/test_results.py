@@ -1,0 +1,70 @@
+"""The run's results.json: what was tested and how (suite version and commit, spec hashes, api-version, profile,
+target, times, hypothesis settings) and, per requirement, the verdict with its evidence — the failing test's last
+exchanges, redacted, each with a curl line that reproduces it once the user adds their own credentials."""
+
+import hashlib
+import json
+
+import httpx
+
+from iothub_conformance.paths import specs_dir
+from iothub_conformance.report import transcript
+from iothub_conformance.requirements import REQUIREMENTS
+from tests.conftest import ROOT, run_suite
+
+
+def test_a_failing_run_writes_results_with_metadata_and_evidence(tmp_path):
+    run = run_suite(tmp_path / "report", "--reference-faults", "unquoted-etag", suites="suites/test_device_identities.py")
+    assert run.code == 1, run.summary()
+    data = json.loads((tmp_path / "report" / "results.json").read_text())
+    assert data["format"] == "iothub-conformance/results/1"
+    assert data["suite"]["version"] and (data["suite"]["commit"] is None or len(data["suite"]["commit"]) == 40)
+    assert (data["profile"], data["api_version"]) == ("iothub", "2016-02-03")
+    assert data["target"]["embedded"] is True and data["target"]["url"].startswith("https://")
+    assert data["started"] <= data["ended"] and data["hypothesis"]["max_examples"] == 4
+    for spec in data["specs"]:
+        assert hashlib.sha256((ROOT / spec["path"]).read_bytes()).hexdigest() == spec["sha256"], spec["path"]
+    assert {s["path"] for s in data["specs"]} == {f"specs/{p.relative_to(specs_dir()).as_posix()}"
+                                                   for p in specs_dir().rglob("*.yaml")}
+    assert [r["id"] for r in data["requirements"]] == list(REQUIREMENTS)
+    assert sum(data["counts"].values()) == len(REQUIREMENTS)
+    failed = {r["id"]: r for r in data["requirements"] if r["status"] == "fail"}
+    evidence = failed["DI-ETAG-002"]["evidence"][0]
+    assert evidence["test"].startswith("suites/test_device_identities.py::") and "[DI-ETAG-002]" in evidence["detail"]
+    last = evidence["exchanges"][-1]
+    assert last["status"] in (200, 201) and "etag" in {k.lower() for k in last["response_headers"]}
+    assert "<your SAS token>" in last["curl"] and "SharedAccessSignature" not in json.dumps(data)
+    assert all(not r["evidence"] for r in data["requirements"] if r["status"] == "pass")
+
+
+def request(method="PUT", url="https://h/devices/d?api-version=2016-02-03&sig=abc", headers=None, body=b""):
+    return httpx.Request(method, url, headers=headers or {}, content=body)
+
+
+def test_curl_puts_a_placeholder_where_the_credential_was():
+    sas = request(headers={"Authorization": "SharedAccessSignature sr=h&sig=s3cr3t&se=1&skn=owner",
+                           "If-Match": '"AAA"', "Content-Type": "application/json"}, body=b'{"deviceId":"d"}')
+    line = transcript.curl(sas, sas.content)
+    assert "<your SAS token>" in line and "s3cr3t" not in line and "sig=<redacted>" in line
+    assert "if-match: \"AAA\"" in line and "--data-binary" in line
+    bearer = request("GET", "https://m/subscriptions/s", headers={"Authorization": "Bearer eyJ0eXAi.x.y"})
+    assert "Bearer <your bearer token>" in transcript.curl(bearer, b"") and "eyJ0eXAi" not in transcript.curl(bearer, b"")
+
+
+def test_an_exchange_is_redacted_and_cut():
+    sent = request(body=b'{"authentication":{"symmetricKey":{"primaryKey":"a2V5","secondaryKey":"a2V5"}}}')
+    response = httpx.Response(200, content=b"x" * (transcript.BODY_LIMIT + 10), request=sent)
+    entry = transcript.exchange(response)
+    assert "a2V5" not in json.dumps(entry) and entry["response_body"].endswith("…")
+    assert len(entry["response_body"]) == transcript.BODY_LIMIT + 1
+
+
+def test_only_the_running_tests_last_exchanges_are_kept():
+    kept = transcript.Transcripts()
+    kept.record(httpx.Response(200, request=request()))  # no test running: nothing kept
+    kept.begin("t")
+    for status in range(200, 200 + transcript.KEPT + 2):
+        kept.record(httpx.Response(status, request=request()))
+    ended = kept.end()
+    assert [e["status"] for e in ended] == list(range(202, 200 + transcript.KEPT + 2))
+    assert kept.end() == []
