@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 
+GENERATED = "iothub_generated"
 # requests-style keys that httpx spells differently or does not take
 _DROP = ("cookies", "auth")
 
@@ -26,4 +27,6 @@ def send(client: httpx.Client, case, *, params: dict | None = None, drop_params:
     query.update(params or {})
     hdrs = {k: v for k, v in kwargs.pop("headers").items() if k.lower() not in {d.lower() for d in drop_headers}}
     hdrs.update(headers or {})
-    return client.request(params=query, headers=hdrs, **kwargs, **extra)
+    # Marked so the report's coverage can tell generated cases from the suite's own requests.
+    extensions = {**extra.pop("extensions", {}), GENERATED: True}
+    return client.request(params=query, headers=hdrs, extensions=extensions, **kwargs, **extra)

@@ -137,6 +137,7 @@ class Exchange:
     status: int
     request_id: str | None
     etag: str | None
+    generated: bool = False  # a schemathesis case (cases.send), not one of the suite's own requests
 
 
 @dataclass
@@ -154,7 +155,8 @@ class Journal:
         rid = response.headers.get("x-ms-request-id")
         with self.lock:
             self.exchanges.append(
-                Exchange(request.method, request.url.path, response.status_code, rid, response.headers.get("ETag"))
+                Exchange(request.method, request.url.path, response.status_code, rid, response.headers.get("ETag"),
+                         bool(request.extensions.get("iothub_generated")))
             )
             if rid:
                 self.request_ids[rid] = self.request_ids.get(rid, 0) + 1

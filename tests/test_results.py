@@ -68,3 +68,27 @@ def test_only_the_running_tests_last_exchanges_are_kept():
     ended = kept.end()
     assert [e["status"] for e in ended] == list(range(202, 200 + transcript.KEPT + 2))
     assert kept.end() == []
+
+
+def test_coverage_counts_requests_and_generated_cases_per_operation_and_says_why_one_was_not_reached(tmp_path):
+    run = run_suite(tmp_path / "report", suites="suites/test_jobs.py")
+    assert run.code == 0, run.summary()
+    data = json.loads((tmp_path / "report" / "results.json").read_text())
+    rows = {(r["spec"], r["operation_id"]): r for r in data["coverage"]}
+    listed = rows[("specs/2016-02-03/jobs.yaml", "listImportExportJobs")]
+    assert listed["reached"] and listed["requests"] >= 1 and 200 in listed["statuses"]
+    assert listed["generated_cases"] == 0  # test_jobs.py sends only the suite's own requests
+    importdevices = rows[("specs/2016-02-03/jobs.yaml", "importDevices")]
+    assert not importdevices["reached"] and "job_start" in importdevices["why_not"]
+    devices = rows[("specs/2016-02-03/device-identities.yaml", "createOrUpdateDevice")]
+    assert devices["reached"]  # the job tests make their devices through it
+    assert all(r["why_not"] for r in data["coverage"] if not r["reached"])
+
+
+def test_coverage_matches_literal_paths_before_templates():
+    from iothub_conformance.report.coverage import match
+
+    assert [op.operation_id for op in match("GET", "/jobs/v2/query")] == ["queryJobs"]
+    hub = "/subscriptions/s/resourceGroups/g/providers/Microsoft.Devices/IotHubs/h"
+    assert [op.operation_id for op in match("GET", hub)] == ["IotHubResource_Get"]
+    assert match("GET", "/nowhere") == []

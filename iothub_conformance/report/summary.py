@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from .. import requirements
+from .coverage import coverage
 from .redact import redact
 
 ORDER = {"fail": 0, "error": 1, "pass": 2, "skip": 3}
@@ -84,10 +85,8 @@ class Collector:
             if status in ("skip", "fail", "error") and detail:
                 note = "  — " + detail.splitlines()[0][:110]
             lines.append(f"  {status.upper():5} {rid:18} {req.level:6} {req.statement[:70]}{note}")
-        deviations = sorted({(r.profile_rule, profile[r.profile_rule].deviation) for r in requirements.REQUIREMENTS.values()
-                             if r.profile_rule and profile[r.profile_rule].deviation})
-        for rule, text in deviations:
-            lines.append(f"  noted deviation ({rule}): {text}")
+        for noted in self.deviations():
+            lines.append(f"  noted deviation ({noted['rule']}): {noted['deviation']}")
         lines.append("  " + ", ".join(f"{n} {s}" for s, n in counts.items()))
         return lines
 
@@ -117,8 +116,19 @@ class Collector:
             "hypothesis": {"seed": self.seed, "max_examples": _max_examples()},
             "specs": _specs(),
             "counts": counts,
+            "deviations": self.deviations(),
             "requirements": rows,
+            "coverage": coverage(target.journal.exchanges, target) if hasattr(target, "journal") else [],
         }
+
+    def deviations(self) -> list[dict]:
+        """The profile's noted deviations from the 2016 pages, for the requirements that name a rule."""
+        profile = self.target.profile
+        if profile is None:
+            return []
+        rules = sorted({r.profile_rule for r in requirements.REQUIREMENTS.values()
+                        if r.profile_rule and profile[r.profile_rule].deviation})
+        return [{"rule": rule, "deviation": profile[rule].deviation, "source": profile[rule].source} for rule in rules]
 
     def write(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
