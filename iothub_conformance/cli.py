@@ -112,7 +112,7 @@ def run(args) -> int:
     if args.max_examples:
         os.environ["IOTHUB_MAX_EXAMPLES"] = str(args.max_examples)
     pytest_args = [str(suites_dir()), "-p", "iothub_conformance.plugin", "--run-id", run_id,
-                   "--report-dir", str(report_dir), "-q", "-p", "no:cacheprovider",
+                   "--report-dir", str(report_dir), "-p", "no:cacheprovider",
                    "--rootdir", str(suites_dir().parent),
                    # This process built the target (and so imported anyio) before pytest started: say nothing of it.
                    "-W", "ignore::pytest.PytestAssertRewriteWarning"]

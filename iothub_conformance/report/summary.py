@@ -75,19 +75,37 @@ class Collector:
             detail = next((r.detail for r in results if r.status == status), "" if results else "no test ran")
             yield rid, req, status, detail, results
 
-    def table(self) -> list[str]:
+    def table(self, most: int = 15) -> list[str]:
+        """One screen: requirement counts by surface, then the failures (at most `most`); the full table is in
+        results.json and report.html."""
+        from .conformance import SURFACES, surface
+
         profile = self.target.profile
-        lines = ["", f"Requirements ({profile.name} profile, api-version {self.target.api_version}):"]
-        counts = dict.fromkeys(ORDER, 0)
+        lines = ["", f"Requirements ({profile.name} profile, api-version {self.target.api_version}):",
+                 f"  {'surface':34} {'pass':>5} {'fail':>5} {'error':>6} {'skip':>5}"]
+        by_surface: dict[str, dict[str, int]] = {}
+        failing = []
         for rid, req, status, detail, _ in self.rows():
+            counts = by_surface.setdefault(surface(rid), dict.fromkeys(ORDER, 0))
             counts[status] += 1
-            note = ""
-            if status in ("skip", "fail", "error") and detail:
-                note = "  — " + detail.splitlines()[0][:110]
-            lines.append(f"  {status.upper():5} {rid:18} {req.level:6} {req.statement[:70]}{note}")
-        for noted in self.deviations():
-            lines.append(f"  noted deviation ({noted['rule']}): {noted['deviation']}")
-        lines.append("  " + ", ".join(f"{n} {s}" for s, n in counts.items()))
+            if status in ("fail", "error"):
+                note = ("  — " + detail.splitlines()[0][:100]) if detail else ""
+                failing.append(f"  {status.upper():5} {rid:18} {req.level:6} {req.statement[:60]}{note}")
+        total = dict.fromkeys(ORDER, 0)
+        for prefix, counts in by_surface.items():
+            name = f"{SURFACES.get(prefix, prefix)} ({prefix})"
+            lines.append(f"  {name[:34]:34} {counts['pass']:5} {counts['fail']:5} {counts['error']:6} {counts['skip']:5}")
+            for status, n in counts.items():
+                total[status] += n
+        lines.append(f"  {'all':34} {total['pass']:5} {total['fail']:5} {total['error']:6} {total['skip']:5}")
+        lines += failing[:most]
+        if len(failing) > most:
+            lines.append(f"  … and {len(failing) - most} more failing requirements (results.json, report.html)")
+        deviations = self.deviations()
+        if deviations:
+            lines.append(f"  {len(deviations)} noted deviations of profile {profile.name} from the 2016 pages "
+                         f"(rules: {', '.join(d['rule'] for d in deviations)})")
+        lines.append("  " + ", ".join(f"{n} {s}" for s, n in total.items()))
         return lines
 
     def data(self) -> dict:
