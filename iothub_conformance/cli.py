@@ -37,6 +37,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--arm-subscription", help="subscription id for --arm-url (env IOTHUB_ARM_SUBSCRIPTION)")
     run.add_argument("--arm-resource-group", help="an existing resource group the run may create hubs in "
                                                   "(env IOTHUB_ARM_RESOURCE_GROUP)")
+    run.add_argument("--certify", action="store_true",
+                     help="a certification run: needs --product; refuses MUST requirements skipped for a reason the "
+                          "profile does not give; seals the bundle with SHA256SUMS")
+    run.add_argument("--product", help="with --certify: a JSON file naming vendor, product, version and endpoint")
     run.add_argument("pytest_args", nargs=argparse.REMAINDER, help="extra pytest arguments, after --")
 
     serve = sub.add_parser("serve", help="serve the reference IoT hub on 127.0.0.1")
@@ -108,6 +112,13 @@ def run(args) -> int:
     target = resolve(settings, run_id)  # validates options now: one clear line and exit 2 on a mistake
     target.probe()
     target.close()  # the suite's plugin builds its own and prints it as the first line
+    product = None
+    if args.certify:
+        from .report import certify
+
+        product = certify.start(args.product, settings.target_url or "embedded reference", Path.cwd())
+    elif args.product:
+        raise ConfigError("--product goes with --certify")
     report_dir = Path(args.reports) / run_id if args.reports else reports_dir() / run_id
     if args.max_examples:
         os.environ["IOTHUB_MAX_EXAMPLES"] = str(args.max_examples)
@@ -127,7 +138,28 @@ def run(args) -> int:
     extra = [a for a in (args.pytest_args or []) if a != "--"]
     code = pytest.main(pytest_args + extra)
     print(f"report: {report_dir}/junit.xml, {report_dir}/results.json")
+    if product is not None:
+        return _certified(report_dir, product, int(code))
     return int(code)
+
+
+def _certified(report_dir: Path, product: dict, code: int) -> int:
+    from .report import certify
+
+    if not (report_dir / "results.json").is_file():
+        print("certification: the run wrote no results (see above); nothing to certify", file=sys.stderr)
+        return code or 1
+    certification = certify.finish(report_dir, product)
+    must = ", ".join(f"{n} {status}" for status, n in certification.must.items())
+    print(f"certification: {certification.verdict} ({product['vendor']} {product['product']} {product['version']}; "
+          f"MUST requirements: {must}); bundle sealed in {report_dir / certify.DIGEST_FILE}")
+    if certification.refused:
+        print("certification refused: MUST requirements skipped for a reason the profile does not give:",
+              file=sys.stderr)
+        for item in certification.refused:
+            print(f"  {item['id']}: {item['reason'][:160]}", file=sys.stderr)
+        return 1
+    return code
 
 
 def serve(args) -> int:
