@@ -5,6 +5,7 @@ served reference, the conformance document, and two runs compared."""
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 
@@ -37,6 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--arm-subscription", help="subscription id for --arm-url (env IOTHUB_ARM_SUBSCRIPTION)")
     run.add_argument("--arm-resource-group", help="an existing resource group the run may create hubs in "
                                                   "(env IOTHUB_ARM_RESOURCE_GROUP)")
+    run.add_argument("-n", "--workers", type=int, default=None,
+                     help="spread the suite over N pytest-xdist workers (one merged bundle; names never collide)")
+    run.add_argument("--run-id", help="name the run (and its report directory), e.g. nightly; default: random")
     run.add_argument("--certify", action="store_true",
                      help="a certification run: needs --product; refuses MUST requirements skipped for a reason the "
                           "profile does not give; seals the bundle with SHA256SUMS")
@@ -108,7 +112,12 @@ def run(args) -> int:
                                  c2d_feeder=args.c2d_feeder, blob_container=args.blob_container,
                                  arm_url=args.arm_url, arm_token=args.arm_token,
                                  arm_subscription=args.arm_subscription, arm_resource_group=args.arm_resource_group)
-    run_id = new_run_id()
+    run_id = args.run_id or new_run_id()
+    if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,23}", run_id):
+        raise ConfigError(f"--run-id takes 1–24 lowercase letters, digits and hyphens (it is part of every name the "
+                          f"run creates), not {run_id!r}")
+    if args.workers is not None and not 1 <= args.workers <= 64:
+        raise ConfigError(f"-n takes 1–64 workers, not {args.workers}")
     target = resolve(settings, run_id)  # validates options now: one clear line and exit 2 on a mistake
     target.probe()
     target.close()  # the suite's plugin builds its own and prints it as the first line
@@ -135,6 +144,8 @@ def run(args) -> int:
                         ("--arm-resource-group", settings.arm_resource_group)):
         if value:
             pytest_args += [flag, value]
+    if args.workers and args.workers > 1:
+        pytest_args += ["-n", str(args.workers)]
     extra = [a for a in (args.pytest_args or []) if a != "--"]
     code = pytest.main(pytest_args + extra)
     print(f"report: {report_dir}/junit.xml, {report_dir}/results.json")

@@ -85,6 +85,7 @@ def pytest_configure(config):
     try:
         settings = Settings.from_env(**given)
         target = resolve(settings, run_id=given["run_id"] or new_run_id())
+        target.worker = getattr(config, "workerinput", {}).get("workerid")
         target.probe()
     except ConfigError as exc:
         pytest.exit(f"error: {exc}", returncode=2)
@@ -225,8 +226,29 @@ def pytest_sessionfinish(session, exitstatus):
     if collector is None:
         return
     _cleanup_leftovers()
+    if hasattr(session.config, "workeroutput"):
+        # An xdist worker: its results reach the controller as test reports, and its exchanges (for coverage) go
+        # with its output. Only the controller writes the bundle, once.
+        session.config.workeroutput["iothub_exchanges"] = _exchanges()
+        return
     if collector.report_dir is not None:
         collector.write(collector.report_dir / "results.json")
+
+
+def _exchanges() -> list[list]:
+    """This process's exchanges with the target, in a form xdist can send to the controller."""
+    if not session.active():
+        return []
+    return [[e.method, e.path, e.status, e.generated] for e in session.current().journal.exchanges]
+
+
+@pytest.hookimpl(optionalhook=True)  # an xdist hook: absent when pytest-xdist is not installed
+def pytest_testnodedown(node, error):
+    """The controller takes a finished worker's exchanges, so the merged bundle's coverage counts every worker's."""
+    collector = getattr(node.config, "_iothub", None)
+    output = getattr(node, "workeroutput", None) or {}
+    if collector is not None:
+        collector.add_exchanges(output.get("iothub_exchanges", []))
 
 
 def _cleanup_leftovers() -> None:

@@ -207,6 +207,7 @@ class Target:
     job_timeout: float = DEFAULT_JOB_TIMEOUT
     created_jobs: set[str] = field(default_factory=set)  # ids of the jobs this run started
     arm: Arm | None = None  # None: no resource provider to test
+    worker: str | None = None  # the pytest-xdist worker (gw0, gw1, …) this process is, if any
     journal: Journal = field(default_factory=Journal)
     _clients: list[httpx.Client] = field(default_factory=list)
 
@@ -221,8 +222,9 @@ class Target:
 
     @property
     def name_prefix(self) -> str:
-        """Every resource this run creates starts with this (DESIGN: Safety on a real hub)."""
-        return f"{self.prefix}{self.run_id}-"
+        """Every resource this run creates starts with this (DESIGN: Safety on a real hub). Under `run -n N` each
+        worker adds its own name, so two workers never make the same name."""
+        return f"{self.prefix}{self.run_id}-{self.worker + '-' if self.worker else ''}"
 
     def describe(self) -> str:
         where = (f"embedded reference (in-process, hub {self.connection.host_name})" if self.embedded

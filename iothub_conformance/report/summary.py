@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from .. import requirements
+from ..target import Exchange
 from .coverage import coverage
 from .redact import redact
 
@@ -35,6 +36,11 @@ class Collector:
         self.report_dir: Path | None = None
         self.started = _now()
         self.seed: str | None = None  # hypothesis's --hypothesis-seed, when the run fixed one
+        self.worker_exchanges: list[Exchange] = []  # under `run -n N`: what the workers sent, for coverage
+
+    def add_exchanges(self, rows: list) -> None:
+        self.worker_exchanges += [Exchange(method, path, status, None, None, bool(generated))
+                                  for method, path, status, generated in rows]
 
     def record(self, report) -> None:
         claimed = [i for name, value in report.user_properties if name == "requirements" for i in value.split(",") if i]
@@ -136,7 +142,8 @@ class Collector:
             "counts": counts,
             "deviations": self.deviations(),
             "requirements": rows,
-            "coverage": coverage(target.journal.exchanges, target) if hasattr(target, "journal") else [],
+            "coverage": coverage([*getattr(getattr(target, "journal", None), "exchanges", []),
+                                  *self.worker_exchanges], target),
         }
 
     def deviations(self) -> list[dict]:
