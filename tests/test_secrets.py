@@ -76,3 +76,11 @@ def test_failing_rp_run_writes_no_bearer_token_or_hub_key_anywhere(tmp_path):
         where = "the terminal output" if path is None else path.name
         assert REFERENCE_ARM_TOKEN not in text, f"the bearer token in {where}"
         assert not _leaks(text), f"a secret in {where}: {_leaks(text)[:2]}"
+
+
+def test_redact_removes_a_key_whose_name_was_cut_away():
+    # pytest shortens a long repr in an assertion message, and may cut "primaryKey" away from its value.
+    cleaned = redact(f"{{'authentication':...'{KEY}', 'secondaryKey': '<redacted>'}}")
+    assert KEY not in cleaned and KEY.rstrip("=") not in cleaned
+    assert redact("etag MjM0NzE5NA== and id 3e371160-a307-4216-b0a9-dd741d4cde50") == \
+        "etag MjM0NzE5NA== and id 3e371160-a307-4216-b0a9-dd741d4cde50"  # short tags and ids stay readable

@@ -12,6 +12,10 @@ _PATTERNS = [
     (re.compile(r"(?i)(SharedAccessKey=)[^;\s\"'<>,}]+"), rf"\g<1>{REDACTED}"),
     (re.compile(r"(?i)(AccountKey=)[^;\s\"'<>,}]+"), rf"\g<1>{REDACTED}"),  # storage connection strings
     (re.compile(r"(?i)(Bearer\s+)[A-Za-z0-9\-._~+/]+=*"), rf"\g<1>{REDACTED}"),
+    # A key on its own: base64 of 16 to 64 bytes with its padding, as hubs and SDKs make them (32 bytes: 43 chars
+    # and "="). It catches a key whose name was cut away, e.g. by a truncated repr in an assertion message.
+    (re.compile(r"(?<![A-Za-z0-9+/=])(?:[A-Za-z0-9+/]{4}){5,21}(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)"
+                r"(?![A-Za-z0-9+/=])"), REDACTED),
     # Device keys in JSON bodies (authentication.symmetricKey.primaryKey / secondaryKey).
     (re.compile(r"(?i)(['\"](?:primaryKey|secondaryKey|primary|secondary)['\"]\s*:\s*['\"])[^'\"]*"),
      rf"\g<1>{REDACTED}"),
