@@ -40,7 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
                                                   "(env IOTHUB_ARM_RESOURCE_GROUP)")
     run.add_argument("-n", "--workers", type=int, default=None,
                      help="spread the suite over N pytest-xdist workers (one merged bundle; names never collide)")
-    run.add_argument("--run-id", help="name the run (and its report directory), e.g. nightly; default: random")
+    run.add_argument("--run-id", help="name the run (and its report directory); default: random")
+    run.add_argument("--bundle", help="write the report bundle to this directory (default: reports/<run-id>), e.g. "
+                                      "reports/nightly for a nightly diff")
     run.add_argument("--certify", action="store_true",
                      help="a certification run: needs --product; refuses MUST requirements skipped for a reason the "
                           "profile does not give; seals the bundle with SHA256SUMS")
@@ -128,7 +130,9 @@ def run(args) -> int:
         product = certify.start(args.product, settings.target_url or "embedded reference", Path.cwd())
     elif args.product:
         raise ConfigError("--product goes with --certify")
-    report_dir = Path(args.reports) / run_id if args.reports else reports_dir() / run_id
+    if args.bundle and args.reports:
+        raise ConfigError("--bundle names the report directory itself; give it or --reports, not both")
+    report_dir = Path(args.bundle) if args.bundle else (Path(args.reports) if args.reports else reports_dir()) / run_id
     if args.max_examples:
         os.environ["IOTHUB_MAX_EXAMPLES"] = str(args.max_examples)
     pytest_args = [str(suites_dir()), "-p", "iothub_conformance.plugin", "--run-id", run_id,

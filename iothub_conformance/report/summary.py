@@ -61,8 +61,12 @@ class Collector:
                 failure = dict(report.user_properties).get("failure")
                 named = requirements.ids_in(failure if failure is not None else text)
                 # A failure that names its requirements fails those; otherwise the test's first (main) requirement.
-                for rid in named or claimed[:1]:
+                failed = named or claimed[:1]
+                for rid in failed:
                     self._add([rid], report.nodeid, "fail", _excerpt(text, [rid]), _evidence(report))
+                # The test's other requirements were not judged: it stopped at the failure first.
+                stopped = f"not reached: the test stopped at [{failed[0]}] first ({report.nodeid})"
+                self._add([rid for rid in claimed if rid not in failed], report.nodeid, "skip", stopped)
 
     def _add(self, ids, test, status, detail="", evidence=None):
         for rid in ids:
