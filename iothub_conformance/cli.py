@@ -1,6 +1,6 @@
-"""`iothub-conformance run | serve | send-c2d | faults | requirements | diff`: the suite against a target (default: the
-embedded reference), the reference served over HTTP for SDKs and other tools, a cloud-to-device message fed to a
-served reference, the conformance document, and two runs compared."""
+"""`iothub-conformance run | serve | send-c2d | faults | requirements | diff | report`: the suite against a target
+(default: the embedded reference), the reference served over HTTP for SDKs and other tools, a cloud-to-device message
+fed to a served reference, the conformance document, two runs compared, and a run's report page rendered again."""
 
 from __future__ import annotations
 
@@ -73,6 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
     diff.add_argument("old", help="the earlier run: a report directory or its results.json")
     diff.add_argument("new", help="the later run: a report directory or its results.json")
     diff.add_argument("--json", action="store_true", help="print the comparison as JSON")
+    page = sub.add_parser("report", help="render a run's report.html again from its results.json")
+    page.add_argument("bundle", help="the run: a report directory or its results.json")
+    page.add_argument("--output", help="write the page here (default: report.html beside results.json)")
     return parser
 
 
@@ -89,6 +92,8 @@ def main(argv: list[str] | None = None) -> int:
             return requirements_doc(args)
         if args.command == "diff":
             return diff_runs(args)
+        if args.command == "report":
+            return report_page(args)
         if args.command == "faults":
             from .reference import FAULTS
 
@@ -152,7 +157,7 @@ def run(args) -> int:
         pytest_args += ["-n", str(args.workers)]
     extra = [a for a in (args.pytest_args or []) if a != "--"]
     code = pytest.main(pytest_args + extra)
-    print(f"report: {report_dir}/junit.xml, {report_dir}/results.json")
+    print(f"report: {report_dir}/junit.xml, {report_dir}/results.json, {report_dir}/report.html")
     if product is not None:
         return _certified(report_dir, product, int(code))
     return int(code)
@@ -261,6 +266,19 @@ def diff_runs(args) -> int:
     result = diff.compare(diff.load(args.old), diff.load(args.new))
     print(result.to_json() if args.json else diff.render(result))
     return 1 if result.regressions else 0
+
+
+def report_page(args) -> int:
+    from .report import html
+
+    data = html.load(args.bundle)
+    output = Path(args.output) if args.output else html.results_file(args.bundle).parent / "report.html"
+    try:
+        html.write(data, output)
+    except OSError as exc:
+        raise ConfigError(f"cannot write {output}: {exc.strerror or exc}") from None
+    print(f"wrote {output}")
+    return 0
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ import pytest
 
 from . import checks, session  # noqa: F401  (importing checks registers them with schemathesis)
 from .errors import ConfigError
-from .report import summary
+from .report import html, summary
 from .report.redact import redact
 from .target import Settings, new_run_id, resolve
 
@@ -50,7 +50,7 @@ OPTIONS = [
     ("--only-requirements", "only_requirements", "comma-separated requirement ids: run only the tests that prove "
                                                   "them (e.g. RP-LIST-001,RP-COND-001)"),
     ("--run-id", "run_id", "run id (default: random); names the report directory"),
-    ("--report-dir", "report_dir", "write the report bundle (junit.xml, results.json) here"),
+    ("--report-dir", "report_dir", "write the report bundle (junit.xml, results.json, report.html) here"),
 ]
 
 
@@ -232,7 +232,10 @@ def pytest_sessionfinish(session, exitstatus):
         session.config.workeroutput["iothub_exchanges"] = _exchanges()
         return
     if collector.report_dir is not None:
-        collector.write(collector.report_dir / "results.json")
+        results = collector.report_dir / "results.json"
+        collector.write(results)
+        # The page is rendered from the file just written, so it shows exactly what results.json holds (redacted).
+        html.write(json.loads(results.read_text(encoding="utf-8")), collector.report_dir / "report.html")
 
 
 def _exchanges() -> list[list]:
