@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -92,11 +93,11 @@ class Served:
         return iter((self.url, self.connection_string))
 
 
-@pytest.fixture
-def served_hub():
+@contextmanager
+def serving(*extra: str):
     """`iothub-conformance serve` on a free port of 127.0.0.1, stopped afterwards."""
     port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "iothub_conformance.cli", "serve", "--port", str(port)],
+    proc = subprocess.Popen([sys.executable, "-m", "iothub_conformance.cli", "serve", "--port", str(port), *extra],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         # `serve` prints the connection string first, then where it serves, then the resource provider's flags.
@@ -116,6 +117,19 @@ def served_hub():
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+@pytest.fixture
+def served_hub():
+    with serving() as served:
+        yield served
+
+
+@pytest.fixture
+def quick_served_hub():
+    """A served reference whose RP operations end at once: a whole-suite run need not wait a second per hub."""
+    with serving("--rp-delay", "0") as served:
+        yield served
 
 
 def arm_flags(announced: list[str]) -> dict[str, str]:

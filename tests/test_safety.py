@@ -15,7 +15,8 @@ from iothub_conformance.messaging import DeviceClient
 from tests.conftest import ROOT, arm_flags, run_suite
 
 
-def test_run_leaves_a_device_it_did_not_create_unchanged(served_hub, tmp_path):
+def test_run_leaves_a_device_it_did_not_create_unchanged(quick_served_hub, tmp_path):
+    served_hub = quick_served_hub
     url, connection_string = served_hub
     assert connection_string.startswith("HostName="), connection_string
     c = sas.parse_connection_string(connection_string)

@@ -10,7 +10,8 @@ import httpx
 from tests.conftest import ROOT, arm_flags
 
 
-def test_two_workers_share_a_served_hub_without_collisions_and_write_one_bundle(served_hub, tmp_path):
+def test_two_workers_share_a_served_hub_without_collisions_and_write_one_bundle(quick_served_hub, tmp_path):
+    served_hub = quick_served_hub
     flags = arm_flags(served_hub.announced)
     done = subprocess.run(
         [sys.executable, "-m", "iothub_conformance.cli", "run", "-n", "2", "--run-id", "scaled",
