@@ -54,6 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--connection-string", help="accept this service connection string (default: generated)")
     serve.add_argument("--profile", help="iothub (default) or docs-strict")
     serve.add_argument("--fault", action="append", default=[], help="turn on a fault switch (repeatable)")
+    serve.add_argument("--rp-delay", type=float, default=None,
+                       help="seconds a long-running resource-provider operation takes (default 1)")
     send = sub.add_parser("send-c2d", help="enqueue a cloud-to-device message on a served reference "
                                             "(POST /messages/deviceBound)")
     send.add_argument("--target", required=True, help="base URL of the served reference, e.g. http://127.0.0.1:8080")
@@ -196,6 +198,10 @@ def serve(args) -> int:
                                          faults=faults)
     else:
         hub = Hub.create(profile=profile, faults=faults)
+    if args.rp_delay is not None:
+        if not 0 <= args.rp_delay <= 3600:
+            raise ConfigError(f"--rp-delay takes 0–3600 seconds, not {args.rp_delay}")
+        hub.rp_delay = args.rp_delay
     if not 0 < args.port < 65536:
         raise ConfigError(f"port must be 1–65535, not {args.port}")
     # First line: the connection string this reference accepts, so `run --target … --connection-string …` works.

@@ -32,7 +32,7 @@ def _credential(request: httpx.Request) -> str | None:
     value = request.headers.get("authorization", "")
     if not value:
         return None
-    return "Bearer <your bearer token>" if value.lower().startswith("bearer") else "<your SAS token>"
+    return "Bearer <your AAD token>" if value.lower().startswith("bearer") else "<your SAS token>"
 
 
 def curl(request: httpx.Request, body: bytes) -> str:
