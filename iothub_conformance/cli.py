@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import secrets
 import sys
 from pathlib import Path
 
@@ -155,9 +156,12 @@ def run(args) -> int:
                         ("--arm-resource-group", settings.arm_resource_group)):
         if value:
             pytest_args += [flag, value]
+    extra = [a for a in (args.pytest_args or []) if a != "--"]
+    if not any(a.startswith("--hypothesis-seed") for a in extra):
+        # A seed of its own for every run, kept in results.json: `-- --hypothesis-seed=N` replays the same cases.
+        pytest_args.append(f"--hypothesis-seed={secrets.randbelow(2**32)}")
     if args.workers and args.workers > 1:
         pytest_args += ["-n", str(args.workers)]
-    extra = [a for a in (args.pytest_args or []) if a != "--"]
     code = pytest.main(pytest_args + extra)
     print(f"report: {report_dir}/junit.xml, {report_dir}/results.json, {report_dir}/report.html")
     if product is not None:

@@ -97,6 +97,9 @@ def test_certify_run_on_the_reference_is_conformant_and_sealed(tmp_path):
     record = json.loads((bundle / "certification.json").read_text())
     assert record["verdict"] == "conformant" and record["must"]["skip (refused)"] == 0
     assert json.loads((bundle / "product.json").read_text()) == PRODUCT
+    # `run` fixes a hypothesis seed of its own and records it, so the cases can be replayed.
+    assert json.loads((bundle / "results.json").read_text())["hypothesis"]["seed"].isdigit()
+    assert (bundle / "report.html").is_file()
     sums = dict(reversed(line.split("  ", 1)) for line in (bundle / "SHA256SUMS").read_text().splitlines())
     assert {"results.json", "junit.xml", "product.json", "certification.json"} <= set(sums)
     for name, digest in sums.items():

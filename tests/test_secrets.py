@@ -28,7 +28,7 @@ def test_failing_run_writes_no_secret_anywhere(tmp_path):
                     "--reference-faults", "unquoted-etag,no-auth-required,ignore-if-match", "-rA")
     assert run.code == 1, run.output[-2000:]
     files = [p for p in (tmp_path / "report").rglob("*") if p.is_file()]
-    assert {p.name for p in files} >= {"junit.xml", "results.json"}
+    assert {p.name for p in files} >= {"junit.xml", "results.json", "report.html"}
     for path in files:
         assert not _leaks(path.read_text(encoding="utf-8")), f"secret in {path.name}: {_leaks(path.read_text())[:2]}"
     assert not _leaks(run.output), f"secret in the terminal output: {_leaks(run.output)[:2]}"

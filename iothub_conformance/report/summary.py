@@ -63,7 +63,9 @@ class Collector:
                 # A failure that names its requirements fails those; otherwise the test's first (main) requirement.
                 failed = named or claimed[:1]
                 for rid in failed:
-                    self._add([rid], report.nodeid, "fail", _excerpt(text, [rid]), _evidence(report))
+                    # The exception's own message first: the longrepr also quotes the source line of the assert.
+                    detail = _excerpt(failure, [rid]) if failure else ""
+                    self._add([rid], report.nodeid, "fail", detail or _excerpt(text, [rid]), _evidence(report))
                 # The test's other requirements were not judged: it stopped at the failure first.
                 stopped = f"not reached: the test stopped at [{failed[0]}] first ({report.nodeid})"
                 self._add([rid for rid in claimed if rid not in failed], report.nodeid, "skip", stopped)
