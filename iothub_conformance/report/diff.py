@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 
 from ..errors import ConfigError
+from . import bundle
 
-RESULT_FILES = ("results.json", "requirements.json")  # the current name first; the older one still compares
 BAD = ("fail", "error")
 
 
@@ -50,28 +49,9 @@ class Diff:
         return json.dumps(asdict(self), indent=2)
 
 
-def _results_file(path: Path) -> Path:
-    if not path.exists():
-        raise ConfigError(f"{path}: no such file or directory")
-    if path.is_dir():
-        for name in RESULT_FILES:
-            if (path / name).is_file():
-                return path / name
-        raise ConfigError(f"{path} holds no {' or '.join(RESULT_FILES)}")
-    return path
-
-
 def load(path) -> Results:
-    file = _results_file(Path(path))
-    try:
-        data = json.loads(file.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{file}: cannot read it ({type(exc).__name__})") from None
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"{file} is not JSON ({exc.msg}, line {exc.lineno})") from None
-    listed = data.get("requirements") if isinstance(data, dict) else None
-    if not isinstance(listed, list):
-        raise ConfigError(f"{file} has no requirements list")
+    file, data = bundle.read(path)
+    listed = data["requirements"]
     entries = {}
     for n, entry in enumerate(listed):
         if not (isinstance(entry, dict) and isinstance(entry.get("id"), str) and isinstance(entry.get("status"), str)):

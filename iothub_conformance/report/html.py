@@ -13,7 +13,7 @@ import re
 from datetime import datetime
 from pathlib import Path
 
-from ..errors import ConfigError
+from . import bundle
 from .conformance import SURFACES, surface
 
 BAD = ("fail", "error")
@@ -366,27 +366,12 @@ def render(data: dict) -> str:
             '</body></html>\n')
 
 
-def results_file(bundle) -> Path:
-    """A run directory's results.json, or the file itself."""
-    path = Path(bundle)
-    if path.is_dir():
-        path = path / "results.json"
-    if not path.is_file():
-        raise ConfigError(f"{path}: no such file")
-    return path
+def results_file(path) -> Path:
+    return bundle.results_file(path)
 
 
-def load(bundle) -> dict:
-    path = results_file(bundle)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read it ({type(exc).__name__})") from None
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"{path} is not JSON ({exc.msg}, line {exc.lineno})") from None
-    if not isinstance(data, dict) or not isinstance(data.get("requirements"), list):
-        raise ConfigError(f"{path} is not a run's results (no requirements list)")
-    return data
+def load(path) -> dict:
+    return bundle.read(path)[1]
 
 
 def write(data: dict, path: Path) -> None:
