@@ -287,21 +287,17 @@ class ResourceManager:
 
     # -- keys, consumer groups, names, stats, jobs ---------------------------------------------------------------
     def list_keys(self, name: str) -> tuple[httpx.Response, dict[str, dict], list[str]]:
-        """The hub's policies with their keys, by the dialect's path: (first response, policies, paging problems)."""
-        if self.dialect == "docs":
-            response = self.client.post(self.keys(name), params=PARAMS)
-            body = response.json() if response.status_code == 200 else {}
-            found = body.get("authorizationPolicies") if isinstance(body, dict) else None
-            return response, policies_of(found), [] if isinstance(found, list) else [
-                f"no authorizationPolicies array in {str(body)[:200]}"]
+        """The hub's policies with their keys, by the dialect's path: (first response, policies, problems).
+        docs: {authorizationPolicies: [...]}; ARM16: a page {value: [...], nextLink}."""
         response = self.client.post(self.keys(name), params=PARAMS)
         if response.status_code != 200:
             return response, {}, []
         body = response.json()
-        if not isinstance(body, dict) or not isinstance(body.get("value"), list):
-            return response, {}, [f"no value array in {str(body)[:200]}"]
-        items, problems = list(body["value"]), []
-        if body.get("nextLink"):
+        key = "authorizationPolicies" if self.dialect == "docs" else "value"
+        if not isinstance(body, dict) or not isinstance(body.get(key), list):
+            return response, {}, [f"no {key} array in {str(body)[:200]}"]
+        items, problems = list(body[key]), []
+        if self.dialect != "docs" and body.get("nextLink"):
             rest = pages(self.client, body["nextLink"])
             items += rest.items
             problems += rest.problems
