@@ -13,8 +13,8 @@ The operation URLs are the reference's choice (no page states their form): Azure
 
 from __future__ import annotations
 
+import base64
 import json
-import re
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
@@ -44,7 +44,6 @@ JSON_TYPE = "application/json; charset=utf-8"
 PROVIDER = "/subscriptions/{subscription_id}/providers/Microsoft.Devices"
 GROUP = "/subscriptions/{subscription_id}/resourceGroups/{resource_group}/providers/Microsoft.Devices/IotHubs"
 HUB = GROUP + "/{name}"
-SKIP_TOKEN = re.compile(r"[0-9]{1,9}")
 
 
 def is_rp_path(path: str) -> bool:
@@ -273,21 +272,40 @@ def hub_list(request: Request, hub: Hub, arm: ResourceProvider, group: str | Non
     if speaks == "docs":
         return rp_json(200, bodies)
     size = max(1, int(hub.rp_page_size))
-    token = request.query_params.get("$skiptoken", "")
-    # The token is the reference's own offset; one it never handed out starts the list over.
-    offset = int(token) if SKIP_TOKEN.fullmatch(token) else 0
-    page = bodies[offset:offset + size]
-    if offset > 0 and hub.has("rp-page-repeats-item") and offset - 1 < len(bodies):
-        page = [bodies[offset - 1], *page]
-    following = offset + size
+    keys = [_list_key(body) for body in bodies]
+    # The token names the last hub handed out (not an offset), so a hub created or deleted meanwhile shifts nothing:
+    # the next page starts after that hub. A token the reference never handed out starts the list over.
+    after = _token_key(request.query_params.get("$skiptoken", ""))
+    start = 0 if after is None else next((i for i, key in enumerate(keys) if key > after), len(keys))
+    page = bodies[start:start + size]
+    last = start + len(page) - 1
+    if after is not None and start > 0 and hub.has("rp-page-repeats-item"):
+        page = [bodies[start - 1], *page]
     link = None
-    if following < len(bodies) and not (offset == 0 and hub.has("rp-nextlink-dropped")):
+    if start + size < len(bodies) and not (after is None and hub.has("rp-nextlink-dropped")):
         path = f"/subscriptions/{quote(request.path_params['subscription_id'], safe='')}"
         if group is not None:
             path += f"/resourceGroups/{quote(group, safe='')}"
+        token = base64.urlsafe_b64encode(keys[last].encode()).decode().rstrip("=")
         link = f"{str(request.base_url).rstrip('/')}{path}/providers/Microsoft.Devices/IotHubs" \
-               f"?api-version={API_VERSION}&$skiptoken={following}"
+               f"?api-version={API_VERSION}&$skiptoken={token}"
     return rp_json(200, {"value": page, "nextLink": link})
+
+
+def _list_key(body: dict) -> str:
+    """A hub's place in the lists: resource group, then name, compared case-insensitively (rp.listed's order; the
+    NUL between them sorts before every character a group name may hold, so string order is that order)."""
+    group = str(body.get("resourceGroupName") or body.get("resourcegroup") or "").lower()
+    return f"{group}\x00{body['name'].lower()}"
+
+
+def _token_key(token: str) -> str | None:
+    if not token or len(token) > 400:
+        return None
+    try:
+        return base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        return None
 
 
 # -- keys ------------------------------------------------------------------------------------------------------------
