@@ -141,6 +141,9 @@ def run(args) -> int:
     if args.bundle and args.reports:
         raise ConfigError("--bundle names the report directory itself; give it or --reports, not both")
     report_dir = Path(args.bundle) if args.bundle else (Path(args.reports) if args.reports else reports_dir()) / run_id
+    if report_dir.exists() and not report_dir.is_dir():
+        raise ConfigError(f"{report_dir} is a file, not a report directory")
+    _forget_certification(report_dir)
     if args.max_examples:
         os.environ["IOTHUB_MAX_EXAMPLES"] = str(args.max_examples)
     pytest_args = [str(suites_dir()), "-p", "iothub_conformance.plugin", "--run-id", run_id,
@@ -167,6 +170,14 @@ def run(args) -> int:
     if product is not None:
         return _certified(report_dir, product, int(code))
     return int(code)
+
+
+def _forget_certification(report_dir: Path) -> None:
+    """A bundle directory used again (--bundle reports/nightly) must not keep an earlier run's seal and verdict."""
+    from .report import certify
+
+    for name in (certify.DIGEST_FILE, certify.CERTIFICATION_FILE, certify.PRODUCT_FILE):
+        (report_dir / name).unlink(missing_ok=True)
 
 
 def _certified(report_dir: Path, product: dict, code: int) -> int:

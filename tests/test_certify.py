@@ -120,3 +120,13 @@ def test_certify_without_product_exits_2_in_one_line(tmp_path):
     done = cli("--certify", cwd=tmp_path)
     assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1, done.stderr
     assert (tmp_path / "product.json").is_file()
+
+
+def test_a_bundle_directory_used_again_keeps_no_earlier_seal(tmp_path):
+    bundle = tmp_path / "nightly"
+    bundle.mkdir()
+    for name in ("SHA256SUMS", "certification.json", "product.json"):
+        (bundle / name).write_text("from an earlier run")
+    done = cli("--bundle", str(bundle), "--", "-k", "test_auth and missing", cwd=tmp_path)
+    assert (bundle / "results.json").is_file(), done.stdout[-1500:] + done.stderr[-1500:]
+    assert not any((bundle / name).exists() for name in ("SHA256SUMS", "certification.json", "product.json"))
