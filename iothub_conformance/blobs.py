@@ -42,6 +42,11 @@ class Container:
             self.client.close()
 
     @property
+    def uri(self) -> str:
+        """The container's SAS URI, as a job body names it."""
+        return f"{self.base}?{self.sas}"
+
+    @property
     def name(self) -> str:
         return self.base.rsplit("/", 1)[-1]
 

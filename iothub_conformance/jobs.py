@@ -53,7 +53,7 @@ class Jobs:
             raise NotStartable(f"profile {self.target.profile.name} starts exports through the resource provider "
                                f"only ({self.target.profile['job_start'].source})")
         name = self.blob_name("export")
-        body = {"type": "export", "outputBlobContainerUri": self._uri(container), "outputBlobName": name}
+        body = {"type": "export", "outputBlobContainerUri": container.uri, "outputBlobName": name}
         if exclude_keys is not None:
             body["excludeKeysInExport"] = exclude_keys
         self.written.append((container, name))
@@ -64,13 +64,13 @@ class Jobs:
         if self.start_route == "jobs/create":
             name = self.blob_name("import")
             self.write(container, name, lines)
-            body = {"type": "import", "inputBlobContainerUri": input_uri or self._uri(container),
-                    "outputBlobContainerUri": self._uri(container), "inputBlobName": name}
+            body = {"type": "import", "inputBlobContainerUri": input_uri or container.uri,
+                    "outputBlobContainerUri": container.uri, "inputBlobName": name}
             return self.client.post("/jobs/create", params=self.params, json=body)
         # import-or-update-device-identities.md: GET with a JSON body naming only the containers.
         self.write(container, DEFAULT_BLOB, lines)
-        body = {"inputBlobContainerUri": input_uri or self._uri(container),
-                "outputBlobContainerUri": self._uri(container)}
+        body = {"inputBlobContainerUri": input_uri or container.uri,
+                "outputBlobContainerUri": container.uri}
         return self.client.request("GET", "/importdevices", params=self.params, content=json.dumps(body),
                                    headers={"Content-Type": "application/json"})
 
@@ -93,9 +93,6 @@ class Jobs:
         for container, name in self.written:
             container.delete(name)
         self.written.clear()
-
-    def _uri(self, container: Container) -> str:
-        return f"{container.base}?{container.sas}"
 
 
 def poll(get, terminal, timeout: float, clock=None, polls: int | None = None) -> tuple[dict | None, list[str]]:

@@ -60,25 +60,25 @@ def done(rp, response, what: str, requirement: str = "RP-LRO-001"):
 # -- authorization, request ids, api-version, errors ---------------------------------------------------------------
 
 
+def refused(rp, what: str, label: str, **credential) -> None:
+    """A read and a create sent with `credential` both answer 401, and the create makes no hub."""
+    listed = rp.client.get(rp.group, params=PARAMS, **credential)
+    assert listed.status_code == 401, f"GET of the hub list {what} → {listed.status_code}, expected 401"
+    name = rp.new_name(label)
+    put = rp.client.put(rp.hub(name), params=PARAMS, json=rp.body(), **credential)
+    assert put.status_code == 401, f"PUT of a hub {what} → {put.status_code}, expected 401"
+    assert rp.get(name).status_code == 404, f"the refused PUT still created hub {name}"
+
+
 @pytest.mark.requirement("RP-AUTH-001")
 def test_request_without_authorization_returns_401(rp):
-    listed = rp.client.get(rp.group, params=PARAMS, auth=None)
-    assert listed.status_code == 401, f"GET of the hub list without Authorization → {listed.status_code}, expected 401"
-    name = rp.new_name("noauth")
-    put = rp.client.put(rp.hub(name), params=PARAMS, json=rp.body(), auth=None)
-    assert put.status_code == 401, f"PUT of a hub without Authorization → {put.status_code}, expected 401"
-    assert rp.get(name).status_code == 404, f"the refused PUT still created hub {name}"
+    refused(rp, "without Authorization", "noauth", auth=None)
 
 
 @pytest.mark.requirement("RP-AUTH-002")
 def test_request_with_a_token_the_endpoint_did_not_issue_returns_401(rp):
     forged = {"Authorization": f"Bearer conf.{secrets.token_urlsafe(24)}.forged"}
-    listed = rp.client.get(rp.group, params=PARAMS, headers=forged)
-    assert listed.status_code == 401, f"GET of the hub list with a made-up token → {listed.status_code}, expected 401"
-    name = rp.new_name("forged")
-    put = rp.client.put(rp.hub(name), params=PARAMS, json=rp.body(), headers=forged)
-    assert put.status_code == 401, f"PUT of a hub with a made-up token → {put.status_code}, expected 401"
-    assert rp.get(name).status_code == 404, f"the refused PUT still created hub {name}"
+    refused(rp, "with a made-up token", "forged", headers=forged)
 
 
 @pytest.mark.requirement("RP-REQID-001", "RP-ERR-001")
@@ -350,10 +350,6 @@ def test_name_in_use_is_not_available_and_an_unused_name_is(rp, profile):
 # -- export and import through the RP -----------------------------------------------------------------------------
 
 
-def container_uri(container) -> str:
-    return f"{container.base}?{container.sas}"
-
-
 def job_done(rp, name: str, response, what: str, requirement: str) -> None:
     """Wait for an export/import through the RP: by its job (ARM16: 200 + JobResponse) or its operation (docs: 202)."""
     if rp.dialect == "docs":
@@ -381,14 +377,14 @@ def blob(container):
 def test_export_through_the_rp_completes_and_writes_the_devices(rp, container, blob):
     name = rp.new_name("export")
     rp.settled(name)
-    job_done(rp, name, rp.export(name, container_uri(container)), "exportDevices", "RP-JOB-001")
+    job_done(rp, name, rp.export(name, container.uri), "exportDevices", "RP-JOB-001")
     assert container.get(blob) is not None, f"the completed export wrote no {blob}"
 
 
 def imported(rp, name: str, container, blob: str, ids: list[str]) -> None:
     """Import `ids` into hub `name` through the RP and wait for the job to end."""
     container.put(blob, "".join(json.dumps({"id": i, "importMode": "create"}) + "\n" for i in ids).encode())
-    uri = container_uri(container)
+    uri = container.uri
     job_done(rp, name, rp.import_(name, uri, uri), "importDevices", "RP-JOB-002")
 
 
@@ -398,7 +394,7 @@ def test_import_through_the_rp_puts_its_devices_in_the_hub(rp, container, blob, 
     rp.settled(name)
     ids = [f"{target.name_prefix}rp-import-{n}" for n in (1, 2)]
     imported(rp, name, container, blob, ids)
-    job_done(rp, name, rp.export(name, container_uri(container)), "exportDevices", "RP-JOB-001")
+    job_done(rp, name, rp.export(name, container.uri), "exportDevices", "RP-JOB-001")
     exported = {line.get("id") for line in lines_of(container.get(blob)) if isinstance(line, dict)}
     assert set(ids) <= exported, f"[RP-JOB-002] after the import the hub exports {sorted(exported)}, not {ids}"
 
