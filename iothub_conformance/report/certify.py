@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import ConfigError
+from .bundle import read
 
 FIELDS = ("vendor", "product", "version", "endpoint")
 PRODUCT_FILE = "product.json"
@@ -101,7 +102,7 @@ def seal(bundle: Path) -> Path:
 
 def finish(bundle: Path, product: dict) -> Certification:
     """After the run: judge it, write the product and the verdict into the bundle, then seal it."""
-    results = json.loads((bundle / "results.json").read_text(encoding="utf-8"))
+    _, results = read(bundle)
     certification = judge(results)
     (bundle / PRODUCT_FILE).write_text(json.dumps(product, indent=2) + "\n", encoding="utf-8")
     record = {"verdict": certification.verdict, "profile": certification.profile,
