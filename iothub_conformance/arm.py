@@ -29,6 +29,30 @@ MAX_RETRY_AFTER = 60
 _NAMES = itertools.count(1)
 
 
+@dataclass(frozen=True)
+class Dialect:
+    """What differs between the two RP contracts (INVENTORY §2c, §7 item 8): the one place that says it."""
+
+    name: str
+    list_shape: str  # "array": a bare JSON array, no paging (rp__list-*); "value": {value, nextLink} (x-ms-pageable)
+    keys_path: str  # after …/IotHubs/{name}/
+    keys_field: str  # where listkeys puts the policies
+    groups_path: str  # after …/IotHubs/{name}/
+    group_created: int
+    group_deleted: int
+    job_started: int  # exportDevices / importDevices: 202 starts an operation, 200 answers with the job
+    retention_field: str
+    arm16_operations: bool  # keys by name, checkNameAvailability, IotHubStats: ARM16 only, no page has them
+
+
+DIALECTS = {
+    "docs": Dialect("docs", "array", "IoTHubKeys/listkeys", "authorizationPolicies", "events/ConsumerGroups",
+                    201, 204, 202, "messageRetentionInDays", False),
+    "arm16": Dialect("arm16", "value", "listkeys", "value", "eventHubEndpoints/events/ConsumerGroups",
+                     200, 200, 200, "retentionTimeInDays", True),
+}
+
+
 @dataclass
 class Operation:
     """How a long-running operation went: the statuses its Azure-AsyncOperation URL reported, in order, and its
@@ -192,7 +216,7 @@ def policy(name: str, rights, dialect: str, primary: str | None = None, secondar
 def hub_body(location: str, dialect: str, sku: str = "S1", capacity: int = 1, tags: dict | None = None,
              policies: list[dict] | None = None, retention_days: int = 1, partitions: int = 2) -> dict:
     """A hub for PUT, in the dialect's shape (rp__create-a-new-iot-hub.md; ARM16 IotHubDescription)."""
-    retention = "messageRetentionInDays" if dialect == "docs" else "retentionTimeInDays"
+    retention = DIALECTS[dialect].retention_field
     properties: dict = {"eventHubEndpoints": {"events": {retention: retention_days, "partitionCount": partitions}}}
     if policies is not None:
         properties["authorizationPolicies"] = policies
@@ -210,6 +234,7 @@ class ResourceManager:
         self.client = client
         self.arm = target.arm
         self.dialect = target.profile.value("rp_dialect")
+        self.speaks = DIALECTS[self.dialect]
         self.prefix = target.name_prefix
         self.clock = target.hub.clock if target.hub is not None else None
         self.created: list[str] = []
@@ -230,12 +255,11 @@ class ResourceManager:
     def consumer_groups(self, name: str, group: str | None = None) -> str:
         """The consumer-group path of the dialect: docs …/events/ConsumerGroups, ARM16
         …/eventHubEndpoints/events/ConsumerGroups (INVENTORY §7 item 8)."""
-        base = (f"{self.hub(name)}/events/ConsumerGroups" if self.dialect == "docs"
-                else f"{self.hub(name)}/eventHubEndpoints/events/ConsumerGroups")
+        base = f"{self.hub(name)}/{self.speaks.groups_path}"
         return base if group is None else f"{base}/{quote(group, safe='')}"
 
     def keys(self, name: str) -> str:
-        return f"{self.hub(name)}/IoTHubKeys/listkeys" if self.dialect == "docs" else f"{self.hub(name)}/listkeys"
+        return f"{self.hub(name)}/{self.speaks.keys_path}"
 
     # -- names and bodies -----------------------------------------------------------------------------------------
     def new_name(self, label: str = "hub") -> str:
@@ -293,11 +317,11 @@ class ResourceManager:
         if response.status_code != 200:
             return response, {}, []
         body = response.json()
-        key = "authorizationPolicies" if self.dialect == "docs" else "value"
+        key = self.speaks.keys_field
         if not isinstance(body, dict) or not isinstance(body.get(key), list):
             return response, {}, [f"no {key} array in {str(body)[:200]}"]
         items, problems = list(body[key]), []
-        if self.dialect != "docs" and body.get("nextLink"):
+        if self.speaks.list_shape == "value" and body.get("nextLink"):
             rest = pages(self.client, body["nextLink"])
             items += rest.items
             problems += rest.problems
