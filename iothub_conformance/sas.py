@@ -17,6 +17,9 @@ from urllib.parse import parse_qsl, quote_plus, unquote_plus, urlencode  # noqa:
 from .errors import ConfigError
 
 PREFIX = "SharedAccessSignature "
+# An expiry is seconds since 1970 as a decimal string; 19 digits already pass the 64-bit range, so a longer one is not
+# a time (and int() of thousands of digits raises instead of parsing).
+MAX_EXPIRY_DIGITS = 19
 
 
 @dataclass(frozen=True)
@@ -117,13 +120,16 @@ def parse_token(header: str) -> Token:
         raise TokenError("token lacks sr, sig or se")
     if not (raw["se"].isascii() and raw["se"].isdigit()):
         raise TokenError("se is not a decimal number")
+    if len(raw["se"]) > MAX_EXPIRY_DIGITS:
+        raise TokenError(f"se has more than {MAX_EXPIRY_DIGITS} digits")
     sig = dict(parse_qsl(f"sig={raw['sig']}", keep_blank_values=True)).get("sig", "")
     skn = unquote_plus(raw["skn"]) if "skn" in raw else None
     return Token(sr=raw["sr"], sig=sig, se=int(raw["se"]), skn=skn)
 
 
 def signature_valid(token: Token, key: str) -> bool:
-    return hmac.compare_digest(sign(token.sr, token.se, key), token.sig)
+    # compare_digest refuses non-ASCII text; a signature is base64, so such a sig is simply wrong.
+    return token.sig.isascii() and hmac.compare_digest(sign(token.sr, token.se, key), token.sig)
 
 
 def scope_covers(scope: str, resource: str) -> bool:
