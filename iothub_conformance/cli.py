@@ -5,20 +5,12 @@ fed to a served reference, the conformance document, two runs compared, and a ru
 from __future__ import annotations
 
 import argparse
-import re
 import secrets
 import sys
 from pathlib import Path
 
+from .config import OPTIONS
 from .errors import ConfigError
-
-
-def _target_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--target", help="base URL of the endpoint under test (env IOTHUB_TARGET); "
-                                         "omit to test the embedded reference")
-    parser.add_argument("--connection-string", help="service connection string (env IOTHUB_CONNECTION_STRING)")
-    parser.add_argument("--api-version", help="api-version to test (default 2016-02-03)")
-    parser.add_argument("--profile", help="iothub (default) or docs-strict")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -26,24 +18,16 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="run the conformance suite and write reports/<run-id>/")
-    _target_options(run)
-    run.add_argument("--reference-faults", help="fault switches for the embedded reference (comma-separated)")
+    for option in OPTIONS:
+        env = f" (env {option.env})" if option.env else ""
+        if option.switch:
+            run.add_argument(option.cli_flag, dest=option.field, action="store_true", default=None,
+                             help=option.help + env)
+        else:
+            run.add_argument(option.cli_flag, dest=option.field, default=None, help=option.help + env)
     run.add_argument("--reports", default=None, help="where report directories go (default ./reports)")
-    run.add_argument("--max-examples", type=int, help="hypothesis examples per operation (default 15)")
-    run.add_argument("--c2d-feeder", help="how cloud-to-device messages are fed: auto, in-process, http, amqp, none")
-    run.add_argument("--blob-container", help="a blob container SAS URI (rwdl) for import/export jobs "
-                                              "(env IOTHUB_BLOB_CONTAINER)")
-    run.add_argument("--arm-url", help="resource provider (ARM) base URL (env IOTHUB_ARM_URL); default: the embedded "
-                                       "reference's, or none for an external --target")
-    run.add_argument("--arm-token", help="AAD bearer token for --arm-url, without 'Bearer' (env IOTHUB_ARM_TOKEN)")
-    run.add_argument("--arm-subscription", help="subscription id for --arm-url (env IOTHUB_ARM_SUBSCRIPTION)")
-    run.add_argument("--arm-resource-group", help="an existing resource group the run may create hubs in "
-                                                  "(env IOTHUB_ARM_RESOURCE_GROUP)")
-    run.add_argument("-n", "--workers", type=int, default=None,
+    run.add_argument("-n", "--workers", default=None,
                      help="spread the suite over N pytest-xdist workers (one merged bundle; names never collide)")
-    run.add_argument("--run-id", help="name the run (and its report directory); default: random")
-    run.add_argument("--bundle", help="write the report bundle to this directory (default: reports/<run-id>), e.g. "
-                                      "reports/nightly for a nightly diff")
     run.add_argument("--certify", action="store_true",
                      help="a certification run: needs --product; refuses MUST requirements skipped for a reason the "
                           "profile does not give; seals the bundle with SHA256SUMS")
@@ -104,33 +88,29 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{name:28} {text}")
             return 0
     except ConfigError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        from .report.redact import redact
+
+        print(redact(f"error: {exc}"), file=sys.stderr)
         return 2
     return 2
 
 
 def run(args) -> int:
-    import os
-
     import pytest
 
-    from .paths import reports_dir, suites_dir
-    from .target import Settings, new_run_id, resolve
+    from .config import Settings, count
+    from .paths import PACKAGE, reports_dir, suites_dir
+    from .target import new_run_id, resolve
 
-    settings = Settings.from_env(target_url=args.target, connection_string=args.connection_string,
-                                 api_version=args.api_version, profile=args.profile, faults=args.reference_faults,
-                                 c2d_feeder=args.c2d_feeder, blob_container=args.blob_container,
-                                 arm_url=args.arm_url, arm_token=args.arm_token,
-                                 arm_subscription=args.arm_subscription, arm_resource_group=args.arm_resource_group)
-    run_id = args.run_id or new_run_id()
-    if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,23}", run_id):
-        raise ConfigError(f"--run-id takes 1–24 lowercase letters, digits and hyphens (it is part of every name the "
-                          f"run creates), not {run_id!r}")
-    if args.workers is not None and not 1 <= args.workers <= 64:
-        raise ConfigError(f"-n takes 1–64 workers, not {args.workers}")
+    settings = Settings.from_sources({option.field: getattr(args, option.field) for option in OPTIONS})
+    workers = count(1, 64)(args.workers, "-n") if args.workers is not None else 1
+    run_id = settings.run_id or new_run_id()
     target = resolve(settings, run_id)  # validates options now: one clear line and exit 2 on a mistake
-    target.probe()
-    target.close()  # the suite's plugin builds its own and prints it as the first line
+    try:
+        if not settings.no_preflight:
+            target.probe()
+    finally:
+        target.close()  # the suite's plugin builds its own and prints it as the first line
     product = None
     if args.certify:
         from .report import certify
@@ -138,38 +118,66 @@ def run(args) -> int:
         product = certify.start(args.product, settings.target_url or "embedded reference", Path.cwd())
     elif args.product:
         raise ConfigError("--product goes with --certify")
-    if args.bundle and args.reports:
+    if settings.bundle and args.reports:
         raise ConfigError("--bundle names the report directory itself; give it or --reports, not both")
-    report_dir = Path(args.bundle) if args.bundle else (Path(args.reports) if args.reports else reports_dir()) / run_id
-    if report_dir.exists() and not report_dir.is_dir():
-        raise ConfigError(f"{report_dir} is a file, not a report directory")
+    report_dir = Path(settings.bundle) if settings.bundle else (Path(args.reports) if args.reports else
+                                                                 reports_dir()) / run_id
+    _writable(report_dir, "--bundle" if settings.bundle else "--reports")
     _forget_certification(report_dir)
-    if args.max_examples:
-        os.environ["IOTHUB_MAX_EXAMPLES"] = str(args.max_examples)
-    pytest_args = [str(suites_dir()), "-p", "iothub_conformance.plugin", "--run-id", run_id,
-                   "--report-dir", str(report_dir), "-p", "no:cacheprovider",
-                   "--rootdir", str(suites_dir().parent),
+    pytest_args = [str(suites_dir()), "-p", "iothub_conformance.plugin", "-p", "no:cacheprovider",
+                   # The suite's own settings, whatever pytest configuration the current directory has.
+                   "-c", str(PACKAGE / "run.ini"), "--rootdir", str(suites_dir().parent),
+                   "--confcutdir", str(suites_dir()),
                    # This process built the target (and so imported anyio) before pytest started: say nothing of it.
                    "-W", "ignore::pytest.PytestAssertRewriteWarning"]
-    for flag, value in (("--target", settings.target_url), ("--connection-string", settings.connection_string),
-                        ("--api-version", settings.api_version), ("--profile", settings.profile),
-                        ("--reference-faults", settings.faults), ("--c2d-feeder", settings.c2d_feeder),
-                        ("--blob-container", settings.blob_container), ("--arm-url", settings.arm_url),
-                        ("--arm-token", settings.arm_token), ("--arm-subscription", settings.arm_subscription),
-                        ("--arm-resource-group", settings.arm_resource_group)):
-        if value:
-            pytest_args += [flag, value]
+    given = {**settings.given(), "run_id": run_id, "bundle": str(report_dir), "no_preflight": True}
+    for option in OPTIONS:
+        value = given.get(option.field)
+        if value is None or value is False:
+            continue
+        pytest_args += [option.pytest_flag] if option.switch else [option.pytest_flag, _plain(value)]
     extra = [a for a in (args.pytest_args or []) if a != "--"]
     if not any(a.startswith("--hypothesis-seed") for a in extra):
         # A seed of its own for every run, kept in results.json: `-- --hypothesis-seed=N` replays the same cases.
         pytest_args.append(f"--hypothesis-seed={secrets.randbelow(2**32)}")
-    if args.workers and args.workers > 1:
-        pytest_args += ["-n", str(args.workers)]
-    code = pytest.main(pytest_args + extra)
-    print(f"report: {report_dir}/junit.xml, {report_dir}/results.json, {report_dir}/report.html")
+    if workers > 1:
+        pytest_args += ["-n", str(workers)]
+    code = _exit_code(int(pytest.main(pytest_args + extra)))
+    written = [str(report_dir / name) for name in ("junit.xml", "results.json", "report.html")
+               if (report_dir / name).is_file()]
+    print(f"report: {', '.join(written)}" if written else f"report: none written to {report_dir}")
     if product is not None:
-        return _certified(report_dir, product, int(code))
-    return int(code)
+        return _certified(report_dir, product, code)
+    return code
+
+
+# pytest's exit codes → the suite's: 0 every requirement passed or skipped for its reason, 1 a requirement failed or
+# errored, 2 bad input or a target the preflight refused, 3 the run is incomplete (interrupted, deadline, a collection
+# error, no tests) or the suite itself broke.
+_EXIT = {0: 0, 1: 1, 2: 3, 3: 3, 4: 2, 5: 3}
+
+
+def _exit_code(code: int) -> int:
+    return _EXIT.get(code, code)
+
+
+def _plain(value) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _writable(report_dir: Path, flag: str) -> None:
+    """The bundle directory exists (or can be made) and takes files: else one line now, not an INTERNALERROR later."""
+    try:
+        report_dir.mkdir(parents=True, exist_ok=True)
+        probe = report_dir / ".iothub-write-test"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except FileExistsError:
+        raise ConfigError(f"{flag}: {report_dir} is a file, not a report directory") from None
+    except NotADirectoryError:
+        raise ConfigError(f"{flag}: {report_dir} lies under a file, not a directory") from None
+    except OSError as exc:
+        raise ConfigError(f"{flag}: cannot write to {report_dir} ({exc.strerror or exc})") from None
 
 
 def _forget_certification(report_dir: Path) -> None:
@@ -250,7 +258,7 @@ def send_c2d(args) -> int:
             raise ConfigError(f"--property takes NAME=VALUE, not {item!r}")
         properties[name.strip()] = value
     connection_string = args.connection_string or os.environ.get("IOTHUB_CONNECTION_STRING")
-    target = resolve(Settings(target_url=args.target, connection_string=connection_string))
+    target = resolve(Settings.from_sources({"target_url": args.target, "connection_string": connection_string}))
     try:
         fed = HttpFeeder(target.client(guarded=False), target.api_version).send(args.device, args.body.encode(),
                                                                                  properties)

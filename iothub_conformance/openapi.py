@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import schemathesis
 from schemathesis.config import SchemathesisConfig
 
@@ -22,8 +20,12 @@ CONFIG = {
 }
 
 
-def max_examples(default: int = 15) -> int:
-    return int(os.environ.get("IOTHUB_MAX_EXAMPLES", default))
+def max_examples() -> int:
+    """The run's --max-examples (config.py), read when a suite module is collected."""
+    from . import session
+    from .config import DEFAULT_MAX_EXAMPLES
+
+    return session.current().max_examples if session.active() else DEFAULT_MAX_EXAMPLES
 
 
 def load(surface: str, api_version: str = "2016-02-03"):

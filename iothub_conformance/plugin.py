@@ -13,55 +13,42 @@ from urllib.parse import unquote
 
 import pytest
 
-from . import checks, session  # noqa: F401  (importing checks registers them with schemathesis)
+from . import session
+from .config import OPTIONS, Settings
 from .errors import ConfigError
 from .report import html, summary
 from .report.redact import redact
-from .target import Settings, new_run_id, resolve
-
-OPTIONS = [
-    ("--target", "target_url", "base URL of the endpoint under test (env IOTHUB_TARGET); none: the embedded reference"),
-    ("--connection-string", "connection_string",
-     "service connection string HostName=…;SharedAccessKeyName=…;SharedAccessKey=… (env IOTHUB_CONNECTION_STRING)"),
-    ("--api-version", "api_version", "api-version to test (env IOTHUB_API_VERSION; default 2016-02-03)"),
-    ("--profile", "profile", "profile deciding the disputed rules: iothub (default) or docs-strict (env IOTHUB_PROFILE)"),
-    ("--reference-faults", "faults", "comma-separated fault switches for the embedded reference "
-                                     "(env IOTHUB_REFERENCE_FAULTS)"),
-    ("--request-timeout", "timeout", "seconds per request (env IOTHUB_TIMEOUT; default 10)"),
-    ("--name-prefix", "prefix", "prefix of everything the run creates (env IOTHUB_PREFIX; default conf-)"),
-    ("--c2d-feeder", "c2d_feeder", "how cloud-to-device messages are fed: auto (default), in-process, http "
-                                   "(POST /messages/deviceBound), amqp (azure-iot-hub) or none (env IOTHUB_C2D_FEEDER)"),
-    ("--c2d-max-delivery-count", "max_delivery_count", "the target hub's cloudToDevice.maxDeliveryCount "
-                                                       "(env IOTHUB_C2D_MAX_DELIVERY_COUNT; default 10)"),
-    ("--blob-container", "blob_container", "a blob container SAS URI (read, write, list, delete) for import/export "
-                                           "jobs (env IOTHUB_BLOB_CONTAINER); without it those tests skip"),
-    ("--job-timeout", "job_timeout", "seconds to wait for an import/export job to end (env IOTHUB_JOB_TIMEOUT; "
-                                     "default 300)"),
-    ("--arm-url", "arm_url", "resource provider (ARM) base URL, e.g. https://management.azure.com (env IOTHUB_ARM_URL); "
-                             "none: the embedded reference's, or no RP tests for an external --target"),
-    ("--arm-token", "arm_token", "AAD bearer token for --arm-url, without the word Bearer (env IOTHUB_ARM_TOKEN)"),
-    ("--arm-subscription", "arm_subscription", "subscription id for --arm-url (env IOTHUB_ARM_SUBSCRIPTION)"),
-    ("--arm-resource-group", "arm_resource_group", "an existing resource group the run may create hubs in "
-                                                   "(env IOTHUB_ARM_RESOURCE_GROUP)"),
-    ("--arm-location", "arm_location", "region for the hubs the run creates (env IOTHUB_ARM_LOCATION; default "
-                                       "West US)"),
-    ("--arm-timeout", "arm_timeout", "seconds to wait for a long-running RP operation (env IOTHUB_ARM_TIMEOUT; "
-                                     "default 900)"),
-    ("--only-requirements", "only_requirements", "comma-separated requirement ids: run only the tests that prove "
-                                                  "them (e.g. RP-LIST-001,RP-COND-001)"),
-    ("--run-id", "run_id", "run id (default: random); names the report directory"),
-    ("--report-dir", "report_dir", "write the report bundle (junit.xml, results.json, report.html) here"),
-]
+from .target import new_run_id, resolve
 
 
 def pytest_addoption(parser, pluginmanager):
     pluginmanager.register(_JunitIntoReportDir(), "iothub-conformance-junit")
-    group = parser.getgroup("iothub-conformance", "Azure IoT Hub REST conformance")
-    for flag, dest, help_text in OPTIONS:
-        group.addoption(flag, dest=f"iothub_{dest}", default=None, help=help_text)
+    group = parser.getgroup("iothub-conformance", "Azure IoT Hub REST conformance (iothub-conformance)")
+    for option in OPTIONS:
+        env = f" (env {option.env})" if option.env else ""
+        if option.switch:
+            group.addoption(option.pytest_flag, dest=f"iothub_{option.field}", action="store_true", default=None,
+                            help=option.help + env)
+        else:
+            group.addoption(option.pytest_flag, dest=f"iothub_{option.field}", default=None, help=option.help + env)
+    parser.addini("iothub_conformance", "true: the iothub-conformance fixtures and target serve this project's tests "
+                  "even without --iothub-* options", type="bool", default=False)
+
+
+def _given(config) -> dict:
+    return {option.field: getattr(config.option, f"iothub_{option.field}", None) for option in OPTIONS}
 
 
 def _is_suite_run(config) -> bool:
+    """Active for the suites, for a run given any --iothub-* option, or for a project whose ini says
+    `iothub_conformance = true`; inert (no target, no fixtures, no checks) for everything else."""
+    if any(value not in (None, False) for value in _given(config).values()):
+        return True
+    try:
+        if config.getini("iothub_conformance"):
+            return True
+    except ValueError:
+        pass
     from .paths import suites_dir
 
     try:
@@ -80,26 +67,31 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "requirement(*ids): the requirement ids this test proves")
     if not _is_suite_run(config):
         return
-    option = config.option
-    given = {dest: getattr(option, f"iothub_{dest}") for _, dest, _ in OPTIONS}
+    given = _given(config)
     try:
-        settings = Settings.from_env(**given)
-        target = resolve(settings, run_id=given["run_id"] or new_run_id())
+        settings = Settings.from_sources(given, flag=lambda o: o.pytest_flag)
+        target = resolve(settings, run_id=settings.run_id or new_run_id())
         target.worker = getattr(config, "workerinput", {}).get("workerid")
-        target.probe()
+        if not settings.no_preflight and not hasattr(config, "workerinput"):
+            target.probe()
     except ConfigError as exc:
-        pytest.exit(f"error: {exc}", returncode=2)
+        pytest.exit(redact(f"error: {exc}"), returncode=2)
+    from . import checks, fixtures
+
+    checks.register()  # only now: other projects' schemathesis runs never see the suite's checks
+    config.pluginmanager.register(fixtures, "iothub-conformance-fixtures")
     session.activate(target)
     config._iothub = summary.Collector(target)
-    seed = getattr(option, "hypothesis_seed", None)
+    config._iothub_settings = settings
+    seed = getattr(config.option, "hypothesis_seed", None)
     config._iothub.seed = str(seed) if seed is not None else None
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:
-        reporter.write_line(target.describe())
+        reporter.write_line(redact(target.describe()))
     else:
-        print(target.describe(), file=sys.stderr)
-    if given["report_dir"]:
-        config._iothub.report_dir = Path(given["report_dir"])
+        print(redact(target.describe()), file=sys.stderr)
+    if settings.bundle:
+        config._iothub.report_dir = Path(settings.bundle)
 
 
 class _JunitIntoReportDir:
@@ -107,7 +99,7 @@ class _JunitIntoReportDir:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_configure(self, config):
-        report_dir = config.option.iothub_report_dir
+        report_dir = getattr(config.option, "iothub_bundle", None)
         if report_dir and _is_suite_run(config):
             Path(report_dir).mkdir(parents=True, exist_ok=True)
             if not getattr(config.option, "xmlpath", None):
@@ -141,6 +133,9 @@ def pytest_unconfigure(config):
     if getattr(config.option, "xmlpath", None):
         _redact_file(Path(config.option.xmlpath))  # the junit writer has finished by now
     session.deactivate()
+    from . import checks
+
+    checks.unregister()
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -275,169 +270,3 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     if collector is not None and collector.results:
         for line in collector.table():
             terminalreporter.write_line(line)
-
-
-# -- fixtures ---------------------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def target():
-    return session.current()
-
-
-@pytest.fixture(scope="session")
-def client():
-    return session.client()
-
-
-@pytest.fixture(scope="session")
-def profile(target):
-    return target.profile
-
-
-@pytest.fixture(scope="session")
-def api_version(target):
-    return target.api_version
-
-
-@pytest.fixture
-def registry(target, client):
-    """Creates devices under the run prefix and deletes them afterwards."""
-    from .devices import Registry
-
-    registry = Registry(client, target.api_version, target.name_prefix)
-    yield registry
-    registry.cleanup()
-
-
-@pytest.fixture
-def profile_rule(profile):
-    """The profile's decision on a disputed rule; skips the test when the profile takes no position."""
-
-    def rule(name: str):
-        decided = profile[name]
-        if decided.value is None:
-            pytest.skip(f"profile {profile.name} takes no position on {name}: {decided.source}")
-        return decided.value
-
-    return rule
-
-
-@pytest.fixture(scope="session")
-def feeder(target):
-    """Enqueues cloud-to-device messages; skips the test, with the reason, when the target cannot be fed."""
-    from .feeders import choose
-
-    chosen, reason = choose(target, target.c2d_feeder)
-    if chosen is None:
-        pytest.skip(reason)
-    return chosen
-
-
-@pytest.fixture
-def devices(registry, target, client):
-    """Creates a device under the run prefix and returns its messaging client, signed with the device's key."""
-    from .messaging import DeviceClient
-
-    def create(label: str = "msg", **fields) -> DeviceClient:
-        device_id, created = registry.create(label, **fields)
-        return DeviceClient.of_created(client, target, device_id, created)
-
-    return create
-
-
-@pytest.fixture
-def device(devices):
-    return devices()
-
-
-@pytest.fixture
-def clock_if_any(target):
-    """The embedded reference's clock, for waits that advance it instead of sleeping; None for other targets."""
-    return target.hub.clock if target.hub is not None else None
-
-
-@pytest.fixture
-def clock(target):
-    """The target's clock, for lock timeouts: only the embedded reference's can be advanced."""
-    if target.hub is None:
-        pytest.skip("the target's clock cannot be advanced: lock and delivery timing is tested on the embedded "
-                    "reference, where no test waits out a timeout")
-    return target.hub.clock
-
-
-@pytest.fixture(scope="session")
-def container(target):
-    """The blob container import/export jobs read and write; skips the test, with the reason, when none is given.
-    The embedded reference brings its own in-memory storage unless --blob-container names real storage."""
-    import httpx
-
-    from .blobs import Container
-
-    if not target.blob_container:
-        pytest.skip("import/export jobs need a blob container: pass --blob-container <container SAS URI with read, "
-                    "write, list and delete> (env IOTHUB_BLOB_CONTAINER)")
-    client = httpx.Client(transport=target.blob_transport, timeout=30) if target.blob_transport else None
-    with Container(target.blob_container, client=client) as opened:
-        yield opened
-    if client is not None:
-        client.close()
-
-
-@pytest.fixture
-def jobs(target, client):
-    """Starts, reads, cancels and waits for import/export jobs; deletes the blobs the test wrote."""
-    from .jobs import Jobs
-
-    made = Jobs(client, target)
-    yield made
-    made.cleanup()
-
-
-@pytest.fixture
-def scheduled(target, client):
-    """Scheduled jobs and twins (api-version 2016-11-14)."""
-    from .scheduled import Scheduled
-
-    return Scheduled(client, target)
-
-
-@pytest.fixture
-def method_responder(target):
-    """Makes a device of this run answer direct methods. Only the embedded reference has devices the suite can
-    bring online; elsewhere the test skips and says why."""
-    if target.hub is None:
-        pytest.skip("no device of this run is online to answer direct methods: the reference simulates one in-process "
-                    "(embedded reference only)")
-    handlers = target.hub.method_handlers
-    answered: list[str] = []
-
-    def respond(device_id: str, status: int = 200) -> None:
-        def handler(method_name, payload):
-            answered.append(device_id)
-            return status, {"method": method_name, "echo": payload}
-
-        handlers[device_id] = handler
-
-    yield respond
-    for device_id in set(answered) | {d for d in list(handlers) if d.startswith(target.name_prefix)}:
-        handlers.pop(device_id, None)
-
-
-@pytest.fixture(scope="session")
-def arm_client(target):
-    """The resource provider's client; skips the test, with the reason, when the run has no resource provider."""
-    if target.arm is None:
-        pytest.skip("the resource provider needs --arm-url, --arm-token, --arm-subscription and --arm-resource-group "
-                    "(env IOTHUB_ARM_URL, IOTHUB_ARM_TOKEN, IOTHUB_ARM_SUBSCRIPTION, IOTHUB_ARM_RESOURCE_GROUP)")
-    return target.arm_client()
-
-
-@pytest.fixture
-def rp(target, arm_client):
-    """Creates hubs under the run prefix through the resource provider and deletes them afterwards."""
-    from .arm import ResourceManager
-
-    manager = ResourceManager(arm_client, target)
-    yield manager
-    manager.cleanup()

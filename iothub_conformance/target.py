@@ -6,87 +6,34 @@ a port-forward or http://127.0.0.1:8080). Every request has a timeout; 429 is re
 
 from __future__ import annotations
 
-import os
 import secrets
 import threading
 from dataclasses import dataclass, field
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote
 
 import httpx
 
 from . import sas
+from .config import (
+    DEFAULT_ARM_LOCATION,
+    DEFAULT_ARM_TIMEOUT,
+    DEFAULT_JOB_TIMEOUT,
+    DEFAULT_MAX_DELIVERY_COUNT,
+    DEFAULT_MAX_EXAMPLES,
+    DEFAULT_PREFIX,
+    Settings,  # noqa: F401  (callers build Settings from here)
+)
 from .errors import ConfigError
 from .profiles import Profile, get_profile
 from .report.transcript import Transcripts
-from .transport import InProcessTransport, RetryTransport
+from .transport import InProcessTransport, Limits, RetryTransport, http_transport
 
-DEFAULT_API_VERSION = "2016-02-03"
 SUPPORTED_API_VERSIONS = ("2016-02-03",)
-DEFAULT_TIMEOUT = 10.0
-DEFAULT_PREFIX = "conf-"
 EMBEDDED_URL = "https://conformance-hub.azure-devices.net"
-DEFAULT_MAX_DELIVERY_COUNT = 10  # cloudToDevice.maxDeliveryCount, a hub setting (INVENTORY §6)
-DEFAULT_JOB_TIMEOUT = 300.0  # how long the suite waits for an import/export job to end
 # The resource provider (ARM). The embedded reference serves it in-process at this URL, with its own static token.
 EMBEDDED_ARM_URL = "https://management.conformance.local"
 EMBEDDED_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
 EMBEDDED_RESOURCE_GROUP = "conformance"
-DEFAULT_ARM_LOCATION = "West US"  # one of the regions rp__create-a-new-iot-hub.md lists
-DEFAULT_ARM_TIMEOUT = 900.0  # how long the suite waits for a long-running RP operation (a real hub takes minutes)
-
-
-@dataclass(frozen=True)
-class Settings:
-    """What the user asked for (options, then environment variables)."""
-
-    target_url: str | None = None
-    connection_string: str | None = None
-    api_version: str = DEFAULT_API_VERSION
-    profile: str | None = None
-    faults: str | None = None  # embedded reference only
-    timeout: float = DEFAULT_TIMEOUT
-    prefix: str = DEFAULT_PREFIX
-    c2d_feeder: str | None = None  # feeders.CHOICES; None means auto
-    max_delivery_count: int = DEFAULT_MAX_DELIVERY_COUNT
-    blob_container: str | None = None  # a container SAS URI for import/export jobs
-    job_timeout: float = DEFAULT_JOB_TIMEOUT
-    arm_url: str | None = None
-    arm_token: str | None = None
-    arm_subscription: str | None = None
-    arm_resource_group: str | None = None
-    arm_location: str = DEFAULT_ARM_LOCATION
-    arm_timeout: float = DEFAULT_ARM_TIMEOUT
-
-    @classmethod
-    def from_env(cls, **given) -> Settings:
-        env = os.environ
-        values = {
-            "target_url": given.get("target_url") or env.get("IOTHUB_TARGET") or None,
-            "connection_string": given.get("connection_string") or env.get("IOTHUB_CONNECTION_STRING") or None,
-            "api_version": given.get("api_version") or env.get("IOTHUB_API_VERSION") or DEFAULT_API_VERSION,
-            "profile": given.get("profile") or env.get("IOTHUB_PROFILE") or None,
-            "faults": given.get("faults") or env.get("IOTHUB_REFERENCE_FAULTS") or None,
-            "prefix": given.get("prefix") or env.get("IOTHUB_PREFIX") or DEFAULT_PREFIX,
-            "c2d_feeder": given.get("c2d_feeder") or env.get("IOTHUB_C2D_FEEDER") or None,
-            "blob_container": given.get("blob_container") or env.get("IOTHUB_BLOB_CONTAINER") or None,
-            "arm_url": given.get("arm_url") or env.get("IOTHUB_ARM_URL") or None,
-            "arm_token": given.get("arm_token") or env.get("IOTHUB_ARM_TOKEN") or None,
-            "arm_subscription": given.get("arm_subscription") or env.get("IOTHUB_ARM_SUBSCRIPTION") or None,
-            "arm_resource_group": given.get("arm_resource_group") or env.get("IOTHUB_ARM_RESOURCE_GROUP") or None,
-            "arm_location": given.get("arm_location") or env.get("IOTHUB_ARM_LOCATION") or DEFAULT_ARM_LOCATION,
-        }
-        for key, variable, what in (("arm_timeout", "IOTHUB_ARM_TIMEOUT", "the ARM timeout"),
-                                    ("job_timeout", "IOTHUB_JOB_TIMEOUT", "the job timeout"),
-                                    ("timeout", "IOTHUB_TIMEOUT", "the request timeout")):
-            seconds = given.get(key) or env.get(variable)
-            if seconds:
-                values[key] = _seconds(seconds, what)
-        count = given.get("max_delivery_count") or env.get("IOTHUB_C2D_MAX_DELIVERY_COUNT")
-        if count:
-            if not str(count).isdigit() or not 1 <= int(count) <= 100:
-                raise ConfigError(f"the C2D max delivery count is a hub setting of 1–100, not {count!r}")
-            values["max_delivery_count"] = int(count)
-        return cls(**values)
 
 
 @dataclass(frozen=True)
@@ -114,16 +61,6 @@ class BearerAuth(httpx.Auth):
         if "Authorization" not in request.headers:
             request.headers["Authorization"] = f"Bearer {self._token}"
         yield request
-
-
-def _seconds(value, what: str) -> float:
-    try:
-        seconds = float(value)
-    except ValueError:
-        seconds = None
-    if seconds is None or not seconds > 0 or seconds == float("inf"):
-        raise ConfigError(f"{what} is a positive number of seconds, not {value!r}")
-    return seconds
 
 
 class SafetyError(RuntimeError):
@@ -198,7 +135,7 @@ class Target:
     profile: Profile
     run_id: str
     prefix: str = DEFAULT_PREFIX
-    timeout: float = DEFAULT_TIMEOUT
+    limits: Limits = field(default_factory=Limits)
     app: object | None = None  # the embedded reference's ASGI app, when there is no external target
     c2d_feeder: str | None = None
     max_delivery_count: int = DEFAULT_MAX_DELIVERY_COUNT
@@ -208,8 +145,14 @@ class Target:
     created_jobs: set[str] = field(default_factory=set)  # ids of the jobs this run started
     arm: Arm | None = None  # None: no resource provider to test
     worker: str | None = None  # the pytest-xdist worker (gw0, gw1, …) this process is, if any
+    ca_bundle: str | None = None
+    max_examples: int = DEFAULT_MAX_EXAMPLES
     journal: Journal = field(default_factory=Journal)
     _clients: list[httpx.Client] = field(default_factory=list)
+
+    @property
+    def timeout(self) -> float:
+        return self.limits.request_timeout
 
     @property
     def embedded(self) -> bool:
@@ -235,13 +178,13 @@ class Target:
     def client(self, *, guarded: bool = True) -> httpx.Client:
         """A client that signs, times out, retries 429, records every exchange and, when guarded, refuses to change
         a device whose name lacks this run's prefix."""
-        inner = InProcessTransport(self.app) if self.embedded else httpx.HTTPTransport()
+        inner = InProcessTransport(self.app) if self.embedded else http_transport(self.limits, self.ca_bundle)
         hooks = {"request": [self._guard] if guarded else [], "response": [self.journal.record, self._note_job]}
         client = httpx.Client(
             base_url=self.base_url,
             auth=SasAuth(self.connection),
             timeout=self.timeout,
-            transport=RetryTransport(inner),
+            transport=RetryTransport(inner, self.limits),
             event_hooks=hooks,
         )
         self._clients.append(client)
@@ -256,12 +199,12 @@ class Target:
         if self.arm is None:
             raise ConfigError("no resource provider configured (--arm-url, --arm-token)")
         inner = InProcessTransport(self.app) if self.embedded and self.arm.url == EMBEDDED_ARM_URL else \
-            httpx.HTTPTransport()
+            http_transport(self.limits, self.ca_bundle)
         client = httpx.Client(
             base_url=self.arm.url,
             auth=BearerAuth(self.arm.token),
             timeout=self.timeout,
-            transport=RetryTransport(inner),
+            transport=RetryTransport(inner, self.limits),
             event_hooks={"request": [self._arm_guard] if guarded else [], "response": [self.journal.record]},
         )
         self._clients.append(client)
@@ -317,21 +260,11 @@ class Target:
                 raise SafetyError(f"refusing {request.method} on device {device_id!r}: not created by this run")
 
     def probe(self) -> None:
-        """Fail early, in one line, when the target (or the resource provider) cannot be reached."""
-        if not self.embedded:
-            client = self.client()
-            try:
-                client.get("/statistics/service", params={"api-version": self.api_version})
-            except httpx.TransportError as exc:
-                raise ConfigError(f"target unreachable: {self.base_url} ({type(exc).__name__}: {exc})") from None
-        if self.arm is not None and self.arm.url != EMBEDDED_ARM_URL:
-            try:
-                self.arm_client().get(f"/subscriptions/{self.arm.subscription}/resourceGroups/"
-                                      f"{self.arm.resource_group}/providers/Microsoft.Devices/IotHubs",
-                                      params={"api-version": "2016-02-03"})
-            except httpx.TransportError as exc:
-                raise ConfigError(f"resource provider unreachable: {self.arm.url} ({type(exc).__name__}: {exc})") \
-                    from None
+        """The preflight: fail early, in one line, when the target cannot be reached, refuses the credentials or
+        answers nothing sane (preflight.py)."""
+        from .preflight import preflight
+
+        preflight(self)
 
     def close(self) -> None:
         for client in self._clients:
@@ -381,10 +314,11 @@ def resolve(settings: Settings, run_id: str | None = None) -> Target:
     if settings.api_version not in SUPPORTED_API_VERSIONS:
         raise ConfigError(f"api-version {settings.api_version!r} is not covered by this suite "
                           f"(covered: {', '.join(SUPPORTED_API_VERSIONS)})")
+    limits = Limits(settings.request_timeout, settings.retry_wait, settings.max_body)
+    common = {"limits": limits, "c2d_feeder": settings.c2d_feeder, "max_delivery_count": settings.max_delivery_count,
+              "job_timeout": settings.job_timeout, "ca_bundle": settings.ca_bundle,
+              "max_examples": settings.max_examples}
     if settings.target_url:
-        url = urlsplit(settings.target_url)
-        if url.scheme not in ("http", "https") or not url.netloc:
-            raise ConfigError(f"target must be an http(s) URL, not {settings.target_url!r}")
         if settings.faults:
             raise ConfigError("fault switches apply to the embedded reference only; start "
                               "`iothub-conformance serve --fault …` for a served one")
@@ -392,9 +326,7 @@ def resolve(settings: Settings, run_id: str | None = None) -> Target:
             raise ConfigError("--target needs --connection-string (or IOTHUB_CONNECTION_STRING) to sign requests")
         connection = sas.parse_connection_string(settings.connection_string)
         return Target(settings.target_url.rstrip("/"), connection, settings.api_version, profile, run_id,
-                      settings.prefix, settings.timeout, c2d_feeder=settings.c2d_feeder,
-                      max_delivery_count=settings.max_delivery_count, blob_container=settings.blob_container,
-                      job_timeout=settings.job_timeout, arm=_arm(settings, None))
+                      settings.prefix, blob_container=settings.blob_container, arm=_arm(settings, None), **common)
     from .reference import Hub, create_app, parse_faults
 
     faults = parse_faults(settings.faults or "")
@@ -415,10 +347,8 @@ def resolve(settings: Settings, run_id: str | None = None) -> Target:
         storage = MemoryStorage()
         blob_transport = hub.blob_transport = storage.transport()
         blob_container = storage.container_uri(f"{settings.prefix}jobs")
-    return Target(base_url, connection, settings.api_version, profile, run_id, settings.prefix, settings.timeout,
-                  app=create_app(hub), c2d_feeder=settings.c2d_feeder, max_delivery_count=settings.max_delivery_count,
-                  blob_container=blob_container, blob_transport=blob_transport, job_timeout=settings.job_timeout,
-                  arm=_arm(settings, hub))
+    return Target(base_url, connection, settings.api_version, profile, run_id, settings.prefix, app=create_app(hub),
+                  blob_container=blob_container, blob_transport=blob_transport, arm=_arm(settings, hub), **common)
 
 
 def _arm(settings: Settings, hub) -> Arm | None:
@@ -430,9 +360,6 @@ def _arm(settings: Settings, hub) -> Arm | None:
             return None
         return Arm(EMBEDDED_ARM_URL, hub.arm_token, EMBEDDED_SUBSCRIPTION, EMBEDDED_RESOURCE_GROUP,
                    settings.arm_location, settings.arm_timeout)
-    url = urlsplit(settings.arm_url)
-    if url.scheme not in ("http", "https") or not url.netloc:
-        raise ConfigError(f"--arm-url must be an http(s) URL, not {settings.arm_url!r}")
     missing = [flag for flag, value in (("--arm-token", settings.arm_token),
                                         ("--arm-subscription", settings.arm_subscription),
                                         ("--arm-resource-group", settings.arm_resource_group)) if not value]

@@ -3,8 +3,29 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 import httpx
+
+from .config import DEFAULT_MAX_BODY, DEFAULT_REQUEST_TIMEOUT, DEFAULT_RETRY_WAIT
+
+
+@dataclass
+class Limits:
+    """What bounds every request to a target, and the run as a whole."""
+
+    request_timeout: float = DEFAULT_REQUEST_TIMEOUT  # connect + headers + body
+    retry_wait: float = DEFAULT_RETRY_WAIT  # total 429 waiting per request
+    max_body: int = DEFAULT_MAX_BODY
+    run_ends_at: float | None = None  # time.monotonic() after which no request starts (the run deadline)
+
+
+def http_transport(limits: Limits, ca_bundle: str | None = None) -> httpx.BaseTransport:
+    """The transport to a real endpoint: TLS verified (against ca_bundle when given)."""
+    import ssl
+
+    verify = ssl.create_default_context(cafile=ca_bundle) if ca_bundle else True
+    return httpx.HTTPTransport(verify=verify)
 
 
 class InProcessTransport(httpx.BaseTransport):
@@ -39,9 +60,10 @@ class InProcessTransport(httpx.BaseTransport):
 class RetryTransport(httpx.BaseTransport):
     """Retry 429 answers with bounded back-off, honouring Retry-After (common-error-codes: back off exponentially)."""
 
-    def __init__(self, inner: httpx.BaseTransport, retries: int = 4, base_delay: float = 0.5,
-                 max_delay: float = 10.0, sleep=time.sleep) -> None:
+    def __init__(self, inner: httpx.BaseTransport, limits: Limits | None = None, retries: int = 4,
+                 base_delay: float = 0.5, max_delay: float = 10.0, sleep=time.sleep) -> None:
         self.inner = inner
+        self.limits = limits or Limits()
         self.retries = retries
         self.base_delay = base_delay
         self.max_delay = max_delay

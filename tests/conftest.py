@@ -51,7 +51,7 @@ def run_suite(report_dir: Path, *args: str, env: dict | None = None, examples: i
     child_env = {k: v for k, v in os.environ.items() if not k.startswith("IOTHUB_")}
     child_env.update({"IOTHUB_MAX_EXAMPLES": str(examples), **(env or {})})
     command = [sys.executable, "-m", "pytest", suites, "-q", "-p", "no:cacheprovider", "-p", "no:randomly",
-               "--report-dir", str(report_dir), *args]
+               "--iothub-bundle", str(report_dir), *args]
     done = subprocess.run(command, cwd=ROOT, env=child_env, capture_output=True, text=True, timeout=timeout)
     return SuiteRun(done.returncode, done.stdout + done.stderr, report_dir)
 

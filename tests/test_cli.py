@@ -39,7 +39,7 @@ def test_bad_input_exits_2_with_one_line(args, message):
 
 
 def test_plain_pytest_with_bad_connection_string_exits_2():
-    done = subprocess.run([sys.executable, "-m", "pytest", "suites", "-q", "--connection-string", "garbage"],
+    done = subprocess.run([sys.executable, "-m", "pytest", "suites", "-q", "--iothub-connection-string", "garbage"],
                           cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 2, done.stdout[-500:] + done.stderr[-500:]
     assert "malformed connection string" in done.stdout + done.stderr
@@ -70,6 +70,6 @@ def test_send_c2d_with_a_malformed_property_is_exit_2():
 
 
 def test_unknown_c2d_feeder_is_exit_2():
-    done = subprocess.run([sys.executable, "-m", "pytest", "suites", "--c2d-feeder", "pigeon", "-q"], cwd=ROOT,
+    done = subprocess.run([sys.executable, "-m", "pytest", "suites", "--iothub-c2d-feeder", "pigeon", "-q"], cwd=ROOT,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and "unknown C2D feeder" in done.stdout + done.stderr

@@ -122,8 +122,8 @@ def test_feeder_none_skips_with_its_reason():
 @pytest.mark.parametrize("settings, message", [
     ({"c2d_feeder": "carrier-pigeon"}, "unknown C2D feeder"),
     ({"c2d_feeder": "in-process", "target_url": "https://hub.example", "connection_string": CS}, "embedded"),
-    ({"max_delivery_count": "0"}, "1–100"),
-    ({"max_delivery_count": "ten"}, "1–100"),
+    ({"max_delivery_count": "0"}, "from 1 to 100"),
+    ({"max_delivery_count": "ten"}, "from 1 to 100"),
 ])
 def test_bad_feeder_settings_are_one_line_config_errors(settings, message):
     with pytest.raises(ConfigError, match=message):

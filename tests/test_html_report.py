@@ -199,7 +199,8 @@ def test_an_odd_or_older_file_still_renders():
 
 
 def test_a_run_writes_report_html_into_its_bundle(tmp_path):
-    run = run_suite(tmp_path / "report", "--reference-faults", "unquoted-etag", suites="suites/test_device_identities.py")
+    run = run_suite(tmp_path / "report", "--iothub-reference-faults", "unquoted-etag",
+                    suites="suites/test_device_identities.py")
     assert run.code == 1, run.summary()
     page = (tmp_path / "report" / "report.html").read_text(encoding="utf-8")
     data = json.loads((tmp_path / "report" / "results.json").read_text(encoding="utf-8"))

@@ -15,7 +15,8 @@ from tests.conftest import ROOT, run_suite
 
 
 def test_a_failing_run_writes_results_with_metadata_and_evidence(tmp_path):
-    run = run_suite(tmp_path / "report", "--reference-faults", "unquoted-etag", suites="suites/test_device_identities.py")
+    run = run_suite(tmp_path / "report", "--iothub-reference-faults", "unquoted-etag",
+                    suites="suites/test_device_identities.py")
     assert run.code == 1, run.summary()
     data = json.loads((tmp_path / "report" / "results.json").read_text())
     assert data["format"] == "iothub-conformance/results/1"

@@ -45,9 +45,10 @@ def test_run_leaves_a_device_it_did_not_create_unchanged(quick_served_hub, tmp_p
         time.sleep(0.1)
     keys_before = owner.post(f"{hubs}/users-hub/listkeys").json()
 
-    run = run_suite(tmp_path / "report", "--target", url, "--connection-string", connection_string,
-                    "--c2d-feeder", "http", "--arm-url", flags["--arm-url"], "--arm-token", flags["--arm-token"],
-                    "--arm-subscription", "users-sub", "--arm-resource-group", "users-group")
+    run = run_suite(tmp_path / "report", "--iothub-target", url, "--iothub-connection-string", connection_string,
+                    "--iothub-c2d-feeder", "http", "--iothub-arm-url", flags["--arm-url"],
+                    "--iothub-arm-token", flags["--arm-token"],
+                    "--iothub-arm-subscription", "users-sub", "--iothub-arm-resource-group", "users-group")
     assert run.code == 0, run.summary()
     assert run.output.splitlines()[0].startswith(f"target: {url}"), run.output[:300]
     # The served reference was fed over HTTP, so the messaging requirements ran; lock timing needs the embedded clock.

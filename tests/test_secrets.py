@@ -24,8 +24,8 @@ def _leaks(text: str) -> list[str]:
 
 def test_failing_run_writes_no_secret_anywhere(tmp_path):
     # Faults make checks fail, so failure transcripts (requests, responses, curl lines) are written.
-    run = run_suite(tmp_path / "report", "--connection-string", CONNECTION_STRING,
-                    "--reference-faults", "unquoted-etag,no-auth-required,ignore-if-match", "-rA")
+    run = run_suite(tmp_path / "report", "--iothub-connection-string", CONNECTION_STRING,
+                    "--iothub-reference-faults", "unquoted-etag,no-auth-required,ignore-if-match", "-rA")
     assert run.code == 1, run.output[-2000:]
     files = [p for p in (tmp_path / "report").rglob("*") if p.is_file()]
     assert {p.name for p in files} >= {"junit.xml", "results.json", "report.html"}
@@ -48,8 +48,9 @@ def test_failing_job_run_writes_no_blob_sas_anywhere(tmp_path, azurite):
     container = azurite.container()
     sas_query = container.split("?", 1)[1]
     signature = unquote(re.search(r"sig=([^&]+)", sas_query).group(1))[:20]
-    run = run_suite(tmp_path / "report", "--blob-container", container,
-                    "--reference-faults", "job-status-done,failed-job-without-reason", "-rA", suites="suites/test_jobs.py")
+    run = run_suite(tmp_path / "report", "--iothub-blob-container", container,
+                    "--iothub-reference-faults", "job-status-done,failed-job-without-reason", "-rA",
+                    suites="suites/test_jobs.py")
     assert run.code == 1, run.output[-2000:]
     for path in [p for p in (tmp_path / "report").rglob("*") if p.is_file()]:
         text = path.read_text(encoding="utf-8")
@@ -67,7 +68,7 @@ def test_failing_rp_run_writes_no_bearer_token_or_hub_key_anywhere(tmp_path):
     # their requests (with the bearer token) as reproduction commands.
     from iothub_conformance.reference.rp import REFERENCE_ARM_TOKEN
 
-    run = run_suite(tmp_path / "report", "--reference-faults", "rp-get-reveals-keys,rp-no-etag-header", "-rA",
+    run = run_suite(tmp_path / "report", "--iothub-reference-faults", "rp-get-reveals-keys,rp-no-etag-header", "-rA",
                     suites="suites/test_resource_provider.py")
     assert run.code == 1, run.output[-2000:]
     assert run.statuses["RP-ETAG-001"] == "fail", run.statuses

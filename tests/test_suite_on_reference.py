@@ -136,7 +136,7 @@ def test_every_fault_switch_has_a_requirement_that_catches_it():
 
 @pytest.mark.parametrize("profile", ["iothub", "docs-strict"])
 def test_suite_passes_on_the_reference(suite, profile, azurite):
-    run = suite("--profile", profile, "--blob-container", azurite.container())
+    run = suite("--iothub-profile", profile, "--iothub-blob-container", azurite.container())
     assert run.code == 0, run.summary()
     assert run.failing() == set()
     assert "pass" in run.statuses.values()
@@ -146,7 +146,7 @@ def test_suite_passes_on_the_reference(suite, profile, azurite):
 
 
 def test_jobs_pass_on_the_references_own_storage_when_none_is_given(suite):
-    run = suite("--profile", "iothub", suites="suites/test_jobs.py")
+    run = suite("--iothub-profile", "iothub", suites="suites/test_jobs.py")
     assert run.code == 0, run.summary()
     jobs = {rid: status for rid, status in run.statuses.items() if rid.startswith("JOB-")}
     assert set(jobs.values()) == {"pass"}, jobs
@@ -155,11 +155,12 @@ def test_jobs_pass_on_the_references_own_storage_when_none_is_given(suite):
 @pytest.mark.parametrize("fault", sorted(CAUGHT_BY))
 def test_fault_switch_fails_the_run_naming_its_requirement(suite, fault, request):
     profile, requirement = CAUGHT_BY[fault]
-    storage = ["--blob-container", request.getfixturevalue("azurite").container()] if fault in JOB_FAULTS else []
+    storage = ["--iothub-blob-container", request.getfixturevalue("azurite").container()] if fault in JOB_FAULTS else []
     # The resource provider's faults run only the tests that claim the requirement: each RP test builds hubs of its own,
     # so the others add time and prove nothing more.
-    only = ["--only-requirements", requirement] if requirement.startswith("RP-") else []
-    run = suite("--profile", profile, "--reference-faults", fault, *storage, *only, suites=suites_for(requirement))
+    only = ["--iothub-only-requirements", requirement] if requirement.startswith("RP-") else []
+    run = suite("--iothub-profile", profile, "--iothub-reference-faults", fault, *storage, *only,
+                suites=suites_for(requirement))
     assert run.code == 1, f"the run did not fail with fault {fault}:\n{run.summary()}"
     assert run.statuses[requirement] == "fail", (
         f"{fault} should fail {requirement}; failing: {sorted(run.failing())}\n{run.summary()}")

@@ -41,7 +41,7 @@ def test_429_without_retry_after_backs_off_exponentially():
 
 
 def test_every_request_has_a_timeout():
-    target = resolve(Settings(timeout=3.5))
+    target = resolve(Settings(request_timeout=3.5))
     client = target.client()
     try:
         assert client.timeout == httpx.Timeout(3.5)

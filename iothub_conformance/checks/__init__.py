@@ -1,4 +1,9 @@
-"""Custom schemathesis checks, one module each; importing this package registers them all."""
+"""Custom schemathesis checks, one module each. They are registered with schemathesis only while a suite runs
+(`register()` / `unregister()`), so installing the package changes no other project's schemathesis checks."""
+
+from __future__ import annotations
+
+import schemathesis.checks
 
 from . import api_version, arm, conditional, errors, etag, headers, lock, received, request_id
 
@@ -17,5 +22,18 @@ CHECKS = [
 # The data plane's checks: a resource-provider response (/subscriptions/…) is judged by `arm` alone.
 DATA_PLANE = [check for check in CHECKS if check is not arm.resource_provider]
 
+
+def register() -> None:
+    for check in CHECKS:
+        schemathesis.checks.CHECKS.register(check)
+
+
+def unregister() -> None:
+    registered = set(schemathesis.checks.CHECKS.get_all_names())
+    for check in CHECKS:
+        if check.__name__ in registered:
+            schemathesis.checks.CHECKS.unregister(check.__name__)
+
+
 __all__ = ["CHECKS", "DATA_PLANE", "api_version", "arm", "conditional", "errors", "etag", "headers", "lock", "received",
-           "request_id"]
+           "register", "request_id", "unregister"]

@@ -9,8 +9,6 @@ data-plane checks leave those alone.
 
 from __future__ import annotations
 
-import schemathesis
-
 from .. import session
 from ..profiles import Profile
 from ..requirements import tag
@@ -68,6 +66,5 @@ def verify(response, profile: Profile | None = None) -> None:
             raise AssertionError(tag("RP-ERR-001", f"{where}: {'; '.join(problems)}"))
 
 
-@schemathesis.check
 def resource_provider(ctx, response, case):
     verify(response, session.current().profile if session.active() else None)

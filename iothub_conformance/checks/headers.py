@@ -6,8 +6,6 @@ SAS token); OBSERVED.md §1 (application/json; charset=utf-8); common-error-code
 
 from __future__ import annotations
 
-import schemathesis
-
 from .. import cases, session
 from ..requirements import tag
 from .observed import observe
@@ -33,12 +31,10 @@ def verify_unauthenticated(response) -> list[str]:
     return []
 
 
-@schemathesis.check
 def json_content_type(ctx, response, case):
     verify_content_type(response)
 
 
-@schemathesis.check
 def authorization_required(ctx, response, case):
     if not 200 <= response.status_code < 300:
         return

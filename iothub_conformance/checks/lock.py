@@ -8,8 +8,6 @@ quotes); OBSERVED.md §5. It is exempt from the RFC 7232 version rules of checks
 
 from __future__ import annotations
 
-import schemathesis
-
 from .. import session
 from ..profiles import Profile
 from ..requirements import tag
@@ -27,6 +25,5 @@ def verify(response, profile: Profile) -> None:
         raise AssertionError(tag("MSG-LOCK-001", f"the receive ETag {etag!r} is not the lock token in double quotes"))
 
 
-@schemathesis.check
 def message_lock(ctx, response, case):
     verify(response, session.current().profile)

@@ -1,0 +1,174 @@
+"""Fixtures of a suite run: the Target, its clients, and what creates and cleans up the run's own resources.
+
+The plugin registers this module only when it is active, so no other project sees fixtures named `client` or
+`target` appear (a neighbour such as pytest-django has its own `client`).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from . import session
+
+
+@pytest.fixture(scope="session")
+def target():
+    return session.current()
+
+
+@pytest.fixture(scope="session")
+def client():
+    return session.client()
+
+
+@pytest.fixture(scope="session")
+def profile(target):
+    return target.profile
+
+
+@pytest.fixture(scope="session")
+def api_version(target):
+    return target.api_version
+
+
+@pytest.fixture
+def registry(target, client):
+    """Creates devices under the run prefix and deletes them afterwards."""
+    from .devices import Registry
+
+    registry = Registry(client, target.api_version, target.name_prefix)
+    yield registry
+    registry.cleanup()
+
+
+@pytest.fixture
+def profile_rule(profile):
+    """The profile's decision on a disputed rule; skips the test when the profile takes no position."""
+
+    def rule(name: str):
+        decided = profile[name]
+        if decided.value is None:
+            pytest.skip(f"profile {profile.name} takes no position on {name}: {decided.source}")
+        return decided.value
+
+    return rule
+
+
+@pytest.fixture(scope="session")
+def feeder(target):
+    """Enqueues cloud-to-device messages; skips the test, with the reason, when the target cannot be fed."""
+    from .feeders import choose
+
+    chosen, reason = choose(target, target.c2d_feeder)
+    if chosen is None:
+        pytest.skip(reason)
+    return chosen
+
+
+@pytest.fixture
+def devices(registry, target, client):
+    """Creates a device under the run prefix and returns its messaging client, signed with the device's key."""
+    from .messaging import DeviceClient
+
+    def create(label: str = "msg", **fields) -> DeviceClient:
+        device_id, created = registry.create(label, **fields)
+        return DeviceClient.of_created(client, target, device_id, created)
+
+    return create
+
+
+@pytest.fixture
+def device(devices):
+    return devices()
+
+
+@pytest.fixture
+def clock_if_any(target):
+    """The embedded reference's clock, for waits that advance it instead of sleeping; None for other targets."""
+    return target.hub.clock if target.hub is not None else None
+
+
+@pytest.fixture
+def clock(target):
+    """The target's clock, for lock timeouts: only the embedded reference's can be advanced."""
+    if target.hub is None:
+        pytest.skip("the target's clock cannot be advanced: lock and delivery timing is tested on the embedded "
+                    "reference, where no test waits out a timeout")
+    return target.hub.clock
+
+
+@pytest.fixture(scope="session")
+def container(target):
+    """The blob container import/export jobs read and write; skips the test, with the reason, when none is given.
+    The embedded reference brings its own in-memory storage unless --blob-container names real storage."""
+    import httpx
+
+    from .blobs import Container
+
+    if not target.blob_container:
+        pytest.skip("import/export jobs need a blob container: pass --blob-container <container SAS URI with read, "
+                    "write, list and delete> (env IOTHUB_BLOB_CONTAINER)")
+    client = httpx.Client(transport=target.blob_transport, timeout=30) if target.blob_transport else None
+    with Container(target.blob_container, client=client) as opened:
+        yield opened
+    if client is not None:
+        client.close()
+
+
+@pytest.fixture
+def jobs(target, client):
+    """Starts, reads, cancels and waits for import/export jobs; deletes the blobs the test wrote."""
+    from .jobs import Jobs
+
+    made = Jobs(client, target)
+    yield made
+    made.cleanup()
+
+
+@pytest.fixture
+def scheduled(target, client):
+    """Scheduled jobs and twins (api-version 2016-11-14)."""
+    from .scheduled import Scheduled
+
+    return Scheduled(client, target)
+
+
+@pytest.fixture
+def method_responder(target):
+    """Makes a device of this run answer direct methods. Only the embedded reference has devices the suite can
+    bring online; elsewhere the test skips and says why."""
+    if target.hub is None:
+        pytest.skip("no device of this run is online to answer direct methods: the reference simulates one in-process "
+                    "(embedded reference only)")
+    handlers = target.hub.method_handlers
+    answered: list[str] = []
+
+    def respond(device_id: str, status: int = 200) -> None:
+        def handler(method_name, payload):
+            answered.append(device_id)
+            return status, {"method": method_name, "echo": payload}
+
+        handlers[device_id] = handler
+
+    yield respond
+    for device_id in set(answered) | {d for d in list(handlers) if d.startswith(target.name_prefix)}:
+        handlers.pop(device_id, None)
+
+
+@pytest.fixture(scope="session")
+def arm_client(target):
+    """The resource provider's client; skips the test, with the reason, when the run has no resource provider."""
+    if target.arm is None:
+        pytest.skip("the resource provider needs --arm-url, --arm-token, --arm-subscription and --arm-resource-group "
+                    "(env IOTHUB_ARM_URL, IOTHUB_ARM_TOKEN, IOTHUB_ARM_SUBSCRIPTION, IOTHUB_ARM_RESOURCE_GROUP)")
+    return target.arm_client()
+
+
+@pytest.fixture
+def rp(target, arm_client):
+    """Creates hubs under the run prefix through the resource provider and deletes them afterwards."""
+    from .arm import ResourceManager
+
+    manager = ResourceManager(arm_client, target)
+    yield manager
+    manager.cleanup()
