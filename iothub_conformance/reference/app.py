@@ -9,12 +9,13 @@ from starlette.applications import Starlette
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import errors, job_routes, messaging, registry, rp, rp_routes, scheduled_routes, twin_routes
+from .bodies import RequestBodies
 from .errors import error_response
 from .hub import Hub
 
@@ -48,7 +49,8 @@ def create_app(hub: Hub) -> Starlette:
         # The resource provider (ARM, INVENTORY §2c), served by the same app under /subscriptions.
         *rp_routes.ROUTES,
     ]
-    middleware = [Middleware(RequestIds, hub=hub), Middleware(NoServerErrors, hub=hub)]
+    # Outermost first: every answer gets its request id, bodies are read whole before any handler (bodies.py).
+    middleware = [Middleware(RequestIds, hub=hub), Middleware(RequestBodies, hub=hub), Middleware(NoServerErrors, hub=hub)]
     app = Starlette(routes=routes, middleware=middleware, exception_handlers={HTTPException: routing_error})
     # `/devices/` is not a route of the service; answer 404 rather than redirect a client elsewhere.
     app.router.redirect_slashes = False
@@ -134,6 +136,8 @@ class NoServerErrors:
 
         try:
             await self.app(scope, receive, watch)
+        except ClientDisconnect:
+            return  # the client left: nothing to answer, and nothing went wrong here
         except Exception:
             if started:
                 raise
