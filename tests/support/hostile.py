@@ -15,6 +15,10 @@ from contextlib import contextmanager
 BEHAVIOURS: dict[str, callable] = {}
 _TICK = 0.25  # how often a waiting handler looks at the stop event
 _HEAD_LIMIT = 64 * 1024
+CHUNK = 64 * 1024
+TRICKLE_INTERVAL = 2.0  # seconds between two bytes of "trickle"
+STREAM_BYTES = 10 * 1024**3  # "stream-10gb": what the body would come to
+BIG_BODY = 50 * 1024**2  # "bodies-50mb"
 
 
 def behaviour(name: str):
@@ -130,6 +134,81 @@ def _redirect_all(conn: _Conn, server) -> None:
 @behaviour("empty-200")
 def _empty_200(conn: _Conn, server) -> None:
     _answer_each(conn, _response("200 OK"))
+
+
+
+@behaviour("never-answer")
+def _never_answer(conn: _Conn, server) -> None:
+    conn.read_request()
+    conn.wait()
+
+
+@behaviour("trickle")
+def _trickle(conn: _Conn, server) -> None:
+    # Every read gets a byte well within any per-read timeout, yet the head never completes.
+    conn.read_request()
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Trickle: "
+    for i in range(10**9):
+        conn.send(head[i:i + 1] if i < len(head) else b"a")
+        conn.wait(TRICKLE_INTERVAL)
+
+
+@behaviour("stall")
+def _stall(conn: _Conn, server) -> None:
+    conn.read_request()
+    conn.send(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n")
+    conn.wait()
+
+
+@behaviour("429-forever")
+def _429_forever(conn: _Conn, server) -> None:
+    _answer_each(conn, _response("429 Too Many Requests", _error_body("ThrottlingException", "Throttled."),
+                                 {"Retry-After": "100000"}))
+
+
+@behaviour("silent-after-first")
+def _silent_after_first(conn: _Conn, server) -> None:
+    while True:
+        conn.read_request()
+        with server.lock:
+            server.requests += 1
+            first = server.requests == 1
+        if not first:
+            conn.wait()
+        conn.send(_response("404 Not Found", _error_body("DeviceNotFound", "The device does not exist.")))
+
+
+@behaviour("garbage")
+def _garbage(conn: _Conn, server) -> None:
+    conn.read_request()
+    conn.send(b"\x00\xff\xfe SSH-2.0-not-http \x1b[31m<&]]>\r\n\x00" * 64)
+
+
+@behaviour("stream-10gb")
+def _stream_10gb(conn: _Conn, server) -> None:
+    conn.read_request()
+    conn.send(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n")
+    chunk = b"[" + b"0," * (CHUNK // 2 - 1)  # one 64 KiB piece of an endless JSON array, made once
+    frame = f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n"
+    for _ in range(STREAM_BYTES // len(chunk)):
+        conn.send(frame)
+    conn.send(b"0\r\n\r\n")
+
+
+@behaviour("bodies-50mb")
+def _bodies_50mb(conn: _Conn, server) -> None:
+    prefix, suffix = b'{"deviceId": "big", "padding": "', b'"}'
+    filler = b"a" * CHUNK
+    while True:
+        conn.read_request()
+        conn.send(f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {BIG_BODY}\r\n\r\n"
+                  .encode() + prefix)
+        left = BIG_BODY - len(prefix) - len(suffix)
+        while left > 0:
+            piece = filler[:min(left, CHUNK)]
+            conn.send(piece)
+            left -= len(piece)
+        conn.send(suffix)
 
 
 class _Server(socketserver.ThreadingTCPServer):
