@@ -46,8 +46,9 @@ def url(value: str, flag: str) -> str:
         port = parts.port
         host = parts.hostname
     except ValueError as exc:
-        raise ConfigError(f"{flag} is not a valid URL ({exc}): {_shown(value)}; a user name or password holding "
-                          "/ ? # @ or : must be percent-encoded (%2F %3F %23 %40 %3A)") from None
+        advice = ("; a user name or password holding / ? # @ or : must be percent-encoded (%2F %3F %23 %40 %3A)"
+                  if "@" in value else "")
+        raise ConfigError(f"{flag} is not a valid URL ({exc}): {_shown(value)}{advice}") from None
     if parts.scheme not in ("http", "https") or not host:
         raise ConfigError(f"{flag} must be an http(s) URL with a host, e.g. https://myhub.azure-devices.net, not "
                           f"{_shown(value)}")

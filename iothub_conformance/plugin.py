@@ -14,6 +14,7 @@ from urllib.parse import unquote
 import pytest
 
 from . import session
+from . import session as session_module  # hooks take an argument named session
 from .config import OPTIONS, Settings
 from .errors import ConfigError
 from .report import html, summary
@@ -214,12 +215,35 @@ def pytest_sessionstart(session):
     _ACTIVE.clear()
     if collector is not None:
         _ACTIVE.append(collector)
+        _start_clock(session, collector)
+
+
+def _start_clock(session, collector) -> None:
+    """The run deadline (--deadline) and SIGTERM: either ends the run early, its bundle marked incomplete."""
+    from .deadline import RunClock, catch_sigterm
+
+    def expire(reason: str) -> None:
+        session.shouldstop = reason
+        collector.mark_incomplete(reason)
+
+    config = session.config
+    config._iothub_clock = RunClock(config._iothub_settings.run_deadline, session_module.current().limits, expire)
+    config._iothub_clock.start()
+    config._iothub_restore_signals = catch_sigterm()
+
+
+def _stop_clock(config) -> None:
+    clock = getattr(config, "_iothub_clock", None)
+    if clock is not None:
+        clock.stop()
+        config._iothub_restore_signals()
 
 
 def pytest_sessionfinish(session, exitstatus):
     collector = getattr(session.config, "_iothub", None)
     if collector is None:
         return
+    _stop_clock(session.config)
     _cleanup_leftovers()
     if hasattr(session.config, "workeroutput"):
         # An xdist worker: its results reach the controller as test reports, and its exchanges (for coverage) go

@@ -1,5 +1,6 @@
 """Bad input to the CLI or to `pytest suites` gets one clear line and exit code 2, never a traceback."""
 
+import os
 import subprocess
 import sys
 
@@ -29,6 +30,26 @@ def _cli(*args):
     (["run", "--api-version", "2099-01-01"], "not covered by this suite"),
     (["run", "--blob-container", "ftp://x"], "blob container SAS URI"),
     (["run", "--c2d-feeder", "pigeon"], "unknown C2D feeder"),
+    (["run", "--target", "http://[::1", "--connection-string", CONNECTION_STRING], "Invalid IPv6 URL"),
+    (["run", "--target", "http://127.0.0.1\x01:8080", "--connection-string", CONNECTION_STRING], "control characters"),
+    (["run", "--target", "http://127.0.0.1:8080/a b", "--connection-string", CONNECTION_STRING], "without spaces"),
+    (["run", "--target", "http://user:pa/ss@127.0.0.1:8080", "--connection-string", CONNECTION_STRING],
+     "must be percent-encoded"),
+    (["run", "--target", "http://127.0.0.1:99999", "--connection-string", CONNECTION_STRING], "Port out of range"),
+    (["run", "--bundle", "/proc/iothub-conformance-report"], "cannot write to /proc/iothub-conformance-report"),
+    (["run", "--reports", "/proc/iothub-conformance-reports"], "cannot write to"),
+    (["run", "--max-examples", "-5"], "--max-examples takes a whole number from 1 to 10,000, not '-5'"),
+    (["run", "--max-examples", "0"], "--max-examples takes a whole number from 1 to 10,000, not '0'"),
+    (["run", "--max-examples", "1000000000000"], "from 1 to 10,000, not '1000000000000'"),
+    (["run", "-n", "0"], "-n takes a whole number from 1 to 64"),
+    (["run", "--request-timeout", "0"], "--request-timeout is a positive number of seconds"),
+    (["run", "--deadline", "soon"], "--deadline is a positive number of seconds"),
+    (["run", "--retry-wait", "inf"], "--retry-wait is a positive number of seconds"),
+    (["run", "--max-body", "12 parsecs"], "--max-body is a size in bytes"),
+    (["run", "--max-body", "1"], "--max-body takes 1KB to 1GB"),
+    (["run", "--ca-bundle", "/nonexistent/ca.pem"], "--ca-bundle: cannot read '/nonexistent/ca.pem'"),
+    (["run", "--run-id", "Not OK"], "--run-id takes 1–24 lowercase letters"),
+    (["run", "--name-prefix", "../x"], "--name-prefix takes 1–16 letters"),
 ])
 def test_bad_input_exits_2_with_one_line(args, message):
     done = _cli(*args)
@@ -36,6 +57,33 @@ def test_bad_input_exits_2_with_one_line(args, message):
     assert message in done.stderr
     assert "Traceback" not in done.stderr + done.stdout
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
+def test_a_password_in_the_target_never_reaches_the_error_line():
+    done = _cli("run", "--target", "http://user:s3cret%2Fpw@127.0.0.1:9", "--connection-string", CONNECTION_STRING)
+    assert done.returncode == 2 and "target unreachable" in done.stderr, done.stderr
+    assert "s3cret" not in done.stdout + done.stderr
+
+
+def test_a_bundle_under_a_file_or_a_file_as_bundle_is_one_line(tmp_path):
+    a_file = tmp_path / "a-file"
+    a_file.write_text("")
+    for bundle, message in ((a_file / "report", "lies under a file"), (a_file, "is a file, not a report directory")):
+        done = _cli("run", "--bundle", str(bundle))
+        assert done.returncode == 2 and message in done.stderr, done.stderr
+        assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("variable, value, message", [
+    ("IOTHUB_MAX_EXAMPLES", "abc", "IOTHUB_MAX_EXAMPLES takes a whole number from 1 to 10,000, not 'abc'"),
+    ("IOTHUB_REQUEST_TIMEOUT", "-1", "IOTHUB_REQUEST_TIMEOUT is a positive number of seconds"),
+    ("IOTHUB_NO_PREFLIGHT", "maybe", "IOTHUB_NO_PREFLIGHT is on or off"),
+])
+def test_a_bad_environment_variable_is_named_in_one_line(variable, value, message):
+    done = subprocess.run([sys.executable, "-m", "iothub_conformance.cli", "run"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=60, env={**os.environ, variable: value})
+    assert done.returncode == 2 and message in done.stderr, done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
 
 
 def test_plain_pytest_with_bad_connection_string_exits_2():
