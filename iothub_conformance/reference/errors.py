@@ -14,7 +14,8 @@ ARGUMENT_INVALID = "ArgumentInvalid"  # 400: a bad argument (deviceId, key, stat
 FORMAT_ERROR = "IotHubFormatError"  # 400: the body cannot be parsed or the object cannot be validated
 INVALID_PROTOCOL_VERSION = "InvalidProtocolVersion"  # 400: missing or unsupported api-version
 UNAUTHORIZED = "IotHubUnauthorizedAccess"  # 401
-QUOTA_EXCEEDED = "IotHubQuotaExceeded"  # 403: the hub holds its maximum number of devices
+# 403 (403002): the hub holds its maximum number of devices, or its device queues all the C2D bytes it keeps
+QUOTA_EXCEEDED = "IotHubQuotaExceeded"
 JOB_QUOTA_EXCEEDED = "JobQuotaExceeded"  # 403 (403003): every scheduled job the hub keeps is still to finish
 QUEUE_DEPTH_EXCEEDED = "DeviceMaximumQueueDepthExceeded"  # 403: the device's cloud-to-device queue is full
 DEVICE_NOT_FOUND = "DeviceNotFound"  # 404

@@ -8,7 +8,6 @@ import base64
 import itertools
 import secrets
 import threading
-from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -20,7 +19,7 @@ from . import errors
 from .clock import Clock
 from .faults import parse_faults
 from .properties import InvalidProperty, message_size, read_properties
-from .queues import DeviceQueue, Enqueued, Event
+from .queues import C2DBudget, DeviceQueue, Enqueued, EventLog
 
 if TYPE_CHECKING:
     import httpx
@@ -83,7 +82,8 @@ class Hub:
         self.ttl_seconds = 3600
         self.d2c_max_bytes = 256 * 1024 - 1  # send page: the whole message has to be less than 256 KB
         self.queues: dict[str, DeviceQueue] = {}  # read and written only under `lock`
-        self.events: deque[Event] = deque(maxlen=1000)  # accepted device-to-cloud messages, newest last
+        self.c2d_budget = C2DBudget()  # the bytes all those queues may hold together (queues.C2D_BUDGET_BYTES)
+        self.events = EventLog()  # the newest accepted device-to-cloud messages (queues.EVENTS_KEPT, _BYTES)
         # Import/export jobs (INVENTORY §2a). A job starts `job_delay` seconds (by `clock`) after its creation; the
         # handlers run due jobs when a job request arrives, so no job needs a thread of its own.
         self.jobs: dict[str, Job] = {}  # by jobId, oldest first; read and written only under `lock`
@@ -137,14 +137,16 @@ class Hub:
 
     def renew(self, device_id: str) -> None:
         """A device just created or deleted starts over: no queued messages and an empty twin. Call under `lock`."""
-        self.queues.pop(device_id, None)
+        queue = self.queues.pop(device_id, None)
+        if queue is not None:
+            queue.clear()
         self.twins.pop(device_id, None)
 
     def device_queue(self, device_id: str) -> DeviceQueue:
         """The device's cloud-to-device queue, brought up to date at clock.now(). Call under `lock`."""
         queue = self.queues.get(device_id)
         if queue is None:
-            queue = self.queues[device_id] = DeviceQueue()
+            queue = self.queues[device_id] = DeviceQueue(self.c2d_budget)
         counts = self.has("lock-expiry-counts-delivery") or bool(self.profile.value("lock_expiry_counts_delivery"))
         queue.refresh(self.clock.now(), self.delivery_limit(), counts)
         return queue
@@ -175,6 +177,10 @@ class Hub:
             if len(queue) >= self.queue_depth and not self.has("unbounded-device-queue"):
                 return Enqueued(403, errors.QUEUE_DEPTH_EXCEEDED,
                                 f"the queue of device {device_id!r} already holds {len(queue)} messages")
+            if not self.c2d_budget.fits(len(body) + sum(len(k) + len(v) for k, v in chosen.items())):
+                return Enqueued(403, errors.QUOTA_EXCEEDED,
+                                f"the hub's device queues already hold {self.c2d_budget.used} bytes, "
+                                f"at most {self.c2d_budget.limit} are kept")
             message = queue.add(bytes(body), chosen, self.clock.now(), self.ttl_seconds)
         return Enqueued(200, None, f"enqueued as sequence number {message.sequence_number}")
 

@@ -31,6 +31,7 @@ FINISHED = (COMPLETED, FAILED, CANCELLED)
 IMPORT_MODES = ("create", "update", "updateIfMatchETag", "delete", "deleteIfMatchETag")
 DEFAULT_BLOB = "devices.txt"
 MAX_BLOB_NAME = 1024  # Azure Storage: a blob name is 1 to 1024 characters
+MAX_CONTAINER_URI = 4096  # the reference's cap on what a job keeps: a container SAS URI is a few hundred characters
 KEPT = 1000  # jobs remembered; beyond that the oldest finished ones are forgotten
 BLOB_TIMEOUT = 10.0
 
@@ -318,6 +319,8 @@ def _container_uri(body: dict, *names: str) -> str:
     value = next((body[n] for n in names if body.get(n) is not None), None)
     if not isinstance(value, str):
         raise InvalidJob(ARGUMENT_INVALID, f"{name} is required: a blob container SAS URI")
+    if len(value) > MAX_CONTAINER_URI:
+        raise InvalidJob(ARGUMENT_INVALID, f"{name} is longer than {MAX_CONTAINER_URI} characters")
     try:
         parts = urlsplit(value)
         _ = parts.port  # raises for a port that is not a number in range

@@ -2,6 +2,10 @@
 the lock expires), and then completed (removed), abandoned (enqueued again) or dead-lettered (never delivered again).
 
 Callers hold hub.lock and bring the queue up to date with `refresh` before anything else.
+
+Memory is bounded: a device's queue holds at most the hub's queue depth (50), every queue of a hub draws its bytes
+from one C2DBudget, a dead letter is remembered without its body, and the device-to-cloud EventLog keeps only the
+newest messages.
 """
 
 from __future__ import annotations
@@ -9,9 +13,17 @@ from __future__ import annotations
 import itertools
 import uuid
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-KEPT = 1000  # dead letters and issued lock tokens remembered per device; older ones are forgotten
+KEPT = 100  # dead letters and issued lock tokens remembered per device; older ones are forgotten
+# Device-to-cloud retention: the reference only shows what it accepted (tests read the newest few), so it keeps the
+# newest EVENTS_KEPT messages and at most EVENTS_KEPT_BYTES of them, whichever is reached first: 16 MiB is 64
+# messages of the full 256 KB, while small messages keep 1,000.
+EVENTS_KEPT = 1000
+EVENTS_KEPT_BYTES = 16 * 1024 * 1024
+# Cloud-to-device bytes a hub holds across all its device queues: 1,000 devices × 50 messages of 64 KB would be 3.2 GB;
+# 64 MiB is still 1,000 full-size messages, far more than any run queues at once. Beyond it, IotHubQuotaExceeded.
+C2D_BUDGET_BYTES = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -32,6 +44,45 @@ class Event:
     properties: dict[str, str]
 
 
+class EventLog:
+    """The newest device-to-cloud messages a hub accepted, newest last, bounded in count and in bytes."""
+
+    def __init__(self, count: int = EVENTS_KEPT, size: int = EVENTS_KEPT_BYTES):
+        self.count, self.size = count, size
+        self.bytes = 0
+        self._events: deque[Event] = deque()
+
+    def append(self, event: Event) -> None:
+        self._events.append(event)
+        self.bytes += event_size(event)
+        while self._events and (len(self._events) > self.count or self.bytes > self.size):
+            self.bytes -= event_size(self._events.popleft())
+
+    def __len__(self) -> int:
+        return len(self._events)
+
+    def __iter__(self):
+        return iter(self._events)
+
+    def __getitem__(self, index: int) -> Event:
+        return self._events[index]
+
+
+def event_size(event: Event) -> int:
+    return len(event.body) + sum(len(name) + len(value) for name, value in event.properties.items())
+
+
+class C2DBudget:
+    """The bytes all device queues of one hub may hold; a message's bytes are its body and its properties."""
+
+    def __init__(self, limit: int = C2D_BUDGET_BYTES):
+        self.limit = limit
+        self.used = 0
+
+    def fits(self, size: int) -> bool:
+        return self.used + size <= self.limit
+
+
 @dataclass
 class Message:
     sequence_number: int
@@ -43,10 +94,16 @@ class Message:
     lock_token: str | None = None  # the last lock issued; kept after it expires so that only a new receive replaces it
     locked_until: float | None = None  # None: visible
 
+    @property
+    def size(self) -> int:
+        return len(self.body) + sum(len(name) + len(value) for name, value in self.properties.items())
+
 
 class DeviceQueue:
-    def __init__(self):
+    def __init__(self, budget: C2DBudget | None = None):
+        self.budget = budget if budget is not None else C2DBudget()
         self.messages: list[Message] = []  # in sequence-number order
+        # What was dead-lettered, newest last, with no body and only its message id: it is never delivered again.
         self.dead_letters: deque[Message] = deque(maxlen=KEPT)
         self.issued: dict[str, None] = {}  # recent lock tokens, oldest first
         self._sequence = itertools.count(1)
@@ -57,7 +114,14 @@ class DeviceQueue:
     def add(self, body: bytes, properties: dict[str, str], now: float, ttl: float) -> Message:
         message = Message(next(self._sequence), body, dict(properties), now, now + ttl)
         self.messages.append(message)
+        self.budget.used += message.size
         return message
+
+    def clear(self) -> None:
+        """Forget every message (the device was created again or deleted), giving their bytes back."""
+        for message in list(self.messages):
+            self.remove(message)
+        self.dead_letters.clear()
 
     def refresh(self, now: float, max_deliveries: int | None, expiry_counts: bool) -> None:
         """Dead-letter what has expired and make visible what an expired lock held."""
@@ -91,10 +155,12 @@ class DeviceQueue:
 
     def remove(self, message: Message) -> None:
         self.messages.remove(message)
+        self.budget.used -= message.size
 
     def dead_letter(self, message: Message) -> None:
-        self.messages.remove(message)
-        self.dead_letters.append(message)
+        self.remove(message)
+        kept = {name: value for name, value in message.properties.items() if name == "IoTHub-MessageId"}
+        self.dead_letters.append(replace(message, body=b"", properties=kept))
 
     def release(self, message: Message) -> None:
         """Visible again, without a lock."""

@@ -44,6 +44,14 @@ DEFAULT_GROUP = "$default"  # rp__list-d2c-consumer-groups.md
 MAX_INT64 = 2**63 - 1  # ARM16 "long"
 MAX_PARTITIONS = 128  # the reference's choice: no page states a range; it bounds the partitionIds it lists
 KEPT_OPERATIONS = 1000
+# What a client can make the provider hold. Quotas page (iot-hub-devguide-quotas-throttling.md): "Each Azure
+# subscription can have at most 50 IoT hubs". Subscriptions are only path text here, so the provider also holds at
+# most MAX_HUBS in all (the reference's cap: a run makes a handful). Consumer groups: the reference's cap per endpoint,
+# in count and in bytes of names (a name is path text of any length).
+MAX_HUBS_PER_SUBSCRIPTION = 50
+MAX_HUBS = 100
+MAX_CONSUMER_GROUPS = 100
+MAX_CONSUMER_GROUP_BYTES = 64 * 1024
 
 # The reference's defaults where the create page leaves a value to the service (no page states them): one day of
 # retention and two partitions per event-hub endpoint; cloud-to-device values as the reference hub's own.
@@ -74,6 +82,7 @@ RESOURCE_NOT_FOUND = "ResourceNotFound"  # 404: no such hub, key, consumer group
 NOT_FOUND = "NotFound"  # 404: no such route
 METHOD_NOT_ALLOWED = "MethodNotAllowed"  # 405
 PRECONDITION_FAILED = "PreconditionFailed"  # 412
+QUOTA_EXCEEDED = "QuotaExceeded"  # 403: a cap below (hubs, consumer groups) is reached
 JOB_FAILED = "JobFailed"  # the error of a Failed export or import operation
 
 
@@ -465,6 +474,15 @@ class ResourceProvider:
         chosen = [hub for hub in self.hubs.values() if hub.subscription_id.lower() == subscription_id.lower()
                   and (resource_group is None or hub.resource_group.lower() == resource_group.lower())]
         return sorted(chosen, key=lambda hub: (hub.resource_group.lower(), hub.name.lower()))
+
+    def room_for(self, subscription_id: str) -> str | None:
+        """None when one more hub may be made in the subscription, else why not. Call under `lock`."""
+        if len(self.hubs) >= MAX_HUBS:
+            return f"the resource provider already holds its maximum of {MAX_HUBS} hubs"
+        if sum(hub.subscription_id.lower() == subscription_id.lower() for hub in self.hubs.values()) \
+                >= MAX_HUBS_PER_SUBSCRIPTION:
+            return f"the subscription already holds its maximum of {MAX_HUBS_PER_SUBSCRIPTION} IoT hubs"
+        return None
 
     def name_taken(self, name: str) -> bool:
         """Hub names are unique across every subscription: they make the host name."""

@@ -210,6 +210,8 @@ async def put_hub(request: Request, hub: Hub, arm: ResourceProvider) -> Response
                     found.etag = rp.new_etag()
                 raise RpError(412, rp.PRECONDITION_FAILED, "the hub's etag does not meet the request's condition")
         if found is None:
+            if full := arm.room_for(subscription_id):
+                raise RpError(403, rp.QUOTA_EXCEEDED, full)
             synchronous = hub.has("rp-create-returns-200")
             now = arm.now()
             created = arm.new_hub(subscription_id, group, name, spec, now if synchronous else now + hub.rp_delay)
@@ -377,6 +379,10 @@ def _add_group(hub: Hub, groups: list[str], name: str) -> None:
     if hub.has("rp-cg-create-ignored"):
         return
     if not any(known.lower() == name.lower() for known in groups):
+        if len(groups) >= rp.MAX_CONSUMER_GROUPS or sum(map(len, groups)) + len(name) > rp.MAX_CONSUMER_GROUP_BYTES:
+            raise RpError(403, rp.QUOTA_EXCEEDED, "the endpoint already holds its maximum of consumer groups "
+                                                  f"({rp.MAX_CONSUMER_GROUPS}, or {rp.MAX_CONSUMER_GROUP_BYTES} bytes "
+                                                  "of names)")
         groups.append(name)
 
 

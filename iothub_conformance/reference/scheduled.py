@@ -30,6 +30,9 @@ COMPLETED, FAILED, CANCELLED = "completed", "failed", "cancelled"
 STATUSES = ("unknown", RUNNING, COMPLETED, FAILED, CANCELLED, SCHEDULED, QUEUED)  # the page's JobStatus
 FINISHED = (COMPLETED, FAILED, CANCELLED)
 KEPT = 1000  # jobs remembered; beyond that the oldest finished ones are forgotten
+# The request bytes all remembered jobs may take together: 1,000 jobs of a 1 MiB body would be 1 GB, while a job the
+# suite makes is under 1 KB. When unfinished jobs hold it all, a new job is JobQuotaExceeded, as when KEPT are.
+KEPT_BYTES = 32 * 1024 * 1024
 MAX_METHOD_TIMEOUT = 300  # S16 gives both direct-method timeouts maximum 300 (INVENTORY §3)
 MAX_METHOD_PAYLOAD = 128 * 1024  # quotas page: a direct-method payload is at most 128 KB (INVENTORY §8)
 MAX_SECONDS = 2**31 - 1
@@ -62,6 +65,7 @@ class ScheduledJob:
     succeeded: int = 0
     failed: int = 0
     outcomes: dict[str, dict] = field(default_factory=dict)  # deviceId → that device's result, once the job ran
+    size: int = 0  # the bytes of the request that made it, counted against KEPT_BYTES
 
     def to_json(self) -> dict:
         payload = {
@@ -148,6 +152,7 @@ def read_request(hub: Hub, job_id: str, raw: bytes) -> ScheduledJob:
         update_twin=update_twin,
         patch=patch,
         status=SCHEDULED if start > now else QUEUED,
+        size=len(raw),
     )
 
 
@@ -175,14 +180,20 @@ def parse_condition(text: str) -> tuple[str, ...]:
 
 
 def add(hub: Hub, job: ScheduledJob) -> bool:
-    """Keep the new job, forgetting the oldest finished ones beyond KEPT; False (nothing kept) when KEPT jobs are all
-    still to finish, since a job forgotten before it runs would silently never run. Call under hub.lock."""
-    finished = [known.job_id for known in hub.scheduled_jobs.values() if known.status in FINISHED]
-    excess = len(hub.scheduled_jobs) + 1 - KEPT
-    if excess > len(finished):
-        return False
-    for job_id in finished[:max(0, excess)]:
-        del hub.scheduled_jobs[job_id]
+    """Keep the new job, forgetting the oldest finished ones beyond KEPT jobs or KEPT_BYTES; False (nothing kept) when
+    the jobs still to finish fill either, since a job forgotten before it runs would silently never run. Call under
+    hub.lock."""
+    finished = [known for known in hub.scheduled_jobs.values() if known.status in FINISHED]
+    count = len(hub.scheduled_jobs) + 1
+    size = sum(known.size for known in hub.scheduled_jobs.values()) + job.size
+    forget = 0
+    while count > KEPT or size > KEPT_BYTES:
+        if forget == len(finished):
+            return False
+        count, size = count - 1, size - finished[forget].size
+        forget += 1
+    for known in finished[:forget]:
+        del hub.scheduled_jobs[known.job_id]
     hub.scheduled_jobs[job.job_id] = job
     return True
 
@@ -241,7 +252,11 @@ def _update_twins(hub: Hub, job: ScheduledJob) -> None:
                 outcomes[device_id] = _failure(errors.DEVICE_NOT_FOUND, f"device {device_id!r} no longer exists")
                 continue
             if not hub.has("twin-job-updates-nothing"):
-                hub.twins[device_id] = updated_twin(hub, twin, job.patch or TwinPatch())
+                try:
+                    hub.twins[device_id] = updated_twin(hub, twin, job.patch or TwinPatch())
+                except InvalidTwin as exc:  # this device's twin would grow past its size limit
+                    outcomes[device_id] = _failure(exc.code, exc.message)
+                    continue
             outcomes[device_id] = {"status": COMPLETED}
         _end(hub, job, outcomes)
 

@@ -43,7 +43,8 @@ async def create_job(request: Request) -> Response:
             return error_response(hub, 400, errors.ARGUMENT_INVALID, f"job id {job_id!r} already used")
         if not scheduled.add(hub, new):
             return error_response(hub, 403, errors.JOB_QUOTA_EXCEEDED,
-                                  f"the hub already holds {scheduled.KEPT} jobs that have not finished")
+                                  f"the jobs of this hub that have not finished fill its {scheduled.KEPT} jobs or "
+                                  f"{scheduled.KEPT_BYTES} bytes")
         payload = view(hub, new)
     return json_response(hub, 200, payload)
 

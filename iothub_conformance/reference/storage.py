@@ -15,12 +15,17 @@ from xml.sax.saxutils import escape
 import httpx
 
 HOST = "conformance-storage.blob.core.windows.net"
+# What the in-memory storage holds at most, all containers together: an export of the reference's 1,000 devices is
+# under 1 MB, and a run deletes its blobs. A put that would pass it is refused as Azure Storage refuses a body too
+# large (413 RequestBodyTooLarge), so a job reports a failure instead of memory growing without end.
+MAX_BYTES = 64 * 1024 * 1024
 
 
 class MemoryStorage:
     def __init__(self) -> None:
         self.sig = secrets.token_urlsafe(24)
         self.containers: dict[str, dict[str, bytes]] = {}
+        self.held = 0  # bytes of every blob, at most MAX_BYTES
         self.lock = threading.Lock()
 
     def container_uri(self, name: str) -> str:
@@ -47,12 +52,20 @@ class MemoryStorage:
                     return _listing(sorted(name for name in blobs if name.startswith(prefix)))
                 return _error(400, "InvalidQueryParameterValue")
             if request.method == "PUT":
-                blobs[blob] = request.read()
+                content = request.read()
+                held = self.held - len(blobs.get(blob, b"")) + len(content)
+                if held > MAX_BYTES:
+                    return _error(413, "RequestBodyTooLarge")
+                blobs[blob], self.held = content, held
                 return httpx.Response(201)
             if request.method == "GET":
                 return httpx.Response(200, content=blobs[blob]) if blob in blobs else _error(404, "BlobNotFound")
             if request.method == "DELETE":
-                return httpx.Response(202) if blobs.pop(blob, None) is not None else _error(404, "BlobNotFound")
+                removed = blobs.pop(blob, None)
+                if removed is None:
+                    return _error(404, "BlobNotFound")
+                self.held -= len(removed)
+                return httpx.Response(202)
         return _error(405, "UnsupportedHttpVerb")
 
 

@@ -71,7 +71,10 @@ async def patch_twin(request: Request) -> Response:
             return error_response(hub, 412, errors.PRECONDITION_FAILED, "Precondition failed: twin version did not match")
         saved = old
         if not hub.has("twin-patch-ignored"):
-            saved = hub.twins[device_id] = twins.updated_twin(hub, old, patch)
+            try:
+                saved = hub.twins[device_id] = twins.updated_twin(hub, old, patch)
+            except InvalidTwin as exc:
+                return error_response(hub, 400, exc.code, exc.message)
     return twin_response(hub, saved)
 
 

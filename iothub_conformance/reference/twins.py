@@ -16,6 +16,10 @@ if TYPE_CHECKING:
 
 MAX_DEPTH = 10  # device twins devguide: tags and desired properties nest at most 10 levels deep
 MAX_KEY_BYTES = 1024  # device twins devguide: a key is at most 1 KB of UTF-8
+# device twins devguide, "Device twin size": at most 8 KB of tags and 32 KB of desired properties; an operation that
+# would make either larger is refused. Measured here as compact UTF-8 JSON, which also bounds what a twin holds.
+MAX_TAGS_BYTES = 8 * 1024
+MAX_DESIRED_BYTES = 32 * 1024
 # device twins devguide: keys may hold anything but control characters (C0, C1), '.', '$' and space.
 REFUSED_KEY_CHARACTERS = frozenset([chr(c) for c in range(0x20)] + [chr(c) for c in range(0x7F, 0xA0)] + [".", "$", " "])
 
@@ -108,14 +112,22 @@ def read_patch(body: dict) -> TwinPatch:
 
 
 def updated_twin(hub: Hub, twin: Twin, patch: TwinPatch) -> Twin:
-    """`twin` with the patch merged in: a new etag and version. Call under hub.lock (it takes an etag)."""
-    changes = {"etag": hub.next_etag(), "version": twin.version + 1}
+    """`twin` with the patch merged in: a new etag and version. Call under hub.lock (it takes an etag). Raises
+    InvalidTwin, taking no etag, when the result would be larger than a twin may be."""
+    changes: dict = {}
     if patch.tags is not None:
-        changes["tags"] = merge(twin.tags, patch.tags)
+        changes["tags"] = _within("tags", merge(twin.tags, patch.tags), MAX_TAGS_BYTES)
     if patch.desired is not None:
-        changes["desired"] = merge(twin.desired, patch.desired)
+        changes["desired"] = _within("properties.desired", merge(twin.desired, patch.desired), MAX_DESIRED_BYTES)
         changes["desired_version"] = twin.desired_version + 1
-    return replace(twin, **changes)
+    return replace(twin, etag=hub.next_etag(), version=twin.version + 1, **changes)
+
+
+def _within(name: str, value: dict, limit: int) -> dict:
+    size = len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+    if size > limit:
+        raise InvalidTwin(ARGUMENT_INVALID, f"{name} would be {size} bytes; a twin holds at most {limit}")
+    return value
 
 
 def merge(old: dict, patch: dict) -> dict:
