@@ -60,6 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
     diff.add_argument("old", help="the earlier run: a report directory or its results.json")
     diff.add_argument("new", help="the later run: a report directory or its results.json")
     diff.add_argument("--json", action="store_true", help="print the comparison as JSON")
+    diff.add_argument("--record-missing", action="store_true",
+                      help="when OLD does not exist yet (a first nightly run), copy NEW there as the baseline and say so")
     page = sub.add_parser("report", help="render a run's report.html again from its results.json")
     page.add_argument("bundle", help="the run: a report directory or its results.json")
     page.add_argument("--output", help="write the page here (default: report.html beside results.json)")
@@ -292,6 +294,17 @@ def requirements_doc(args) -> int:
 def diff_runs(args) -> int:
     from .report import diff
 
+    if args.record_missing and not Path(args.old).exists():
+        import shutil
+
+        new = Path(args.new)
+        if not new.exists():
+            raise ConfigError(f"{new} does not exist: no run to record as the baseline")
+        diff.load(args.new)  # a bundle that cannot be read is not a baseline
+        Path(args.old).parent.mkdir(parents=True, exist_ok=True)
+        (shutil.copytree if new.is_dir() else shutil.copyfile)(new, args.old)
+        print(f"no baseline at {args.old} yet: recorded {args.new} as the baseline; later runs are compared with it")
+        return 0
     result = diff.compare(diff.load(args.old), diff.load(args.new))
     print(result.to_json() if args.json else diff.render(result))
     return 1 if result.regressions else 0

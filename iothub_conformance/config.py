@@ -145,6 +145,13 @@ class Option:
     switch: bool = False  # takes no value
 
     @property
+    def metavar(self) -> str:
+        named = {url: "URL", seconds: "S", size: "SIZE", readable_file: "FILE", run_id: "ID", name_prefix: "PREFIX"}
+        if self.parse in named:
+            return named[self.parse]
+        return "N" if getattr(self.parse, "__name__", "") == "parse" else self.name.split("-")[-1].upper()
+
+    @property
     def cli_flag(self) -> str:
         return f"--{self.name}"
 
@@ -276,3 +283,33 @@ class Settings:
         if self.arm_url:
             deadline += 6 * self.arm_timeout
         return deadline
+
+
+# -- the README's option table, generated from OPTIONS (tests/test_readme.py checks it is current) -----------------
+
+README_BEGIN = "<!-- options: generated from iothub_conformance/config.py by `python -m iothub_conformance.config` -->"
+README_END = "<!-- end of options -->"
+
+
+def options_markdown() -> str:
+    rows = ["| `iothub-conformance run` | pytest | environment | what |", "|---|---|---|---|"]
+    for option in OPTIONS:
+        value = "" if option.switch else " " + option.metavar
+        rows.append(f"| `{option.cli_flag}{value}` | `{option.pytest_flag}` | {f'`{option.env}`' if option.env else ''} "
+                    f"| {option.help.replace('|', '/')} |")
+    return "\n".join([README_BEGIN, *rows, README_END])
+
+
+def rewrite_readme(path: Path) -> bool:
+    """Put the current table between the markers; True when the file changed."""
+    text = path.read_text(encoding="utf-8")
+    start, end = text.index(README_BEGIN), text.index(README_END) + len(README_END)
+    updated = text[:start] + options_markdown() + text[end:]
+    if updated != text:
+        path.write_text(updated, encoding="utf-8")
+    return updated != text
+
+
+if __name__ == "__main__":
+    readme = Path(__file__).resolve().parent.parent / "README.md"
+    print(f"{readme}: {'updated' if rewrite_readme(readme) else 'already current'}")

@@ -1,5 +1,6 @@
 """Bad input to the CLI or to `pytest suites` gets one clear line and exit code 2, never a traceback."""
 
+import json
 import os
 import subprocess
 import sys
@@ -121,3 +122,19 @@ def test_unknown_c2d_feeder_is_exit_2():
     done = subprocess.run([sys.executable, "-m", "pytest", "suites", "--iothub-c2d-feeder", "pigeon", "-q"], cwd=ROOT,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and "unknown C2D feeder" in done.stdout + done.stderr
+
+
+def test_a_first_nightly_diff_records_its_run_as_the_baseline_and_says_so(tmp_path):
+    tonight = tmp_path / "nightly"
+    tonight.mkdir()
+    (tonight / "results.json").write_text(json.dumps({
+        "format": "iothub-conformance/results/1", "profile": "iothub", "api_version": "2016-02-03",
+        "target": {"url": None, "embedded": True}, "requirements": [
+            {"id": "DI-CREATE-001", "level": "MUST", "statement": "s", "status": "pass", "detail": ""}]}))
+    baseline = tmp_path / "baseline"
+    done = _cli("diff", "--record-missing", str(baseline), str(tonight))
+    assert done.returncode == 0 and "recorded" in done.stdout and "as the baseline" in done.stdout, done.stdout
+    assert (baseline / "results.json").read_text() == (tonight / "results.json").read_text()
+    again = _cli("diff", "--record-missing", str(baseline), str(tonight))
+    assert again.returncode == 0 and "recorded" not in again.stdout  # now a real comparison
+    assert _cli("diff", str(tmp_path / "none"), str(tonight)).returncode == 2  # without the flag: bad input
