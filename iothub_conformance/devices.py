@@ -7,6 +7,8 @@ from urllib.parse import quote
 
 import httpx
 
+from .checks.failures import PreconditionFailed, answered, require_object
+
 
 def path(device_id: str) -> str:
     """/devices/{deviceId}, percent-encoded: ids may hold # ? % and other reserved characters."""
@@ -44,6 +46,27 @@ class Registry:
     def create(self, label: str = "dev", **fields) -> tuple[str, httpx.Response]:
         device_id = self.name(label)
         return device_id, self.put(device_id, {"deviceId": device_id, **fields})
+
+    def make(self, label: str = "dev", **fields) -> tuple[str, httpx.Response]:
+        """A device the test relies on (not the create it judges): PreconditionFailed unless the target created it
+        and answered with its identity."""
+        device_id, response = self.create(label, **fields)
+        require_object(response, f"could not create device {device_id}", (200, 201), field="deviceId")
+        return device_id, response
+
+    def read(self, device_id: str, what: str = "") -> httpx.Response:
+        """The device as stored, with 200 and its identity, else PreconditionFailed (nothing to compare with)."""
+        response = self.get(device_id)
+        require_object(response, f"could not read device {device_id} back{' ' + what if what else ''}")
+        return response
+
+    def exists(self, device_id: str, what: str = "") -> bool:
+        """Whether the device is there: 200 yes, 404 no; any other answer cannot tell, so PreconditionFailed."""
+        response = self.get(device_id)
+        if response.status_code not in (200, 404):
+            raise PreconditionFailed(f"could not tell whether device {device_id} exists{' ' + what if what else ''}: "
+                                     f"{answered(response)}")
+        return response.status_code == 200
 
     def get(self, device_id: str, **kwargs) -> httpx.Response:
         return self.client.get(path(device_id), params=self._params(kwargs.pop("api_version", None)), **kwargs)

@@ -7,6 +7,7 @@ from urllib.parse import quote
 import httpx
 
 from . import sas
+from .checks.failures import PreconditionFailed, answered, require_object
 from .devices import path as device_path
 
 
@@ -33,9 +34,11 @@ class DeviceClient:
     @classmethod
     def of_created(cls, client: httpx.Client, target, device_id: str, created: httpx.Response) -> DeviceClient:
         """The client of a device the run just created (`created` answers its PUT), with the key the hub gave it."""
-        if created.status_code not in (200, 201):
-            raise RuntimeError(f"cannot create device {device_id} for a messaging test: {created.status_code}")
-        key = created.json()["authentication"]["symmetricKey"]["primaryKey"]
+        body = require_object(created, f"could not create device {device_id} for a messaging test", (200, 201))
+        key = ((body.get("authentication") or {}).get("symmetricKey") or {}).get("primaryKey")
+        if not isinstance(key, str) or not key:
+            raise PreconditionFailed(f"device {device_id} has no primary key to sign its messages with: "
+                                     f"{answered(created)}")
         return cls(client, target.connection.host_name, target.api_version, device_id, key)
 
     def __init__(self, client: httpx.Client, host_name: str, api_version: str, device_id: str, key: str) -> None:

@@ -3,6 +3,8 @@
 Pages: send-device-to-cloud-message.md, receive-/complete-/reject-/abandon-a-cloud-to-device-message.md; INVENTORY.md
 §2b, §5, §6. Cloud-to-device messages are fed through the `feeder` fixture (iothub_conformance/feeders.py); lock
 timeouts use the `clock` fixture, so no test waits one out.
+
+PYTEST_DONT_REWRITE: every assert here says what the target did; pytest's rewriting would add Python reprs.
 """
 
 import uuid
@@ -11,6 +13,7 @@ import pytest
 
 from iothub_conformance import sas
 from iothub_conformance.checks import errors, lock, received
+from iothub_conformance.checks.failures import PreconditionFailed, answered
 from iothub_conformance.messaging import lock_of
 
 LOCK_SECONDS = 60  # INVENTORY §6: the lock (visibility) timeout is one minute by default
@@ -26,16 +29,24 @@ PROPERTIES = {
 
 
 def feed(feeder, device, body=b"hello device", **properties):
+    """A message the test relies on: when the target does not take it, there is nothing to receive or lock."""
     fed = feeder.send(device.device_id, body, {"Content-Type": "text/plain", **properties})
-    assert fed.accepted, f"the {feeder.name} feeder could not enqueue a message: {fed.status} {fed.code} {fed.detail}"
+    if not fed.accepted:
+        raise PreconditionFailed(f"the {feeder.name} feeder could not enqueue a message for {device.device_id}: "
+                                 f"{fed.status} {fed.code or ''} {fed.detail}".rstrip())
     return fed
 
 
-def received_lock(response, what="receive") -> str:
-    assert response.status_code == 200, f"{what} → {response.status_code}, expected 200 with the fed message"
-    token = lock_of(response.headers.get("ETag"))
-    assert token, f"[MSG-RECV-002] {what} → 200 without an ETag carrying the message lock"
-    return token
+def received_lock(response, what="receive", requirement: str | None = None) -> str:
+    """The lock of a received message. When the receive is what the test judges (`requirement`), a missing message
+    or lock fails that requirement; otherwise the test's precondition did not hold."""
+    token = lock_of(response.headers.get("ETag")) if response.status_code == 200 else None
+    if token:
+        return token
+    said = f"{what}: {answered(response)}, expected 200 with the message and its lock in ETag"
+    if requirement is None:
+        raise PreconditionFailed(said)
+    raise AssertionError(f"[{requirement}] {said}")
 
 
 def assert_lock_lost(response, profile, requirement, what):
@@ -107,7 +118,7 @@ def test_received_message_carries_lock_and_documented_headers(device, feeder, pr
     body = b"conformance: C2D with properties"
     feed(feeder, device, body, **PROPERTIES)
     response = device.receive()
-    received_lock(response)
+    received_lock(response, requirement="MSG-RECV-002")
     received.verify(response, profile, sent=PROPERTIES, body=body)
 
 
@@ -158,7 +169,7 @@ def test_abandon_returns_204_and_redelivers_with_higher_delivery_count(device, f
     response = device.abandon(token)
     assert response.status_code == 204, f"abandon → {response.status_code}, expected 204"
     second = device.receive()
-    received_lock(second, "receive after abandon")
+    received_lock(second, "receive after abandon", "MSG-ABANDON-001")
     assert second.headers.get("IoTHub-MessageId") == "conformance-abandon", "a different message came back"
     header = profile.value("delivery_count_header")
     if header:
@@ -203,8 +214,10 @@ def test_expired_lock_makes_the_message_visible_again(device, feeder, clock):
 def test_message_is_dead_lettered_after_max_delivery_count(device, feeder, target):
     feed(feeder, device)
     for delivery in range(1, target.max_delivery_count + 1):
-        token = received_lock(device.receive(), f"delivery {delivery} of {target.max_delivery_count}")
-        assert device.abandon(token).status_code == 204, f"abandon of delivery {delivery} refused"
+        token = received_lock(device.receive(), f"delivery {delivery} of {target.max_delivery_count}",
+                              "MSG-DELIVERY-001")
+        abandoned = device.abandon(token)
+        assert abandoned.status_code == 204, f"abandon of delivery {delivery}: {answered(abandoned)}, expected 204"
     last = device.receive()
     assert last.status_code == 204, (
         f"after {target.max_delivery_count} deliveries the message came back ({last.status_code}) instead of "
@@ -216,7 +229,7 @@ def test_lock_expiry_counts_toward_delivery_count_as_profile_says(device, feeder
     counts = profile_rule("lock_expiry_counts_delivery")
     feed(feeder, device)
     for delivery in range(1, target.max_delivery_count + 1):
-        received_lock(device.receive(), f"delivery {delivery} of {target.max_delivery_count}")
+        received_lock(device.receive(), f"delivery {delivery} of {target.max_delivery_count}", "MSG-DELIVERY-002")
         clock.advance(LOCK_SECONDS + 1)
     last = device.receive()
     if counts:
@@ -277,7 +290,8 @@ def test_device_token_on_another_device_returns_401(devices, feeder):
     assert sent.status_code == 401, f"send to another device with my token → {sent.status_code}, expected 401"
     taken = other.receive(headers=wrong)
     assert taken.status_code == 401, f"receive from another device with my token → {taken.status_code}"
-    received_lock(other.receive(), "the other device's own receive")  # its message was neither taken nor locked
+    # its message was neither taken nor locked
+    received_lock(other.receive(), "the other device's own receive", "MSG-AUTH-002")
 
 
 @pytest.mark.requirement("MSG-AUTH-003")

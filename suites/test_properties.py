@@ -1,6 +1,11 @@
 """Property tests: schemathesis generates requests from the specs; every response goes through the built-in checks and
 the suite's own (iothub_conformance/checks). Stateful runs follow the specs' links: create → get → update → delete for
 device identities, receive → complete / reject / abandon for cloud-to-device messages.
+
+A test here claims only the requirements its checks judge on every response (the spec, x-ms-request-id). The checks
+that judge some responses only (Content-Type on a JSON body, a received message's headers) still fail their
+requirement when a response breaks it, but a run of generated requests that met no such response is no evidence it
+holds: those requirements are claimed by their own tests, which see the behaviour or report an error.
 """
 
 import re
@@ -51,7 +56,7 @@ def own(case, target, scope: str = "") -> str | None:
     return device_id
 
 
-@pytest.mark.requirement("COMMON-SPEC-001", "COMMON-REQID-001", "COMMON-REQID-002", "COMMON-HDR-001")
+@pytest.mark.requirement("COMMON-SPEC-001", "COMMON-REQID-001", "COMMON-REQID-002")
 @schema.parametrize()
 @SETTINGS
 def test_generated_requests_conform_to_the_spec_and_checks(case, target, client):
@@ -111,7 +116,7 @@ def as_device(case, device) -> None:
 def messaging_device(target):
     """One device for the generated messaging requests, with a few cloud-to-device messages when a feeder exists."""
     registry = Registry(session.client(), target.api_version, target.name_prefix)
-    device_id, created = registry.create("prop-msg")
+    device_id, created = registry.make("prop-msg")
     device = DeviceClient.of_created(session.client(), target, device_id, created)
     feeder, _ = feeders.choose(target, target.c2d_feeder)
     for n in range(FED_MESSAGES if feeder else 0):
@@ -120,7 +125,7 @@ def messaging_device(target):
     registry.cleanup()
 
 
-@pytest.mark.requirement("COMMON-SPEC-001", "COMMON-REQID-001", "COMMON-REQID-002", "MSG-RECV-002")
+@pytest.mark.requirement("COMMON-SPEC-001", "COMMON-REQID-001", "COMMON-REQID-002")
 @messaging.parametrize()
 @SETTINGS
 def test_generated_messaging_requests_conform_to_the_spec_and_checks(case, messaging_device, client):
@@ -144,7 +149,7 @@ class MessageLifecycle(messaging.as_state_machine()):
         return Response.from_any(cases.send(session.client(), case))
 
 
-@pytest.mark.requirement("COMMON-SPEC-001", "MSG-RECV-002")
+@pytest.mark.requirement("COMMON-SPEC-001")
 def test_linked_message_lifecycle_conforms(target, messaging_device):
     MessageLifecycle.device = messaging_device
     MessageLifecycle.feeder, reason = feeders.choose(target, target.c2d_feeder)
@@ -161,7 +166,7 @@ def test_linked_message_lifecycle_conforms(target, messaging_device):
 jobs = openapi.load("jobs").include(method="GET", path_regex="^/jobs")
 
 
-@pytest.mark.requirement("COMMON-SPEC-001", "COMMON-REQID-001", "COMMON-REQID-002", "COMMON-HDR-001")
+@pytest.mark.requirement("COMMON-SPEC-001", "COMMON-REQID-001", "COMMON-REQID-002")
 @jobs.parametrize()
 @SETTINGS
 def test_generated_job_reads_conform_to_the_spec_and_checks(case, client):
@@ -176,7 +181,7 @@ scheduled_reads = openapi.load("jobs", "2016-11-14").include(method="GET")
 twins = openapi.load("device-twins", "2016-11-14")
 
 
-@pytest.mark.requirement("COMMON-SPEC-001", "COMMON-REQID-001", "COMMON-REQID-002", "COMMON-HDR-001")
+@pytest.mark.requirement("COMMON-SPEC-001", "COMMON-REQID-001", "COMMON-REQID-002")
 @scheduled_reads.parametrize()
 @SETTINGS
 def test_generated_scheduled_job_reads_conform_to_the_spec_and_checks(case, client):
@@ -184,7 +189,7 @@ def test_generated_scheduled_job_reads_conform_to_the_spec_and_checks(case, clie
     case.validate_response(response)
 
 
-@pytest.mark.requirement("COMMON-SPEC-001", "COMMON-REQID-001", "COMMON-REQID-002", "COMMON-HDR-001")
+@pytest.mark.requirement("COMMON-SPEC-001", "COMMON-REQID-001", "COMMON-REQID-002")
 @twins.parametrize()
 @SETTINGS
 def test_generated_twin_requests_conform_to_the_spec_and_checks(case, target, client):

@@ -10,6 +10,7 @@ import pytest
 import respx
 
 from iothub_conformance.checks import conditional
+from iothub_conformance.checks.failures import PreconditionFailed
 
 BASE = "https://hub.example"
 PATH = "/devices/d1"
@@ -87,7 +88,7 @@ def target():
     with respx.mock(base_url=BASE, assert_all_called=False) as mock:
         def install(**flags) -> tuple[FakeDevice, httpx.Client]:
             fake = FakeDevice(**flags)
-            mock.route(path=PATH).mock(side_effect=fake.handle)
+            fake.route = mock.route(path=PATH).mock(side_effect=fake.handle)
             clients.append(httpx.Client(base_url=BASE))
             return fake, clients[-1]
         yield install
@@ -138,7 +139,60 @@ def test_conforming_device_passes_all_probes(target):
     assert conditional.probe_all(client, PATH, API_VERSION) == []
 
 
-def test_probes_skip_a_device_that_cannot_be_read(target):
+PROBES = [conditional.stale_put_is_refused, conditional.stale_delete_is_refused, conditional.weak_tag_does_not_match,
+          conditional.current_and_star_proceed]
+
+
+@pytest.mark.parametrize("probe", PROBES, ids=lambda p: p.__name__)
+def test_a_device_that_cannot_be_read_is_a_failed_precondition_not_a_pass(target, probe):
+    fake, client = target()
+    fake.device = None
+    with pytest.raises(PreconditionFailed, match=r"could not read the device .*GET /devices/d1 → 404 \(DeviceNotFound\)"):
+        probe(client, PATH, API_VERSION)
+    assert {r.method for r in fake.requests} == {"GET"}
+
+
+@pytest.mark.parametrize("probe", PROBES, ids=lambda p: p.__name__)
+def test_a_device_without_an_etag_is_a_failed_precondition_not_a_pass(target, probe):
+    fake, client = target()
+    fake.headers = lambda with_etag=True: {"x-ms-request-id": "r"}
+    with pytest.raises(PreconditionFailed, match="without an ETag to compare with"):
+        probe(client, PATH, API_VERSION)
+    assert {r.method for r in fake.requests} == {"GET"}
+
+
+@pytest.mark.parametrize("status", [500, 401, 302])
+def test_a_read_back_after_the_412_that_fails_is_a_failed_precondition(target, status):
+    fake, client = target()
+    handle = fake.handle
+
+    def after_412(request):
+        if request.method == "GET" and any(r.method == "PUT" for r in fake.requests):
+            fake.requests.append(request)
+            return httpx.Response(status, headers={"Location": "http://elsewhere.example/"})
+        return handle(request)
+
+    fake.route.mock(side_effect=after_412)
+    with pytest.raises(PreconditionFailed, match=f"could not read the device back after PUT .* → {status}"):
+        conditional.stale_put_is_refused(client, PATH, API_VERSION)
+
+
+def test_a_device_gone_after_the_412_fails_the_requirement(target):
+    fake, client = target()
+    handle = fake.handle
+
+    def gone_after_412(request):
+        response = handle(request)
+        if request.method == "PUT":
+            fake.device = None
+        return response
+
+    fake.route.mock(side_effect=gone_after_412)
+    message = only(conditional.stale_put_is_refused(client, PATH, API_VERSION), "DI-COND-001")
+    assert "the device is gone" in message
+
+
+def test_probe_all_leaves_out_a_probe_whose_precondition_failed(target):
     fake, client = target()
     fake.device = None
     assert conditional.probe_all(client, PATH, API_VERSION) == []

@@ -1,6 +1,10 @@
-"""Collect several tagged failures from one response and raise them together."""
+"""How a check or a suite test says what it found: tagged failures (the target departs from a rule) and failed
+preconditions (the test could not set up what it judges, so the requirement is an error, never a pass)."""
 
 from __future__ import annotations
+
+import json
+from collections.abc import Collection
 
 
 class Failures:
@@ -16,3 +20,65 @@ class Failures:
     def raise_any(self) -> None:
         if self.messages:
             raise AssertionError("\n".join(self.messages))
+
+
+class PreconditionFailed(Exception):
+    """What a test relies on did not hold (the device was not created, could not be read back, carried no ETag…).
+    Not an AssertionError on purpose: the plugin reports the requirement as error, with this message, never as pass
+    or as a failure of the rule the test judges."""
+
+
+def _error_code(response) -> str | None:
+    from .errors import error_code
+
+    return error_code(response)
+
+
+def answered(response) -> str:
+    """What the target did, in one line: `PUT /devices/x → 500 (IotHubInternalError)`, `… → 302 to <Location>`."""
+    request = response.request
+    said = f"{request.method} {request.url.path} → {response.status_code}"
+    code = _error_code(response) if response.status_code >= 400 else None
+    if code:
+        said += f" ({code})"
+    if 300 <= response.status_code < 400 and response.headers.get("Location"):
+        said += f" to {response.headers['Location'][:200]}"
+    if response.status_code in (401, 403):
+        said += ": the target refused the credentials (check the connection string's key and policy)"
+    return said
+
+
+def json_of(response):
+    """The body as JSON, or None when it is not JSON (an empty 200 is not a device)."""
+    try:
+        return json.loads(response.content)
+    except ValueError:
+        return None
+
+
+def require(response, what: str, statuses: Collection[int] = (200,)):
+    """`response` must answer with one of `statuses`, else the test's precondition (`what`) did not hold."""
+    if response.status_code not in statuses:
+        raise PreconditionFailed(f"{what}: {answered(response)}")
+    return response
+
+
+def require_object(response, what: str, statuses: Collection[int] = (200,), field: str | None = None) -> dict:
+    """A successful response with a JSON object body (holding `field` when given), else PreconditionFailed."""
+    require(response, what, statuses)
+    body = json_of(response)
+    if not isinstance(body, dict):
+        size = len(response.content)
+        raise PreconditionFailed(f"{what}: {answered(response)} with {'no body' if not size else f'{size} bytes'} "
+                                 "that are not a JSON object")
+    if field is not None and not body.get(field):
+        raise PreconditionFailed(f"{what}: {answered(response)} without {field}")
+    return body
+
+
+def require_etag(response, what: str) -> str:
+    """The ETag header of a successful response, else PreconditionFailed (there is nothing to compare with)."""
+    etag = response.headers.get("ETag")
+    if not etag:
+        raise PreconditionFailed(f"{what}: {answered(response)} without an ETag to compare with")
+    return etag
