@@ -17,8 +17,9 @@ from . import session
 from . import session as session_module  # hooks take an argument named session
 from .config import OPTIONS, Settings
 from .errors import ConfigError
-from .report import html, summary
+from .report import html, junit, logs, summary
 from .report.redact import redact
+from .report.text import bounded
 from .target import new_run_id, resolve
 
 
@@ -96,15 +97,25 @@ def pytest_configure(config):
 
 
 class _JunitIntoReportDir:
-    """Runs before the junitxml plugin configures itself, so junit.xml lands in the report directory."""
+    """Runs before the junitxml plugin configures itself, so junit.xml lands in the report directory; and before
+    any other plugin logs, so every log record of a suite run is redacted (report/logs.py) until it ends."""
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_configure(self, config):
+        if not _is_suite_run(config):
+            return
+        logs.install()
+        config._iothub_logs = True
         report_dir = getattr(config.option, "iothub_bundle", None)
-        if report_dir and _is_suite_run(config):
+        if report_dir:
             Path(report_dir).mkdir(parents=True, exist_ok=True)
             if not getattr(config.option, "xmlpath", None):
                 config.option.xmlpath = str(Path(report_dir) / "junit.xml")
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_unconfigure(self, config):
+        if getattr(config, "_iothub_logs", False):
+            logs.uninstall()
 
 
 def pytest_collection_modifyitems(session, config, items):
@@ -131,8 +142,13 @@ def pytest_unconfigure(config):
     collector = getattr(config, "_iothub", None)
     if collector is None:
         return
-    if getattr(config.option, "xmlpath", None):
-        _redact_file(Path(config.option.xmlpath))  # the junit writer has finished by now
+    if not hasattr(config, "workerinput"):
+        if not collector.finished:
+            # The run stopped before its session finished (interrupted while it started): still write the bundle.
+            collector.mark_incomplete("the run stopped before its tests started")
+            _write_bundle(collector)
+        if getattr(config.option, "xmlpath", None):
+            _redact_file(Path(config.option.xmlpath), collector.incomplete)  # the junit writer has finished by now
     session.deactivate()
     from . import checks
 
@@ -145,9 +161,12 @@ def pytest_runtest_setup(item):
         session.current().journal.transcripts.begin(item.nodeid)
 
 
-def _redact_file(path: Path) -> None:
+def _redact_file(path: Path, incomplete: str | None = None) -> None:
+    """junit.xml redacted, cut and valid XML (parsed, not rewritten as text); marked when the run is incomplete."""
     if path.is_file():
-        path.write_text(redact(path.read_text(encoding="utf-8")), encoding="utf-8")
+        junit.rewrite(path, incomplete)
+    elif incomplete and path.parent.is_dir():
+        junit.write_incomplete(path, incomplete)
 
 
 # tryfirst: the outermost wrapper, so redaction runs after every other plugin (schemathesis) has shaped the report.
@@ -155,13 +174,15 @@ def _redact_file(path: Path) -> None:
 def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
-    if report.longrepr is not None and getattr(item.config, "_iothub", None) is not None:
+    if getattr(item.config, "_iothub", None) is not None:
+        # Redacted and cut here, once: a failure quoting a 50 MB body reaches the terminal, junit.xml and the
+        # bundle as its first 2 KB and its size. Passing tests' captured output (-rA) too.
         if isinstance(report.longrepr, tuple):  # a skip: (path, line, reason)
             path, line, reason = report.longrepr
-            report.longrepr = (path, line, redact(reason))
-        else:
-            report.longrepr = redact(str(report.longrepr))
-        report.sections = [(title, redact(text)) for title, text in report.sections]
+            report.longrepr = (path, line, bounded(reason))
+        elif report.longrepr is not None:
+            report.longrepr = bounded(str(report.longrepr))
+        report.sections = [(title, bounded(text)) for title, text in report.sections]
     marker_ids = [i for m in item.iter_markers("requirement") for i in m.args]
     report.user_properties.append(("requirements", ",".join(marker_ids)))
     if session.active() and (report.when == "call" or (report.when == "setup" and not report.passed)):
@@ -174,7 +195,7 @@ def pytest_runtest_makereport(item, call):
         report.user_properties.append(("outcome", "fail" if _is_check_failure(call.excinfo.value) else "error"))
         # The failure's own messages: the requirement ids they name decide which requirement failed (the longrepr
         # also shows the test's source, whose other assertions name other ids).
-        report.user_properties.append(("failure", redact(_messages(call.excinfo.value))))
+        report.user_properties.append(("failure", bounded(_messages(call.excinfo.value))))
 
 
 @pytest.hookimpl(trylast=True)
@@ -182,7 +203,7 @@ def pytest_exception_interact(node, call, report):
     # schemathesis rewrites a failure's longrepr here, after makereport: redact again, last.
     if getattr(node.config, "_iothub", None) is not None and report.longrepr is not None:
         if not isinstance(report.longrepr, tuple):
-            report.longrepr = redact(str(report.longrepr))
+            report.longrepr = bounded(str(report.longrepr))
 
 
 def _messages(exc: BaseException) -> str:
@@ -201,6 +222,71 @@ def pytest_runtest_logreport(report):
     collector = _collector_for(report)
     if collector is not None:
         collector.record(report)
+
+
+def pytest_collectreport(report):
+    """A suite module that fails to import (or any collector that errors) leaves its tests out of the run."""
+    collector = _ACTIVE[0] if _ACTIVE else None
+    if collector is not None and report.failed:
+        collector.mark_incomplete(f"collection error in {report.nodeid or 'the suite'}")
+
+
+def pytest_keyboard_interrupt(excinfo):
+    """Ctrl-C (SIGINT), SIGTERM (deadline.Terminated) or pytest.exit: the session still finishes and writes the
+    bundle, marked incomplete with what stopped it."""
+    collector = _ACTIVE[0] if _ACTIVE else None
+    if collector is None:
+        return
+    value = excinfo.value
+    if isinstance(value, KeyboardInterrupt):
+        said = str(value).strip()
+        collector.mark_incomplete(f"interrupted ({said})" if said else "interrupted (Ctrl-C, SIGINT)")
+    else:
+        collector.mark_incomplete(f"stopped: {bounded(str(getattr(value, 'msg', value)))[:300]}")
+
+
+# pytest's exit codes the run is incomplete with, and why (cli.py maps pytest's 2 and 5 to 3 as well)
+_INCOMPLETE_EXITS = {pytest.ExitCode.INTERRUPTED: "interrupted", pytest.ExitCode.INTERNAL_ERROR: "the suite broke "
+                     "(pytest internal error)", pytest.ExitCode.USAGE_ERROR: "a usage error stopped the run"}
+EXIT_INCOMPLETE = 3
+
+
+def _judge_completeness(session, collector, exitstatus) -> None:
+    """Say why the run is incomplete, whatever ended it: a signal, the deadline, -x, a collection error, no tests,
+    or tests that never ran (counted: every test that runs reports its teardown)."""
+    reason = _INCOMPLETE_EXITS.get(exitstatus)
+    if reason and not collector.reasons:
+        collector.mark_incomplete(reason)
+    for stop in (session.shouldfail, session.shouldstop):
+        if isinstance(stop, str) and stop and not any(stop in r for r in collector.reasons):
+            collector.mark_incomplete(f"stopped early: {stop}")
+    selected = session.testscollected
+    collector.tests_selected = selected
+    if session.config.option.collectonly:
+        return
+    if selected == 0:
+        deselected = getattr(session.config, "_iothub_deselected", 0)
+        collector.mark_incomplete(f"no tests selected ({deselected} deselected)" if deselected
+                                  else "no tests collected")
+    elif collector.tests_finished < selected:
+        collector.mark_incomplete(f"{selected - collector.tests_finished} of {selected} selected tests did not run "
+                                  "to their end")
+
+
+def pytest_deselected(items):
+    collector = _ACTIVE[0] if _ACTIVE else None
+    if collector is not None and items:
+        config = items[0].config
+        config._iothub_deselected = getattr(config, "_iothub_deselected", 0) + len(items)
+
+
+def _write_bundle(collector) -> None:
+    if collector.report_dir is None:
+        return
+    results = collector.report_dir / "results.json"
+    collector.write(results)
+    # The page is rendered from the file just written, so it shows exactly what results.json holds (redacted).
+    html.write(json.loads(results.read_text(encoding="utf-8")), collector.report_dir / "report.html")
 
 
 _ACTIVE: list = []
@@ -244,18 +330,20 @@ def pytest_sessionfinish(session, exitstatus):
     if collector is None:
         return
     _stop_clock(session.config)
-    _cleanup_leftovers()
+    try:
+        _cleanup_leftovers()
+    except Exception as exc:  # noqa: BLE001 - whatever cleaning up met, the bundle is still written
+        sys.stderr.write(bounded(f"cleanup of the run's devices failed: {type(exc).__name__}: {exc}")[:500] + "\n")
     if hasattr(session.config, "workeroutput"):
         # An xdist worker: its results reach the controller as test reports, and its exchanges (for coverage) go
         # with its output. Only the controller writes the bundle, once.
         session.config.workeroutput["iothub_exchanges"] = _exchanges()
         return
-    if collector.report_dir is not None:
-        results = collector.report_dir / "results.json"
-        collector.write(results)
-        # The page is rendered from the file just written, so it shows exactly what results.json holds (redacted).
-        html.write(json.loads(results.read_text(encoding="utf-8")), collector.report_dir / "report.html")
-
+    _judge_completeness(session, collector, exitstatus)
+    collector.finished = True
+    _write_bundle(collector)
+    if not collector.complete and session.exitstatus != pytest.ExitCode.USAGE_ERROR:
+        session.exitstatus = EXIT_INCOMPLETE
 
 def _exchanges() -> list[list]:
     """This process's exchanges with the target, in a form xdist can send to the controller."""
@@ -291,6 +379,6 @@ def _cleanup_leftovers() -> None:
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     collector = getattr(config, "_iothub", None)
-    if collector is not None and collector.results:
+    if collector is not None and (collector.results or not collector.complete):
         for line in collector.table():
             terminalreporter.write_line(line)

@@ -11,6 +11,23 @@ from ..errors import ConfigError
 # results.json since the report bundle; requirements.json in bundles of earlier runs (same requirements list)
 RESULT_FILES = ("results.json", "requirements.json")
 
+# The detail of a requirement no test reached because the run ended early (a skip: diff, certify and report.html read
+# it by this prefix). "not reached: the test stopped at …" is another thing: one test ended at an earlier failure.
+NOT_REACHED = "not reached: the run ended early"
+
+
+def not_reached(entry: dict) -> bool:
+    """A results.json requirement entry that the run did not reach because it ended early."""
+    return entry.get("status") == "skip" and str(entry.get("detail") or "").startswith(NOT_REACHED)
+
+
+def incompleteness(data: dict) -> str | None:
+    """Why a results.json run is incomplete, or None when it is complete (files written before the field existed
+    were written only by complete runs' sessionfinish)."""
+    if data.get("complete") is False:
+        return str(data.get("incomplete") or "the run ended early")
+    return None
+
 
 def results_file(path) -> Path:
     path = Path(path)

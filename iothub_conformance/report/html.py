@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 
 from . import bundle
+from .bundle import incompleteness, not_reached
 from .conformance import SURFACES, surface
 
 BAD = ("fail", "error")
@@ -63,18 +64,23 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
-def verdict(requirements: list[dict]) -> tuple[str, str]:
-    """The one-line verdict and its CSS class."""
+def verdict(requirements: list[dict], incomplete: str | None = None) -> tuple[str, str]:
+    """The one-line verdict and its CSS class. An incomplete run says so first and is never "all pass"."""
     fail = sum(1 for r in requirements if r.get("status") == "fail")
     error = sum(1 for r in requirements if r.get("status") == "error")
+    parts = []
+    if fail:
+        parts.append(f"{_plural(fail, 'requirement')} {'fails' if fail == 1 else 'fail'}")
+    if error:
+        parts.append(f"{_plural(error, 'requirement')} could not be decided (error)")
+    if incomplete:
+        unreached = sum(1 for r in requirements if not_reached(r))
+        passed = sum(1 for r in requirements if r.get("status") == "pass")
+        parts += [f"{passed} pass", f"{unreached} not reached"]
+        return f"incomplete run ({incomplete}): " + ", ".join(parts), "incomplete"
     if not requirements:
         return "no requirements in this run", "none"
-    if fail or error:
-        parts = []
-        if fail:
-            parts.append(f"{_plural(fail, 'requirement')} {'fails' if fail == 1 else 'fail'}")
-        if error:
-            parts.append(f"{_plural(error, 'requirement')} could not be decided (error)")
+    if parts:
         return ", ".join(parts), "bad"
     skipped = sum(1 for r in requirements if r.get("status") == "skip")
     return "all requirements pass" + (f" ({skipped} skipped)" if skipped else ""), "good"
@@ -89,7 +95,8 @@ def _duration(started, ended) -> str:
 
 
 def _header(data: dict, requirements: list[dict]) -> str:
-    line, css = verdict(requirements)
+    incomplete = incompleteness(data)
+    line, css = verdict(requirements, incomplete)
     target, suite, hypothesis = _dict(data.get("target")), _dict(data.get("suite")), _dict(data.get("hypothesis"))
     url = _text(target.get("url") or "unknown")
     if target.get("embedded"):
@@ -101,7 +108,8 @@ def _header(data: dict, requirements: list[dict]) -> str:
         ("Profile", _text(data.get("profile") or "unknown")),
         ("api-version", _text(data.get("api_version") or "unknown")),
         ("Suite", f"{_text(suite.get('version') or '?')}, commit <code>{_text(suite.get('commit') or 'unknown')}</code>"),
-        ("Run", f"<code>{_text(data.get('run_id') or '?')}</code>"),
+        ("Run", f"<code>{_text(data.get('run_id') or '?')}</code>"
+                + (f" — <strong>incomplete</strong>: {_text(incomplete)}" if incomplete else ", complete")),
         ("Started / ended", f"{_text(data.get('started') or '?')} / {_text(data.get('ended') or '?')}"
                             f"{_text(_duration(data.get('started'), data.get('ended')))}"),
         ("Hypothesis", f"seed {_text(seed) if seed is not None else 'not fixed'}, "
@@ -315,7 +323,7 @@ code,pre{font:13px/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
 pre{white-space:pre-wrap;overflow-wrap:anywhere;background:#f6f8fa;border:1px solid #d0d7de;border-radius:4px;
 padding:.5rem .7rem;margin:.3rem 0}
 .verdict{font-size:1.35rem;font-weight:700;margin:.2rem 0 .8rem;padding:.4rem .8rem;border-radius:4px;display:inline-block}
-.verdict.bad{color:#fff;background:#cf222e}.verdict.good{color:#fff;background:#1a7f37}.verdict.none{background:#eaeef2}
+.verdict.bad,.verdict.incomplete{color:#fff;background:#cf222e}.verdict.good{color:#fff;background:#1a7f37}.verdict.none{background:#eaeef2}
 .meta{display:grid;grid-template-columns:max-content 1fr;gap:.15rem 1rem;margin:0}
 .meta dt{font-weight:600;color:#57606a}.meta dd{margin:0;overflow-wrap:anywhere}
 nav{margin:1rem 0;padding:.4rem 0;border-top:1px solid #d0d7de;border-bottom:1px solid #d0d7de}
@@ -351,7 +359,7 @@ pre.detail{background:#ffebe9;border-color:#ff8182}
 def render(data: dict) -> str:
     """The whole page for one run's results.json data."""
     requirements = [r for r in _list(data.get("requirements")) if isinstance(r, dict)]
-    line, _ = verdict(requirements)
+    line, _ = verdict(requirements, incompleteness(data))
     failing = sum(1 for r in requirements if r.get("status") in BAD)
     title = f"IoT Hub conformance: {line} (run {data.get('run_id') or '?'})"
     return ('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'

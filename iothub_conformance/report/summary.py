@@ -6,21 +6,22 @@ import hashlib
 import json
 import re
 import subprocess
+import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from .. import requirements
 from ..target import Exchange
+from .bundle import NOT_REACHED
 from .coverage import coverage
-from .redact import redact
+from .redact import redact_data
+from .text import LIMIT, excerpt
 
 ORDER = {"fail": 0, "error": 1, "pass": 2, "skip": 3}
 
 
 FORMAT = "iothub-conformance/results/1"
-
-
 @dataclass
 class Result:
     test: str
@@ -37,22 +38,45 @@ class Collector:
         self.started = _now()
         self.seed: str | None = None  # hypothesis's --hypothesis-seed, when the run fixed one
         self.worker_exchanges: list[Exchange] = []  # under `run -n N`: what the workers sent, for coverage
+        self.reasons: list[str] = []  # why the run is incomplete; empty: it ran every test it selected
+        self.tests_selected: int | None = None
+        self.tests_finished = 0  # tests whose teardown was reported: each ran to its end (pass, fail, skip, error)
+        self.finished = False  # the session finished: it judged the run complete or not and wrote the bundle
+        self._lock = threading.Lock()
+
+    def mark_incomplete(self, reason: str) -> None:
+        """The run ends (or ended) before every selected test ran: its bundle says so, with this reason, and every
+        requirement no test reached is marked not reached. Safe from a timer thread or a signal handler."""
+        reason = str(reason or "the run ended early").strip()
+        with self._lock:
+            if reason not in self.reasons:
+                self.reasons.append(reason)
+
+    @property
+    def complete(self) -> bool:
+        return not self.reasons
+
+    @property
+    def incomplete(self) -> str | None:
+        return "; ".join(self.reasons) if self.reasons else None
 
     def add_exchanges(self, rows: list) -> None:
         self.worker_exchanges += [Exchange(method, path, status, None, None, bool(generated))
                                   for method, path, status, generated in rows]
 
     def record(self, report) -> None:
+        if report.when == "teardown":
+            self.tests_finished += 1
         claimed = [i for name, value in report.user_properties if name == "requirements" for i in value.split(",") if i]
         if not claimed:
             return
         if report.when == "call" or (report.when == "setup" and not report.passed):
-            text = redact(str(report.longrepr or ""))
+            text = str(report.longrepr or "")  # the plugin redacted and cut it
             if report.passed:
                 self._add(claimed, report.nodeid, "pass")
             elif report.skipped:
                 reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else text
-                self._add(claimed, report.nodeid, "skip", str(reason).removeprefix("Skipped: "))
+                self._add(claimed, report.nodeid, "skip", excerpt(str(reason).removeprefix("Skipped: ")))
             elif report.when == "setup":
                 self._add(claimed, report.nodeid, "error", text[-500:], _evidence(report))
             elif dict(report.user_properties).get("outcome") == "error":
@@ -80,11 +104,15 @@ class Collector:
             return "skip"
         return min((r.status for r in results), key=ORDER.__getitem__)
 
+    def _unreached(self) -> str:
+        return f"{NOT_REACHED} ({self.incomplete})" if self.reasons else "no test ran"
+
     def rows(self):
+        unreached = self._unreached()
         for rid, req in requirements.REQUIREMENTS.items():
             results = self.results.get(rid, [])
             status = self.status(rid)
-            detail = next((r.detail for r in results if r.status == status), "" if results else "no test ran")
+            detail = next((r.detail for r in results if r.status == status), "" if results else unreached)
             yield rid, req, status, detail, results
 
     def table(self, most: int = 15) -> list[str]:
@@ -117,7 +145,12 @@ class Collector:
         if deviations:
             lines.append(f"  {len(deviations)} noted deviations of profile {profile.name} from the 2016 pages "
                          f"(rules: {', '.join(d['rule'] for d in deviations)})")
-        lines.append("  " + ", ".join(f"{n} {s}" for s, n in total.items()))
+        last = ", ".join(f"{n} {s}" for s, n in total.items())
+        if self.reasons:
+            unreached = sum(1 for rid in requirements.REQUIREMENTS if not self.results.get(rid))
+            # The last line says it first: a run that ended early must never read as a clean one.
+            last = f"INCOMPLETE ({excerpt(self.incomplete, 300)}): {last}; {unreached} not reached"
+        lines.append("  " + last)
         return lines
 
     def data(self) -> dict:
@@ -126,8 +159,10 @@ class Collector:
         arm = getattr(target, "arm", None)
         counts = dict.fromkeys(ORDER, 0)
         rows = []
+        unreached = 0
         for rid, req, status, detail, results in self.rows():
             counts[status] += 1
+            unreached += not results and bool(self.reasons)
             evidence = [{"test": r.test, "status": r.status, "detail": r.detail, "exchanges": r.evidence}
                         for r in results if r.status in ("fail", "error")]
             rows.append({"id": rid, "level": req.level, "statement": req.statement, "source": req.source,
@@ -136,16 +171,20 @@ class Collector:
         return {
             "format": FORMAT,
             "run_id": target.run_id,
+            "complete": self.complete,
+            "incomplete": self.incomplete,  # why not, when complete is false
             "started": self.started,
             "ended": _now(),
             "suite": {"version": _version(), "commit": _commit()},
             "profile": target.profile.name if target.profile else None,
             "api_version": target.api_version,
-            "target": {"url": redact(target.base_url), "embedded": target.embedded,
-                       "arm_url": redact(arm.url) if arm is not None else None},
+            "target": {"url": target.base_url, "embedded": target.embedded,
+                       "arm_url": arm.url if arm is not None else None},
+            "tests": {"selected": self.tests_selected, "finished": self.tests_finished},
             "hypothesis": {"seed": self.seed, "max_examples": _max_examples()},
             "specs": _specs(),
             "counts": counts,
+            "not_reached": unreached,
             "deviations": self.deviations(),
             "requirements": rows,
             "coverage": coverage([*getattr(getattr(target, "journal", None), "exchanges", []),
@@ -163,7 +202,8 @@ class Collector:
 
     def write(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(redact(json.dumps(self.data(), indent=2, ensure_ascii=False)), encoding="utf-8")
+        # The data is redacted, not its JSON text: a replacement can then never break the file's quoting.
+        path.write_text(json.dumps(redact_data(self.data()), indent=2, ensure_ascii=False), encoding="utf-8")
 
 
 def _now() -> str:
@@ -220,9 +260,9 @@ SCHEMATHESIS_FAILURE = re.compile(r"- (ST\d{3} .*)")
 def _excerpt(text: str, named: list[str]) -> str:
     for line in text.splitlines():
         if any(f"[{rid}]" in line for rid in named):
-            return line.strip().lstrip("E|").strip()
+            return excerpt(line.strip().lstrip("E|").strip(), LIMIT)
     match = SCHEMATHESIS_FAILURE.search(text)
     if match:
-        return match.group(1).strip()
+        return excerpt(match.group(1).strip(), LIMIT)
     lines = [line.strip() for line in text.splitlines() if line.strip().startswith("E ")]
     return (lines[0][1:].strip() if lines else text.strip().splitlines()[-1] if text.strip() else "")[:300]

@@ -2,7 +2,8 @@
 once the user puts in their own credentials.
 
 The Journal hands every response here; the plugin says which test is running and takes the transcript of a test
-that failed. Bodies are cut to BODY_LIMIT, and only the last KEPT exchanges of a test are held.
+that failed. Bodies (and any header or URL) are cut to BODY_LIMIT with their size said, and only the last KEPT
+exchanges of a test are held.
 """
 
 from __future__ import annotations
@@ -13,19 +14,16 @@ from collections import deque
 
 import httpx
 
-from .redact import redact
+from .text import LIMIT, excerpt
 
 KEPT = 4
-BODY_LIMIT = 2000
+BODY_LIMIT = LIMIT
 # Request headers a reproduction needs; the rest (httpx's defaults) is noise.
 REQUEST_HEADERS = ("content-type", "if-match", "if-none-match", "iothub-to", "x-ms-client-request-id")
 
 
-def _text(content: bytes) -> str:
-    if not content:
-        return ""
-    text = content[:BODY_LIMIT].decode("utf-8", "replace")
-    return redact(text + ("…" if len(content) > BODY_LIMIT else ""))
+def _text(content: bytes | str) -> str:
+    return excerpt(content, BODY_LIMIT)
 
 
 def _credential(request: httpx.Request) -> str | None:
@@ -37,16 +35,16 @@ def _credential(request: httpx.Request) -> str | None:
 
 def curl(request: httpx.Request, body: bytes) -> str:
     """A curl command for the request with the credential replaced by a placeholder (never the real one)."""
-    parts = ["curl", "-X", request.method, redact(str(request.url))]
+    parts = ["curl", "-X", request.method, _text(str(request.url))]
     credential = _credential(request)
     if credential:
         parts += ["-H", f"Authorization: {credential}"]
     for name in REQUEST_HEADERS:
         if name in request.headers:
-            parts += ["-H", f"{name}: {redact(request.headers[name])}"]
+            parts += ["-H", f"{name}: {_text(request.headers[name])}"]
     for name, value in request.headers.items():
         if name.lower().startswith("iothub-app-"):
-            parts += ["-H", f"{name}: {redact(value)}"]
+            parts += ["-H", f"{_text(name)}: {_text(value)}"]
     if body:
         parts += ["--data-binary", _text(body)]
     return " ".join(shlex.quote(part) for part in parts)
@@ -63,11 +61,11 @@ def exchange(response: httpx.Response) -> dict:
     except httpx.ResponseNotRead:
         received = b""
     return {
-        "request": f"{request.method} {redact(str(request.url))}",
-        "request_headers": {k: redact(v) for k, v in request.headers.items() if k.lower() in REQUEST_HEADERS},
+        "request": f"{request.method} {_text(str(request.url))}",
+        "request_headers": {k: _text(v) for k, v in request.headers.items() if k.lower() in REQUEST_HEADERS},
         "request_body": _text(sent),
         "status": response.status_code,
-        "response_headers": {k: redact(v) for k, v in response.headers.items()},
+        "response_headers": {_text(k): _text(v) for k, v in response.headers.items()},
         "response_body": _text(received),
         "curl": curl(request, sent),
     }
