@@ -29,7 +29,8 @@ def test_a_skip_the_profile_decides_is_allowed_and_any_other_must_skip_is_refuse
         ("A-X-004", "SHOULD", "skip", "no test ran"),
     ))
     assert judged.verdict == "refused" and [r["id"] for r in judged.refused] == ["A-X-003"]
-    assert judged.must == {"pass": 1, "fail": 0, "error": 0, "skip (profile)": 1, "skip (refused)": 1}
+    assert judged.must == {"pass": 1, "fail": 0, "error": 0, "skip (profile)": 1, "skip (refused)": 1,
+                           "not reached": 0}
 
 
 def test_a_skip_named_for_another_profile_is_not_this_profiles_reason():
@@ -44,6 +45,19 @@ def test_a_skip_named_for_another_profile_is_not_this_profiles_reason():
 ])
 def test_verdict_follows_the_must_requirements(rows, verdict):
     assert certify.judge(results(*rows)).verdict == verdict
+
+
+def test_an_incomplete_run_is_never_conformant_and_counts_what_it_did_not_reach():
+    data = results(("A-X-001", "MUST", "pass", ""),
+                   ("A-X-002", "MUST", "skip", "not reached: the run ended early (interrupted (signal SIGTERM))"))
+    assert certify.judge(data).verdict == "refused"  # a complete-looking file with an untested MUST: refused
+    data.update(complete=False, incomplete="interrupted (signal SIGTERM)")
+    judged = certify.judge(data)
+    assert judged.verdict == "incomplete" and judged.incomplete == "interrupted (signal SIGTERM)"
+    assert judged.unreached == ["A-X-002"] and judged.refused == []
+    assert judged.must["pass"] == 1 and judged.must["not reached"] == 1
+    data["requirements"].pop()  # even when everything it reached passed
+    assert certify.judge(data).verdict == "incomplete"
 
 
 @pytest.mark.parametrize(("content", "message"), [

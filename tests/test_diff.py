@@ -105,7 +105,9 @@ def test_cli_json_prints_the_diff(tmp_path):
     assert done.returncode == 1
     data = json.loads(done.stdout)
     assert [c["id"] for c in data["regressions"]] == ["A-PASS-001", "A-SKIP-001", "A-NEWBAD-001"]
-    assert set(data) == {"old", "new", "regressions", "fixed", "changed", "added", "removed", "warnings"}
+    assert set(data) == {"old", "new", "regressions", "fixed", "changed", "added", "removed", "unreached",
+                         "incomplete", "warnings"}
+    assert data["incomplete"] is None and data["unreached"] == []
 
 
 def test_an_earlier_bundle_with_requirements_json_still_compares(tmp_path):
@@ -175,3 +177,34 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, make, message):
 def test_a_missing_argument_is_a_usage_error(tmp_path):
     done = _cli(bundle(tmp_path, "old", results(OLD)))
     assert done.returncode == 2 and "Traceback" not in done.stderr
+
+
+UNREACHED = "not reached: the run ended early (interrupted (Ctrl-C, SIGINT))"
+
+
+def test_an_incomplete_new_run_lists_what_it_did_not_reach_and_says_it_is_incomplete(tmp_path):
+    new_data = results({"A-PASS-001": "pass", "A-FAIL-001": "skip", "A-SAME-001": "skip", "A-NEW-001": "skip"},
+                       A_FAIL_001=UNREACHED, A_SAME_001=UNREACHED, A_NEW_001=UNREACHED)
+    new_data.update(complete=False, incomplete="interrupted (Ctrl-C, SIGINT)")
+    old = diff.load(bundle(tmp_path, "old", results({"A-PASS-001": "pass", "A-FAIL-001": "fail",
+                                                     "A-SAME-001": "pass"})))
+    result = diff.compare(old, diff.load(bundle(tmp_path, "new", new_data)))
+    # Not reached is neither "fixed" (fail → skip) nor a status change (pass → skip) nor "added": it was not judged.
+    assert ids(result.unreached) == ["A-FAIL-001", "A-SAME-001", "A-NEW-001"]
+    assert not (result.fixed or result.changed or result.added or result.regressions)
+    assert result.incomplete == "interrupted (Ctrl-C, SIGINT)"
+    assert any("NEW is incomplete (interrupted" in w for w in result.warnings)
+    text = diff.render(result)
+    assert "not reached in NEW (it ended early) (3):" in text
+    assert text.splitlines()[-1].startswith("NEW IS INCOMPLETE (interrupted (Ctrl-C, SIGINT)): 0 new failures")
+    assert text.splitlines()[-1].endswith("3 not reached")
+
+
+def test_a_requirement_an_incomplete_old_run_did_not_reach_is_added_in_new(tmp_path):
+    old_data = results({"A-X-001": "skip"}, A_X_001=UNREACHED)
+    old_data.update(complete=False, incomplete="the run deadline of 170 s was reached (--deadline)")
+    result = diff.compare(diff.load(bundle(tmp_path, "old", old_data)),
+                          diff.load(bundle(tmp_path, "new", results({"A-X-001": "fail"}))))
+    assert [(c.id, c.old, c.new) for c in result.regressions] == [("A-X-001", None, "fail")]
+    assert ids(result.added) == ["A-X-001"] and result.incomplete is None
+    assert any(w.startswith("OLD is incomplete (the run deadline") for w in result.warnings)

@@ -143,6 +143,21 @@ def test_a_passing_run_says_so_in_green():
     assert "No requirement fails." in section(page, "failures")
 
 
+def test_an_incomplete_run_says_so_and_never_all_pass():
+    data = copy.deepcopy(DATA)
+    for r in data["requirements"]:
+        if r["status"] in ("fail", "error"):
+            r.update(status="skip", detail="not reached: the run ended early (no tests collected)", evidence=[])
+    assert '<p class="verdict good">all requirements pass (3 skipped)</p>' in html.render(data)  # as a complete file
+    data.update(complete=False, incomplete="no tests collected")
+    page = html.render(data)
+    assert '<p class="verdict incomplete">incomplete run (no tests collected): 2 pass, 2 not reached</p>' in page
+    assert "all requirements pass" not in page and "<title>IoT Hub conformance: incomplete run" in page
+    assert "<strong>incomplete</strong>: no tests collected" in page
+    data["requirements"][1]["status"] = "fail"
+    assert "incomplete run (no tests collected): 1 requirement fails, 2 pass, 1 not reached" in html.render(data)
+
+
 HOSTILE_BODY = "<script>alert(1)</script>"
 HOSTILE_HEADER = '"><img src=x onerror=alert(1)>'
 

@@ -3,7 +3,9 @@ the profile does not give, and seals the bundle with a digest of every file in i
 
 A skip the profile allows is one the profile decides: its reason starts "profile <name> …" (the profile takes no
 position on the rule, or its dialect has no such operation). Any other skip of a MUST requirement (no feeder, no blob
-container, no --arm-url, a clock only the embedded reference has) means the endpoint was not fully tested.
+container, no --arm-url, a clock only the embedded reference has) means the endpoint was not fully tested. An
+incomplete run (interrupted, the run deadline, a collection error, no tests) is never conformant: its verdict is
+"incomplete", whatever it reached.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import ConfigError
-from .bundle import read
+from .bundle import incompleteness, not_reached, read
 
 FIELDS = ("vendor", "product", "version", "endpoint")
 PRODUCT_FILE = "product.json"
@@ -60,9 +62,13 @@ class Certification:
     api_version: str
     must: dict[str, int] = field(default_factory=dict)
     refused: list[dict] = field(default_factory=list)  # MUST requirements skipped for a reason the profile does not give
+    incomplete: str | None = None  # why the run is incomplete
+    unreached: list[str] = field(default_factory=list)  # MUST requirements the incomplete run did not reach
 
     @property
     def verdict(self) -> str:
+        if self.incomplete:
+            return "incomplete"
         if self.refused:
             return "refused"
         return "conformant" if self.must.get("fail", 0) == 0 and self.must.get("error", 0) == 0 else "not conformant"
@@ -71,13 +77,16 @@ class Certification:
 def judge(results: dict) -> Certification:
     profile = results.get("profile") or ""
     allowed = f"profile {profile} "
-    certification = Certification(profile, results.get("api_version") or "")
-    counts = {"pass": 0, "fail": 0, "error": 0, "skip (profile)": 0, "skip (refused)": 0}
+    certification = Certification(profile, results.get("api_version") or "", incomplete=incompleteness(results))
+    counts = {"pass": 0, "fail": 0, "error": 0, "skip (profile)": 0, "skip (refused)": 0, "not reached": 0}
     for requirement in results.get("requirements", []):
         if requirement.get("level") != "MUST":
             continue
         status = requirement.get("status")
-        if status == "skip":
+        if certification.incomplete and not_reached(requirement):
+            counts["not reached"] += 1
+            certification.unreached.append(requirement.get("id"))
+        elif status == "skip":
             if str(requirement.get("detail", "")).startswith(allowed):
                 counts["skip (profile)"] += 1
             else:
@@ -105,10 +114,11 @@ def finish(bundle: Path, product: dict) -> Certification:
     _, results = read(bundle)
     certification = judge(results)
     (bundle / PRODUCT_FILE).write_text(json.dumps(product, indent=2) + "\n", encoding="utf-8")
-    record = {"verdict": certification.verdict, "profile": certification.profile,
+    record = {"verdict": certification.verdict, "incomplete": certification.incomplete,
+              "profile": certification.profile,
               "api_version": certification.api_version, "run_id": results.get("run_id"),
               "suite": results.get("suite"), "target": results.get("target"), "must": certification.must,
-              "refused_skips": certification.refused}
+              "refused_skips": certification.refused, "not_reached": certification.unreached}
     (bundle / CERTIFICATION_FILE).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     seal(bundle)
     return certification

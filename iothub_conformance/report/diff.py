@@ -2,6 +2,7 @@
 
 Reads the results file of a run bundle (results.json, or requirements.json as earlier runs wrote it). Only the
 `requirements` list is needed; the run's profile, api-version and target are compared when both files have them.
+An incomplete run is said to be one: a requirement it did not reach is listed as not reached, never as a change.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 
 from ..errors import ConfigError
 from . import bundle
+from .bundle import incompleteness, not_reached
 
 BAD = ("fail", "error")
 
@@ -23,6 +25,7 @@ class Results:
     profile: str | None = None
     api_version: str | None = None
     target_url: str | None = None
+    incomplete: str | None = None  # why the run is incomplete; None: it is complete
 
 
 @dataclass
@@ -43,6 +46,8 @@ class Diff:
     changed: list[Change] = field(default_factory=list)
     added: list[Change] = field(default_factory=list)  # in NEW only (old is None)
     removed: list[Change] = field(default_factory=list)  # in OLD only (new is None)
+    unreached: list[Change] = field(default_factory=list)  # NEW ended early before a test of these ran
+    incomplete: str | None = None  # why NEW is incomplete: then no comparison says "no regression"
     warnings: list[str] = field(default_factory=list)
 
     def to_json(self) -> str:
@@ -60,7 +65,8 @@ def load(path) -> Results:
     target = data.get("target")
     # results.json has {"url": …}; the older requirements.json the URL itself
     url = target.get("url") if isinstance(target, dict) else target if isinstance(target, str) else None
-    return Results(str(file), entries, data.get("run_id"), data.get("profile"), data.get("api_version"), url)
+    return Results(str(file), entries, data.get("run_id"), data.get("profile"), data.get("api_version"), url,
+                   incompleteness(data))
 
 
 def _first_line(text) -> str:
@@ -68,7 +74,11 @@ def _first_line(text) -> str:
 
 
 def compare(old: Results, new: Results) -> Diff:
-    diff = Diff(old.path, new.path)
+    diff = Diff(old.path, new.path, incomplete=new.incomplete)
+    if new.incomplete:
+        diff.warnings.append(f"NEW is incomplete ({new.incomplete}): what it did not reach is not compared")
+    if old.incomplete:
+        diff.warnings.append(f"OLD is incomplete ({old.incomplete}): what it did not reach counts as added")
     for label, a, b in (("profile", old.profile, new.profile), ("api-version", old.api_version, new.api_version),
                         ("target URL", old.target_url, new.target_url)):
         if a and b and a != b:  # still compared: the user may mean to compare across them
@@ -78,6 +88,12 @@ def compare(old: Results, new: Results) -> Diff:
         status = entry["status"]
         change = Change(rid, before["status"] if before else None, status, entry.get("statement") or "",
                         _first_line(entry.get("detail")) if status in BAD else "")
+        if before is not None and not_reached(before):
+            before = None  # OLD never judged it
+            change.old = None
+        if not_reached(entry):
+            diff.unreached.append(change)
+            continue
         if before is None:
             diff.added.append(change)
             if status in BAD:
@@ -91,7 +107,7 @@ def compare(old: Results, new: Results) -> Diff:
         else:  # pass → skip, fail → error, error → skip, …
             diff.changed.append(change)
     diff.removed = [Change(rid, entry["status"], None, entry.get("statement") or "")
-                    for rid, entry in old.requirements.items() if rid not in new.requirements]
+                    for rid, entry in old.requirements.items() if rid not in new.requirements and not not_reached(entry)]
     return diff
 
 
@@ -104,9 +120,13 @@ def render(diff: Diff) -> str:
     lines = [f"old: {diff.old}", f"new: {diff.new}"]
     lines += [f"warning: {w}" for w in diff.warnings]
     for title, changes in (("new failures", diff.regressions), ("fixed", diff.fixed),
-                           ("status changes", diff.changed), ("added", diff.added), ("removed", diff.removed)):
+                           ("status changes", diff.changed), ("added", diff.added), ("removed", diff.removed),
+                           ("not reached in NEW (it ended early)", diff.unreached)):
         if changes:
             lines += ["", f"{title} ({len(changes)}):", *(_line(c, details=title == "new failures") for c in changes)]
-    lines += ["", f"{len(diff.regressions)} new failures, {len(diff.fixed)} fixed, {len(diff.changed)} other status "
-                  f"changes, {len(diff.added)} added, {len(diff.removed)} removed"]
+    last = (f"{len(diff.regressions)} new failures, {len(diff.fixed)} fixed, {len(diff.changed)} other status "
+            f"changes, {len(diff.added)} added, {len(diff.removed)} removed")
+    if diff.incomplete:
+        last = f"NEW IS INCOMPLETE ({diff.incomplete}): {last}, {len(diff.unreached)} not reached"
+    lines += ["", last]
     return "\n".join(lines)
