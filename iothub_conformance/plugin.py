@@ -191,8 +191,12 @@ def pytest_runtest_makereport(item, call):
         if report.failed and kept:
             report.user_properties.append(("evidence", json.dumps(kept)))
     if call.excinfo is not None and report.failed:
-        # The target departing from a rule is a failure; anything else that broke is an error of the run.
-        report.user_properties.append(("outcome", "fail" if _is_check_failure(call.excinfo.value) else "error"))
+        # The target departing from a rule is a failure; anything else that broke is an error of the run; a test the
+        # run deadline cut short judged nothing: its requirements were not reached.
+        outcome = "fail" if _is_check_failure(call.excinfo.value) else "error"
+        if outcome == "error" and _cut_by_run_deadline(call.excinfo.value):
+            outcome = "not reached"
+        report.user_properties.append(("outcome", outcome))
         # The failure's own messages: the requirement ids they name decide which requirement failed (the longrepr
         # also shows the test's source, whose other assertions name other ids).
         report.user_properties.append(("failure", bounded(_messages(call.excinfo.value))))
@@ -204,6 +208,19 @@ def pytest_exception_interact(node, call, report):
     if getattr(node.config, "_iothub", None) is not None and report.longrepr is not None:
         if not isinstance(report.longrepr, tuple):
             report.longrepr = bounded(str(report.longrepr))
+
+
+def _cut_by_run_deadline(exc: BaseException, depth: int = 0) -> bool:
+    """The exception is (or was caused by) the transport refusing a request after the run deadline."""
+    from .transport import RunDeadlineReached
+
+    if exc is None or depth > 8:
+        return False
+    if isinstance(exc, RunDeadlineReached):
+        return True
+    if isinstance(exc, BaseExceptionGroup):
+        return any(_cut_by_run_deadline(e, depth + 1) for e in exc.exceptions)
+    return _cut_by_run_deadline(exc.__cause__ or exc.__context__, depth + 1)
 
 
 def _messages(exc: BaseException) -> str:
@@ -240,6 +257,8 @@ def pytest_keyboard_interrupt(excinfo):
     value = excinfo.value
     if isinstance(value, KeyboardInterrupt):
         said = str(value).strip()
+        if said and any(said in reason for reason in collector.reasons):
+            return  # pytest's Interrupted(shouldstop) repeating the deadline's own reason
         collector.mark_incomplete(f"interrupted ({said})" if said else "interrupted (Ctrl-C, SIGINT)")
     else:
         collector.mark_incomplete(f"stopped: {bounded(str(getattr(value, 'msg', value)))[:300]}")

@@ -79,6 +79,10 @@ class Collector:
                 self._add(claimed, report.nodeid, "skip", excerpt(str(reason).removeprefix("Skipped: ")))
             elif report.when == "setup":
                 self._add(claimed, report.nodeid, "error", text[-500:], _evidence(report))
+            elif dict(report.user_properties).get("outcome") == "not reached":
+                # The run deadline cut the test short: it judged nothing.
+                self._add(claimed, report.nodeid, "skip", f"{NOT_REACHED} ({self.incomplete or 'the run deadline'}"
+                          f"; {report.nodeid} was cut short)")
             elif dict(report.user_properties).get("outcome") == "error":
                 self._add(claimed, report.nodeid, "error", _excerpt(text, []), _evidence(report))
             else:
