@@ -16,6 +16,8 @@ from urllib.parse import quote
 
 import httpx
 
+from .checks.failures import PreconditionFailed, answered, json_of
+
 API_VERSION = "2016-02-03"
 PARAMS = {"api-version": API_VERSION}
 # msrestazure's poller (OBSERVED §2: the RP SDK) ends on these operation statuses, compared case-insensitively.
@@ -303,7 +305,10 @@ class ResourceManager:
                 f"[RP-LRO-001] creating hub {name}: its operation reported {' → '.join(operation.seen) or 'nothing'}")
         got = self.get(name)
         assert got.status_code == 200, f"[RP-LRO-001] GET of the hub just created → {got.status_code}"
-        return got.json()
+        body = json_of(got)
+        if not isinstance(body, dict):
+            raise PreconditionFailed(f"could not read hub {name} just created: {answered(got)} without a JSON hub")
+        return body
 
     def list(self, scope: str = "group") -> Listing:
         url = self.group if scope == "group" else f"{self.subscription}/IotHubs"

@@ -1,0 +1,87 @@
+"""The whole suite against targets that never do what a requirement asks: nothing may pass that the target did not
+show. Each target gets the exact set of requirements that may pass, each with the reason it is legitimately
+satisfied; every other requirement must be fail, error or skip. A precondition the target broke (no device created,
+none read back, no ETag) is an error naming what the target answered."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from tests.conftest import run_suite, serving
+from tests.support import hostile
+
+# A well-formed connection string for a hub the broken targets pretend to be; its key is never right or wrong there.
+CONNECTION_STRING = "HostName=broken.azure-devices.net;SharedAccessKeyName=iothubowner;SharedAccessKey=" \
+                    "YnJva2VuLXRhcmdldC1rZXktMDEyMzQ1Njc4OWFiY2RlZg=="
+WRONG_KEY = "d3Jvbmcta2V5LWZvci10aGUtc2VydmVkLXJlZmVyZW5jZQ=="
+EXAMPLES = 2
+
+# The requirements each target may pass, and why that is the target's real behaviour, not a vacuous verdict.
+MAY_PASS = {
+    "always-500": {},
+    "always-404": {},
+    "always-401": {
+        "RP-AUTH-001": "a resource-provider request without Authorization gets 401: this target answers everything so",
+    },
+    "redirect-all": {},
+    "empty-200": {},
+    "wrong-key": {
+        "COMMON-APIVER-002": "the reference reads api-version before the token: an unsupported one gets 400 whatever "
+                             "the key",
+        "COMMON-APIVER-004": "and that 400 names InvalidProtocolVersion, the error code the iothub profile gives",
+    },
+}
+# The requirements the issue found passing against a target that never creates a device.
+FALSE_PASSES = ["COMMON-HDR-001", "DI-ETAG-001", "DI-ETAG-002", "DI-ETAG-003", "DI-ETAG-005", "DI-COND-001",
+                "DI-COND-002", "DI-COND-004"]
+ANSWERS = {"always-500": "→ 500", "always-404": "→ 404", "always-401": "refused the credentials",
+           "redirect-all": "→ 302 to http://127.0.0.1:9/elsewhere", "empty-200": "→ 200 with no body",
+           "wrong-key": "refused the credentials"}
+
+
+def arm_flags(url: str) -> list[str]:
+    return ["--iothub-arm-url", url, "--iothub-arm-token", "conformance-token", "--iothub-arm-subscription",
+            "00000000-0000-0000-0000-000000000000", "--iothub-arm-resource-group", "conformance"]
+
+
+def run_against(tmp_path, name: str):
+    flags = ["--iothub-no-preflight"]
+    if name == "wrong-key":
+        # The served reference with a connection string whose key is not the hub's.
+        with serving("--rp-delay", "0") as served:
+            connection_string = re.sub(r"SharedAccessKey=[^;]+", f"SharedAccessKey={WRONG_KEY}",
+                                       served.connection_string)
+            return run_suite(tmp_path / "bundle", "--iothub-target", served.url, "--iothub-connection-string",
+                             connection_string, *flags, examples=EXAMPLES)
+    with hostile.serve(name) as url:
+        return run_suite(tmp_path / "bundle", "--iothub-target", url, "--iothub-connection-string", CONNECTION_STRING,
+                         *flags, *arm_flags(url), examples=EXAMPLES)
+
+
+@pytest.mark.parametrize("name", list(MAY_PASS))
+def test_nothing_passes_that_the_broken_target_did_not_show(tmp_path, name):
+    run = run_against(tmp_path, name)
+    statuses = run.statuses
+    passed = {rid for rid, status in statuses.items() if status == "pass"}
+    assert passed == set(MAY_PASS[name]), (
+        f"{name}: passed {sorted(passed - set(MAY_PASS[name]))}, expected to pass only {sorted(MAY_PASS[name])}\n"
+        f"{run.summary()}")
+    assert run.code == 1, f"{name}: exit {run.code}, expected 1 (requirements failed or errored)\n{run.output[-2000:]}"
+    results = json.loads((run.report_dir / "results.json").read_text())["requirements"]
+    details = {r["id"]: r["detail"] for r in results}
+    for rid in FALSE_PASSES:
+        # empty-200 answers a device GET 200 without an ETag: a true DI-ETAG-001 failure, not only an error.
+        assert statuses[rid] in ("fail", "error"), f"{name}: {rid} is {statuses[rid]}, expected fail or error"
+    # A failed precondition says what the target answered (a wrong key: that the credentials were refused), never
+    # a Python repr of the suite's objects; and a refused key is never reported as a device that changed.
+    errors = {rid: details[rid] for rid, status in statuses.items() if status == "error" and rid.startswith("DI-")}
+    assert errors, run.summary()
+    unnamed = {rid: d[:200] for rid, d in errors.items() if ANSWERS[name] not in d}
+    assert not unnamed, f"{name}: errors that do not say what the target answered ({ANSWERS[name]!r}): {unnamed}"
+    reprs = {rid: d for rid, d in details.items() if re.search(r"object at 0x|\+ {1,2}where ", d)}
+    assert not reprs, f"{name}: details with Python reprs: {reprs}"
+    blamed = [rid for rid, d in details.items() if "the device changed" in d]
+    assert not blamed, f"{name}: a refused request reported as a device that changed: {blamed}"
