@@ -12,7 +12,7 @@ import itertools
 import re
 import time
 from dataclasses import dataclass, field
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import httpx
 
@@ -64,6 +64,7 @@ class Operation:
     seen: list[str] = field(default_factory=list)
     last: httpx.Response | None = None
     polls: int = 0
+    elsewhere: str | None = None  # why the URL was not followed: it names a host other than the resource provider
 
     @property
     def status(self) -> str | None:
@@ -102,12 +103,29 @@ def retry_after(response: httpx.Response, default: float = 1.0) -> float:
     return min(max(seconds, 1.0), MAX_RETRY_AFTER)
 
 
+def elsewhere(client: httpx.Client, url: str) -> str | None:
+    """Why `url` (an operation or a nextLink the RP handed out) must not be followed, or None. The suite sends its
+    bearer token only to the --arm-url the user named; a URL on another scheme, host or port is the RP's departure,
+    reported, never contacted. A relative URL stays on the client's host."""
+    parts, base = urlsplit(url), client.base_url
+    if not parts.netloc:
+        return None
+    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+    base_port = base.port or {"http": 80, "https": 443}.get(base.scheme)
+    if (parts.scheme, (parts.hostname or "").lower(), port) == (base.scheme, base.host.lower(), base_port):
+        return None
+    return f"{url[:200]} is not on the resource provider {base.scheme}://{base.netloc.decode()}: not followed"
+
+
 def wait(client: httpx.Client, url: str | None, timeout: float, clock=None) -> Operation:
     """Poll an Azure-AsyncOperation URL until its status is terminal. With the embedded reference's clock each poll
     moves it forward by Retry-After instead of sleeping (at most CLOCK_POLLS polls); elsewhere the wait ends after
     `timeout` seconds."""
     operation = Operation(url)
     if not url:
+        return operation
+    operation.elsewhere = elsewhere(client, url)
+    if operation.elsewhere:
         return operation
     deadline = time.monotonic() + timeout
     for count in itertools.count(1):
@@ -144,6 +162,10 @@ def pages(client: httpx.Client, url: str, params: dict | None = None, key: str =
     rp__list-* pages). Reports a nextLink that repeats, a page that is not a list, and more than MAX_PAGES pages."""
     listing = Listing()
     seen_links: set[str] = set()
+    refused = elsewhere(client, url)
+    if refused:
+        listing.problems.append(f"the list {refused}")
+        return listing
     response = client.get(url, params=params)
     while True:
         listing.statuses.append(response.status_code)
@@ -174,6 +196,10 @@ def pages(client: httpx.Client, url: str, params: dict | None = None, key: str =
             listing.problems.append(f"more than {MAX_PAGES} pages")
             return listing
         seen_links.add(link)
+        refused = elsewhere(client, link)
+        if refused:
+            listing.problems.append(f"nextLink {refused}")
+            return listing
         response = client.get(link)
 
 
@@ -301,6 +327,7 @@ class ResourceManager:
         assert response.status_code in (200, 201), (
             f"[RP-CREATE-001] PUT of hub {name} → {response.status_code}: {response.text[:300]}")
         if operation.url:
+            assert not operation.elsewhere, f"[RP-LRO-001] creating hub {name}: its operation {operation.elsewhere}"
             assert operation.succeeded, (
                 f"[RP-LRO-001] creating hub {name}: its operation reported {' → '.join(operation.seen) or 'nothing'}")
         got = self.get(name)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import httpx
 
@@ -121,6 +121,22 @@ class Guarded(Feeder):
         return self.inner.send(device_id, body, properties)
 
 
+def amqp_host_problem(target) -> str | None:
+    """Why the amqp feeder may not be used for `target`, or None. The service SDK connects to the connection
+    string's HostName, never to --target: were they different hosts, the run would reach out to one the user did not
+    name as the target (a local endpoint's connection string often names a real hub)."""
+    if target.embedded:
+        return "the amqp feeder cannot feed the embedded reference, which has no AMQP endpoint (use --c2d-feeder " \
+               "in-process)"
+    host = (target.connection.host_name or "").strip().lower().rstrip(".")
+    target_host = (urlsplit(target.base_url).hostname or "").lower().rstrip(".")
+    if host != target_host:
+        return (f"the amqp feeder connects to the connection string's HostName {host}, not to the target "
+                f"{target_host}: refusing to contact a host other than the target (use --c2d-feeder http for a "
+                "target that serves POST /messages/deviceBound, or none)")
+    return None
+
+
 def choose(target, wanted: str | None) -> tuple[Feeder | None, str]:
     """The feeder for `target`, or None and the reason there is none."""
     wanted = wanted or "auto"
@@ -139,6 +155,11 @@ def _pick(target, wanted: str) -> tuple[Feeder | None, str]:
         return None, "the in-process feeder works with the embedded reference only"
     if wanted == "http":
         return HttpFeeder(target.client(), target.api_version), ""
+    elsewhere = amqp_host_problem(target)
+    if elsewhere:
+        if wanted == "amqp":
+            raise ConfigError(elsewhere)
+        return None, "no cloud-to-device feeder: " + elsewhere
     try:
         return AmqpFeeder(str(target.connection)), ""
     except ImportError:

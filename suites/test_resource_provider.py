@@ -53,6 +53,7 @@ def done(rp, response, what: str, requirement: str = "RP-LRO-001"):
     """Wait for a long-running operation the response started (if any); it must end Succeeded."""
     operation = rp.wait(response)
     if operation.url:
+        assert not operation.elsewhere, f"[{requirement}] {what}: the Azure-AsyncOperation URL {operation.elsewhere}"
         assert operation.ended, (f"[{requirement}] {what}: the operation did not end within the wait (statuses "
                                  f"{' → '.join(operation.seen) or 'none'}, last answer "
                                  f"{operation.last.status_code if operation.last else '-'})")

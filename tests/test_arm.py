@@ -225,3 +225,42 @@ def test_an_external_target_without_arm_url_has_no_resource_provider(monkeypatch
 
 def test_arm_repr_hides_the_token():
     assert "secret-token" not in repr(Arm("https://m", "secret-token", "s", "g"))
+
+
+# -- only the resource provider: URLs it hands out on another host are reported, never followed ---------------------
+
+
+@respx.mock
+@pytest.mark.parametrize("url", ["https://elsewhere.example/operationResults/op1", "http://arm.example/op1",
+                                 "https://arm.example:8443/op1", "https://user@elsewhere.example/op1"])
+def test_wait_never_follows_an_operation_url_off_the_resource_provider(url):
+    elsewhere = respx.get(url__startswith=url.split("/op")[0]).mock(return_value=httpx.Response(200))
+    operation = arm.wait(client(), url, timeout=60, clock=FakeClock())
+    assert not elsewhere.called and operation.polls == 0
+    assert not operation.ended and "is not on the resource provider https://arm.example: not followed" in \
+        operation.elsewhere
+
+
+@respx.mock
+def test_wait_follows_an_operation_url_on_the_resource_provider_whatever_its_case_or_default_port():
+    respx.get(OPERATION).mock(return_value=httpx.Response(200, json={"status": "Succeeded"}))
+    operation = arm.wait(client(), OPERATION.replace("https://arm.example", "https://ARM.example:443"), timeout=60)
+    assert operation.succeeded and operation.elsewhere is None
+
+
+@respx.mock
+def test_pages_never_follows_a_next_link_off_the_resource_provider():
+    other = respx.get("https://elsewhere.example/hubs").mock(return_value=httpx.Response(200, json={"value": []}))
+    respx.get(f"{BASE}{HUBS}").mock(return_value=httpx.Response(
+        200, json={"value": [{"name": "a"}], "nextLink": "https://elsewhere.example/hubs?page=2"}))
+    listing = arm.pages(client(), HUBS)
+    assert not other.called and [i["name"] for i in listing.items] == ["a"]
+    assert listing.problems == ["nextLink https://elsewhere.example/hubs?page=2 is not on the resource provider "
+                                "https://arm.example: not followed"]
+
+
+@respx.mock
+def test_pages_never_starts_a_list_off_the_resource_provider():
+    other = respx.get("https://elsewhere.example/keys").mock(return_value=httpx.Response(200, json={"value": []}))
+    listing = arm.pages(client(), "https://elsewhere.example/keys")
+    assert not other.called and listing.problems and not listing.pages

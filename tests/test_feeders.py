@@ -144,3 +144,51 @@ def test_a_receive_on_a_device_outside_the_run_is_refused():
         client.get("/devices/users-own-device/messages/devicebound", params={"api-version": "2016-02-03"})
     assert client.get("/devices/users-own-device", params={"api-version": "2016-02-03"}).status_code == 404
     target.close()
+
+
+# -- only the target: the amqp feeder connects to the connection string's HostName, so it must be the target's ------
+
+LOCAL = "http://127.0.0.1:8080"
+
+
+@pytest.fixture
+def sdk_calls(fake_sdk, monkeypatch):
+    """Every connection the fake service SDK was asked to make."""
+    made = []
+    manager = sys.modules["azure.iot.hub"].IoTHubRegistryManager
+    original = manager.from_connection_string.__func__
+
+    def record(cls, connection_string):
+        made.append(connection_string)
+        return original(cls, connection_string)
+
+    monkeypatch.setattr(manager, "from_connection_string", classmethod(record))
+    return made
+
+
+def test_auto_never_feeds_over_amqp_when_the_hostname_is_not_the_target(sdk_calls):
+    target = resolve(Settings(target_url=LOCAL, connection_string=CS))
+    feeder, reason = feeders.choose(target, None)
+    assert feeder is None and sdk_calls == []
+    assert "HostName hub.example, not to the target 127.0.0.1" in reason
+    assert "\n" not in reason
+
+
+def test_amqp_asked_for_a_target_on_another_host_is_one_config_error(sdk_calls):
+    target = resolve(Settings(target_url=LOCAL, connection_string=CS))
+    with pytest.raises(ConfigError, match="refusing to contact a host other than the target") as raised:
+        feeders.choose(target, "amqp")
+    assert "\n" not in str(raised.value) and sdk_calls == []
+
+
+def test_amqp_cannot_feed_the_embedded_reference(sdk_calls):
+    with pytest.raises(ConfigError, match="no AMQP endpoint"):
+        feeders.choose(resolve(Settings()), "amqp")
+    assert sdk_calls == []
+
+
+@pytest.mark.parametrize("url", ["https://HUB.example", "https://hub.example.:443", "https://hub.example:8443/base"])
+def test_amqp_feeds_a_target_on_the_connection_strings_host(sdk_calls, url):
+    feeder, _ = feeders.choose(resolve(Settings(target_url=url, connection_string=CS)), None)
+    assert feeder is not None and feeder.name.startswith("amqp")
+    assert sdk_calls == [CS]
