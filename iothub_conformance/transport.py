@@ -12,6 +12,7 @@ import email.utils
 import ssl
 import threading
 import time
+import zlib
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -230,16 +231,51 @@ class BoundedHTTPTransport(httpx.HTTPTransport):
             raise BodyTooLarge(f"the response body exceeds {_size(cap)} (--max-body): refused unread "
                                f"(Content-Length {declared})", request=request)
         parts, size = [], 0
+        encoding = response.headers.get("Content-Encoding", "").strip().lower()
+        decoded = _DecodedSize(encoding, cap) if encoding in _ZLIB_WBITS else None
         try:
             for part in response.stream:
                 size += len(part)
                 if size > cap:
                     raise BodyTooLarge(f"the response body exceeds {_size(cap)} (--max-body): refused after its "
                                        f"first {_size(cap)}, the rest unread", request=request)
+                if decoded is not None and decoded.add(part) > cap:
+                    raise BodyTooLarge(f"the response body exceeds {_size(cap)} (--max-body) once decoded "
+                                       f"(Content-Encoding {encoding}): refused", request=request)
                 parts.append(part)
         finally:
             response.close()
         return b"".join(parts)
+
+
+_ZLIB_WBITS = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
+
+
+class _DecodedSize:
+    """Counts what a gzip or deflate body decodes to, a piece at a time and discarding it: the client decodes the
+    body again, so the cap must hold for the decoded size too (a small compressed body can expand a thousandfold)."""
+
+    def __init__(self, encoding: str, cap: int) -> None:
+        self.raw_fallback = encoding == "deflate"  # httpx accepts zlib-wrapped or raw deflate
+        self.decoder = zlib.decompressobj(_ZLIB_WBITS[encoding])
+        self.cap = cap
+        self.total = 0
+        self.broken = False  # not decodable: the client's decoding will say so
+
+    def add(self, data: bytes) -> int:
+        while data and not self.broken and self.total <= self.cap:
+            try:
+                out = self.decoder.decompress(data, 65536)
+            except zlib.error:
+                if self.raw_fallback and self.total == 0:
+                    self.raw_fallback, self.decoder = False, zlib.decompressobj(-zlib.MAX_WBITS)
+                    continue
+                self.broken = True
+                break
+            self.raw_fallback = False
+            self.total += len(out)
+            data = self.decoder.unconsumed_tail
+        return self.total
 
 
 def http_transport(limits: Limits, ca_bundle: str | None = None) -> httpx.BaseTransport:

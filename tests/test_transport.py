@@ -247,6 +247,22 @@ def test_bodies_up_to_the_cap_are_read_whole_and_a_head_is_not_judged_by_its_len
         assert client.head("https://hub.example/big").status_code == 200
 
 
+@pytest.mark.parametrize("encoding", ["gzip", "deflate"])
+def test_a_compressed_body_is_held_to_the_cap_once_decoded(encoding):
+    import gzip
+    import zlib
+
+    compress = gzip.compress if encoding == "gzip" else zlib.compress
+    limits = Limits(max_body=1024**2)
+    client = httpx.Client(transport=RetryTransport(http_transport(limits), limits))
+    with respx.mock(base_url="https://hub.example") as mock:
+        mock.get("/bomb").respond(200, content=compress(b"0" * (64 * 1024**2)), headers={"Content-Encoding": encoding})
+        mock.get("/small").respond(200, content=compress(b"[1, 2]" * 1000), headers={"Content-Encoding": encoding})
+        with pytest.raises(BodyTooLarge, match=rf"exceeds 1 MB \(--max-body\) once decoded \(Content-Encoding {encoding}\)"):
+            client.get("https://hub.example/bomb")
+        assert client.get("https://hub.example/small").content == b"[1, 2]" * 1000
+
+
 # -- TLS, timeouts, signing -------------------------------------------------------------------------------------------
 
 
