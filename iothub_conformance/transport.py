@@ -237,9 +237,11 @@ class BoundedHTTPTransport(httpx.HTTPTransport):
             for part in response.stream:
                 size += len(part)
                 if size > cap:
+                    parts.clear()  # the error's traceback keeps this frame, and a failed test keeps the error
                     raise BodyTooLarge(f"the response body exceeds {_size(cap)} (--max-body): refused after its "
                                        f"first {_size(cap)}, the rest unread", request=request)
                 if decoded is not None and decoded.add(part) > cap:
+                    parts.clear()
                     raise BodyTooLarge(f"the response body exceeds {_size(cap)} (--max-body) once decoded "
                                        f"(Content-Encoding {encoding}): refused", request=request)
                 parts.append(part)

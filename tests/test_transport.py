@@ -234,6 +234,27 @@ def test_a_streamed_body_over_the_cap_is_refused_after_the_cap_not_read_to_its_e
     assert str(result).startswith("the response body exceeds 2 MB (--max-body): refused after its first 2 MB")
 
 
+def _held(value) -> int:
+    if isinstance(value, bytes | bytearray):
+        return len(value)
+    if isinstance(value, list):
+        return sum(len(v) for v in value if isinstance(v, bytes | bytearray))
+    return 0
+
+
+def test_a_refused_body_is_not_kept_alive_by_the_error():
+    # A failed test keeps its exception, and the exception its traceback's frames: they must not hold the body read.
+    limits = Limits(max_body=4 * 1024**2)
+    with hostile.serve("stream-10gb") as url:
+        result, _ = _outcome(lambda: _target_client(url, limits).get("/devices/x"))
+    assert isinstance(result, BodyTooLarge), result
+    frames, tb = [], result.__traceback__
+    while tb is not None:
+        frames.append(tb.tb_frame)
+        tb = tb.tb_next
+    assert max(_held(v) for frame in frames for v in frame.f_locals.values()) < 1024**2
+
+
 def test_bodies_up_to_the_cap_are_read_whole_and_a_head_is_not_judged_by_its_length():
     limits = Limits(max_body=1024)
     client = httpx.Client(transport=RetryTransport(http_transport(limits), limits))
