@@ -148,7 +148,8 @@ def pytest_unconfigure(config):
             collector.mark_incomplete("the run stopped before its tests started")
             _write_bundle(collector)
         if getattr(config.option, "xmlpath", None):
-            _redact_file(Path(config.option.xmlpath), collector.incomplete)  # the junit writer has finished by now
+            # the junit writer has finished by now
+            _redact_file(Path(config.option.xmlpath), collector.incomplete, list(collector.running))
     session.deactivate()
     from . import checks
 
@@ -161,10 +162,10 @@ def pytest_runtest_setup(item):
         session.current().journal.transcripts.begin(item.nodeid)
 
 
-def _redact_file(path: Path, incomplete: str | None = None) -> None:
+def _redact_file(path: Path, incomplete: str | None = None, unfinished: list[str] | None = None) -> None:
     """junit.xml redacted, cut and valid XML (parsed, not rewritten as text); marked when the run is incomplete."""
     if path.is_file():
-        junit.rewrite(path, incomplete)
+        junit.rewrite(path, incomplete, unfinished)
     elif incomplete and path.parent.is_dir():
         junit.write_incomplete(path, incomplete)
 

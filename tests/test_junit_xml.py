@@ -126,3 +126,17 @@ def test_the_schema_refuses_what_a_ci_server_would_misread(tmp_path):
         bad.write_text(document, encoding="utf-8")
         with pytest.raises(Exception, match="(?i)not valid|invalid|failed validating|missing required"):
             junit_schema.validate(bad)
+
+
+def test_the_nameless_testcase_pytest_writes_for_an_interrupted_test_is_named_and_marked(tmp_path):
+    # pytest's junitxml writes the test a signal cut short as <testcase time="…"/>: no name, invalid JUnit.
+    path = tmp_path / "junit.xml"
+    path.write_text('<testsuites name="pytest tests"><testsuite name="pytest" errors="0" failures="0" skipped="0" '
+                    'tests="1" time="3"><testcase classname="suites.test_a" name="test_done" time="0.1"/>'
+                    '<testcase time="0.001"/></testsuite></testsuites>', encoding="utf-8")
+    junit.rewrite(path, "interrupted (signal SIGTERM)", ["suites/test_b.py::test_running[PUT /devices/{id}]"])
+    root = junit_schema.validate(path)
+    case = root.findall(".//testcase")[1]
+    assert (case.get("classname"), case.get("name")) == ("suites.test_b", "test_running[PUT /devices/{id}]")
+    assert case.find("skipped").get("message").startswith("not reached: the run ended early (interrupted (signal")
+    assert root.find("testsuite").get("tests") == "3"  # the named one and run_complete

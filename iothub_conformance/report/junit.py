@@ -52,6 +52,32 @@ def _count(element: ET.Element, name: str) -> None:
         element.set(name, "1")
 
 
+def _address(nodeid: str) -> tuple[str, str]:
+    """classname and name as pytest's junitxml makes them from a node id (suites/test_x.py::test_y[a])."""
+    address, bracket, params = nodeid.partition("[")
+    path, *names = address.split("::")
+    parts = path.removesuffix(".py").replace("\\", "/").split("/") + names
+    return ".".join(part for part in parts[:-1] if part), parts[-1] + bracket + params
+
+
+def _name_interrupted(root: ET.Element, unfinished: list[str], reason: str | None) -> None:
+    """pytest writes the test a signal cut short as a testcase without a name (invalid JUnit): name it after the
+    test that was running, and say it was not reached."""
+    left = list(unfinished)
+    for suite in root.iter("testsuite"):
+        for case in suite.findall("testcase"):
+            if case.get("name"):
+                continue
+            classname, name = _address(left.pop(0)) if left else (CLASSNAME, "a test the run ended while it ran")
+            case.set("classname", case.get("classname") or classname)
+            case.set("name", name)
+            if not any(child.tag in ("failure", "error", "skipped") for child in case):
+                ET.SubElement(case, "skipped", {"type": "incomplete", "message": xml_text(
+                    f"not reached: the run ended early ({reason or 'interrupted'}) while this test ran")})
+                _count(suite, "tests")
+                _count(suite, "skipped")
+
+
 def _mark_incomplete(root: ET.Element, reason: str) -> None:
     """A testcase that errors: CI servers count it, so the run shows red even when every test that ran passed."""
     suite = _suite(root)
@@ -65,8 +91,9 @@ def _mark_incomplete(root: ET.Element, reason: str) -> None:
         _count(element, "errors")
 
 
-def rewrite(path: Path, incomplete: str | None = None) -> None:
-    """Redact and cut the junit.xml at `path` in place; add the run_complete error when `incomplete` says why."""
+def rewrite(path: Path, incomplete: str | None = None, unfinished: list[str] | None = None) -> None:
+    """Redact and cut the junit.xml at `path` in place; name the tests a signal cut short (`unfinished`: their node
+    ids) and add the run_complete error when `incomplete` says why the run ended early."""
     try:
         root = ET.parse(path).getroot()
     except ET.ParseError as exc:
@@ -78,6 +105,7 @@ def rewrite(path: Path, incomplete: str | None = None) -> None:
         _count(suite, "tests")
         _count(suite, "errors")
     _clean(root)
+    _name_interrupted(root, unfinished or [], incomplete)
     if incomplete:
         _mark_incomplete(root, incomplete)
     ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)

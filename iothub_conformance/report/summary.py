@@ -41,6 +41,7 @@ class Collector:
         self.reasons: list[str] = []  # why the run is incomplete; empty: it ran every test it selected
         self.tests_selected: int | None = None
         self.tests_finished = 0  # tests whose teardown was reported: each ran to its end (pass, fail, skip, error)
+        self.running: dict[str, None] = {}  # node ids whose setup was reported and teardown not (yet)
         self.finished = False  # the session finished: it judged the run complete or not and wrote the bundle
         self._lock = threading.Lock()
 
@@ -65,8 +66,11 @@ class Collector:
                                   for method, path, status, generated in rows]
 
     def record(self, report) -> None:
-        if report.when == "teardown":
+        if report.when == "setup":
+            self.running[report.nodeid] = None
+        elif report.when == "teardown":
             self.tests_finished += 1
+            self.running.pop(report.nodeid, None)
         claimed = [i for name, value in report.user_properties if name == "requirements" for i in value.split(",") if i]
         if not claimed:
             return
