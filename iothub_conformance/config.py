@@ -25,6 +25,7 @@ DEFAULT_MAX_BODY = 8 * 1024 * 1024  # a response body beyond this is refused unr
 # the embedded reference takes about 12 s. Deeper runs and slow features get more (Settings.run_deadline).
 DEFAULT_DEADLINE = 170.0
 DEFAULT_MAX_EXAMPLES = 15
+DEFAULT_SILENT_LIMIT = 3  # requests in a row that hit the request deadline before the target counts as silent
 MAX_EXAMPLES = 10_000  # hypothesis examples per operation: beyond this a run would not end in a night
 DEFAULT_MAX_DELIVERY_COUNT = 10  # cloudToDevice.maxDeliveryCount, a hub setting (INVENTORY §6)
 DEFAULT_JOB_TIMEOUT = 300.0  # how long the suite waits for an import/export job to end
@@ -179,6 +180,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("deadline", "deadline", f"seconds the whole run may take; then it stops and its report says incomplete "
            f"(default {DEFAULT_DEADLINE:g}, more for more examples, jobs and an external resource provider)",
            "IOTHUB_DEADLINE", seconds),
+    Option("silent-limit", "silent_limit", "requests in a row without an answer within --request-timeout after which "
+           f"the target counts as silent and the run stops, marked incomplete (default {DEFAULT_SILENT_LIMIT}; 0: never)",
+           "IOTHUB_SILENT_LIMIT", count(0, 100)),
     Option("ca-bundle", "ca_bundle", "PEM file of the CA certificates to trust for an https target (a private CA)",
            "IOTHUB_CA_BUNDLE", readable_file),
     Option("no-preflight", "no_preflight", "skip the preflight probe of the target's credentials and sanity (to "
@@ -227,6 +231,7 @@ class Settings:
     retry_wait: float = DEFAULT_RETRY_WAIT
     max_body: int = DEFAULT_MAX_BODY
     deadline: float | None = None  # None: run_deadline decides
+    silent_limit: int = DEFAULT_SILENT_LIMIT
     ca_bundle: str | None = None
     no_preflight: bool = False
     prefix: str = DEFAULT_PREFIX

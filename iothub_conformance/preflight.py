@@ -7,6 +7,7 @@ from __future__ import annotations
 import httpx
 
 from .errors import ConfigError
+from .transport import BodyTooLarge, RequestDeadlineExceeded, RetryAfterTooLong
 
 PROBE_API_VERSION = "2016-02-03"
 
@@ -40,6 +41,8 @@ def _embedded_arm(target) -> bool:
 def _judge(send, name: str, url: str, credentials: str, flag: str) -> None:
     try:
         response = send()
+    except (RequestDeadlineExceeded, RetryAfterTooLong, BodyTooLarge) as exc:
+        raise PreflightError(f"the {name} {url} gave no usable answer to a plain read: {_one_line(exc)}") from None
     except httpx.TransportError as exc:
         raise PreflightError(f"{name} unreachable: {url} ({type(exc).__name__}: {_one_line(exc)})") from None
     what = f"the {name} {url}"

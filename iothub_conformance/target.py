@@ -314,7 +314,8 @@ def resolve(settings: Settings, run_id: str | None = None) -> Target:
     if settings.api_version not in SUPPORTED_API_VERSIONS:
         raise ConfigError(f"api-version {settings.api_version!r} is not covered by this suite "
                           f"(covered: {', '.join(SUPPORTED_API_VERSIONS)})")
-    limits = Limits(settings.request_timeout, settings.retry_wait, settings.max_body)
+    limits = Limits(settings.request_timeout, settings.retry_wait, settings.max_body,
+                    silent_limit=settings.silent_limit or None)
     common = {"limits": limits, "c2d_feeder": settings.c2d_feeder, "max_delivery_count": settings.max_delivery_count,
               "job_timeout": settings.job_timeout, "ca_bundle": settings.ca_bundle,
               "max_examples": settings.max_examples}

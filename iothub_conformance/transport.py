@@ -19,10 +19,9 @@ from dataclasses import dataclass, field
 import httpcore
 import httpx
 
-from .config import DEFAULT_MAX_BODY, DEFAULT_REQUEST_TIMEOUT, DEFAULT_RETRY_WAIT
+from .config import DEFAULT_MAX_BODY, DEFAULT_REQUEST_TIMEOUT, DEFAULT_RETRY_WAIT, DEFAULT_SILENT_LIMIT
 from .errors import ConfigError
 
-DEFAULT_SILENT_LIMIT = 3  # requests in a row that hit the request deadline before the target counts as silent
 _SLACK = 0.05  # a socket timeout may fire this much before the deadline it was sized to
 
 
