@@ -153,3 +153,12 @@ def test_each_hostile_server_closes_promptly_with_a_client_still_connected(behav
     thread.start()
     thread.join(10)
     assert not thread.is_alive(), f"{behaviour}: the server did not close within 10 s"
+
+
+@pytest.mark.parametrize("case_id", ["silent-after-first"])
+def test_a_target_gone_silent_ends_the_run_incomplete_not_at_its_deadline(case_id, finished):
+    run = finished[case_id][0].result()
+    assert run.code == 3, run.stdout[-3000:] + run.stderr[-2000:]
+    data = json.loads((finished[case_id][1] / "results.json").read_text(encoding="utf-8"))
+    # The silence stopped it, not the run deadline: the reason says which.
+    assert data["complete"] is False and "answered none of the last 3 requests" in data["incomplete"], data["incomplete"]
