@@ -200,6 +200,10 @@ def _certified(report_dir: Path, product: dict, code: int) -> int:
     must = ", ".join(f"{n} {status}" for status, n in certification.must.items())
     print(f"certification: {certification.verdict} ({product['vendor']} {product['product']} {product['version']}; "
           f"MUST requirements: {must}); bundle sealed in {report_dir / certify.DIGEST_FILE}")
+    if certification.incomplete:
+        print(f"certification: the run is incomplete ({certification.incomplete}); run it again to certify",
+              file=sys.stderr)
+        return code or 3
     if certification.refused:
         print("certification refused: MUST requirements skipped for a reason the profile does not give:",
               file=sys.stderr)
@@ -307,7 +311,8 @@ def diff_runs(args) -> int:
         return 0
     result = diff.compare(diff.load(args.old), diff.load(args.new))
     print(result.to_json() if args.json else diff.render(result))
-    return 1 if result.regressions else 0
+    # An incomplete NEW run proves nothing about what it did not reach: never a green nightly.
+    return 1 if result.regressions or result.incomplete else 0
 
 
 def report_page(args) -> int:
