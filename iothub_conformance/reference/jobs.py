@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,6 +33,12 @@ IMPORT_MODES = ("create", "update", "updateIfMatchETag", "delete", "deleteIfMatc
 DEFAULT_BLOB = "devices.txt"
 MAX_BLOB_NAME = 1024  # Azure Storage: a blob name is 1 to 1024 characters
 MAX_CONTAINER_URI = 4096  # the reference's cap on what a job keeps: a container SAS URI is a few hundred characters
+# What a container SAS URI looks like, as the specs' BlobContainerUri says it: http(s), a DNS name or IPv4 address, a
+# port, the container's path segment, then the rest of the path and the SAS query in printable ASCII.
+CONTAINER_URI = re.compile(
+    r"https?://[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*"
+    r"(:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4}))?"
+    r"/[A-Za-z0-9._~-]+([/?][\x21-\x7E]*)?")
 KEPT = 1000  # jobs remembered; beyond that the oldest finished ones are forgotten
 BLOB_TIMEOUT = 10.0
 
@@ -327,7 +334,7 @@ def _container_uri(body: dict, *names: str) -> str:
         httpx.URL(value)
     except (ValueError, httpx.InvalidURL):
         parts = None
-    if parts is None or parts.scheme.lower() not in ("http", "https") or not parts.hostname or not parts.path.strip("/"):
+    if parts is None or not CONTAINER_URI.fullmatch(value) or not parts.hostname or not parts.path.strip("/"):
         raise InvalidJob(ARGUMENT_INVALID, f"{name} must be an http(s) URL of a blob container, like "
                                            "https://<account>.blob.core.windows.net/<container>?<sas>")
     return value

@@ -214,15 +214,18 @@ def _rights(item: dict, where: str) -> frozenset[str]:
 
 
 def _key(value, where: str) -> str:
-    """create page: "256bit key, base64 encoded"; not given → a fresh one."""
+    """create page: "256bit key, base64 encoded" (32 bytes, canonical base64, as the spec's SymmetricKey); not given
+    → a fresh one."""
     if value is None or value == "":
         return new_key()
     if not isinstance(value, str):
         raise invalid(f"{where} must be a base64 string")
     try:
-        base64.b64decode(value, validate=True)
+        decoded = base64.b64decode(value, validate=True)
     except (binascii.Error, ValueError):
         raise invalid(f"{where} is not base64") from None
+    if len(decoded) != 32 or base64.b64encode(decoded).decode() != value:
+        raise invalid(f"{where} must be a 256-bit key in base64 (44 characters)")
     return value
 
 
@@ -232,8 +235,11 @@ def _endpoints(value) -> dict[str, EventHub]:
     endpoints = {}
     for name in ENDPOINTS:
         item = _or_empty(given.get(name), f"eventHubEndpoints.{name}")
-        retention = item.get("retentionTimeInDays", item.get("messageRetentionInDays"))
-        retention = DEFAULT_RETENTION_DAYS if retention is None else retention
+        # One spelling or the other; a null one is not given, so it cannot hide the other.
+        spelled = [item[key] for key in ("retentionTimeInDays", "messageRetentionInDays") if item.get(key) is not None]
+        if len(spelled) > 1:
+            raise invalid(f"eventHubEndpoints.{name}: give retentionTimeInDays or messageRetentionInDays, not both")
+        retention = spelled[0] if spelled else DEFAULT_RETENTION_DAYS
         partitions = DEFAULT_PARTITIONS if item.get("partitionCount") is None else item["partitionCount"]
         if not _is_int(retention) or not 1 <= retention <= MAX_INT64:
             raise invalid(f"eventHubEndpoints.{name}: the retention is a whole number of days, at least 1")
