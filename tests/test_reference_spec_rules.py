@@ -4,9 +4,12 @@ resource-provider.yaml SymmetricKey and EventHubPropertiesRequest): what one say
 from __future__ import annotations
 
 import base64
+import logging
 import warnings
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from starlette.exceptions import StarletteDeprecationWarning
 
 from iothub_conformance import sas
@@ -97,3 +100,34 @@ def test_one_retention_spelling_and_a_null_one_does_not_hide_the_other(hub):
     fine = put_hub(hub, {"eventHubEndpoints": {"events": {"retentionTimeInDays": None, "messageRetentionInDays": 3}}})
     assert fine.status_code in (200, 201)
     assert hub.arm.hubs[("s", "g", "conf-rules")].spec.endpoints["events"].retention_days == 3
+
+
+# -- what these rules read never makes a 500 --------------------------------------------------------------------------
+
+JSON_LEAF = st.none() | st.booleans() | st.integers(min_value=-(2**70), max_value=2**70) | st.text(max_size=30)
+JSON = st.recursive(JSON_LEAF, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner,
+                                                                                            max_size=3), max_leaves=8)
+URIS = st.one_of(st.text(max_size=60), st.from_regex(CONTAINER_URI, fullmatch=True).map(lambda uri: uri[:200]))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(kind=st.sampled_from(["import", "export", None]), uri=URIS, other=JSON)
+def test_fuzzed_job_bodies_never_make_a_server_error(caplog, kind, uri, other):
+    hub = Hub.create()
+    body = {"type": kind, "inputBlobContainerUri": uri, "outputBlobContainerUri": uri, "excludeKeysInExport": other}
+    assert start_job(hub, body).status_code < 500
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(key=st.one_of(JSON, st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=",
+                                    max_size=48)),
+       retention=JSON, other_retention=JSON, partitions=JSON)
+def test_fuzzed_policies_and_endpoints_never_make_a_server_error(caplog, key, retention, other_retention, partitions):
+    hub = Hub.create()
+    hub.rp_delay = 0
+    events = {"retentionTimeInDays": retention, "messageRetentionInDays": other_retention, "partitionCount": partitions}
+    answer = put_hub(hub, {"authorizationPolicies": [{"keyName": "p", "rights": "RegistryRead", "primaryKey": key}],
+                           "eventHubEndpoints": {"events": events}})
+    assert answer.status_code < 500
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
