@@ -139,6 +139,10 @@ def run(args) -> int:
             continue
         pytest_args += [option.pytest_flag] if option.switch else [option.pytest_flag, _plain(value)]
     extra = [a for a in (args.pytest_args or []) if a != "--"]
+    if not any(a.startswith("--tb") for a in extra):
+        # Short tracebacks: the long style prints every frame's arguments (Target reprs and the like), never the
+        # target's words, and formatting a hundred of them is most of a failing run's time.
+        pytest_args.append("--tb=short")
     if not any(a.startswith("--hypothesis-seed") for a in extra):
         # A seed of its own for every run, kept in results.json: `-- --hypothesis-seed=N` replays the same cases.
         pytest_args.append(f"--hypothesis-seed={secrets.randbelow(2**32)}")

@@ -326,8 +326,15 @@ def resolve(settings: Settings, run_id: str | None = None) -> Target:
         if not settings.connection_string:
             raise ConfigError("--target needs --connection-string (or IOTHUB_CONNECTION_STRING) to sign requests")
         connection = sas.parse_connection_string(settings.connection_string)
-        return Target(settings.target_url.rstrip("/"), connection, settings.api_version, profile, run_id,
-                      settings.prefix, blob_container=settings.blob_container, arm=_arm(settings, None), **common)
+        target = Target(settings.target_url.rstrip("/"), connection, settings.api_version, profile, run_id,
+                        settings.prefix, blob_container=settings.blob_container, arm=_arm(settings, None), **common)
+        if settings.c2d_feeder == "amqp":
+            from .feeders import amqp_host_problem
+
+            problem = amqp_host_problem(target)
+            if problem:
+                raise ConfigError(f"--c2d-feeder amqp: {problem}")
+        return target
     from .reference import Hub, create_app, parse_faults
 
     faults = parse_faults(settings.faults or "")

@@ -192,3 +192,8 @@ def test_amqp_feeds_a_target_on_the_connection_strings_host(sdk_calls, url):
     feeder, _ = feeders.choose(resolve(Settings(target_url=url, connection_string=CS)), None)
     assert feeder is not None and feeder.name.startswith("amqp")
     assert sdk_calls == [CS]
+
+
+def test_amqp_asked_for_a_target_on_another_host_ends_the_run_before_it_starts(fake_sdk):
+    with pytest.raises(ConfigError, match="--c2d-feeder amqp: .*refusing to contact a host other than the target"):
+        resolve(Settings(target_url=LOCAL, connection_string=CS, c2d_feeder="amqp"))

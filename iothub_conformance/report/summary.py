@@ -82,13 +82,18 @@ class Collector:
                 reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else text
                 self._add(claimed, report.nodeid, "skip", excerpt(str(reason).removeprefix("Skipped: ")))
             elif report.when == "setup":
-                self._add(claimed, report.nodeid, "error", text[-500:], _evidence(report))
+                # The exception's own message (what the target did), not the traceback's tail.
+                failure = dict(report.user_properties).get("failure")
+                self._add(claimed, report.nodeid, "error", excerpt(failure) if failure else text[-500:],
+                          _evidence(report))
             elif dict(report.user_properties).get("outcome") == "not reached":
                 # The run deadline cut the test short: it judged nothing.
                 self._add(claimed, report.nodeid, "skip", f"{NOT_REACHED} ({self.incomplete or 'the run deadline'}"
                           f"; {report.nodeid} was cut short)")
             elif dict(report.user_properties).get("outcome") == "error":
-                self._add(claimed, report.nodeid, "error", _excerpt(text, []), _evidence(report))
+                failure = dict(report.user_properties).get("failure")
+                self._add(claimed, report.nodeid, "error", excerpt(failure) if failure else _excerpt(text, []),
+                          _evidence(report))
             else:
                 failure = dict(report.user_properties).get("failure")
                 named = requirements.ids_in(failure if failure is not None else text)
