@@ -7,6 +7,7 @@ a port-forward or http://127.0.0.1:8080). Every request has a timeout; 429 is re
 from __future__ import annotations
 
 import secrets
+import sys
 import threading
 from dataclasses import dataclass, field
 from urllib.parse import unquote
@@ -284,6 +285,8 @@ def _installed(module: str) -> bool:
         return find_spec(module) is not None
     except ModuleNotFoundError:  # a parent package is missing
         return False
+    except ValueError:  # imported already, without a spec (made at run time)
+        return module in sys.modules
 
 
 def _check_feeder(name: str | None, embedded: bool) -> None:
