@@ -6,10 +6,12 @@ daemon thread whose every wait is short and checks the server's stop event, so l
 
 from __future__ import annotations
 
+import itertools
 import json
 import socket
 import socketserver
 import threading
+import uuid
 from contextlib import contextmanager
 
 BEHAVIOURS: dict[str, callable] = {}
@@ -135,6 +137,49 @@ def _redirect_all(conn: _Conn, server) -> None:
 def _empty_200(conn: _Conn, server) -> None:
     _answer_each(conn, _response("200 OK"))
 
+
+def _answer_each_with(conn: _Conn, make) -> None:
+    """Like _answer_each, with a response made afresh for each request (a new x-ms-request-id each time)."""
+    for n in itertools.count(1):
+        conn.read_request()
+        conn.send(make(n))
+
+
+def _iothub_error(status: str, code: str, message: str):
+    """An error as faithful as the real service's (envelope, iothub-errorcode, a unique x-ms-request-id): only the
+    constant status gives the target away."""
+    def make(n: int) -> bytes:
+        return _response(status, _error_body(code, message),
+                         {"iothub-errorcode": code, "x-ms-request-id": str(uuid.uuid4())})
+
+    return make
+
+
+# Constant answers that some requirement expects for a bad request: a test that looks only at the status would pass.
+@behaviour("always-400")
+def _always_400(conn: _Conn, server) -> None:
+    # The code the iothub profile wants for an api-version error, so a check of the code alone cannot tell either.
+    _answer_each_with(conn, _iothub_error("400 Bad Request", "InvalidProtocolVersion", "Invalid protocol version."))
+
+
+@behaviour("always-400-bare")
+def _always_400_bare(conn: _Conn, server) -> None:
+    _answer_each(conn, _response("400 Bad Request"))
+
+
+@behaviour("always-403")
+def _always_403(conn: _Conn, server) -> None:
+    _answer_each_with(conn, _iothub_error("403 Forbidden", "IotHubQuotaExceeded", "Quota exceeded."))
+
+
+@behaviour("always-412")
+def _always_412(conn: _Conn, server) -> None:
+    _answer_each_with(conn, _iothub_error("412 Precondition Failed", "PreconditionFailed", "The ETag does not match."))
+
+
+@behaviour("always-204")
+def _always_204(conn: _Conn, server) -> None:
+    _answer_each(conn, b"HTTP/1.1 204 No Content\r\nx-ms-request-id: constant\r\n\r\n")
 
 
 @behaviour("never-answer")
