@@ -93,7 +93,7 @@ async def query_jobs(request: Request) -> Response:
     job_status = request.query_params.get("jobStatus") or None
     if job_type is not None and job_type not in TYPES:
         return error_response(hub, 400, errors.ARGUMENT_INVALID, f"jobType must be one of {', '.join(TYPES)}")
-    if job_status is not None and job_status not in STATUSES:
+    if job_status is not None and job_status not in STATUSES + ("enqueued",):  # the 2018 page's, as the spec
         return error_response(hub, 400, errors.ARGUMENT_INVALID, f"jobStatus must be one of {', '.join(STATUSES)}")
     if hub.has("v2-query-ignores-filters"):
         job_type = job_status = None
