@@ -245,7 +245,8 @@ def serve(args) -> int:
     print(f"resource provider: --arm-url http://127.0.0.1:{args.port} --arm-token {hub.arm_token} "
           "--arm-subscription <any> --arm-resource-group <any>", flush=True)
     try:
-        uvicorn.run(create_app(hub), host="127.0.0.1", port=args.port, log_level="warning")
+        # Bodies are read whole (up to 1 MiB each): 64 connections at once bound what they can hold; more get 503.
+        uvicorn.run(create_app(hub), host="127.0.0.1", port=args.port, log_level="warning", limit_concurrency=64)
     except SystemExit as exc:  # uvicorn exits when the port is taken
         raise ConfigError(f"cannot serve on 127.0.0.1:{args.port}") from exc
     return 0
