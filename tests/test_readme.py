@@ -12,8 +12,9 @@ from tests.conftest import ROOT
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 FLAG = re.compile(r"(?<![\w-])--[a-z][a-z0-9-]*[a-z0-9](?![\w*-])")
 SUBSHELL = re.compile(r"\$\([^)]*\)")  # another program's command line, e.g. $(az account get-access-token --query …)
-# Options of pytest and its plugins that the README shows after `--` or for plain pytest runs.
-PYTEST_FLAGS = {"--hypothesis-seed", "--log-file", "--log-cli-level", "--log-level", "--collect-only"}
+# Options of other programs the README shows: pytest and its plugins (after `--`, or for plain pytest runs) and
+# schemathesis' own command line.
+OTHER_FLAGS = {"--hypothesis-seed", "--log-file", "--log-cli-level", "--log-level", "--collect-only", "--checks"}
 
 
 def _commands() -> dict[str, set[str]]:
@@ -50,7 +51,7 @@ def test_every_option_the_readme_names_for_run_is_accepted_by_run():
 
 
 def test_every_other_option_the_readme_names_is_some_commands_or_pytests():
-    accepted = set().union(*_commands().values()) | {o.pytest_flag for o in config.OPTIONS} | PYTEST_FLAGS
+    accepted = set().union(*_commands().values()) | {o.pytest_flag for o in config.OPTIONS} | OTHER_FLAGS
     assert sorted(set(FLAG.findall(SUBSHELL.sub("", README))) - accepted) == []
 
 
