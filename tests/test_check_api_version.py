@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import httpx
 import pytest
 import respx
 
+from iothub_conformance import session
 from iothub_conformance.checks import api_version
 from iothub_conformance.profiles import DOCS_STRICT, IOTHUB
 
@@ -106,3 +109,19 @@ def test_a_write_refused_for_its_version_fails(header):
 def test_a_write_answered_400_passes_under_docs_strict():
     response = exchange(400, "InvalidProtocolVersion", method="PUT")
     assert api_version.verify_accepted(response, DOCS_STRICT, "2016-02-03") == []
+
+
+# -- the schemathesis check's probe -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("status", [400, 401, 404, 500])
+def test_the_probe_runs_only_after_the_case_was_served(monkeypatch, status):
+    # A refused case (a target answering 400 to everything, say) cannot show that a missing api-version is refused
+    # for the api-version's sake, so no probe is sent and nothing is judged of it.
+    monkeypatch.setattr(session, "current", lambda: SimpleNamespace(api_version="2016-02-03", profile=IOTHUB))
+    probed = []
+    monkeypatch.setattr(session, "probe_once", lambda check, operation, probe: probed.append(operation) or [])
+    case = SimpleNamespace(query={"api-version": "2016-02-03"}, operation=SimpleNamespace(label="PUT /devices/{id}"))
+    api_version.api_version_handling(None, exchange(status, "ArgumentInvalid", method="PUT"), case)
+    assert probed == []
+    api_version.api_version_handling(None, exchange(201, method="PUT"), case)
+    assert probed == ["PUT /devices/{id}"]

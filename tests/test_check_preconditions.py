@@ -8,7 +8,15 @@ import pytest
 import respx
 
 from iothub_conformance import plugin
-from iothub_conformance.checks.failures import PreconditionFailed, answered, require, require_etag, require_object
+from iothub_conformance.checks.failures import (
+    PreconditionFailed,
+    answered,
+    require,
+    require_etag,
+    require_json,
+    require_object,
+    served,
+)
 from iothub_conformance.devices import Registry
 from iothub_conformance.messaging import DeviceClient
 
@@ -121,3 +129,24 @@ def test_a_messaging_device_that_was_not_created_is_a_failed_precondition(create
     with pytest.raises(PreconditionFailed) as raised:
         DeviceClient.of_created(httpx.Client(base_url=BASE), _Target, "conf-x-dev-1", created)
     assert expected in str(raised.value)
+
+
+@pytest.mark.parametrize("made, kind, expected", [
+    (response(400, json={"Message": "ErrorCode:InvalidProtocolVersion;x"}, method="GET", path="/devices"), list,
+     "GET /devices → 400 (InvalidProtocolVersion)"),
+    (response(200, method="GET", path="/devices"), list, "→ 200 without the JSON list"),
+    (response(200, json={"deviceId": "d"}, method="GET", path="/devices"), list, "→ 200 without the JSON list"),
+    (response(401, method="GET", path="/devices"), None, "refused the credentials"),
+])
+def test_a_refusal_counts_only_where_the_valid_request_is_served(made, kind, expected):
+    with pytest.raises(PreconditionFailed) as raised:
+        served(made, "GET /devices?api-version=2016-02-03", kind)
+    message = str(raised.value)
+    assert message.startswith("the valid request (GET /devices?api-version=2016-02-03) is not served")
+    assert expected in message
+
+
+def test_a_served_valid_request_lets_the_test_go_on():
+    assert served(response(200, json=[], method="GET", path="/devices"), "a list", list) is None
+    assert served(response(204, method="POST", path="/devices/d/messages/events"), "a send", statuses=(204,)) is None
+    assert require_json(response(200, json={"a": 1}, method="GET"), "a read") == {"a": 1}

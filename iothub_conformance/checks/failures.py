@@ -82,3 +82,23 @@ def require_etag(response, what: str) -> str:
     if not etag:
         raise PreconditionFailed(f"{what}: {answered(response)} without an ETag to compare with")
     return etag
+
+
+def require_json(response, what: str, kind: type = dict, statuses: Collection[int] = (200,)):
+    """A successful response whose body is JSON of `kind` (dict, list), else PreconditionFailed."""
+    require(response, what, statuses)
+    body = json_of(response)
+    if not isinstance(body, kind):
+        raise PreconditionFailed(f"{what}: {answered(response)} without the JSON {kind.__name__} it answers")
+    return body
+
+
+def served(response, what: str, kind: type | None = None, statuses: Collection[int] = (200,)) -> None:
+    """A refusal (400 for a bad api-version, id or body; 401 without credentials) is evidence only from a target that
+    serves the same request made right: `response` is that valid counterpart, and unless it succeeded (with a JSON
+    `kind` body when given) the test's precondition did not hold, so the refusal shows nothing."""
+    what = f"the valid request ({what}) is not served, so a refusal of the invalid one shows nothing"
+    if kind is None:
+        require(response, what, statuses)
+    else:
+        require_json(response, what, kind, statuses)
