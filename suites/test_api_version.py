@@ -6,22 +6,30 @@ PYTEST_DONT_REWRITE: every assert here says what the target did; pytest's rewrit
 import pytest
 
 from iothub_conformance.checks import api_version as check
-from iothub_conformance.checks.failures import PreconditionFailed, answered, json_of
+from iothub_conformance.checks.failures import PreconditionFailed, answered, json_of, served
 from iothub_conformance.target import SUPPORTED_API_VERSIONS
 
 # Each read and the JSON shape its answer has.
 READS = {"/devices": list, "/statistics/devices": dict, "/statistics/service": dict}
 
 
+def read_is_served(client, path: str, api_version: str) -> None:
+    """A 400 for a bad api-version shows the target judged the api-version only if the same read with the run's
+    api-version is served (a target that answers 400 to everything would pass otherwise)."""
+    served(client.get(path, params={"api-version": api_version}), f"GET {path}?api-version={api_version}", READS[path])
+
+
 @pytest.mark.requirement("COMMON-APIVER-001", "COMMON-APIVER-004")
 @pytest.mark.parametrize("path", list(READS))
-def test_missing_api_version_returns_400(client, profile, path):
+def test_missing_api_version_returns_400(client, profile, api_version, path):
+    read_is_served(client, path, api_version)
     failures = check.verify_refused(client.get(path), profile, "COMMON-APIVER-001", "no api-version")
     assert not failures, "\n".join(failures)
 
 
 @pytest.mark.requirement("COMMON-APIVER-001")
 def test_missing_api_version_on_create_returns_400_and_creates_nothing(registry, client, profile):
+    registry.make("withver")  # the same create with api-version is served: else a refusal shows nothing
     device_id = registry.name("nover")
     response = client.put(f"/devices/{device_id}", json={"deviceId": device_id})
     failures = check.verify_refused(response, profile, "COMMON-APIVER-001", "no api-version")
@@ -31,7 +39,8 @@ def test_missing_api_version_on_create_returns_400_and_creates_nothing(registry,
 
 @pytest.mark.requirement("COMMON-APIVER-002", "COMMON-APIVER-004")
 @pytest.mark.parametrize("value", ["1999-01-01", "2016-02-04", "", "latest"])
-def test_unsupported_api_version_returns_400(client, profile, value):
+def test_unsupported_api_version_returns_400(client, profile, api_version, value):
+    read_is_served(client, "/statistics/devices", api_version)
     response = client.get("/statistics/devices", params={"api-version": value})
     failures = check.verify_refused(response, profile, "COMMON-APIVER-002", f"api-version={value!r}")
     assert not failures, "\n".join(failures)

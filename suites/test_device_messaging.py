@@ -13,7 +13,7 @@ import pytest
 
 from iothub_conformance import sas
 from iothub_conformance.checks import errors, lock, received
-from iothub_conformance.checks.failures import PreconditionFailed, answered
+from iothub_conformance.checks.failures import PreconditionFailed, answered, served
 from iothub_conformance.messaging import lock_of
 
 LOCK_SECONDS = 60  # INVENTORY §6: the lock (visibility) timeout is one minute by default
@@ -99,6 +99,7 @@ def test_send_of_256_kb_returns_413(device):
 @pytest.mark.parametrize("name, value", [("IoTHub-app-", "empty-name"), ("IoTHub-app-note", "two words"),
                                          ("IoTHub-app-mail", "a@b"), ("IoTHub-app-path", "a/b")])
 def test_send_with_invalid_application_property_returns_400(device, name, value):
+    served(device.send(b"x"), "the same send without that property", statuses=(204,))
     response = device.send(b"x", headers={name: value})
     assert response.status_code == 400, f"send with {name}: {value!r} → {response.status_code}, expected 400"
 
@@ -285,6 +286,7 @@ def test_policy_with_device_connect_is_accepted(device, target):
 def test_device_token_on_another_device_returns_401(devices, feeder):
     mine, other = devices("mine"), devices("other")
     feed(feeder, other)
+    served(other.send(b"x"), "a send with the device's own token", statuses=(204,))
     wrong = {"Authorization": mine.token()}
     sent = other.send(b"x", headers=wrong)
     assert sent.status_code == 401, f"send to another device with my token → {sent.status_code}, expected 401"
@@ -297,12 +299,15 @@ def test_device_token_on_another_device_returns_401(devices, feeder):
 @pytest.mark.requirement("MSG-AUTH-003")
 @pytest.mark.parametrize("policy", ["registryRead", "service"])
 def test_policy_without_device_connect_returns_401(device, target, policy):
-    response = device.send(b"x", headers={"Authorization": policy_token(target, policy)})
+    token = policy_token(target, policy)
+    served(device.send(b"x"), "a send with the device's own token", statuses=(204,))
+    response = device.send(b"x", headers={"Authorization": token})
     assert response.status_code == 401, f"send with a {policy} policy token → {response.status_code}, expected 401"
 
 
 @pytest.mark.requirement("MSG-AUTH-004")
 def test_disabled_device_cannot_send_or_receive(devices):
+    served(devices("enabled").send(b"x"), "a send from an enabled device", statuses=(204,))
     disabled = devices("disabled", status="disabled")
     sent = disabled.send(b"x")
     assert 400 <= sent.status_code < 500, f"send from a disabled device → {sent.status_code}, expected a refusal"

@@ -21,6 +21,7 @@ def refused(response, what: str):
 @pytest.mark.requirement("COMMON-ERR-002")
 @pytest.mark.parametrize("body", [b"{not json", b"[1, 2", b"\xff\xfe", b"null"])
 def test_unparseable_body_returns_400(registry, client, api_version, body):
+    registry.make("goodjson")  # the same create with a JSON body is served: else a 400 shows nothing
     device_id = registry.name("badjson")
     response = client.put(f"/devices/{device_id}", params={"api-version": api_version}, content=body,
                           headers={"Content-Type": "application/json"})
