@@ -172,16 +172,6 @@ def _always_403(conn: _Conn, server) -> None:
     _answer_each_with(conn, _iothub_error("403 Forbidden", "IotHubQuotaExceeded", "Quota exceeded."))
 
 
-@behaviour("always-412")
-def _always_412(conn: _Conn, server) -> None:
-    _answer_each_with(conn, _iothub_error("412 Precondition Failed", "PreconditionFailed", "The ETag does not match."))
-
-
-@behaviour("always-204")
-def _always_204(conn: _Conn, server) -> None:
-    _answer_each(conn, b"HTTP/1.1 204 No Content\r\nx-ms-request-id: constant\r\n\r\n")
-
-
 @behaviour("never-answer")
 def _never_answer(conn: _Conn, server) -> None:
     conn.read_request()
