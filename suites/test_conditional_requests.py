@@ -6,7 +6,7 @@ PYTEST_DONT_REWRITE: every assert here says what the target did; pytest's rewrit
 import pytest
 
 from iothub_conformance.checks import conditional
-from iothub_conformance.checks.failures import answered, json_of, require_etag
+from iothub_conformance.checks.failures import answered, json_of, require_etag, served
 from iothub_conformance.devices import path
 
 
@@ -24,6 +24,9 @@ def test_update_with_stale_if_match_returns_412_and_leaves_device_unchanged(regi
 def test_delete_with_stale_if_match_returns_412_and_leaves_device_unchanged(registry, client, api_version):
     device_id, _ = registry.make("stale")
     _assert_none(conditional.stale_delete_is_refused(client, path(device_id), api_version))
+    # The same DELETE with the current ETag proceeds: else the 412 shows nothing about the stale tag.
+    etag = require_etag(registry.read(device_id, "after the refused DELETE"), f"a read of {device_id}")
+    served(registry.delete(device_id, if_match=etag), "DELETE with the current ETag as If-Match", statuses=(200, 204))
 
 
 @pytest.mark.requirement("DI-COND-003")
@@ -51,6 +54,7 @@ def test_weak_if_match_does_not_match(registry, client, api_version):
 @pytest.mark.requirement("DI-COND-005")
 def test_create_with_wildcard_if_match_follows_profile(registry, profile_rule):
     expected = profile_rule("create_if_match_star")
+    registry.make("starplain")  # the same create without If-Match is served: else a refusal shows nothing
     device_id = registry.name("starcreate")
     response = registry.put(device_id, if_match="*")
     assert response.status_code == expected, f"PUT-create with If-Match *: {answered(response)}, expected {expected}"
@@ -79,3 +83,5 @@ def test_quoted_wildcard_if_match_follows_profile(registry, profile):
         assert response.status_code == 200, f'If-Match "*": {answered(response)}, expected 200 (wildcard)'
     else:
         assert response.status_code == 412, f'If-Match "*": {answered(response)}, expected 412 (not a wildcard)'
+        # The bare wildcard proceeds: else the 412 shows nothing about the quoted one.
+        served(registry.put(device_id, if_match="*"), "PUT with If-Match *")

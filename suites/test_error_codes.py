@@ -6,7 +6,7 @@ PYTEST_DONT_REWRITE: every assert here says what the target did; pytest's rewrit
 import pytest
 
 from iothub_conformance.checks import errors, headers, request_id
-from iothub_conformance.checks.failures import PreconditionFailed, answered, require
+from iothub_conformance.checks.failures import PreconditionFailed, answered, require, served
 
 REQUEST_IDS = 5
 
@@ -31,6 +31,9 @@ def test_unparseable_body_returns_400(registry, client, api_version, body):
 @pytest.mark.requirement("COMMON-ERR-001")
 def test_errors_use_profile_envelope(registry, client, api_version, profile, profile_rule):
     profile_rule("error_envelope")
+    # The valid counterparts are served: else the errors judged need not be the ones the requests are refused with.
+    registry.read(registry.make("envelope")[0])
+    served(client.get("/devices", params={"api-version": api_version}), "GET /devices with the run's token", list)
     responses = [
         refused(registry.get(registry.name("missing")), "GET of a missing device"),  # 404
         refused(client.get("/devices", params={"api-version": "1999-01-01"}), "an unsupported api-version"),  # 400

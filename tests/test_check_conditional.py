@@ -21,7 +21,8 @@ class FakeDevice:
     """One device behind GET/PUT/DELETE; each write bumps the ETag. Flags make it depart from RFC 7232."""
 
     def __init__(self, *, ignore_if_match: bool = False, apply_on_412: bool = False, weak_matches: bool = False,
-                 refuse_star: bool = False) -> None:
+                 refuse_star: bool = False, refuse_all: bool = False) -> None:
+        self.refuse_all = refuse_all  # every conditional write gets 412, a matching tag too
         self.ignore_if_match = ignore_if_match
         self.apply_on_412 = apply_on_412
         self.weak_matches = weak_matches
@@ -53,6 +54,8 @@ class FakeDevice:
     def matches(self, if_match: str | None) -> bool:
         if if_match is None or self.ignore_if_match:
             return True
+        if self.refuse_all:
+            return False
         if if_match.strip() == "*":
             return not self.refuse_star
         candidates = [c.strip() for c in if_match.split(",")]
@@ -107,9 +110,10 @@ def only(failures: list[str], requirement: str) -> str:
 def test_conforming_device_passes_the_stale_put_probe(target):
     fake, client = target()
     assert conditional.stale_put_is_refused(client, PATH, API_VERSION) == []
-    assert fake.etag == '"e1"'
+    # the stale PUT changed nothing; then the same PUT with the current ETag proceeded
+    assert [r.headers["If-Match"][:7] for r in fake.requests if r.method == "PUT"] == ['"stale-', '"e1"']
+    assert fake.etag == '"e2"'
     put = next(r for r in fake.requests if r.method == "PUT")
-    assert put.headers["If-Match"].startswith('"stale-')
     assert put.url.params["api-version"] == API_VERSION
     assert json.loads(put.content)["deviceId"] == "d1"
 
@@ -117,7 +121,9 @@ def test_conforming_device_passes_the_stale_put_probe(target):
 def test_conforming_device_passes_the_stale_delete_probe(target):
     fake, client = target()
     assert conditional.stale_delete_is_refused(client, PATH, API_VERSION) == []
-    assert fake.device is not None
+    assert fake.device is not None  # the probe never removes the device it judges
+    assert [(r.method, r.headers["If-Match"][:7]) for r in fake.requests if r.method != "GET"] == [
+        ("DELETE", '"stale-'), ("PUT", '"e1"')]
 
 
 def test_conforming_device_passes_the_weak_tag_probe(target):
@@ -159,6 +165,15 @@ def test_a_device_without_an_etag_is_a_failed_precondition_not_a_pass(target, pr
     with pytest.raises(PreconditionFailed, match="without an ETag to compare with"):
         probe(client, PATH, API_VERSION)
     assert {r.method for r in fake.requests} == {"GET"}
+
+
+@pytest.mark.parametrize("probe", PROBES[:3], ids=lambda p: p.__name__)
+def test_a_412_from_a_device_that_refuses_even_its_current_etag_is_a_failed_precondition(target, probe):
+    fake, client = target(refuse_all=True)
+    with pytest.raises(PreconditionFailed, match=r"the valid request \(PUT with the current ETag as If-Match\) is not "
+                                                 r"served.*PUT /devices/d1 → 412 \(PreconditionFailed\)"):
+        probe(client, PATH, API_VERSION)
+    assert fake.etag == '"e1"'
 
 
 @pytest.mark.parametrize("status", [500, 401, 302])

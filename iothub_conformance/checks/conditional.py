@@ -1,8 +1,8 @@
 """Conditional requests on a device identity (RFC 7232 §3.1).
 
-stale If-Match → 412 and the device unchanged (read back); current or * → success; strong comparison, so
-W/"<current>" does not match. Sources: delete-a-device-identity.md, index__v2017-01-16_d8e1dc17d.md (If-Match rules),
-common-error-codes__v2016-12-27_e5666404f.md (412), OBSERVED.md §1, §3; INVENTORY.md §7 item 9.
+stale If-Match → 412 and the device unchanged (read back), where the current ETag proceeds; current or * → success;
+strong comparison, so W/"<current>" does not match. Sources: delete-a-device-identity.md, index__v2017-01-16_d8e1dc17d.md
+(If-Match rules), common-error-codes__v2016-12-27_e5666404f.md (412), OBSERVED.md §1, §3; INVENTORY.md §7 item 9.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import httpx
 from .. import session
 from ..requirements import tag
 from .etag import opaque
-from .failures import PreconditionFailed, answered, json_of, require_etag, require_object
+from .failures import PreconditionFailed, answered, json_of, require_etag, require_object, served
 
 
 def read(client: httpx.Client, path: str, api_version: str) -> httpx.Response:
@@ -66,7 +66,14 @@ def _refused(client, method, path, api_version, if_match, requirement, what, bod
     if response.status_code != 412:
         return [tag(requirement, f"{method} {path} with {what} If-Match {if_match} → {response.status_code}, "
                                  "expected 412")]
-    return _unchanged(client, path, api_version, before, requirement, f"{method} with {what} If-Match")
+    failures = _unchanged(client, path, api_version, before, requirement, f"{method} with {what} If-Match")
+    if not failures:
+        # A 412 shows the tag was compared only where the current ETag proceeds (a target that refuses every
+        # conditional write would pass otherwise). A PUT, so that a probe never removes the device it judges.
+        now = current(client, path, api_version, f"after the refused {method}")
+        served(client.put(path, params={"api-version": api_version}, headers={"If-Match": now.headers["ETag"]},
+                          json=writable(now.json())), "PUT with the current ETag as If-Match")
+    return failures
 
 
 def stale_put_is_refused(client, path, api_version) -> list[str]:
