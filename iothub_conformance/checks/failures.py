@@ -45,7 +45,20 @@ def answered(response) -> str:
         said += f" to {response.headers['Location'][:200]}"
     if response.status_code in (401, 403):
         said += ": the target refused the credentials (check the connection string's key and policy)"
+    body = _body(response) if response.status_code >= 400 else b""
+    if body:
+        # What it said, briefly: the error body is the evidence a reader needs first.
+        from ..report.text import excerpt
+
+        said += f"; it said: {excerpt(body, 200)}"
     return said
+
+
+def _body(response) -> bytes:
+    try:
+        return response.content
+    except Exception:  # a streamed body not read (httpx.ResponseNotRead): nothing to quote
+        return b""
 
 
 def json_of(response):
