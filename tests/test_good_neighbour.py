@@ -78,9 +78,9 @@ def test_a_neighbours_schemathesis_tests_see_none_of_the_suites_checks(neighbour
 
 def test_pytest_profilings_profile_option_does_not_collide(neighbour):
     pytest.importorskip("pytest_profiling")
-    done = _pytest(neighbour, "-q", "--profile")
+    done = _pytest(neighbour, "-q", "--profile", "-k", "no_iothub_check")  # profiling is slow: one test will do
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    assert "--iothub-profile" in _pytest(neighbour, "--help").stdout
+    assert "1 passed" in done.stdout and "--iothub-profile" in _pytest(neighbour, "--help").stdout
 
 
 def test_run_ignores_the_pytest_configuration_of_its_directory(tmp_path):

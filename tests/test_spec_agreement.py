@@ -10,20 +10,16 @@ Bounded: a few examples per operation, a fixed seed, a time limit per spec. The 
 from __future__ import annotations
 
 import re
-import socket
 import subprocess
 import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-
 from iothub_conformance import sas
+from tests.conftest import ROOT, arm_flags, serving
 
-ROOT = Path(__file__).resolve().parent.parent
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
 SPECS = ["2016-02-03/device-identities.yaml", "2016-02-03/device-messaging.yaml", "2016-02-03/jobs.yaml",
          "2016-02-03/resource-provider.yaml", "2016-11-14/device-twins.yaml", "2016-11-14/jobs.yaml"]
@@ -131,36 +127,12 @@ def findings(spec: str, output: str) -> list[Finding]:
     return found
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextmanager
 def served():
     """`iothub-conformance serve` on a free port: its URL, a SAS token of its owner policy and its bearer token."""
-    port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "iothub_conformance.cli", "serve", "--port", str(port),
-                             "--rp-delay", "0"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    try:
-        cs = sas.parse_connection_string(proc.stdout.readline().strip())
-        proc.stdout.readline()
-        arm_token = proc.stdout.readline().split("--arm-token", 1)[1].split()[0]
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                httpx.get(url + "/statistics/service", timeout=1)
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise RuntimeError("the served reference did not start") from None
-                time.sleep(0.1)
-        yield url, sas.build_token(cs.host_name, cs.key, cs.key_name, ttl=3600), arm_token
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    with serving("--rp-delay", "0") as hub:
+        cs = sas.parse_connection_string(hub.connection_string)
+        yield hub.url, sas.build_token(cs.host_name, cs.key, cs.key_name, ttl=3600), arm_flags(hub.announced)["--arm-token"]
 
 
 def vanilla(spec: str, url: str, authorization: str, workdir: Path) -> tuple[int, str]:
