@@ -17,6 +17,7 @@ from urllib.parse import quote, urlsplit
 import httpx
 
 from .checks.failures import PreconditionFailed, answered, json_of
+from .transport import retry_after as header_seconds
 
 API_VERSION = "2016-02-03"
 PARAMS = {"api-version": API_VERSION}
@@ -94,13 +95,10 @@ class Listing:
 
 
 def retry_after(response: httpx.Response, default: float = 1.0) -> float:
-    """Seconds to wait before the next poll: the response's Retry-After, bounded to 1–60."""
-    value = response.headers.get("Retry-After", "")
-    try:
-        seconds = float(value)
-    except ValueError:
-        seconds = default
-    return min(max(seconds, 1.0), MAX_RETRY_AFTER)
+    """Seconds to wait before the next poll: the response's Retry-After (read as the transport reads it), bounded to
+    1–60."""
+    seconds = header_seconds(response)
+    return min(max(default if seconds is None else seconds, 1.0), MAX_RETRY_AFTER)
 
 
 def elsewhere(client: httpx.Client, url: str) -> str | None:

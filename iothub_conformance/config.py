@@ -59,7 +59,8 @@ def url(value: str, flag: str) -> str:
 
 
 def _shown(value: str) -> str:
-    """The value as the user can read it back, with any password in it hidden."""
+    """The value as the user can read it back, with any password in it hidden: redact() knows the userinfo of a
+    well-formed URL, and a value refused here may not be one (a password holding an unencoded /)."""
     return repr(re.sub(r"(//[^/@:]*:)[^@]*@", r"\1<redacted>@", value))
 
 

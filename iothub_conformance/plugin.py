@@ -237,14 +237,14 @@ def _is_check_failure(exc: BaseException) -> bool:
 
 
 def pytest_runtest_logreport(report):
-    collector = _collector_for(report)
+    collector = _active_collector()
     if collector is not None:
         collector.record(report)
 
 
 def pytest_collectreport(report):
     """A suite module that fails to import (or any collector that errors) leaves its tests out of the run."""
-    collector = _ACTIVE[0] if _ACTIVE else None
+    collector = _active_collector()
     if collector is not None and report.failed:
         collector.mark_incomplete(f"collection error in {report.nodeid or 'the suite'}")
 
@@ -252,7 +252,7 @@ def pytest_collectreport(report):
 def pytest_keyboard_interrupt(excinfo):
     """Ctrl-C (SIGINT), SIGTERM (deadline.Terminated) or pytest.exit: the session still finishes and writes the
     bundle, marked incomplete with what stopped it."""
-    collector = _ACTIVE[0] if _ACTIVE else None
+    collector = _active_collector()
     if collector is None:
         return
     value = excinfo.value
@@ -294,7 +294,7 @@ def _judge_completeness(session, collector, exitstatus) -> None:
 
 
 def pytest_deselected(items):
-    collector = _ACTIVE[0] if _ACTIVE else None
+    collector = _active_collector()
     if collector is not None and items:
         config = items[0].config
         config._iothub_deselected = getattr(config, "_iothub_deselected", 0) + len(items)
@@ -312,7 +312,8 @@ def _write_bundle(collector) -> None:
 _ACTIVE: list = []
 
 
-def _collector_for(report):
+def _active_collector():
+    """The running suite's collector, for hooks that get no config (reports, interrupts)."""
     return _ACTIVE[0] if _ACTIVE else None
 
 
@@ -346,8 +347,7 @@ def pytest_runtest_teardown(item):
         return
     limits = session_module.current().limits
     if limits.target_silent and not item.session.shouldstop:
-        reason = (f"the target answered none of the last {limits.deadlines_in_a_row} requests within "
-                  f"{limits.request_timeout:g} s (--request-timeout)")
+        reason = limits.silence()
         item.session.shouldstop = reason
         collector.mark_incomplete(reason)
 

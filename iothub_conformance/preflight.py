@@ -25,17 +25,11 @@ def preflight(target) -> None:
                "SharedAccessKeyName and SharedAccessKey, and that the policy has RegistryRead and RegistryWrite",
                "--target")
     arm = target.arm
-    if arm is not None and not _embedded_arm(target):
+    if arm is not None and not target.embedded_arm:
         path = f"/subscriptions/{arm.subscription}/resourceGroups/{arm.resource_group}/providers/Microsoft.Devices/IotHubs"
         _judge(lambda: target.arm_client().get(path, params={"api-version": PROBE_API_VERSION}),
                "resource provider", arm.url, "the --arm-token (is it current, and for this subscription and "
                "resource group?)", "--arm-url")
-
-
-def _embedded_arm(target) -> bool:
-    from .target import EMBEDDED_ARM_URL
-
-    return target.arm.url == EMBEDDED_ARM_URL
 
 
 def _judge(send, name: str, url: str, credentials: str, flag: str) -> None:

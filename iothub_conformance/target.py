@@ -160,6 +160,11 @@ class Target:
         return self.app is not None
 
     @property
+    def embedded_arm(self) -> bool:
+        """The resource provider is the embedded reference's, served in-process."""
+        return self.embedded and self.arm is not None and self.arm.url == EMBEDDED_ARM_URL
+
+    @property
     def hub(self):
         """The embedded reference hub (its clock, its in-process feed), or None for an external target."""
         return self.app.state.hub if self.app is not None else None
@@ -199,7 +204,7 @@ class Target:
         refusal to change (or read the keys of) a hub whose name lacks this run's prefix."""
         if self.arm is None:
             raise ConfigError("no resource provider configured (--arm-url, --arm-token)")
-        inner = InProcessTransport(self.app) if self.embedded and self.arm.url == EMBEDDED_ARM_URL else \
+        inner = InProcessTransport(self.app) if self.embedded_arm else \
             http_transport(self.limits, self.ca_bundle)
         client = httpx.Client(
             base_url=self.arm.url,

@@ -42,6 +42,10 @@ class Limits:
     def target_silent(self) -> bool:
         return self.silent_limit is not None and self.deadlines_in_a_row >= self.silent_limit
 
+    def silence(self) -> str:
+        return (f"the target answered none of the last {self.deadlines_in_a_row} requests within "
+                f"{self.request_timeout:g} s (--request-timeout)")
+
     def note_deadline(self) -> None:
         with self._lock:
             self.deadlines_in_a_row += 1
@@ -366,9 +370,7 @@ class RetryTransport(httpx.BaseTransport):
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         limits = self.limits
         if limits.target_silent:
-            raise TargetSilent(f"the target answered none of the last {limits.deadlines_in_a_row} requests within "
-                               f"{limits.request_timeout:g} s (--request-timeout): no further request is sent",
-                               request=request)
+            raise TargetSilent(f"{limits.silence()}: no further request is sent", request=request)
         try:
             response = self._send(request)
         except RequestDeadlineExceeded:

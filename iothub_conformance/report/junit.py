@@ -12,6 +12,7 @@ import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from .bundle import NOT_REACHED
 from .text import bounded
 
 CLASSNAME = "iothub_conformance"
@@ -73,7 +74,7 @@ def _name_interrupted(root: ET.Element, unfinished: list[str], reason: str | Non
             case.set("name", name)
             if not any(child.tag in ("failure", "error", "skipped") for child in case):
                 ET.SubElement(case, "skipped", {"type": "incomplete", "message": xml_text(
-                    f"not reached: the run ended early ({reason or 'interrupted'}) while this test ran")})
+                    f"{NOT_REACHED} ({reason or 'interrupted'}) while this test ran")})
                 _count(suite, "tests")
                 _count(suite, "skipped")
 
