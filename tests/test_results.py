@@ -97,3 +97,20 @@ def test_coverage_matches_literal_paths_before_templates():
     hub = "/subscriptions/s/resourceGroups/g/providers/Microsoft.Devices/IotHubs/h"
     assert [op.operation_id for op in match("GET", hub)] == ["IotHubResource_Get"]
     assert match("GET", "/nowhere") == []
+
+
+def test_a_requirement_whose_test_the_deadline_cut_short_counts_as_not_reached():
+    """The count results.json and the terminal give is the rows' own: a requirement no test reached, and one whose
+    only test the run deadline cut short, are both not reached."""
+    from types import SimpleNamespace
+
+    from iothub_conformance.report.bundle import not_reached
+    from iothub_conformance.report.summary import Collector
+
+    collector = Collector(SimpleNamespace())
+    collector.mark_incomplete("the run deadline of 3 s was reached (--deadline)")
+    collector.record(SimpleNamespace(when="call", passed=False, skipped=False, failed=True, nodeid="suites/t.py::t",
+                                     longrepr="cut", user_properties=[("requirements", "TWIN-GET-001"),
+                                                                      ("outcome", "not reached")]))
+    rows = [{"status": status, "detail": detail} for _, _, status, detail, _ in collector.rows()]
+    assert collector.results["TWIN-GET-001"] and collector.unreached() == sum(map(not_reached, rows)) == len(rows)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .. import requirements
 from ..target import Exchange
-from .bundle import NOT_REACHED
+from .bundle import NOT_REACHED, not_reached
 from .coverage import coverage
 from .redact import redact_data
 from .text import LIMIT, excerpt
@@ -120,6 +120,11 @@ class Collector:
     def _unreached(self) -> str:
         return f"{NOT_REACHED} ({self.incomplete})" if self.reasons else "no test ran"
 
+    def unreached(self) -> int:
+        """Requirements the run did not reach because it ended early: no test reached them, or the one that would
+        have was cut short. The same rule as results.json readers apply (bundle.not_reached)."""
+        return sum(1 for _, _, status, detail, _ in self.rows() if not_reached({"status": status, "detail": detail}))
+
     def rows(self):
         unreached = self._unreached()
         for rid, req in requirements.REQUIREMENTS.items():
@@ -160,9 +165,8 @@ class Collector:
                          f"(rules: {', '.join(d['rule'] for d in deviations)})")
         last = ", ".join(f"{n} {s}" for s, n in total.items())
         if self.reasons:
-            unreached = sum(1 for rid in requirements.REQUIREMENTS if not self.results.get(rid))
             # The last line says it first: a run that ended early must never read as a clean one.
-            last = f"INCOMPLETE ({excerpt(self.incomplete, 300)}): {last}; {unreached} not reached"
+            last = f"INCOMPLETE ({excerpt(self.incomplete, 300)}): {last}; {self.unreached()} not reached"
         lines.append("  " + last)
         return lines
 
@@ -172,10 +176,8 @@ class Collector:
         arm = getattr(target, "arm", None)
         counts = dict.fromkeys(ORDER, 0)
         rows = []
-        unreached = 0
         for rid, req, status, detail, results in self.rows():
             counts[status] += 1
-            unreached += not results and bool(self.reasons)
             evidence = [{"test": r.test, "status": r.status, "detail": r.detail, "exchanges": r.evidence}
                         for r in results if r.status in ("fail", "error")]
             rows.append({"id": rid, "level": req.level, "statement": req.statement, "source": req.source,
@@ -197,7 +199,7 @@ class Collector:
             "hypothesis": {"seed": self.seed, "max_examples": _max_examples()},
             "specs": _specs(),
             "counts": counts,
-            "not_reached": unreached,
+            "not_reached": sum(1 for row in rows if not_reached(row)),
             "deviations": self.deviations(),
             "requirements": rows,
             "coverage": coverage([*getattr(getattr(target, "journal", None), "exchanges", []),
