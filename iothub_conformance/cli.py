@@ -9,8 +9,9 @@ import secrets
 import sys
 from pathlib import Path
 
+from iothub_conformance.config import ConfigError
+
 from .config import OPTIONS
-from .errors import ConfigError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -90,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{name:28} {text}")
             return 0
     except ConfigError as exc:
-        from .report.redact import redact
+        from iothub_conformance.evidence.redact import redact
 
         print(redact(f"error: {exc}"), file=sys.stderr)
         return 2
@@ -100,9 +101,10 @@ def main(argv: list[str] | None = None) -> int:
 def run(args) -> int:
     import pytest
 
+    from iothub_conformance.targets.target import new_run_id, resolve
+
     from .config import Settings, count
     from .paths import PACKAGE, reports_dir, suites_dir
-    from .target import new_run_id, resolve
 
     settings = Settings.from_sources({option.field: getattr(args, option.field) for option in OPTIONS})
     workers = count(1, 64)(args.workers, "-n") if args.workers is not None else 1
@@ -126,9 +128,9 @@ def run(args) -> int:
                                                                  reports_dir()) / run_id
     _writable(report_dir, "--bundle" if settings.bundle else "--reports")
     _forget_certification(report_dir)
-    pytest_args = [str(suites_dir()), "-p", "iothub_conformance.plugin", "-p", "no:cacheprovider",
+    pytest_args = [str(suites_dir()), "-p", "iothub_conformance.pytest_plugin.plugin", "-p", "no:cacheprovider",
                    # The suite's own settings, whatever pytest configuration the current directory has.
-                   "-c", str(PACKAGE / "run.ini"), "--rootdir", str(suites_dir().parent),
+                   "-c", str(PACKAGE / "pytest_plugin" / "run.ini"), "--rootdir", str(suites_dir().parent),
                    "--confcutdir", str(suites_dir()),
                    # This process built the target (and so imported anyio) before pytest started: say nothing of it.
                    "-W", "ignore::pytest.PytestAssertRewriteWarning"]
@@ -220,8 +222,9 @@ def _certified(report_dir: Path, product: dict, code: int) -> int:
 def serve(args) -> int:
     import uvicorn
 
-    from . import sas
-    from .profiles import get_profile
+    from iothub_conformance.http import sas
+    from iothub_conformance.rules.profiles import get_profile
+
     from .reference import Hub, create_app, parse_faults
 
     profile = get_profile(args.profile)
@@ -259,8 +262,8 @@ def send_c2d(args) -> int:
 
     import httpx
 
-    from .feeders import HttpFeeder
-    from .target import Settings, resolve
+    from iothub_conformance.surfaces.feeders import HttpFeeder
+    from iothub_conformance.targets.target import Settings, resolve
 
     properties = {}
     for item in args.property:

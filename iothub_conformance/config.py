@@ -14,7 +14,10 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from .errors import ConfigError
+
+class ConfigError(Exception):
+    """Bad input the user can fix (an option, a connection string, a profile, a target): one clear line, exit 2."""
+
 
 DEFAULT_API_VERSION = "2016-02-03"
 DEFAULT_PREFIX = "conf-"

@@ -6,8 +6,8 @@ PYTEST_DONT_REWRITE: every assert here says what the target did; pytest's rewrit
 import pytest
 
 from iothub_conformance.checks import api_version as check
-from iothub_conformance.checks.failures import PreconditionFailed, answered, json_of, served
-from iothub_conformance.target import SUPPORTED_API_VERSIONS
+from iothub_conformance.rules.failures import PreconditionFailed, answered, json_of, served
+from iothub_conformance.targets.target import SUPPORTED_API_VERSIONS
 
 # Each read and the JSON shape its answer has.
 READS = {"/devices": list, "/statistics/devices": dict, "/statistics/service": dict}

@@ -5,9 +5,9 @@ PYTEST_DONT_REWRITE: every assert here says what the target did; pytest's rewrit
 
 import pytest
 
-from iothub_conformance import sas
 from iothub_conformance.checks import headers
-from iothub_conformance.checks.failures import answered, require_etag, served
+from iothub_conformance.http import sas
+from iothub_conformance.rules.failures import answered, require_etag, served
 
 EXPIRED = 1_000_000_000  # 2001: long past
 READS = {"/devices": list, "/statistics/devices": dict, "/statistics/service": dict}  # each read, its JSON answer

@@ -6,8 +6,8 @@ PYTEST_DONT_REWRITE: every assert here says what the target did; pytest's rewrit
 import pytest
 
 from iothub_conformance.checks import conditional
-from iothub_conformance.checks.failures import answered, json_of, require_etag, served
-from iothub_conformance.devices import path
+from iothub_conformance.rules.failures import answered, json_of, require_etag, served
+from iothub_conformance.surfaces.devices import path
 
 
 def _assert_none(failures):

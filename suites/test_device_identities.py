@@ -6,8 +6,8 @@ PYTEST_DONT_REWRITE: every assert here says what the target did; pytest's rewrit
 import pytest
 
 from iothub_conformance.checks import etag as etag_check
-from iothub_conformance.checks.failures import answered, json_of, require, require_etag, require_object
-from iothub_conformance.requirements import tag
+from iothub_conformance.rules.failures import answered, json_of, require, require_etag, require_object
+from iothub_conformance.rules.requirements import tag
 
 SPECIALS = "-:.+%_#*?!(),=@;$'"
 

@@ -1,7 +1,7 @@
 """Device Messaging (api-version 2016-02-03): device-to-cloud send; cloud-to-device receive, complete, reject, abandon.
 
 Pages: send-device-to-cloud-message.md, receive-/complete-/reject-/abandon-a-cloud-to-device-message.md; INVENTORY.md
-§2b, §5, §6. Cloud-to-device messages are fed through the `feeder` fixture (iothub_conformance/feeders.py); lock
+§2b, §5, §6. Cloud-to-device messages are fed through the `feeder` fixture (iothub_conformance/surfaces/feeders.py); lock
 timeouts use the `clock` fixture, so no test waits one out.
 
 PYTEST_DONT_REWRITE: every assert here says what the target did; pytest's rewriting would add Python reprs.
@@ -11,10 +11,11 @@ import uuid
 
 import pytest
 
-from iothub_conformance import sas
-from iothub_conformance.checks import errors, lock, received
-from iothub_conformance.checks.failures import PreconditionFailed, answered, served
-from iothub_conformance.messaging import lock_of
+from iothub_conformance.checks import envelope as errors
+from iothub_conformance.checks import lock, received
+from iothub_conformance.http import sas
+from iothub_conformance.rules.failures import PreconditionFailed, answered, served
+from iothub_conformance.surfaces.messaging import lock_of
 
 LOCK_SECONDS = 60  # INVENTORY §6: the lock (visibility) timeout is one minute by default
 D2C_LIMIT = 256 * 1024  # send-device-to-cloud-message.md: the whole message has to be less than 256 Kb

@@ -5,8 +5,9 @@ PYTEST_DONT_REWRITE: every assert here says what the target did; pytest's rewrit
 
 import pytest
 
-from iothub_conformance.checks import errors, headers, request_id
-from iothub_conformance.checks.failures import PreconditionFailed, answered, require, served
+from iothub_conformance.checks import envelope as errors
+from iothub_conformance.checks import headers, request_id
+from iothub_conformance.rules.failures import PreconditionFailed, answered, require, served
 
 REQUEST_IDS = 5
 

@@ -14,10 +14,10 @@ from datetime import datetime
 
 import pytest
 
-from iothub_conformance.checks import errors
-from iothub_conformance.checks.failures import PreconditionFailed, answered, json_of, require
+from iothub_conformance.checks import envelope as errors
 from iothub_conformance.checks.received import iso8601
-from iothub_conformance.jobs import ORDER, NotStartable, lines_of
+from iothub_conformance.rules.failures import PreconditionFailed, answered, json_of, require
+from iothub_conformance.surfaces.import_export import ORDER, NotStartable, lines_of
 
 STATUSES = ("enqueued", "running", "completed", "failed", "cancelled")
 

@@ -17,10 +17,12 @@ import pytest
 from hypothesis import HealthCheck, settings
 from schemathesis.core.transport import Response
 
-from iothub_conformance import cases, feeders, openapi, session
-from iothub_conformance.devices import Registry
-from iothub_conformance.devices import path as device_path
-from iothub_conformance.messaging import DeviceClient, lock_of
+from iothub_conformance.http import cases
+from iothub_conformance.surfaces import feeders, openapi
+from iothub_conformance.surfaces.devices import Registry
+from iothub_conformance.surfaces.devices import path as device_path
+from iothub_conformance.surfaces.messaging import DeviceClient, lock_of
+from iothub_conformance.targets import session
 
 schema = openapi.load("device-identities")
 SETTINGS = settings(max_examples=openapi.max_examples(), deadline=None, suppress_health_check=list(HealthCheck),

@@ -17,12 +17,14 @@ from urllib.parse import urlsplit
 import pytest
 from hypothesis import HealthCheck, settings
 
-from iothub_conformance import cases, checks, openapi
-from iothub_conformance.arm import PARAMS, RIGHTS, policy, repeated
-from iothub_conformance.checks import arm as rules
-from iothub_conformance.checks.failures import PreconditionFailed, answered, json_of, require
-from iothub_conformance.jobs import DEFAULT_BLOB, lines_of, poll
-from iothub_conformance.profiles import IOTHUB
+from iothub_conformance import checks
+from iothub_conformance.checks import rp_rules as rules
+from iothub_conformance.http import cases
+from iothub_conformance.rules.failures import PreconditionFailed, answered, json_of, require
+from iothub_conformance.rules.profiles import IOTHUB
+from iothub_conformance.surfaces import openapi
+from iothub_conformance.surfaces.import_export import DEFAULT_BLOB, lines_of, poll
+from iothub_conformance.surfaces.rp import PARAMS, RIGHTS, policy, repeated
 
 STALE = '"conf-stale-etag"'
 LIST_ATTEMPTS = 3
@@ -256,7 +258,7 @@ def test_conditional_request_answers_as_the_table_says(rp, profile, row):
 @pytest.fixture(scope="module")
 def three_hubs(target, arm_client):
     """Three hubs, so that a list of two per page (the reference's) needs a nextLink."""
-    from iothub_conformance.arm import ResourceManager
+    from iothub_conformance.surfaces.rp import ResourceManager
 
     manager = ResourceManager(arm_client, target)
     names = [manager.new_name("list") for _ in range(3)]
@@ -459,7 +461,7 @@ reads = openapi.load("resource-provider").include(method="GET")
 @pytest.fixture(scope="module")
 def read_hub(target, arm_client):
     """One settled hub the generated reads are pointed at."""
-    from iothub_conformance.arm import ResourceManager
+    from iothub_conformance.surfaces.rp import ResourceManager
 
     manager = ResourceManager(arm_client, target)
     name = manager.new_name("reads")

@@ -9,8 +9,8 @@ PYTEST_DONT_REWRITE: every assert here says what the target did; pytest's rewrit
 
 import pytest
 
-from iothub_conformance.checks.failures import answered, json_of, require
-from iothub_conformance.scheduled import TERMINAL, items_of
+from iothub_conformance.rules.failures import answered, json_of, require
+from iothub_conformance.surfaces.scheduled_jobs import TERMINAL, items_of
 
 HOUR = 3600
 

@@ -21,7 +21,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from iothub_conformance import sas  # noqa: E402
+from iothub_conformance.http import sas  # noqa: E402
 
 API = {"api-version": "2016-02-03"}
 

@@ -5,11 +5,11 @@ import httpx
 import pytest
 import respx
 
-from iothub_conformance import arm
-from iothub_conformance.checks import arm as rules
-from iothub_conformance.errors import ConfigError
-from iothub_conformance.profiles import DOCS_STRICT, IOTHUB
-from iothub_conformance.target import Arm, SafetyError, Settings, resolve
+from iothub_conformance.checks import rp_rules as rules
+from iothub_conformance.config import ConfigError
+from iothub_conformance.rules.profiles import DOCS_STRICT, IOTHUB
+from iothub_conformance.surfaces import rp as arm
+from iothub_conformance.targets.target import Arm, SafetyError, Settings, resolve
 
 BASE = "https://arm.example"
 HUBS = "/subscriptions/s/resourceGroups/g/providers/Microsoft.Devices/IotHubs"

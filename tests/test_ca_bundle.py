@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from iothub_conformance.transport import Limits, http_transport
+from iothub_conformance.http.transport import Limits, http_transport
 from tests.conftest import ROOT, _free_port
 
 RUN_TIMEOUT = 120  # seconds after which a run counts as hung

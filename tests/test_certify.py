@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from iothub_conformance.errors import ConfigError
+from iothub_conformance.config import ConfigError
 from iothub_conformance.report import certify
 from tests.conftest import ROOT
 

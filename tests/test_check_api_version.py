@@ -8,9 +8,9 @@ import httpx
 import pytest
 import respx
 
-from iothub_conformance import session
 from iothub_conformance.checks import api_version
-from iothub_conformance.profiles import DOCS_STRICT, IOTHUB
+from iothub_conformance.rules.profiles import DOCS_STRICT, IOTHUB
+from iothub_conformance.targets import session
 
 BASE = "https://hub.example"
 

@@ -10,7 +10,7 @@ import pytest
 import respx
 
 from iothub_conformance.checks import conditional
-from iothub_conformance.checks.failures import PreconditionFailed
+from iothub_conformance.rules.failures import PreconditionFailed
 
 BASE = "https://hub.example"
 PATH = "/devices/d1"

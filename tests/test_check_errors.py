@@ -6,8 +6,8 @@ import httpx
 import pytest
 import respx
 
-from iothub_conformance.checks import errors
-from iothub_conformance.profiles import DOCS_STRICT, IOTHUB
+from iothub_conformance.checks import envelope as errors
+from iothub_conformance.rules.profiles import DOCS_STRICT, IOTHUB
 
 BASE = "https://hub.example"
 API = {"api-version": "2016-02-03"}

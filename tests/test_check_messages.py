@@ -8,7 +8,7 @@ import pytest
 import respx
 
 from iothub_conformance.checks import etag, headers, lock, received, request_id
-from iothub_conformance.profiles import DOCS_STRICT, IOTHUB
+from iothub_conformance.rules.profiles import DOCS_STRICT, IOTHUB
 
 BASE = "https://hub.example"
 RECEIVE = "/devices/d1/messages/devicebound"

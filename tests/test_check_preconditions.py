@@ -7,8 +7,8 @@ import httpx
 import pytest
 import respx
 
-from iothub_conformance import plugin
-from iothub_conformance.checks.failures import (
+from iothub_conformance.pytest_plugin import plugin
+from iothub_conformance.rules.failures import (
     PreconditionFailed,
     answered,
     require,
@@ -17,8 +17,8 @@ from iothub_conformance.checks.failures import (
     require_object,
     served,
 )
-from iothub_conformance.devices import Registry
-from iothub_conformance.messaging import DeviceClient
+from iothub_conformance.surfaces.devices import Registry
+from iothub_conformance.surfaces.messaging import DeviceClient
 
 BASE = "https://hub.example"
 DEVICE = {"deviceId": "conf-x-dev-1", "etag": "e1", "authentication": {"symmetricKey": {"primaryKey": "cA==",

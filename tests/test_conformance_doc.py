@@ -7,9 +7,9 @@ import sys
 
 import pytest
 
-from iothub_conformance.profiles import PROFILES
 from iothub_conformance.report import conformance
-from iothub_conformance.requirements import REQUIREMENTS
+from iothub_conformance.rules.profiles import PROFILES
+from iothub_conformance.rules.requirements import REQUIREMENTS
 from tests.conftest import ROOT
 
 

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from iothub_conformance.errors import ConfigError
+from iothub_conformance.config import ConfigError
 from iothub_conformance.report import diff
 from tests.conftest import ROOT
 

@@ -9,8 +9,8 @@ from html import escape
 
 import pytest
 
+from iothub_conformance.evidence.redact import redact
 from iothub_conformance.report import junit
-from iothub_conformance.report.redact import redact
 from tests.conftest import run_suite
 from tests.support import junit_schema, nasty_bytes
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import httpx
 import respx
 
-from iothub_conformance import sas
-from iothub_conformance.messaging import DeviceClient, device_token, lock_of
+from iothub_conformance.http import sas
+from iothub_conformance.surfaces.messaging import DeviceClient, device_token, lock_of
 
 KEY = "QUJD" * 11
 BASE = "https://hub.example"

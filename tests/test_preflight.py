@@ -11,8 +11,8 @@ import pytest
 import respx
 
 from iothub_conformance.config import Settings
-from iothub_conformance.preflight import PreflightError
-from iothub_conformance.target import resolve
+from iothub_conformance.targets.preflight import PreflightError
+from iothub_conformance.targets.target import resolve
 from tests.conftest import ROOT
 
 KEY = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="

@@ -9,11 +9,11 @@ import sys
 
 import pytest
 
-from iothub_conformance.profiles import PROFILES
+from iothub_conformance.evidence.redact import REDACTED, redact, redact_data
 from iothub_conformance.reference import FAULTS
 from iothub_conformance.report import logs
-from iothub_conformance.report.redact import REDACTED, redact, redact_data
-from iothub_conformance.requirements import REQUIREMENTS
+from iothub_conformance.rules.profiles import PROFILES
+from iothub_conformance.rules.requirements import REQUIREMENTS
 
 JWT = "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.eyJhdWQiOiJodHRwczovL21hbmFnZW1lbnQifQ.c2lnbmF0dXJl"
 
@@ -130,7 +130,7 @@ OTHER_PROJECT_TEST = '''
 import logging
 
 def test_logging_is_untouched_by_an_installed_iothub_conformance(pytestconfig):
-    assert pytestconfig.pluginmanager.has_plugin("iothub_conformance.plugin")  # loaded through its entry point
+    assert pytestconfig.pluginmanager.has_plugin("iothub_conformance.pytest_plugin.plugin")  # loaded through its entry point
     assert logging.getLogRecordFactory() is logging.LogRecord
     assert logging.getLogger().makeRecord("x", 20, "f", 1, "sig=%s", ("SeCrEt",), None).getMessage() == "sig=SeCrEt"
 '''

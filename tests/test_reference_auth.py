@@ -11,8 +11,8 @@ import pytest
 from starlette.exceptions import StarletteDeprecationWarning
 from starlette.requests import Request
 
-from iothub_conformance import sas
-from iothub_conformance.errors import ConfigError
+from iothub_conformance.config import ConfigError
+from iothub_conformance.http import sas
 from iothub_conformance.reference import Hub, create_app
 from iothub_conformance.reference.auth import authorize
 

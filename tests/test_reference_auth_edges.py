@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from starlette.exceptions import StarletteDeprecationWarning
 
-from iothub_conformance import sas
+from iothub_conformance.http import sas
 from iothub_conformance.reference import Hub, create_app
 
 with warnings.catch_warnings():  # Starlette asks for a newer client package; httpx is what this project uses

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from starlette.exceptions import StarletteDeprecationWarning
 
-from iothub_conformance import sas
+from iothub_conformance.http import sas
 from iothub_conformance.reference import Hub, create_app, queues, rp, scheduled, storage, twins
 from iothub_conformance.reference.bodies import MAX_REQUEST_BODY
 from iothub_conformance.reference.queues import Event, EventLog

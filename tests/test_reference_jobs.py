@@ -16,9 +16,9 @@ import httpx
 import pytest
 from starlette.exceptions import StarletteDeprecationWarning
 
-from iothub_conformance import sas
-from iothub_conformance.profiles import DOCS_STRICT, IOTHUB
+from iothub_conformance.http import sas
 from iothub_conformance.reference import Hub, Job, create_app, jobs
+from iothub_conformance.rules.profiles import DOCS_STRICT, IOTHUB
 
 with warnings.catch_warnings():  # Starlette asks for a newer client package; httpx is what this project uses
     warnings.simplefilter("ignore", StarletteDeprecationWarning)

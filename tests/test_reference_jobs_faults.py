@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from iothub_conformance.profiles import DOCS_STRICT, IOTHUB
 from iothub_conformance.reference import FAULTS
+from iothub_conformance.rules.profiles import DOCS_STRICT, IOTHUB
 from tests.test_reference_jobs import Api, container, error_code
 
 pytestmark = pytest.mark.filterwarnings("ignore::starlette.exceptions.StarletteDeprecationWarning")

@@ -14,9 +14,9 @@ import pytest
 from starlette.exceptions import StarletteDeprecationWarning
 from starlette.requests import Request
 
-from iothub_conformance import sas
-from iothub_conformance.profiles import DOCS_STRICT, IOTHUB
+from iothub_conformance.http import sas
 from iothub_conformance.reference import Clock, Enqueued, Event, Hub, create_app, messaging
+from iothub_conformance.rules.profiles import DOCS_STRICT, IOTHUB
 
 with warnings.catch_warnings():  # Starlette asks for a newer client package; httpx is what this project uses
     warnings.simplefilter("ignore", StarletteDeprecationWarning)

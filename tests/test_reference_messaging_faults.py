@@ -13,9 +13,9 @@ import httpx
 import pytest
 from starlette.exceptions import StarletteDeprecationWarning
 
-from iothub_conformance import sas
-from iothub_conformance.profiles import IOTHUB
+from iothub_conformance.http import sas
 from iothub_conformance.reference import FAULTS, Hub, create_app
+from iothub_conformance.rules.profiles import IOTHUB
 
 with warnings.catch_warnings():  # Starlette asks for a newer client package; httpx is what this project uses
     warnings.simplefilter("ignore", StarletteDeprecationWarning)

@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from iothub_conformance import sas
+from iothub_conformance.http import sas
 from iothub_conformance.reference.bodies import MAX_REQUEST_BODY
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -13,9 +13,9 @@ import httpx
 import pytest
 from starlette.exceptions import StarletteDeprecationWarning
 
-from iothub_conformance import sas
-from iothub_conformance.profiles import DOCS_STRICT
+from iothub_conformance.http import sas
 from iothub_conformance.reference import Hub, create_app, registry
+from iothub_conformance.rules.profiles import DOCS_STRICT
 
 with warnings.catch_warnings():  # Starlette asks for a newer client package; httpx is what this project uses
     warnings.simplefilter("ignore", StarletteDeprecationWarning)

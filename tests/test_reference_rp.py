@@ -16,10 +16,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from starlette.exceptions import StarletteDeprecationWarning
 
-from iothub_conformance.profiles import DOCS_STRICT, IOTHUB
 from iothub_conformance.reference import Hub, create_app
 from iothub_conformance.reference.rp import REFERENCE_ARM_TOKEN
 from iothub_conformance.reference.storage import MemoryStorage
+from iothub_conformance.rules.profiles import DOCS_STRICT, IOTHUB
 
 with warnings.catch_warnings():  # Starlette asks for a newer client package; httpx is what this project uses
     warnings.simplefilter("ignore", StarletteDeprecationWarning)

@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from iothub_conformance.profiles import IOTHUB
 from iothub_conformance.reference import FAULTS
+from iothub_conformance.rules.profiles import IOTHUB
 from tests.test_reference_rp import API, GROUP, GUID, SUB, Rp, error_of, group_path, hub_path, line
 
 pytestmark = pytest.mark.filterwarnings("ignore::starlette.exceptions.StarletteDeprecationWarning")

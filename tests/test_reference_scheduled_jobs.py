@@ -11,7 +11,7 @@ import httpx
 import pytest
 from starlette.exceptions import StarletteDeprecationWarning
 
-from iothub_conformance import sas
+from iothub_conformance.http import sas
 from iothub_conformance.reference import Hub, ScheduledJob, create_app, scheduled
 from iothub_conformance.reference.jobs import InvalidJob
 from tests.test_reference_jobs import Api as JobsApi

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from starlette.exceptions import StarletteDeprecationWarning
 
-from iothub_conformance import sas
+from iothub_conformance.http import sas
 from iothub_conformance.reference import Hub, create_app
 from iothub_conformance.reference.jobs import CONTAINER_URI
 from iothub_conformance.reference.rp import REFERENCE_ARM_TOKEN

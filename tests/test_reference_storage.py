@@ -3,7 +3,7 @@
 import httpx
 import pytest
 
-from iothub_conformance.blobs import BlobError, Container
+from iothub_conformance.http.blobs import BlobError, Container
 from iothub_conformance.reference.storage import MemoryStorage
 
 

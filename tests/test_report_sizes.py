@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from iothub_conformance.report.text import LIMIT, bounded, excerpt
+from iothub_conformance.evidence.text import LIMIT, bounded, excerpt
 from tests.conftest import run_suite
 from tests.support import hostile, junit_schema
 

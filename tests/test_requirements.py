@@ -5,9 +5,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from iothub_conformance import requirements
-from iothub_conformance.profiles import PROFILES
 from iothub_conformance.report.summary import Collector
+from iothub_conformance.rules import requirements
+from iothub_conformance.rules.profiles import PROFILES
 
 
 @pytest.mark.parametrize("requirement_id", sorted(requirements.REQUIREMENTS))

@@ -7,10 +7,10 @@ import json
 
 import httpx
 
+from iothub_conformance.evidence import transcript
+from iothub_conformance.evidence.redact import redact
 from iothub_conformance.paths import specs_dir
-from iothub_conformance.report import transcript
-from iothub_conformance.report.redact import redact
-from iothub_conformance.requirements import REQUIREMENTS
+from iothub_conformance.rules.requirements import REQUIREMENTS
 from tests.conftest import ROOT, run_suite
 
 

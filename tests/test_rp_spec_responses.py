@@ -19,7 +19,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from iothub_conformance import openapi
+from iothub_conformance.surfaces import openapi
 
 SCHEMA = openapi.load("resource-provider")
 SPEC_CHECKS = [status_code_conformance, content_type_conformance, response_headers_conformance,

@@ -10,8 +10,8 @@ import time
 import httpx
 import pytest
 
-from iothub_conformance import sas
-from iothub_conformance.messaging import DeviceClient
+from iothub_conformance.http import sas
+from iothub_conformance.surfaces.messaging import DeviceClient
 from tests.conftest import ROOT, arm_flags, run_suite
 
 
@@ -82,7 +82,7 @@ def test_run_leaves_a_device_it_did_not_create_unchanged(quick_served_hub, tmp_p
 
 
 def test_the_client_refuses_to_change_devices_outside_the_run():
-    from iothub_conformance.target import SafetyError, Settings, resolve
+    from iothub_conformance.targets.target import SafetyError, Settings, resolve
 
     target = resolve(Settings())
     client = target.client()

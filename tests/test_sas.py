@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from iothub_conformance import sas
-from iothub_conformance.errors import ConfigError
+from iothub_conformance.config import ConfigError
+from iothub_conformance.http import sas
 
 KEY = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="  # base64 of b"0123456789abcdef0123456789abcdef"
 OTHER_KEY = "ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTA="  # base64 of b"fedcba9876543210fedcba9876543210"

@@ -31,7 +31,7 @@ def test_two_workers_share_a_served_hub_without_collisions_and_write_one_bundle(
     reached = {r["operation_id"] for r in data["coverage"] if r["reached"]}
     assert {"createOrUpdateDevice", "IotHubResource_CreateOrUpdate", "IotHubResource_ListByResourceGroup"} <= reached
     # Nothing is left behind on the shared target.
-    from iothub_conformance import sas
+    from iothub_conformance.http import sas
 
     c = sas.parse_connection_string(served_hub.connection_string)
     owner = httpx.Client(base_url=served_hub.url, params={"api-version": "2016-02-03"},

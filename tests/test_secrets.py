@@ -8,8 +8,8 @@ import re
 from pathlib import Path
 from urllib.parse import unquote
 
-from iothub_conformance import sas
-from iothub_conformance.report.redact import redact
+from iothub_conformance.evidence.redact import redact
+from iothub_conformance.http import sas
 from tests.conftest import run_suite, serving
 
 KEY = base64.b64encode(b"conformance-known-secret-key-32b").decode()

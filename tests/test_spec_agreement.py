@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from iothub_conformance import sas
+from iothub_conformance.http import sas
 from tests.conftest import ROOT, arm_flags, serving
 
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")

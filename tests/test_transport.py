@@ -9,9 +9,8 @@ import httpx
 import pytest
 import respx
 
-from iothub_conformance.errors import ConfigError
-from iothub_conformance.target import Settings, resolve
-from iothub_conformance.transport import (
+from iothub_conformance.config import ConfigError
+from iothub_conformance.http.transport import (
     BodyTooLarge,
     Limits,
     RequestDeadlineExceeded,
@@ -21,6 +20,7 @@ from iothub_conformance.transport import (
     TargetSilent,
     http_transport,
 )
+from iothub_conformance.targets.target import Settings, resolve
 from tests.support import hostile
 
 HANG = 20  # seconds after which a request that has not ended counts as hung

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import schemathesis.checks
 
-from . import api_version, arm, conditional, errors, etag, headers, lock, received, request_id
+from iothub_conformance.checks import envelope as errors
+from iothub_conformance.checks import rp_rules as arm
+
+from . import api_version, conditional, etag, headers, lock, received, request_id
 
 CHECKS = [
     request_id.x_ms_request_id,

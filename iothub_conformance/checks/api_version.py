@@ -6,11 +6,13 @@ Sources: INVENTORY.md §1 (every URI carries api-version; the pages do not say w
 
 from __future__ import annotations
 
-from .. import cases, session
-from ..profiles import Profile
-from ..requirements import tag
-from .errors import error_code
-from .failures import Failures
+from iothub_conformance.checks.envelope import error_code
+from iothub_conformance.http import cases
+from iothub_conformance.rules.failures import Failures
+from iothub_conformance.rules.profiles import Profile
+from iothub_conformance.rules.requirements import tag
+from iothub_conformance.targets import session
+
 from .observed import observe
 
 UNSUPPORTED = "1999-01-01"

@@ -12,10 +12,11 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from .. import session
-from ..requirements import tag
+from iothub_conformance.rules.failures import PreconditionFailed, answered, json_of, require_etag, require_object, served
+from iothub_conformance.rules.requirements import tag
+from iothub_conformance.targets import session
+
 from .etag import opaque
-from .failures import PreconditionFailed, answered, json_of, require_etag, require_object, served
 
 
 def read(client: httpx.Client, path: str, api_version: str) -> httpx.Response:

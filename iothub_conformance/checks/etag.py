@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import re
 
-from .. import session
-from ..profiles import Profile
-from ..requirements import tag
-from ..target import Journal
-from .failures import Failures
+from iothub_conformance.rules.failures import Failures
+from iothub_conformance.rules.profiles import Profile
+from iothub_conformance.rules.requirements import tag
+from iothub_conformance.targets import session
+from iothub_conformance.targets.target import Journal
+
 from .observed import Observed, observe
 
 SYNTAX = re.compile(r'^(W/)?"[\x21\x23-\x7E\x80-\xFF]*"$')

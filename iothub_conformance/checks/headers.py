@@ -6,8 +6,10 @@ SAS token); OBSERVED.md §1 (application/json; charset=utf-8); common-error-code
 
 from __future__ import annotations
 
-from .. import cases, session
-from ..requirements import tag
+from iothub_conformance.http import cases
+from iothub_conformance.rules.requirements import tag
+from iothub_conformance.targets import session
+
 from .observed import observe
 
 

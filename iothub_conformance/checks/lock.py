@@ -8,9 +8,10 @@ quotes); OBSERVED.md §5. It is exempt from the RFC 7232 version rules of checks
 
 from __future__ import annotations
 
-from .. import session
-from ..profiles import Profile
-from ..requirements import tag
+from iothub_conformance.rules.profiles import Profile
+from iothub_conformance.rules.requirements import tag
+from iothub_conformance.targets import session
+
 from .observed import observe
 
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from .. import session
-from ..profiles import Profile
-from ..requirements import tag
-from .failures import Failures
+from iothub_conformance.rules.failures import Failures
+from iothub_conformance.rules.profiles import Profile
+from iothub_conformance.rules.requirements import tag
+from iothub_conformance.targets import session
+
 from .observed import observe
 
 

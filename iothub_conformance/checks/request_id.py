@@ -7,10 +7,11 @@ profile rule `request_id_scope`.
 
 from __future__ import annotations
 
-from .. import session
-from ..profiles import Profile
-from ..requirements import tag
-from ..target import Journal
+from iothub_conformance.rules.profiles import Profile
+from iothub_conformance.rules.requirements import tag
+from iothub_conformance.targets import session
+from iothub_conformance.targets.target import Journal
+
 from .observed import observe
 
 

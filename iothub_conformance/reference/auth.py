@@ -7,7 +7,8 @@ from urllib.parse import unquote
 
 from starlette.requests import Request
 
-from .. import sas
+from iothub_conformance.http import sas
+
 from .hub import DEVICE_CONNECT, OWNER, REGISTRY_READ, REGISTRY_WRITE, Hub
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from ..errors import ConfigError
+from iothub_conformance.config import ConfigError
 
 FAULTS: dict[str, str] = {
     "drop-request-id": "error responses carry no x-ms-request-id header",

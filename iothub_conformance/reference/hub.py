@@ -12,9 +12,10 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..errors import ConfigError
-from ..profiles import IOTHUB, Profile
-from ..sas import ConnectionString
+from iothub_conformance.config import ConfigError
+from iothub_conformance.http.sas import ConnectionString
+from iothub_conformance.rules.profiles import IOTHUB, Profile
+
 from . import errors
 from .clock import Clock
 from .faults import parse_faults

@@ -19,7 +19,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from ..blobs import BlobError, Container
+from iothub_conformance.http.blobs import BlobError, Container
+
 from .devices import Device, InvalidDevice, check_device_id, device_input, new_device, updated_device
 from .errors import ARGUMENT_INVALID, FORMAT_ERROR
 from .hub import Hub

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ..errors import ConfigError
+from iothub_conformance.config import ConfigError
 
 # results.json since the report bundle; requirements.json in bundles of earlier runs (same requirements list)
 RESULT_FILES = ("results.json", "requirements.json")

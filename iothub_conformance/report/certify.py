@@ -15,7 +15,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import ConfigError
+from iothub_conformance.config import ConfigError
+
 from .bundle import incompleteness, not_reached, read
 
 FIELDS = ("vendor", "product", "version", "endpoint")

@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 
-from ..errors import ConfigError
+from iothub_conformance.config import ConfigError
+
 from . import bundle
 from .bundle import incompleteness, not_reached
 

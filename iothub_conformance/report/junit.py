@@ -12,8 +12,9 @@ import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from iothub_conformance.evidence.text import bounded
+
 from .bundle import NOT_REACHED
-from .text import bounded
 
 CLASSNAME = "iothub_conformance"
 RUN_COMPLETE = "run_complete"

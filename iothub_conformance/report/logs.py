@@ -11,8 +11,8 @@ from __future__ import annotations
 import logging
 import threading
 
-from .redact import redact
-from .text import bounded
+from iothub_conformance.evidence.redact import redact
+from iothub_conformance.evidence.text import bounded
 
 _lock = threading.Lock()
 _installed: list = []  # [(our factory, the factory it wraps)] while installed

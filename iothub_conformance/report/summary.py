@@ -11,12 +11,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .. import requirements
-from ..target import Exchange
+from iothub_conformance.evidence.redact import redact_data
+from iothub_conformance.evidence.text import LIMIT, excerpt
+from iothub_conformance.rules import requirements
+from iothub_conformance.targets.target import Exchange
+
 from .bundle import NOT_REACHED, not_reached
 from .coverage import coverage
-from .redact import redact_data
-from .text import LIMIT, excerpt
 
 ORDER = {"fail": 0, "error": 1, "pass": 2, "skip": 3}
 
@@ -256,7 +257,7 @@ def _commit() -> str | None:
 
 
 def _max_examples() -> int:
-    from ..openapi import max_examples
+    from iothub_conformance.surfaces.openapi import max_examples
 
     return max_examples()
 

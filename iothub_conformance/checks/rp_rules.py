@@ -9,10 +9,10 @@ data-plane checks leave those alone.
 
 from __future__ import annotations
 
-from .. import session
-from ..profiles import Profile
-from ..requirements import tag
-from .observed import Observed, observe
+from iothub_conformance.checks.observed import Observed, observe
+from iothub_conformance.rules.profiles import Profile
+from iothub_conformance.rules.requirements import tag
+from iothub_conformance.targets import session
 
 
 def is_arm(obs: Observed) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .errors import ConfigError
+from iothub_conformance.config import ConfigError
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import schemathesis
 from schemathesis.config import SchemathesisConfig
 
-from .paths import spec_path
+from iothub_conformance.paths import spec_path
 
 # Positive data only: generated negative values for a path deviceId could name a device the user owns
 # (DESIGN: Safety). Statuses a valid request may still meet: 404 (unknown id), 412/428 (If-Match rules).
@@ -22,8 +22,8 @@ CONFIG = {
 
 def max_examples() -> int:
     """The run's --max-examples (config.py), read when a suite module is collected."""
-    from . import session
-    from .config import DEFAULT_MAX_EXAMPLES
+    from iothub_conformance.config import DEFAULT_MAX_EXAMPLES
+    from iothub_conformance.targets import session
 
     return session.current().max_examples if session.active() else DEFAULT_MAX_EXAMPLES
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import re
 
-from .. import session
-from ..profiles import Profile
-from ..requirements import tag
-from .observed import observe
+from iothub_conformance.checks.observed import observe
+from iothub_conformance.rules.profiles import Profile
+from iothub_conformance.rules.requirements import tag
+from iothub_conformance.targets import session
 
 CODE = re.compile(r"^ErrorCode:([A-Za-z0-9]+);")
 

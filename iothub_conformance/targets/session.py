@@ -6,7 +6,7 @@ import threading
 
 import httpx
 
-from .target import Target
+from iothub_conformance.targets.target import Target
 
 _lock = threading.Lock()
 _target: Target | None = None

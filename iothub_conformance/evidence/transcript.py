@@ -14,7 +14,7 @@ from collections import deque
 
 import httpx
 
-from .text import LIMIT, excerpt
+from iothub_conformance.evidence.text import LIMIT, excerpt
 
 KEPT = 4
 BODY_LIMIT = LIMIT

@@ -14,20 +14,20 @@ from urllib.parse import unquote
 
 import httpx
 
-from . import sas
-from .config import (
+from iothub_conformance.config import (
     DEFAULT_ARM_LOCATION,
     DEFAULT_ARM_TIMEOUT,
     DEFAULT_JOB_TIMEOUT,
     DEFAULT_MAX_DELIVERY_COUNT,
     DEFAULT_MAX_EXAMPLES,
     DEFAULT_PREFIX,
-    Settings,  # noqa: F401  (callers build Settings from here)
+    ConfigError,
+    Settings,
 )
-from .errors import ConfigError
-from .profiles import Profile, get_profile
-from .report.transcript import Transcripts
-from .transport import InProcessTransport, Limits, RetryTransport, http_transport
+from iothub_conformance.evidence.transcript import Transcripts
+from iothub_conformance.http import sas
+from iothub_conformance.http.transport import InProcessTransport, Limits, RetryTransport, http_transport
+from iothub_conformance.rules.profiles import Profile, get_profile
 
 SUPPORTED_API_VERSIONS = ("2016-02-03",)
 EMBEDDED_URL = "https://conformance-hub.azure-devices.net"
@@ -268,7 +268,7 @@ class Target:
     def probe(self) -> None:
         """The preflight: fail early, in one line, when the target cannot be reached, refuses the credentials or
         answers nothing sane (preflight.py)."""
-        from .preflight import preflight
+        from iothub_conformance.targets.preflight import preflight
 
         preflight(self)
 
@@ -295,7 +295,7 @@ def _installed(module: str) -> bool:
 
 
 def _check_feeder(name: str | None, embedded: bool) -> None:
-    from .feeders import CHOICES
+    from iothub_conformance.surfaces.feeders import CHOICES
 
     if name is None:
         return
@@ -313,7 +313,7 @@ def resolve(settings: Settings, run_id: str | None = None) -> Target:
     run_id = run_id or new_run_id()
     _check_feeder(settings.c2d_feeder, embedded=not settings.target_url)
     if settings.blob_container:
-        from .blobs import BlobError, Container
+        from iothub_conformance.http.blobs import BlobError, Container
 
         try:
             Container(settings.blob_container).close()
@@ -337,13 +337,13 @@ def resolve(settings: Settings, run_id: str | None = None) -> Target:
         target = Target(settings.target_url.rstrip("/"), connection, settings.api_version, profile, run_id,
                         settings.prefix, blob_container=settings.blob_container, arm=_arm(settings, None), **common)
         if settings.c2d_feeder == "amqp":
-            from .feeders import amqp_host_problem
+            from iothub_conformance.surfaces.feeders import amqp_host_problem
 
             problem = amqp_host_problem(target)
             if problem:
                 raise ConfigError(f"--c2d-feeder amqp: {problem}")
         return target
-    from .reference import Hub, create_app, parse_faults
+    from iothub_conformance.reference import Hub, create_app, parse_faults
 
     faults = parse_faults(settings.faults or "")
     if settings.connection_string:
@@ -358,7 +358,7 @@ def resolve(settings: Settings, run_id: str | None = None) -> Target:
     blob_container, blob_transport = settings.blob_container, None
     if not blob_container:
         # No storage given: the reference keeps its blobs in memory, so an out-of-the-box run covers jobs too.
-        from .reference.storage import MemoryStorage
+        from iothub_conformance.reference.storage import MemoryStorage
 
         storage = MemoryStorage()
         blob_transport = hub.blob_transport = storage.transport()

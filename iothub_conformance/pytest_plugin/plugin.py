@@ -13,14 +13,13 @@ from urllib.parse import unquote
 
 import pytest
 
-from . import session
-from . import session as session_module  # hooks take an argument named session
-from .config import OPTIONS, Settings
-from .errors import ConfigError
-from .report import html, junit, logs, summary
-from .report.redact import redact
-from .report.text import bounded
-from .target import new_run_id, resolve
+from iothub_conformance.config import OPTIONS, ConfigError, Settings
+from iothub_conformance.evidence.redact import redact
+from iothub_conformance.evidence.text import bounded
+from iothub_conformance.report import html, junit, logs, summary
+from iothub_conformance.targets import session
+from iothub_conformance.targets import session as session_module  # hooks take an argument named session
+from iothub_conformance.targets.target import new_run_id, resolve
 
 
 def pytest_addoption(parser, pluginmanager):
@@ -51,7 +50,7 @@ def _is_suite_run(config) -> bool:
             return True
     except ValueError:
         pass
-    from .paths import suites_dir
+    from iothub_conformance.paths import suites_dir
 
     try:
         suites = suites_dir().resolve()
@@ -78,7 +77,8 @@ def pytest_configure(config):
             target.probe()
     except ConfigError as exc:
         pytest.exit(redact(f"error: {exc}"), returncode=2)
-    from . import checks, fixtures
+    from iothub_conformance import checks
+    from iothub_conformance.pytest_plugin import fixtures
 
     checks.register()  # only now: other projects' schemathesis runs never see the suite's checks
     config.pluginmanager.register(fixtures, "iothub-conformance-fixtures")
@@ -123,7 +123,7 @@ def pytest_collection_modifyitems(session, config, items):
     wanted = getattr(config.option, "iothub_only_requirements", None)
     if not wanted or getattr(config, "_iothub", None) is None:
         return
-    from .requirements import REQUIREMENTS
+    from iothub_conformance.rules.requirements import REQUIREMENTS
 
     ids = {i.strip() for i in wanted.split(",") if i.strip()}
     unknown = sorted(ids - set(REQUIREMENTS))
@@ -151,7 +151,7 @@ def pytest_unconfigure(config):
             # the junit writer has finished by now
             _redact_file(Path(config.option.xmlpath), collector.incomplete, list(collector.running))
     session.deactivate()
-    from . import checks
+    from iothub_conformance import checks
 
     checks.unregister()
 
@@ -213,7 +213,7 @@ def pytest_exception_interact(node, call, report):
 
 def _cut_by_run_deadline(exc: BaseException, depth: int = 0) -> bool:
     """The exception is (or was caused by) the transport refusing a request after the run deadline."""
-    from .transport import RunDeadlineReached
+    from iothub_conformance.http.transport import RunDeadlineReached
 
     if exc is None or depth > 8:
         return False
@@ -327,7 +327,7 @@ def pytest_sessionstart(session):
 
 def _start_clock(session, collector) -> None:
     """The run deadline (--deadline) and SIGTERM: either ends the run early, its bundle marked incomplete."""
-    from .deadline import RunClock, catch_sigterm
+    from iothub_conformance.http.deadline import RunClock, catch_sigterm
 
     def expire(reason: str) -> None:
         session.shouldstop = reason
@@ -402,7 +402,7 @@ def _cleanup_leftovers() -> None:
     target = session.current()
     created = {e.path for e in target.journal.exchanges if e.method == "PUT" and e.status in (200, 201)}
     client = session.client()
-    from .devices import path as device_path
+    from iothub_conformance.surfaces.devices import path as device_path
 
     for p in sorted(created):
         device_id = unquote(p.split("/", 2)[2]) if p.count("/") >= 2 else ""

@@ -16,8 +16,8 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
-from .checks.failures import PreconditionFailed, answered, json_of
-from .transport import retry_after as header_seconds
+from iothub_conformance.http.transport import retry_after as header_seconds
+from iothub_conformance.rules.failures import PreconditionFailed, answered, json_of
 
 API_VERSION = "2016-02-03"
 PARAMS = {"api-version": API_VERSION}

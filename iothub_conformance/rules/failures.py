@@ -29,7 +29,7 @@ class PreconditionFailed(Exception):
 
 
 def _error_code(response) -> str | None:
-    from .errors import error_code
+    from iothub_conformance.checks.envelope import error_code
 
     return error_code(response)
 
@@ -48,7 +48,7 @@ def answered(response) -> str:
     body = _body(response) if response.status_code >= 400 else b""
     if body:
         # What it said, briefly: the error body is the evidence a reader needs first.
-        from ..report.text import excerpt
+        from iothub_conformance.evidence.text import excerpt
 
         said += f"; it said: {excerpt(body, 200)}"
     return said

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import httpx
 
-from .errors import ConfigError
-from .transport import BodyTooLarge, RequestDeadlineExceeded, RetryAfterTooLong
+from iothub_conformance.config import ConfigError
+from iothub_conformance.http.transport import BodyTooLarge, RequestDeadlineExceeded, RetryAfterTooLong
 
 PROBE_API_VERSION = "2016-02-03"
 

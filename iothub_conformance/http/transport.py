@@ -19,8 +19,13 @@ from dataclasses import dataclass, field
 import httpcore
 import httpx
 
-from .config import DEFAULT_MAX_BODY, DEFAULT_REQUEST_TIMEOUT, DEFAULT_RETRY_WAIT, DEFAULT_SILENT_LIMIT
-from .errors import ConfigError
+from iothub_conformance.config import (
+    DEFAULT_MAX_BODY,
+    DEFAULT_REQUEST_TIMEOUT,
+    DEFAULT_RETRY_WAIT,
+    DEFAULT_SILENT_LIMIT,
+    ConfigError,
+)
 
 _SLACK = 0.05  # a socket timeout may fire this much before the deadline it was sized to
 

@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 import httpx
 
-from .checks.failures import PreconditionFailed, answered, require_object
+from iothub_conformance.rules.failures import PreconditionFailed, answered, require_object
 
 
 def path(device_id: str) -> str:

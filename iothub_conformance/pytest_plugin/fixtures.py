@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from . import session
+from iothub_conformance.targets import session
 
 
 @pytest.fixture(scope="session")
@@ -34,7 +34,7 @@ def api_version(target):
 @pytest.fixture
 def registry(target, client):
     """Creates devices under the run prefix and deletes them afterwards."""
-    from .devices import Registry
+    from iothub_conformance.surfaces.devices import Registry
 
     registry = Registry(client, target.api_version, target.name_prefix)
     yield registry
@@ -57,7 +57,7 @@ def profile_rule(profile):
 @pytest.fixture(scope="session")
 def feeder(target):
     """Enqueues cloud-to-device messages; skips the test, with the reason, when the target cannot be fed."""
-    from .feeders import choose
+    from iothub_conformance.surfaces.feeders import choose
 
     chosen, reason = choose(target, target.c2d_feeder)
     if chosen is None:
@@ -68,7 +68,7 @@ def feeder(target):
 @pytest.fixture
 def devices(registry, target, client):
     """Creates a device under the run prefix and returns its messaging client, signed with the device's key."""
-    from .messaging import DeviceClient
+    from iothub_conformance.surfaces.messaging import DeviceClient
 
     def create(label: str = "msg", **fields) -> DeviceClient:
         device_id, created = registry.create(label, **fields)
@@ -103,7 +103,7 @@ def container(target):
     The embedded reference brings its own in-memory storage unless --blob-container names real storage."""
     import httpx
 
-    from .blobs import Container
+    from iothub_conformance.http.blobs import Container
 
     if not target.blob_container:
         pytest.skip("import/export jobs need a blob container: pass --blob-container <container SAS URI with read, "
@@ -118,7 +118,7 @@ def container(target):
 @pytest.fixture
 def jobs(target, client):
     """Starts, reads, cancels and waits for import/export jobs; deletes the blobs the test wrote."""
-    from .jobs import Jobs
+    from iothub_conformance.surfaces.import_export import Jobs
 
     made = Jobs(client, target)
     yield made
@@ -128,7 +128,7 @@ def jobs(target, client):
 @pytest.fixture
 def scheduled(target, client):
     """Scheduled jobs and twins (api-version 2016-11-14)."""
-    from .scheduled import Scheduled
+    from iothub_conformance.surfaces.scheduled_jobs import Scheduled
 
     return Scheduled(client, target)
 
@@ -167,7 +167,7 @@ def arm_client(target):
 @pytest.fixture
 def rp(target, arm_client):
     """Creates hubs under the run prefix through the resource provider and deletes them afterwards."""
-    from .arm import ResourceManager
+    from iothub_conformance.surfaces.rp import ResourceManager
 
     manager = ResourceManager(arm_client, target)
     yield manager

@@ -12,7 +12,7 @@ import time
 
 import httpx
 
-from .blobs import Container
+from iothub_conformance.http.blobs import Container
 
 TERMINAL = ("completed", "failed", "cancelled")
 ORDER = {"enqueued": 0, "running": 1, "completed": 2, "failed": 2, "cancelled": 2}

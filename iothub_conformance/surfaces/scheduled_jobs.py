@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 
 import httpx
 
-from .devices import path as device_path
-from .jobs import poll
+from iothub_conformance.surfaces.devices import path as device_path
+from iothub_conformance.surfaces.import_export import poll
 
 API_VERSION = "2016-11-14"  # the version of the generated JobApi and DeviceTwinApi pages (specs/2016-11-14/)
 TERMINAL = ("completed", "failed", "cancelled")

@@ -6,7 +6,7 @@ it whole into the longrepr, junit.xml, results.json and report.html. Everything 
 
 from __future__ import annotations
 
-from .redact import redact
+from iothub_conformance.evidence.redact import redact
 
 LIMIT = 2048  # characters of one body or line shown
 TEXT_LIMIT = 64 * 1024  # characters of one whole message or report section

@@ -6,9 +6,9 @@ from urllib.parse import quote
 
 import httpx
 
-from . import sas
-from .checks.failures import PreconditionFailed, answered, require_object
-from .devices import path as device_path
+from iothub_conformance.http import sas
+from iothub_conformance.rules.failures import PreconditionFailed, answered, require_object
+from iothub_conformance.surfaces.devices import path as device_path
 
 
 def device_token(host_name: str, device_id: str, key: str, **kwargs) -> str:

@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, quote_plus, unquote_plus, urlencode  # noqa: F401  (quote_plus re-exported)
 
-from .errors import ConfigError
+from iothub_conformance.config import ConfigError
 
 PREFIX = "SharedAccessSignature "
 # An expiry is seconds since 1970 as a decimal string; 19 digits already pass the 64-bit range, so a longer one is not

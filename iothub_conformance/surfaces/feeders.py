@@ -17,7 +17,7 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
-from .errors import ConfigError
+from iothub_conformance.config import ConfigError
 
 CHOICES = ("auto", "in-process", "http", "amqp", "none")
 
@@ -65,7 +65,7 @@ class HttpFeeder(Feeder):
         headers = {**(properties or {}), "IoTHub-To": f"/devices/{quote(device_id, safe='')}/messages/devicebound"}
         response = self.client.post("/messages/deviceBound", params={"api-version": self.api_version},
                                     content=body, headers=headers)
-        from .checks.errors import error_code
+        from iothub_conformance.checks.envelope import error_code
 
         code = error_code(response) if response.status_code >= 400 else None
         return Fed(response.status_code, code, response.text[:200] if response.status_code >= 400 else "")
@@ -114,7 +114,7 @@ class Guarded(Feeder):
         self.reports_status = inner.reports_status
 
     def send(self, device_id, body, properties=None):
-        from .target import SafetyError
+        from iothub_conformance.targets.target import SafetyError
 
         if not device_id.startswith(self.prefix):
             raise SafetyError(f"refusing to send a cloud-to-device message to {device_id!r}: not created by this run")
