@@ -87,8 +87,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "faults":
             from .reference import FAULTS
 
-            for name, text in FAULTS.items():
-                print(f"{name:28} {text}")
+            for fault in FAULTS.values():
+                fails = ", ".join(sorted(fault.fails)) + ("" if fault.profile == "iothub" else f" (profile {fault.profile})")
+                print(f"{fault.name:32} breaks {fails}: {fault.description}")
             return 0
     except ConfigError as exc:
         from iothub_conformance.evidence.redact import redact
@@ -101,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
 def run(args) -> int:
     import pytest
 
-    from iothub_conformance.targets.target import new_run_id, resolve
+    from iothub_conformance.targets.resolve import new_run_id, resolve
 
     from .config import Settings, count
     from .paths import PACKAGE, reports_dir, suites_dir
@@ -262,8 +263,9 @@ def send_c2d(args) -> int:
 
     import httpx
 
+    from iothub_conformance.config import Settings
     from iothub_conformance.surfaces.feeders import HttpFeeder
-    from iothub_conformance.targets.target import Settings, resolve
+    from iothub_conformance.targets.resolve import resolve
 
     properties = {}
     for item in args.property:

@@ -19,6 +19,8 @@ class ConfigError(Exception):
     """Bad input the user can fix (an option, a connection string, a profile, a target): one clear line, exit 2."""
 
 
+# How cloud-to-device messages are fed (--c2d-feeder); surfaces/feeders.py implements each.
+FEEDERS = ("auto", "in-process", "http", "amqp", "none")
 DEFAULT_API_VERSION = "2016-02-03"
 DEFAULT_PREFIX = "conf-"
 DEFAULT_REQUEST_TIMEOUT = 30.0  # connect + headers + body, per request
@@ -240,7 +242,7 @@ class Settings:
     no_preflight: bool = False
     prefix: str = DEFAULT_PREFIX
     faults: str | None = None  # embedded reference only
-    c2d_feeder: str | None = None  # feeders.CHOICES; None means auto
+    c2d_feeder: str | None = None  # one of FEEDERS; None means auto
     max_delivery_count: int = DEFAULT_MAX_DELIVERY_COUNT
     blob_container: str | None = None
     job_timeout: float = DEFAULT_JOB_TIMEOUT

@@ -62,9 +62,9 @@ def assert_lock_lost(response, profile, requirement, what):
 
 def policy_token(target, policy):
     """A token of one of the hub's own policies; only the embedded reference's keys are known to the suite."""
-    if target.hub is None:
+    if target.controls is None:
         pytest.skip(f"needs the key of the {policy!r} policy: tested on the embedded reference only")
-    connection = sas.parse_connection_string(target.hub.connection_string(policy))
+    connection = sas.parse_connection_string(target.controls.connection_string(policy))
     return sas.build_token(connection.host_name, connection.key, connection.key_name)
 
 
@@ -158,8 +158,8 @@ def test_reject_returns_204_and_dead_letters_the_message(device, feeder, target)
     response = device.reject(token)
     assert response.status_code == 204, f"reject → {response.status_code}, expected 204"
     assert device.receive().status_code == 204, "receive after reject delivered the message again"
-    if target.hub is not None:  # past the old lock's timeout it must still not come back
-        target.hub.clock.advance(LOCK_SECONDS + 1)
+    if target.controls is not None:  # past the old lock's timeout it must still not come back
+        target.controls.advance(LOCK_SECONDS + 1)
         assert device.receive().status_code == 204, "the rejected message came back after its lock timeout"
 
 

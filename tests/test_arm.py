@@ -6,10 +6,11 @@ import pytest
 import respx
 
 from iothub_conformance.checks import rp_rules as rules
-from iothub_conformance.config import ConfigError
+from iothub_conformance.config import ConfigError, Settings
 from iothub_conformance.rules.profiles import DOCS_STRICT, IOTHUB
 from iothub_conformance.surfaces import rp as arm
-from iothub_conformance.targets.target import Arm, SafetyError, Settings, resolve
+from iothub_conformance.targets.resolve import resolve
+from iothub_conformance.targets.target import Arm, SafetyError
 
 BASE = "https://arm.example"
 HUBS = "/subscriptions/s/resourceGroups/g/providers/Microsoft.Devices/IotHubs"
@@ -180,7 +181,7 @@ def target():
 
 
 def test_the_embedded_reference_serves_the_rp_with_its_own_token(target):
-    assert target.arm is not None and target.arm.token == target.hub.arm_token
+    assert target.arm is not None and target.arm.token == target.app.state.hub.arm_token
     assert target.arm.token not in repr(target.arm)
 
 

@@ -9,8 +9,8 @@ import pytest
 import respx
 
 from iothub_conformance.checks import etag
+from iothub_conformance.evidence.journal import Journal
 from iothub_conformance.rules.profiles import DOCS_STRICT, IOTHUB
-from iothub_conformance.targets.target import Journal
 
 BASE = "https://hub.example"
 API = {"api-version": "2016-02-03"}

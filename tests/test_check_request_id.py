@@ -7,7 +7,7 @@ import pytest
 import respx
 
 from iothub_conformance.checks import request_id
-from iothub_conformance.targets.target import Journal
+from iothub_conformance.evidence.journal import Journal
 
 BASE = "https://hub.example"
 API = {"api-version": "2016-02-03"}

@@ -10,9 +10,10 @@ import httpx
 import pytest
 import respx
 
-from iothub_conformance.config import ConfigError
+from iothub_conformance.config import ConfigError, Settings
 from iothub_conformance.surfaces import feeders
-from iothub_conformance.targets.target import SafetyError, Settings, resolve
+from iothub_conformance.targets.resolve import resolve
+from iothub_conformance.targets.target import SafetyError
 
 CS = "HostName=hub.example;SharedAccessKeyName=iothubowner;SharedAccessKey=" + "QUJD" * 11
 
@@ -131,7 +132,7 @@ def test_bad_feeder_settings_are_one_line_config_errors(settings, message):
 
 
 def test_amqp_feeder_without_the_sdk_is_a_config_error(no_sdk, monkeypatch):
-    monkeypatch.setattr("iothub_conformance.targets.target._installed", lambda module: False)
+    monkeypatch.setattr("iothub_conformance.targets.resolve._installed", lambda module: False)
     with pytest.raises(ConfigError, match="azure-iot-hub"):
         external(c2d_feeder="amqp")
 

@@ -12,7 +12,7 @@ import respx
 
 from iothub_conformance.config import Settings
 from iothub_conformance.targets.preflight import PreflightError
-from iothub_conformance.targets.target import resolve
+from iothub_conformance.targets.resolve import resolve
 from tests.conftest import ROOT
 
 KEY = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="

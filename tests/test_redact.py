@@ -36,7 +36,7 @@ def _own_words() -> list[str]:
     for profile in PROFILES.values():
         texts.append(profile.description)
         texts += [text for rule in profile.rules.values() for text in (rule.deviation, rule.source) if text]
-    return texts + list(FAULTS.values())
+    return texts + [fault.description for fault in FAULTS.values()]
 
 
 @pytest.mark.parametrize("text", WORDS)

@@ -37,16 +37,18 @@ def test_every_scheduled_fault_has_a_test_here():
 
 
 def test_the_descriptions():
-    assert FAULTS["v2-unknown-job-returns-200"] == "GET /jobs/v2/{jobId} of an unknown job answers 200 with an empty job"
-    assert FAULTS["v2-cancel-ignored"] == "a cancelled scheduled job still runs"
-    assert FAULTS["v2-start-time-ignored"] == "a scheduled job runs at once, whatever its startTime"
-    assert FAULTS["v2-query-ignores-filters"] == "GET /jobs/v2/query ignores jobType and jobStatus"
-    assert FAULTS["twin-job-updates-nothing"] == "a twin-update job completes without changing any twin"
-    assert FAULTS["twin-job-ignores-condition"] == (
+    assert FAULTS["v2-unknown-job-returns-200"].description == (
+        "GET /jobs/v2/{jobId} of an unknown job answers 200 with an empty job")
+    assert FAULTS["v2-cancel-ignored"].description == "a cancelled scheduled job still runs"
+    assert FAULTS["v2-start-time-ignored"].description == "a scheduled job runs at once, whatever its startTime"
+    assert FAULTS["v2-query-ignores-filters"].description == "GET /jobs/v2/query ignores jobType and jobStatus"
+    assert FAULTS["twin-job-updates-nothing"].description == "a twin-update job completes without changing any twin"
+    assert FAULTS["twin-job-ignores-condition"].description == (
         "a twin-update job updates every twin, not only those its queryCondition selects")
-    assert FAULTS["method-job-offline-succeeds"] == "a device that is not online counts as succeeded in a method job"
-    assert FAULTS["method-job-no-statistics"] == "a finished job has no deviceJobStatistics"
-    assert FAULTS["twin-patch-ignored"] == "PATCH /twins/{deviceId} answers 200 but changes nothing"
+    assert FAULTS["method-job-offline-succeeds"].description == (
+        "a device that is not online counts as succeeded in a method job")
+    assert FAULTS["method-job-no-statistics"].description == "a finished job has no deviceJobStatistics"
+    assert FAULTS["twin-patch-ignored"].description == "PATCH /twins/{deviceId} answers 200 but changes nothing"
 
 
 def test_fault_v2_unknown_job_returns_200():

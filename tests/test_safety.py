@@ -82,7 +82,9 @@ def test_run_leaves_a_device_it_did_not_create_unchanged(quick_served_hub, tmp_p
 
 
 def test_the_client_refuses_to_change_devices_outside_the_run():
-    from iothub_conformance.targets.target import SafetyError, Settings, resolve
+    from iothub_conformance.config import Settings
+    from iothub_conformance.targets.resolve import resolve
+    from iothub_conformance.targets.target import SafetyError
 
     target = resolve(Settings())
     client = target.client()

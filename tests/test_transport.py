@@ -9,7 +9,7 @@ import httpx
 import pytest
 import respx
 
-from iothub_conformance.config import ConfigError
+from iothub_conformance.config import ConfigError, Settings
 from iothub_conformance.http.transport import (
     BodyTooLarge,
     Limits,
@@ -20,7 +20,7 @@ from iothub_conformance.http.transport import (
     TargetSilent,
     http_transport,
 )
-from iothub_conformance.targets.target import Settings, resolve
+from iothub_conformance.targets.resolve import resolve
 from tests.support import hostile
 
 HANG = 20  # seconds after which a request that has not ended counts as hung

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import re
 
+from iothub_conformance.evidence.journal import Journal
 from iothub_conformance.rules.failures import Failures
 from iothub_conformance.rules.profiles import Profile
 from iothub_conformance.rules.requirements import tag
 from iothub_conformance.targets import session
-from iothub_conformance.targets.target import Journal
 
 from .observed import Observed, observe
 

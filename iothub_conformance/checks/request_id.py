@@ -7,10 +7,10 @@ profile rule `request_id_scope`.
 
 from __future__ import annotations
 
+from iothub_conformance.evidence.journal import Journal
 from iothub_conformance.rules.profiles import Profile
 from iothub_conformance.rules.requirements import tag
 from iothub_conformance.targets import session
-from iothub_conformance.targets.target import Journal
 
 from .observed import observe
 

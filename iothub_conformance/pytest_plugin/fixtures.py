@@ -84,17 +84,17 @@ def device(devices):
 
 @pytest.fixture
 def clock_if_any(target):
-    """The embedded reference's clock, for waits that advance it instead of sleeping; None for other targets."""
-    return target.hub.clock if target.hub is not None else None
+    """The target's controls, for waits that advance its clock instead of sleeping; None for a target without."""
+    return target.controls
 
 
 @pytest.fixture
 def clock(target):
     """The target's clock, for lock timeouts: only the embedded reference's can be advanced."""
-    if target.hub is None:
+    if target.controls is None:
         pytest.skip("the target's clock cannot be advanced: lock and delivery timing is tested on the embedded "
                     "reference, where no test waits out a timeout")
-    return target.hub.clock
+    return target.controls
 
 
 @pytest.fixture(scope="session")
@@ -137,10 +137,10 @@ def scheduled(target, client):
 def method_responder(target):
     """Makes a device of this run answer direct methods. Only the embedded reference has devices the suite can
     bring online; elsewhere the test skips and says why."""
-    if target.hub is None:
+    controls = target.controls
+    if controls is None:
         pytest.skip("no device of this run is online to answer direct methods: the reference simulates one in-process "
                     "(embedded reference only)")
-    handlers = target.hub.method_handlers
     answered: list[str] = []
 
     def respond(device_id: str, status: int = 200) -> None:
@@ -148,11 +148,11 @@ def method_responder(target):
             answered.append(device_id)
             return status, {"method": method_name, "echo": payload}
 
-        handlers[device_id] = handler
+        controls.answer_methods(device_id, handler)
 
     yield respond
-    for device_id in set(answered) | {d for d in list(handlers) if d.startswith(target.name_prefix)}:
-        handlers.pop(device_id, None)
+    for device_id in set(answered) | {d for d in controls.answering() if d.startswith(target.name_prefix)}:
+        controls.stop_answering(device_id)
 
 
 @pytest.fixture(scope="session")

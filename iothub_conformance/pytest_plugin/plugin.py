@@ -19,7 +19,7 @@ from iothub_conformance.evidence.text import bounded
 from iothub_conformance.report import html, junit, logs, summary
 from iothub_conformance.targets import session
 from iothub_conformance.targets import session as session_module  # hooks take an argument named session
-from iothub_conformance.targets.target import new_run_id, resolve
+from iothub_conformance.targets.resolve import new_run_id, resolve
 
 
 def pytest_addoption(parser, pluginmanager):

@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from iothub_conformance.evidence.journal import Exchange
 from iothub_conformance.evidence.redact import redact_data
 from iothub_conformance.evidence.text import LIMIT, excerpt
 from iothub_conformance.rules import requirements
-from iothub_conformance.targets.target import Exchange
 
 from .bundle import NOT_REACHED, not_reached
 from .coverage import coverage

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import httpx
 
-from iothub_conformance.config import ConfigError
-
-CHOICES = ("auto", "in-process", "http", "amqp", "none")
+from iothub_conformance.config import FEEDERS, ConfigError
+from iothub_conformance.targets.controls import Controls
+from iothub_conformance.targets.resolve import amqp_host_problem
+from iothub_conformance.targets.target import SafetyError
 
 
 @dataclass(frozen=True)
@@ -46,11 +47,11 @@ class Feeder:
 class InProcessFeeder(Feeder):
     name = "in-process"
 
-    def __init__(self, hub) -> None:
-        self.hub = hub
+    def __init__(self, controls: Controls) -> None:
+        self.controls = controls
 
     def send(self, device_id, body, properties=None):
-        outcome = self.hub.enqueue(device_id, body, dict(properties or {}))
+        outcome = self.controls.enqueue(device_id, body, dict(properties or {}))
         return Fed(outcome.status, outcome.code, outcome.detail)
 
 
@@ -114,34 +115,16 @@ class Guarded(Feeder):
         self.reports_status = inner.reports_status
 
     def send(self, device_id, body, properties=None):
-        from iothub_conformance.targets.target import SafetyError
-
         if not device_id.startswith(self.prefix):
             raise SafetyError(f"refusing to send a cloud-to-device message to {device_id!r}: not created by this run")
         return self.inner.send(device_id, body, properties)
 
 
-def amqp_host_problem(target) -> str | None:
-    """Why the amqp feeder may not be used for `target`, or None. The service SDK connects to the connection
-    string's HostName, never to --target: were they different hosts, the run would reach out to one the user did not
-    name as the target (a local endpoint's connection string often names a real hub)."""
-    if target.embedded:
-        return "the amqp feeder cannot feed the embedded reference, which has no AMQP endpoint (use --c2d-feeder " \
-               "in-process)"
-    host = (target.connection.host_name or "").strip().lower().rstrip(".")
-    target_host = (urlsplit(target.base_url).hostname or "").lower().rstrip(".")
-    if host != target_host:
-        return (f"the amqp feeder connects to the connection string's HostName {host}, not to the target "
-                f"{target_host}: refusing to contact a host other than the target (use --c2d-feeder http for a "
-                "target that serves POST /messages/deviceBound, or none)")
-    return None
-
-
 def choose(target, wanted: str | None) -> tuple[Feeder | None, str]:
     """The feeder for `target`, or None and the reason there is none."""
     wanted = wanted or "auto"
-    if wanted not in CHOICES:
-        raise ConfigError(f"unknown C2D feeder {wanted!r} (choose from {', '.join(CHOICES)})")
+    if wanted not in FEEDERS:
+        raise ConfigError(f"unknown C2D feeder {wanted!r} (choose from {', '.join(FEEDERS)})")
     feeder, reason = _pick(target, wanted)
     return (Guarded(feeder, target.name_prefix) if feeder else None), reason
 
@@ -149,8 +132,8 @@ def choose(target, wanted: str | None) -> tuple[Feeder | None, str]:
 def _pick(target, wanted: str) -> tuple[Feeder | None, str]:
     if wanted == "none":
         return None, "no cloud-to-device feeder (--c2d-feeder none)"
-    if wanted in ("auto", "in-process") and target.hub is not None:
-        return InProcessFeeder(target.hub), ""
+    if wanted in ("auto", "in-process") and target.controls is not None:
+        return InProcessFeeder(target.controls), ""
     if wanted == "in-process":
         return None, "the in-process feeder works with the embedded reference only"
     if wanted == "http":

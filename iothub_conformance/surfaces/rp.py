@@ -262,7 +262,7 @@ class ResourceManager:
         self.dialect = target.profile.value("rp_dialect")
         self.speaks = DIALECTS[self.dialect]
         self.prefix = target.name_prefix
-        self.clock = target.hub.clock if target.hub is not None else None
+        self.clock = target.controls
         self.created: list[str] = []
 
     # -- paths ----------------------------------------------------------------------------------------------------

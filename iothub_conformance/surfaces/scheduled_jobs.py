@@ -51,7 +51,7 @@ class Scheduled:
 
     def now(self) -> float:
         """The target's time: the embedded reference's clock runs ahead when tests advance it."""
-        return self.target.hub.clock.now() if self.target.hub is not None else time.time()
+        return self.target.controls.now() if self.target.controls is not None else time.time()
 
     def twin_job(self, device_ids, twin: dict, start: float | None = None) -> tuple[str, httpx.Response]:
         return self._create("scheduleUpdateTwin", device_ids, {"updateTwin": twin}, start)

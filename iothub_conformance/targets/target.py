@@ -6,9 +6,6 @@ a port-forward or http://127.0.0.1:8080). Every request has a timeout; 429 is re
 
 from __future__ import annotations
 
-import secrets
-import sys
-import threading
 from dataclasses import dataclass, field
 from urllib.parse import unquote
 
@@ -24,10 +21,12 @@ from iothub_conformance.config import (
     ConfigError,
     Settings,
 )
-from iothub_conformance.evidence.transcript import Transcripts
+from iothub_conformance.evidence.journal import Journal
 from iothub_conformance.http import sas
+from iothub_conformance.http.auth import BearerAuth, SasAuth
 from iothub_conformance.http.transport import InProcessTransport, Limits, RetryTransport, http_transport
-from iothub_conformance.rules.profiles import Profile, get_profile
+from iothub_conformance.rules.profiles import Profile
+from iothub_conformance.targets.controls import Controls
 
 SUPPORTED_API_VERSIONS = ("2016-02-03",)
 EMBEDDED_URL = "https://conformance-hub.azure-devices.net"
@@ -52,80 +51,8 @@ class Arm:
         return f"Arm(url={self.url!r}, subscription={self.subscription!r}, resource_group={self.resource_group!r})"
 
 
-class BearerAuth(httpx.Auth):
-    """Adds the AAD bearer token unless the request already carries an Authorization header (tests of bad tokens)."""
-
-    def __init__(self, token: str) -> None:
-        self._token = token
-
-    def auth_flow(self, request: httpx.Request):
-        if "Authorization" not in request.headers:
-            request.headers["Authorization"] = f"Bearer {self._token}"
-        yield request
-
-
 class SafetyError(RuntimeError):
     """A request would change a resource this run did not create."""
-
-
-@dataclass(frozen=True)
-class Exchange:
-    method: str
-    path: str
-    status: int
-    request_id: str | None
-    etag: str | None
-    generated: bool = False  # a schemathesis case (cases.send), not one of the suite's own requests
-
-
-@dataclass
-class Journal:
-    """Every exchange with the target, in order: checks that need history (uniqueness, ETag stability) read it."""
-
-    exchanges: list[Exchange] = field(default_factory=list)
-    request_ids: dict[str, int] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    transcripts: Transcripts = field(default_factory=Transcripts)  # the running test's last exchanges, as evidence
-
-    def record(self, response: httpx.Response) -> None:
-        self.transcripts.record(response)
-        request = response.request
-        rid = response.headers.get("x-ms-request-id")
-        with self.lock:
-            self.exchanges.append(
-                Exchange(request.method, request.url.path, response.status_code, rid, response.headers.get("ETag"),
-                         bool(request.extensions.get("iothub_generated")))
-            )
-            if rid:
-                self.request_ids[rid] = self.request_ids.get(rid, 0) + 1
-
-    def times_seen(self, request_id: str) -> int:
-        with self.lock:
-            return self.request_ids.get(request_id, 0)
-
-    def history(self, path: str) -> list[Exchange]:
-        with self.lock:
-            return [e for e in self.exchanges if e.path == path]
-
-
-class SasAuth(httpx.Auth):
-    """Adds a fresh SAS token unless the request already carries an Authorization header (tests of bad tokens)."""
-
-    def __init__(self, connection: sas.ConnectionString, ttl: int = 3600) -> None:
-        self.connection = connection
-        self.ttl = ttl
-
-    def auth_flow(self, request: httpx.Request):
-        if "Authorization" not in request.headers:
-            request.headers["Authorization"] = self.token()
-        yield request
-
-    def token(self, resource: str | None = None, **kwargs) -> str:
-        c = self.connection
-        resource = resource or c.host_name
-        if c.device_id and not c.key_name:
-            resource = f"{c.host_name}/devices/{c.device_id}"
-        return sas.build_token(resource, c.key, c.key_name, ttl=self.ttl, **kwargs)
 
 
 @dataclass
@@ -138,6 +65,7 @@ class Target:
     prefix: str = DEFAULT_PREFIX
     limits: Limits = field(default_factory=Limits)
     app: object | None = None  # the embedded reference's ASGI app, when there is no external target
+    controls: Controls | None = None  # what a test may ask beyond the REST API (targets/controls.py); None: nothing
     c2d_feeder: str | None = None
     max_delivery_count: int = DEFAULT_MAX_DELIVERY_COUNT
     blob_container: str | None = None
@@ -163,11 +91,6 @@ class Target:
     def embedded_arm(self) -> bool:
         """The resource provider is the embedded reference's, served in-process."""
         return self.embedded and self.arm is not None and self.arm.url == EMBEDDED_ARM_URL
-
-    @property
-    def hub(self):
-        """The embedded reference hub (its clock, its in-process feed), or None for an external target."""
-        return self.app.state.hub if self.app is not None else None
 
     @property
     def name_prefix(self) -> str:
@@ -279,102 +202,15 @@ class Target:
         self._clients.clear()
 
 
-def new_run_id() -> str:
-    return secrets.token_hex(4)
-
-
-def _installed(module: str) -> bool:
-    from importlib.util import find_spec
-
-    try:
-        return find_spec(module) is not None
-    except ModuleNotFoundError:  # a parent package is missing
-        return False
-    except ValueError:  # imported already, without a spec (made at run time)
-        return module in sys.modules
-
-
-def _check_feeder(name: str | None, embedded: bool) -> None:
-    from iothub_conformance.surfaces.feeders import CHOICES
-
-    if name is None:
-        return
-    if name not in CHOICES:
-        raise ConfigError(f"unknown C2D feeder {name!r} (choose from {', '.join(CHOICES)})")
-    if name == "in-process" and not embedded:
-        raise ConfigError("--c2d-feeder in-process works with the embedded reference only")
-    if name == "amqp" and not _installed("azure.iot.hub"):
-        raise ConfigError("--c2d-feeder amqp needs the azure-iot-hub package (pip install 'iothub-conformance[amqp]')")
-
-
-def resolve(settings: Settings, run_id: str | None = None) -> Target:
-    """Turn settings into a Target, or raise ConfigError with one clear line."""
-    profile = get_profile(settings.profile)
-    run_id = run_id or new_run_id()
-    _check_feeder(settings.c2d_feeder, embedded=not settings.target_url)
-    if settings.blob_container:
-        from iothub_conformance.http.blobs import BlobError, Container
-
-        try:
-            Container(settings.blob_container).close()
-        except BlobError as exc:
-            raise ConfigError(f"--blob-container: {exc}") from None
-    if settings.api_version not in SUPPORTED_API_VERSIONS:
-        raise ConfigError(f"api-version {settings.api_version!r} is not covered by this suite "
-                          f"(covered: {', '.join(SUPPORTED_API_VERSIONS)})")
-    limits = Limits(settings.request_timeout, settings.retry_wait, settings.max_body,
-                    silent_limit=settings.silent_limit or None)
-    common = {"limits": limits, "c2d_feeder": settings.c2d_feeder, "max_delivery_count": settings.max_delivery_count,
-              "job_timeout": settings.job_timeout, "ca_bundle": settings.ca_bundle,
-              "max_examples": settings.max_examples}
-    if settings.target_url:
-        if settings.faults:
-            raise ConfigError("fault switches apply to the embedded reference only; start "
-                              "`iothub-conformance serve --fault …` for a served one")
-        if not settings.connection_string:
-            raise ConfigError("--target needs --connection-string (or IOTHUB_CONNECTION_STRING) to sign requests")
-        connection = sas.parse_connection_string(settings.connection_string)
-        target = Target(settings.target_url.rstrip("/"), connection, settings.api_version, profile, run_id,
-                        settings.prefix, blob_container=settings.blob_container, arm=_arm(settings, None), **common)
-        if settings.c2d_feeder == "amqp":
-            from iothub_conformance.surfaces.feeders import amqp_host_problem
-
-            problem = amqp_host_problem(target)
-            if problem:
-                raise ConfigError(f"--c2d-feeder amqp: {problem}")
-        return target
-    from iothub_conformance.reference import Hub, create_app, parse_faults
-
-    faults = parse_faults(settings.faults or "")
-    if settings.connection_string:
-        connection = sas.parse_connection_string(settings.connection_string)
-        hub = Hub.from_connection_string(connection, profile=profile, faults=faults)
-        base_url = f"https://{connection.host_name}"
-    else:
-        hub = Hub.create(profile=profile, faults=faults)
-        connection = sas.parse_connection_string(hub.connection_string())
-        base_url = EMBEDDED_URL
-    hub.max_delivery_count = settings.max_delivery_count
-    blob_container, blob_transport = settings.blob_container, None
-    if not blob_container:
-        # No storage given: the reference keeps its blobs in memory, so an out-of-the-box run covers jobs too.
-        from iothub_conformance.reference.storage import MemoryStorage
-
-        storage = MemoryStorage()
-        blob_transport = hub.blob_transport = storage.transport()
-        blob_container = storage.container_uri(f"{settings.prefix}jobs")
-    return Target(base_url, connection, settings.api_version, profile, run_id, settings.prefix, app=create_app(hub),
-                  blob_container=blob_container, blob_transport=blob_transport, arm=_arm(settings, hub), **common)
-
-
-def _arm(settings: Settings, hub) -> Arm | None:
-    """The resource provider to test: the one the options name, else the embedded reference's (hub), else none."""
+def arm_endpoint(settings: Settings, token: str | None) -> Arm | None:
+    """The resource provider to test: the one the options name, else the embedded reference's (its `token`), else
+    none."""
     if not settings.arm_url:
         if settings.arm_token or settings.arm_subscription or settings.arm_resource_group:
             raise ConfigError("--arm-token, --arm-subscription and --arm-resource-group need --arm-url")
-        if hub is None:
+        if token is None:
             return None
-        return Arm(EMBEDDED_ARM_URL, hub.arm_token, EMBEDDED_SUBSCRIPTION, EMBEDDED_RESOURCE_GROUP,
+        return Arm(EMBEDDED_ARM_URL, token, EMBEDDED_SUBSCRIPTION, EMBEDDED_RESOURCE_GROUP,
                    settings.arm_location, settings.arm_timeout)
     missing = [flag for flag, value in (("--arm-token", settings.arm_token),
                                         ("--arm-subscription", settings.arm_subscription),
