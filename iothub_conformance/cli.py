@@ -246,8 +246,8 @@ def serve(args) -> int:
     print(f"serving the reference IoT hub ({hub.host_name}, profile {profile.name}) on http://127.0.0.1:{args.port}",
           flush=True)
     # The resource provider is served on the same port; its token is a fixed test token, not a secret of anyone's.
-    print(f"resource provider: --arm-url http://127.0.0.1:{args.port} --arm-token {hub.arm_token} "
-          "--arm-subscription <any> --arm-resource-group <any>", flush=True)
+    print(f"resource provider: --rp-url http://127.0.0.1:{args.port} --rp-token {hub.rp_token} "
+          "--rp-subscription <any> --rp-resource-group <any>", flush=True)
     try:
         # Bodies are read whole (up to 1 MiB each): 64 connections at once bound what they can hold; more get 503.
         uvicorn.run(create_app(hub), host="127.0.0.1", port=args.port, log_level="warning", limit_concurrency=64)

@@ -34,8 +34,8 @@ DEFAULT_SILENT_LIMIT = 3  # requests in a row that hit the request deadline befo
 MAX_EXAMPLES = 10_000  # hypothesis examples per operation: beyond this a run would not end in a night
 DEFAULT_MAX_DELIVERY_COUNT = 10  # cloudToDevice.maxDeliveryCount, a hub setting (INVENTORY §6)
 DEFAULT_JOB_TIMEOUT = 300.0  # how long the suite waits for an import/export job to end
-DEFAULT_ARM_LOCATION = "West US"  # one of the regions rp__create-a-new-iot-hub.md lists
-DEFAULT_ARM_TIMEOUT = 900.0  # how long the suite waits for a long-running RP operation (a real hub takes minutes)
+DEFAULT_RP_LOCATION = "West US"  # one of the regions rp__create-a-new-iot-hub.md lists
+DEFAULT_RP_TIMEOUT = 900.0  # how long the suite waits for a long-running RP operation (a real hub takes minutes)
 RUN_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,23}")
 
 
@@ -205,16 +205,16 @@ OPTIONS: tuple[Option, ...] = (
            "import/export jobs; without it those tests skip on an external target", "IOTHUB_BLOB_CONTAINER"),
     Option("job-timeout", "job_timeout", f"seconds to wait for an import/export job to end (default "
            f"{DEFAULT_JOB_TIMEOUT:g})", "IOTHUB_JOB_TIMEOUT", seconds),
-    Option("arm-url", "arm_url", "resource provider (ARM) base URL, e.g. https://management.azure.com; none: the "
-           "embedded reference's, or no RP tests for an external --target", "IOTHUB_ARM_URL", url),
-    Option("arm-token", "arm_token", "AAD bearer token for --arm-url, without the word Bearer", "IOTHUB_ARM_TOKEN"),
-    Option("arm-subscription", "arm_subscription", "subscription id for --arm-url", "IOTHUB_ARM_SUBSCRIPTION"),
-    Option("arm-resource-group", "arm_resource_group", "an existing resource group the run may create hubs in",
-           "IOTHUB_ARM_RESOURCE_GROUP"),
-    Option("arm-location", "arm_location", f"region for the hubs the run creates (default {DEFAULT_ARM_LOCATION})",
-           "IOTHUB_ARM_LOCATION"),
-    Option("arm-timeout", "arm_timeout", f"seconds to wait for a long-running RP operation (default "
-           f"{DEFAULT_ARM_TIMEOUT:g})", "IOTHUB_ARM_TIMEOUT", seconds),
+    Option("rp-url", "rp_url", "resource provider (ARM) base URL, e.g. https://management.azure.com; none: the "
+           "embedded reference's, or no RP tests for an external --target", "IOTHUB_RP_URL", url),
+    Option("rp-token", "rp_token", "AAD bearer token for --rp-url, without the word Bearer", "IOTHUB_RP_TOKEN"),
+    Option("rp-subscription", "rp_subscription", "subscription id for --rp-url", "IOTHUB_RP_SUBSCRIPTION"),
+    Option("rp-resource-group", "rp_resource_group", "an existing resource group the run may create hubs in",
+           "IOTHUB_RP_RESOURCE_GROUP"),
+    Option("rp-location", "rp_location", f"region for the hubs the run creates (default {DEFAULT_RP_LOCATION})",
+           "IOTHUB_RP_LOCATION"),
+    Option("rp-timeout", "rp_timeout", f"seconds to wait for a long-running RP operation (default "
+           f"{DEFAULT_RP_TIMEOUT:g})", "IOTHUB_RP_TIMEOUT", seconds),
     Option("only-requirements", "only_requirements", "comma-separated requirement ids: run only the tests that prove "
            "them (e.g. RP-LIST-001,RP-COND-001)"),
     Option("run-id", "run_id", "name the run (and its report directory); default: random", None, run_id),
@@ -246,12 +246,12 @@ class Settings:
     max_delivery_count: int = DEFAULT_MAX_DELIVERY_COUNT
     blob_container: str | None = None
     job_timeout: float = DEFAULT_JOB_TIMEOUT
-    arm_url: str | None = None
-    arm_token: str | None = None
-    arm_subscription: str | None = None
-    arm_resource_group: str | None = None
-    arm_location: str = DEFAULT_ARM_LOCATION
-    arm_timeout: float = DEFAULT_ARM_TIMEOUT
+    rp_url: str | None = None
+    rp_token: str | None = None
+    rp_subscription: str | None = None
+    rp_resource_group: str | None = None
+    rp_location: str = DEFAULT_RP_LOCATION
+    rp_timeout: float = DEFAULT_RP_TIMEOUT
     only_requirements: str | None = None
     run_id: str | None = None
     bundle: str | None = None
@@ -291,8 +291,8 @@ class Settings:
         deadline = DEFAULT_DEADLINE * max(1.0, self.max_examples / DEFAULT_MAX_EXAMPLES)
         if self.target_url and self.blob_container:
             deadline += 4 * self.job_timeout
-        if self.arm_url:
-            deadline += 6 * self.arm_timeout
+        if self.rp_url:
+            deadline += 6 * self.rp_timeout
         return deadline
 
 

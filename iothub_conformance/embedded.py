@@ -15,7 +15,7 @@ from iothub_conformance.reference import Hub, create_app, parse_faults
 from iothub_conformance.reference.storage import MemoryStorage
 from iothub_conformance.rules.profiles import Profile
 from iothub_conformance.targets.controls import Enqueued, MethodHandler
-from iothub_conformance.targets.target import EMBEDDED_URL, Target, arm_endpoint
+from iothub_conformance.targets.target import EMBEDDED_URL, Target, rp_endpoint
 
 
 class EmbeddedControls:
@@ -67,4 +67,4 @@ def embedded_target(settings: Settings, profile: Profile, run_id: str, common: d
         blob_container = storage.container_uri(f"{settings.prefix}jobs")
     return Target(base_url, connection, settings.api_version, profile, run_id, settings.prefix, app=create_app(hub),
                   controls=EmbeddedControls(hub), blob_container=blob_container, blob_transport=blob_transport,
-                  arm=arm_endpoint(settings, hub.arm_token), **common)
+                  rp=rp_endpoint(settings, hub.rp_token), **common)

@@ -150,7 +150,7 @@ def test_create_returns_201_with_azure_asyncoperation_and_the_hub_is_as_stored(r
     assert got.status_code == 200, f"[RP-LRO-001] the operation says Succeeded but GET of the hub → {got.status_code}"
     rules.verify(got, profile)
     hub = got.json()
-    assert same_location(hub.get("location"), rp.arm.location), f"[RP-LRO-001] location {hub.get('location')!r}"
+    assert same_location(hub.get("location"), rp.endpoint.location), f"[RP-LRO-001] location {hub.get('location')!r}"
     sku = hub.get("sku") or {}
     assert (sku.get("name"), sku.get("capacity")) == ("S1", 1), f"[RP-LRO-001] sku {sku}, stored S1 × 1"
     assert (hub.get("tags") or {}).items() >= tags.items(), f"[RP-LRO-001] tags {hub.get('tags')}, stored {tags}"
@@ -256,11 +256,11 @@ def test_conditional_request_answers_as_the_table_says(rp, profile, row):
 
 
 @pytest.fixture(scope="module")
-def three_hubs(target, arm_client):
+def three_hubs(target, rp_client):
     """Three hubs, so that a list of two per page (the reference's) needs a nextLink."""
     from iothub_conformance.surfaces.rp import ResourceManager
 
-    manager = ResourceManager(arm_client, target)
+    manager = ResourceManager(rp_client, target)
     names = [manager.new_name("list") for _ in range(3)]
     for name in names:
         manager.settled(name)
@@ -398,7 +398,7 @@ def job_done(rp, name: str, response, what: str, requirement: str) -> None:
         return
     job_id = response.json().get("jobId")
     assert job_id, f"[{requirement}] {what} answered without a jobId: {response.text[:200]}"
-    job, seen = poll(lambda: rp.job(name, job_id), ("completed", "failed", "cancelled"), rp.arm.timeout, rp.clock)
+    job, seen = poll(lambda: rp.job(name, job_id), ("completed", "failed", "cancelled"), rp.endpoint.timeout, rp.clock)
     assert job is not None and job.get("status") == "completed", (
         f"[{requirement}] {what}: the job went {' → '.join(map(str, seen))} and did not complete")
 
@@ -459,11 +459,11 @@ reads = openapi.load("resource-provider").include(method="GET")
 
 
 @pytest.fixture(scope="module")
-def read_hub(target, arm_client):
+def read_hub(target, rp_client):
     """One settled hub the generated reads are pointed at."""
     from iothub_conformance.surfaces.rp import ResourceManager
 
-    manager = ResourceManager(arm_client, target)
+    manager = ResourceManager(rp_client, target)
     name = manager.new_name("reads")
     manager.settled(name)
     yield name
@@ -473,13 +473,13 @@ def read_hub(target, arm_client):
 @pytest.mark.requirement("RP-READ-001", "RP-REQID-001", "RP-ETAG-001", "RP-ERR-001")
 @reads.parametrize()
 @SETTINGS
-def test_generated_reads_conform_to_the_spec(case, target, arm_client, read_hub):
+def test_generated_reads_conform_to_the_spec(case, target, rp_client, read_hub):
     # Generated reads name the run's subscription, group and hub: they never look at anyone else's.
-    fixed = {"subscriptionId": target.arm.subscription, "resourceGroupName": target.arm.resource_group,
+    fixed = {"subscriptionId": target.rp.subscription, "resourceGroupName": target.rp.resource_group,
              "resourceName": read_hub}
     for key, value in fixed.items():
         if key in (case.path_parameters or {}):
             case.path_parameters[key] = value
     # The run's own token goes with every request: a generated Authorization value is not a credential.
-    response = cases.send(arm_client, case, drop_headers=("Authorization",))
+    response = cases.send(rp_client, case, drop_headers=("Authorization",))
     case.validate_response(response, excluded_checks=checks.DATA_PLANE)

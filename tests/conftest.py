@@ -132,8 +132,8 @@ def quick_served_hub():
         yield served
 
 
-def arm_flags(announced: list[str]) -> dict[str, str]:
-    """The resource-provider flags `serve` printed: --arm-url URL --arm-token TOKEN …"""
+def rp_flags(announced: list[str]) -> dict[str, str]:
+    """The resource-provider flags `serve` printed: --rp-url URL --rp-token TOKEN …"""
     line = next(line for line in announced if line.startswith("resource provider:"))
     words = line.removeprefix("resource provider:").split()
     return dict(zip(words[::2], words[1::2], strict=False))

@@ -49,9 +49,9 @@ ANSWERS = {"always-500": "→ 500", "always-404": "→ 404", "always-401": "refu
            "always-400-bare": "→ 400", "always-403": "→ 403 (IotHubQuotaExceeded)"}
 
 
-def arm_flags(url: str) -> list[str]:
-    return ["--iothub-arm-url", url, "--iothub-arm-token", "conformance-token", "--iothub-arm-subscription",
-            "00000000-0000-0000-0000-000000000000", "--iothub-arm-resource-group", "conformance"]
+def rp_flags(url: str) -> list[str]:
+    return ["--iothub-rp-url", url, "--iothub-rp-token", "conformance-token", "--iothub-rp-subscription",
+            "00000000-0000-0000-0000-000000000000", "--iothub-rp-resource-group", "conformance"]
 
 
 def run_against(tmp_path, target: str):
@@ -67,7 +67,7 @@ def run_against(tmp_path, target: str):
                              connection_string, *flags, examples=EXAMPLES)
     with hostile.serve(name) as url:
         return run_suite(tmp_path / "bundle", "--iothub-target", url, "--iothub-connection-string", CONNECTION_STRING,
-                         *flags, *arm_flags(url), examples=EXAMPLES)
+                         *flags, *rp_flags(url), examples=EXAMPLES)
 
 
 @pytest.mark.parametrize("target", list(MAY_PASS))

@@ -23,7 +23,7 @@ def results(statuses: dict, profile="iothub", api_version="2016-02-03", url="htt
         counts[status] += 1
     return {"format": "iothub-conformance/results/1", "run_id": "ab12cd34", "started": "2026-11-26T01:00:00Z",
             "ended": "2026-11-26T01:05:00Z", "suite": {"version": "0.1.0", "commit": None}, "profile": profile,
-            "api_version": api_version, "target": {"url": url, "embedded": True, "arm_url": None}, "counts": counts,
+            "api_version": api_version, "target": {"url": url, "embedded": True, "rp_url": None}, "counts": counts,
             "requirements": [entry(rid, status, details.get(rid.replace("-", "_"), ""))
                              for rid, status in statuses.items()]}
 

@@ -35,7 +35,7 @@ DATA = {
     "format": "iothub-conformance/results/1", "run_id": "abc12345",
     "started": "2026-01-01T00:00:00Z", "ended": "2026-01-01T00:01:05Z",
     "suite": {"version": "0.1.0", "commit": "0" * 40}, "profile": "iothub", "api_version": "2016-02-03",
-    "target": {"url": "https://hub.example.net", "embedded": False, "arm_url": "https://arm.example.net"},
+    "target": {"url": "https://hub.example.net", "embedded": False, "rp_url": "https://arm.example.net"},
     "hypothesis": {"seed": "42", "max_examples": 15},
     "specs": [{"path": "specs/2016-02-03/common.yaml", "sha256": "ab" * 32}],
     "counts": {"fail": 1, "error": 1, "pass": 2, "skip": 1},

@@ -64,13 +64,13 @@ def test_an_unreachable_target_is_one_line():
 
 
 def test_the_resource_provider_is_probed_with_its_token():
-    target = resolve(Settings(target_url=URL, connection_string=CS, arm_url="https://arm.example", arm_token="t0k",
-                              arm_subscription="s", arm_resource_group="g"), run_id="r1")
+    target = resolve(Settings(target_url=URL, connection_string=CS, rp_url="https://arm.example", rp_token="t0k",
+                              rp_subscription="s", rp_resource_group="g"), run_id="r1")
     try:
         with respx.mock() as mock:
             mock.get(url__startswith=f"{URL}/devices/").respond(404)
             arm = mock.get(url__startswith="https://arm.example/subscriptions/s/resourceGroups/g/").respond(401)
-            with pytest.raises(PreflightError, match=r"resource provider https://arm.example refused the --arm-token"):
+            with pytest.raises(PreflightError, match=r"resource provider https://arm.example refused the --rp-token"):
                 target.probe()
         assert arm.calls[0].request.headers["Authorization"] == "Bearer t0k"
     finally:

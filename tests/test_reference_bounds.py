@@ -14,7 +14,7 @@ from iothub_conformance.http import sas
 from iothub_conformance.reference import Hub, create_app, queues, rp, scheduled, storage, twins
 from iothub_conformance.reference.bodies import MAX_REQUEST_BODY
 from iothub_conformance.reference.queues import Event, EventLog
-from iothub_conformance.reference.rp import REFERENCE_ARM_TOKEN
+from iothub_conformance.reference.rp import REFERENCE_RP_TOKEN
 
 with warnings.catch_warnings():  # Starlette asks for a newer client package; httpx is what this project uses
     warnings.simplefilter("ignore", StarletteDeprecationWarning)
@@ -44,7 +44,7 @@ class Api:
         return sas.build_token(f"{self.hub.host_name}/devices/{device_id}", key)
 
     def rp(self, method: str, path: str, **kwargs) -> httpx.Response:
-        headers = {"Authorization": f"Bearer {REFERENCE_ARM_TOKEN}", **kwargs.pop("headers", {})}
+        headers = {"Authorization": f"Bearer {REFERENCE_RP_TOKEN}", **kwargs.pop("headers", {})}
         return self.client.request(method, path, params=API, headers=headers, **kwargs)
 
 
@@ -248,7 +248,7 @@ def test_the_provider_holds_at_most_max_hubs(api, monkeypatch):
     for n in range(3):
         assert api.rp("PUT", HUBS.format(sub=f"s{n}", name=f"conf-hub-{n}"), json=HUB_BODY).status_code == 201
     refused = api.rp("PUT", HUBS.format(sub="s9", name="conf-hub-9"), json=HUB_BODY)
-    assert refused.status_code == 403 and len(api.hub.arm.hubs) == 3
+    assert refused.status_code == 403 and len(api.hub.rp.hubs) == 3
 
 
 def test_an_endpoint_holds_at_most_its_consumer_groups(api, monkeypatch):

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from starlette.exceptions import StarletteDeprecationWarning
 
 from iothub_conformance.reference import Hub, create_app
-from iothub_conformance.reference.rp import REFERENCE_ARM_TOKEN
+from iothub_conformance.reference.rp import REFERENCE_RP_TOKEN
 from iothub_conformance.reference.storage import MemoryStorage
 from iothub_conformance.rules.profiles import DOCS_STRICT, IOTHUB
 
@@ -70,7 +70,7 @@ class Rp:
         self.client = TestClient(create_app(self.hub), base_url=base_url)
 
     def request(self, method: str, url: str, token=MISSING, params=MISSING, headers=None, **kwargs) -> httpx.Response:
-        auth = {} if token is None else {"Authorization": f"Bearer {REFERENCE_ARM_TOKEN if token is MISSING else token}"}
+        auth = {} if token is None else {"Authorization": f"Bearer {REFERENCE_RP_TOKEN if token is MISSING else token}"}
         query = (None if "?" in url else API) if params is MISSING else params
         return self.client.request(method, url, params=query, headers={**auth, **(headers or {})}, **kwargs)
 
@@ -222,7 +222,7 @@ def test_policies_in_either_shape_and_generated_keys():
     assert policies["b"]["primaryKey"] not in (key, "")
     assert rp.keys("policy-hub") == policies
     # The hub's own registry takes the same policies and keys.
-    registry = rp.hub.arm.find(SUB, GROUP, "policy-hub").registry
+    registry = rp.hub.rp.find(SUB, GROUP, "policy-hub").registry
     assert registry.policies["a"].key == key and registry.host_name == "policy-hub.azure-devices.net"
 
 
@@ -573,7 +573,7 @@ def test_tokens_are_checked_before_api_version(method, path):
         assert response.status_code == 401 and error_of(response) in ("AuthenticationFailed",
                                                                       "InvalidAuthenticationToken")
         assert GUID.match(response.headers["x-ms-request-id"]) and response.headers["www-authenticate"] == "Bearer"
-    basic = rp.client.request(method, path, params=API, headers={"Authorization": f"Basic {REFERENCE_ARM_TOKEN}"})
+    basic = rp.client.request(method, path, params=API, headers={"Authorization": f"Basic {REFERENCE_RP_TOKEN}"})
     assert basic.status_code == 401
     missing = rp.request(method, path, params={})
     assert missing.status_code == 400 and error_of(missing) == "MissingApiVersionParameter"
@@ -582,9 +582,9 @@ def test_tokens_are_checked_before_api_version(method, path):
         assert response.status_code == 400 and error_of(response) == "UnsupportedApiVersionValue"
 
 
-def test_the_token_is_the_hubs_arm_token():
+def test_the_token_is_the_hubs_rp_token():
     rp = Rp()
-    rp.hub.arm_token = "another-token"
+    rp.hub.rp_token = "another-token"
     assert rp.request("GET", group_path()).status_code == 401
     assert rp.request("GET", group_path(), token="another-token").status_code == 200
 

@@ -15,7 +15,7 @@ from starlette.exceptions import StarletteDeprecationWarning
 from iothub_conformance.http import sas
 from iothub_conformance.reference import Hub, create_app
 from iothub_conformance.reference.jobs import CONTAINER_URI
-from iothub_conformance.reference.rp import REFERENCE_ARM_TOKEN
+from iothub_conformance.reference.rp import REFERENCE_RP_TOKEN
 
 with warnings.catch_warnings():  # Starlette asks for a newer client package; httpx is what this project uses
     warnings.simplefilter("ignore", StarletteDeprecationWarning)
@@ -46,7 +46,7 @@ def start_job(hub: Hub, body: dict):
 
 def put_hub(hub: Hub, properties: dict):
     body = {"location": "West US", "sku": {"name": "S1", "capacity": 1}, "properties": properties}
-    return client(hub).put(HUB, params=API, json=body, headers={"Authorization": f"Bearer {REFERENCE_ARM_TOKEN}"})
+    return client(hub).put(HUB, params=API, json=body, headers={"Authorization": f"Bearer {REFERENCE_RP_TOKEN}"})
 
 
 @pytest.mark.parametrize("uri", [
@@ -99,7 +99,7 @@ def test_one_retention_spelling_and_a_null_one_does_not_hide_the_other(hub):
     assert hidden.status_code == 400  # the docs spelling is read, and 0 days is refused
     fine = put_hub(hub, {"eventHubEndpoints": {"events": {"retentionTimeInDays": None, "messageRetentionInDays": 3}}})
     assert fine.status_code in (200, 201)
-    assert hub.arm.hubs[("s", "g", "conf-rules")].spec.endpoints["events"].retention_days == 3
+    assert hub.rp.hubs[("s", "g", "conf-rules")].spec.endpoints["events"].retention_days == 3
 
 
 # -- what these rules read never makes a 500 --------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from azure.mgmt.iothub.models import (  # noqa: E402
 )
 from msrest.authentication import BasicTokenAuthentication  # noqa: E402
 
-from tests.conftest import arm_flags  # noqa: E402
+from tests.conftest import rp_flags  # noqa: E402
 
 SUBSCRIPTION = "11111111-2222-3333-4444-555555555555"
 GROUP = "sdk-group"
@@ -37,10 +37,10 @@ def key() -> str:
 
 @pytest.fixture
 def sdk(served_hub):
-    flags = arm_flags(served_hub.announced)
-    assert flags["--arm-url"] == served_hub.url, flags
-    client = IotHubClient(BasicTokenAuthentication({"access_token": flags["--arm-token"]}), SUBSCRIPTION,
-                          base_url=flags["--arm-url"])
+    flags = rp_flags(served_hub.announced)
+    assert flags["--rp-url"] == served_hub.url, flags
+    client = IotHubClient(BasicTokenAuthentication({"access_token": flags["--rp-token"]}), SUBSCRIPTION,
+                          base_url=flags["--rp-url"])
     # The poller waits this long between polls when an answer has no Retry-After (the create's 201 has none: the page
     # names only Azure-AsyncOperation). The SDK's own `long_running_operation_retry_timeout` argument sets another
     # attribute than the one msrestazure 0.4.34's poller reads, so it is set here.

@@ -12,7 +12,7 @@ import pytest
 
 from iothub_conformance.http import sas
 from iothub_conformance.surfaces.messaging import DeviceClient
-from tests.conftest import ROOT, arm_flags, run_suite
+from tests.conftest import ROOT, rp_flags, run_suite
 
 
 def test_run_leaves_a_device_it_did_not_create_unchanged(quick_served_hub, tmp_path):
@@ -32,9 +32,9 @@ def test_run_leaves_a_device_it_did_not_create_unchanged(quick_served_hub, tmp_p
     assert fed.returncode == 0, fed.stderr
     before = user.get("/devices/users-own-device").json()
     # The user's own IoT hub, made through the served resource provider.
-    flags = arm_flags(served_hub.announced)
+    flags = rp_flags(served_hub.announced)
     hubs = "/subscriptions/users-sub/resourceGroups/users-group/providers/Microsoft.Devices/IotHubs"
-    owner = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {flags['--arm-token']}"},
+    owner = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {flags['--rp-token']}"},
                          params={"api-version": "2016-02-03"})
     made = owner.put(f"{hubs}/users-hub", json={"location": "West US", "sku": {"name": "S1", "capacity": 1}})
     assert made.status_code == 201, made.text
@@ -46,9 +46,9 @@ def test_run_leaves_a_device_it_did_not_create_unchanged(quick_served_hub, tmp_p
     keys_before = owner.post(f"{hubs}/users-hub/listkeys").json()
 
     run = run_suite(tmp_path / "report", "--iothub-target", url, "--iothub-connection-string", connection_string,
-                    "--iothub-c2d-feeder", "http", "--iothub-arm-url", flags["--arm-url"],
-                    "--iothub-arm-token", flags["--arm-token"],
-                    "--iothub-arm-subscription", "users-sub", "--iothub-arm-resource-group", "users-group")
+                    "--iothub-c2d-feeder", "http", "--iothub-rp-url", flags["--rp-url"],
+                    "--iothub-rp-token", flags["--rp-token"],
+                    "--iothub-rp-subscription", "users-sub", "--iothub-rp-resource-group", "users-group")
     assert run.code == 0, run.summary()
     assert run.output.splitlines()[0].startswith(f"target: {url}"), run.output[:300]
     # The served reference was fed over HTTP, so the messaging requirements ran; lock timing needs the embedded clock.

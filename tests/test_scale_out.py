@@ -7,17 +7,17 @@ import sys
 
 import httpx
 
-from tests.conftest import ROOT, arm_flags
+from tests.conftest import ROOT, rp_flags
 
 
 def test_two_workers_share_a_served_hub_without_collisions_and_write_one_bundle(quick_served_hub, tmp_path):
     served_hub = quick_served_hub
-    flags = arm_flags(served_hub.announced)
+    flags = rp_flags(served_hub.announced)
     done = subprocess.run(
         [sys.executable, "-m", "iothub_conformance.cli", "run", "-n", "2", "--run-id", "scaled",
          "--reports", str(tmp_path), "--target", served_hub.url, "--connection-string", served_hub.connection_string,
-         "--arm-url", flags["--arm-url"], "--arm-token", flags["--arm-token"], "--arm-subscription", "s",
-         "--arm-resource-group", "g", "--", "-k", "device_identities or resource_provider or conditional"],
+         "--rp-url", flags["--rp-url"], "--rp-token", flags["--rp-token"], "--rp-subscription", "s",
+         "--rp-resource-group", "g", "--", "-k", "device_identities or resource_provider or conditional"],
         cwd=ROOT, capture_output=True, text=True, timeout=300, env={"PATH": "/usr/bin:/bin", "IOTHUB_MAX_EXAMPLES": "3"})
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     assert "2 workers" in done.stdout or "gw1" in done.stdout, done.stdout[:1000]

@@ -118,14 +118,14 @@ def test_redact_removes_a_storage_account_key():
 def test_failing_rp_run_writes_no_bearer_token_or_hub_key_anywhere(tmp_path):
     # These faults make RP checks fail on responses that carry the hubs' keys, and the failing generated reads print
     # their requests (with the bearer token) as reproduction commands.
-    from iothub_conformance.reference.rp import REFERENCE_ARM_TOKEN
+    from iothub_conformance.reference.rp import REFERENCE_RP_TOKEN
 
     log_file = tmp_path / "run.log"
     run = run_suite(tmp_path / "report", "--iothub-reference-faults", "rp-get-reveals-keys,rp-no-etag-header", *LOGS,
                     f"--log-file={log_file}", suites="suites/test_resource_provider.py")
     assert run.code == 1, run.output[-2000:]
     assert run.statuses["RP-ETAG-001"] == "fail", run.statuses
-    assert_none(scan(run, tmp_path / "report", log_file, {"bearer token": REFERENCE_ARM_TOKEN}))
+    assert_none(scan(run, tmp_path / "report", log_file, {"bearer token": REFERENCE_RP_TOKEN}))
 
 
 def test_redact_removes_a_key_whose_name_was_cut_away():

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from iothub_conformance.http import sas
-from tests.conftest import ROOT, arm_flags, serving
+from tests.conftest import ROOT, rp_flags, serving
 
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
 SPECS = ["2016-02-03/device-identities.yaml", "2016-02-03/device-messaging.yaml", "2016-02-03/jobs.yaml",
@@ -132,7 +132,7 @@ def served():
     """`iothub-conformance serve` on a free port: its URL, a SAS token of its owner policy and its bearer token."""
     with serving("--rp-delay", "0") as hub:
         cs = sas.parse_connection_string(hub.connection_string)
-        yield hub.url, sas.build_token(cs.host_name, cs.key, cs.key_name, ttl=3600), arm_flags(hub.announced)["--arm-token"]
+        yield hub.url, sas.build_token(cs.host_name, cs.key, cs.key_name, ttl=3600), rp_flags(hub.announced)["--rp-token"]
 
 
 def vanilla(spec: str, url: str, authorization: str, workdir: Path) -> tuple[int, str]:
@@ -146,8 +146,8 @@ def vanilla(spec: str, url: str, authorization: str, workdir: Path) -> tuple[int
 def test_every_spec_agrees_with_the_reference_but_for_the_listed_items(tmp_path):
     def one(spec: str) -> tuple[str, int, str]:
         # A reference of its own for each spec: what one run creates cannot change what another finds.
-        with served() as (url, token, arm_token):
-            authorization = f"Bearer {arm_token}" if "resource-provider" in spec else token
+        with served() as (url, token, rp_token):
+            authorization = f"Bearer {rp_token}" if "resource-provider" in spec else token
             workdir = tmp_path / spec.replace("/", "_")
             workdir.mkdir()
             return (spec, *vanilla(spec, url, authorization, workdir))

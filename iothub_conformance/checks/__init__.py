@@ -6,7 +6,7 @@ from __future__ import annotations
 import schemathesis.checks
 
 from iothub_conformance.checks import envelope as errors
-from iothub_conformance.checks import rp_rules as arm
+from iothub_conformance.checks import rp_rules
 
 from . import api_version, conditional, etag, headers, lock, received, request_id
 
@@ -20,10 +20,10 @@ CHECKS = [
     errors.error_envelope,
     lock.message_lock,
     received.received_message,
-    arm.resource_provider,
+    rp_rules.resource_provider,
 ]
 # The data plane's checks: a resource-provider response (/subscriptions/…) is judged by `arm` alone.
-DATA_PLANE = [check for check in CHECKS if check is not arm.resource_provider]
+DATA_PLANE = [check for check in CHECKS if check is not rp_rules.resource_provider]
 
 
 def register() -> None:
@@ -38,5 +38,5 @@ def unregister() -> None:
             schemathesis.checks.CHECKS.unregister(check.__name__)
 
 
-__all__ = ["CHECKS", "DATA_PLANE", "api_version", "arm", "conditional", "errors", "etag", "headers", "lock", "received",
+__all__ = ["CHECKS", "DATA_PLANE", "api_version", "rp_rules", "conditional", "errors", "etag", "headers", "lock", "received",
            "register", "request_id", "unregister"]

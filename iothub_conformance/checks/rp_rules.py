@@ -15,7 +15,7 @@ from iothub_conformance.rules.requirements import tag
 from iothub_conformance.targets import session
 
 
-def is_arm(obs: Observed) -> bool:
+def is_rp(obs: Observed) -> bool:
     return obs.path.lower().startswith("/subscriptions/")
 
 
@@ -54,7 +54,7 @@ def error_details_problems(obs: Observed) -> list[str]:
 def verify(response, profile: Profile | None = None) -> None:
     """Raise a tagged AssertionError for the first rule an RP response breaks; ignore other responses."""
     obs = observe(response)
-    if not is_arm(obs):
+    if not is_rp(obs):
         return
     where = f"{obs.method} {obs.path} → {obs.status}"
     for rid, problems in (("RP-REQID-001", request_id_problems(obs)), ("RP-ETAG-001", etag_problems(obs))):

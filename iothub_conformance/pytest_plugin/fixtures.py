@@ -156,19 +156,19 @@ def method_responder(target):
 
 
 @pytest.fixture(scope="session")
-def arm_client(target):
+def rp_client(target):
     """The resource provider's client; skips the test, with the reason, when the run has no resource provider."""
-    if target.arm is None:
-        pytest.skip("the resource provider needs --arm-url, --arm-token, --arm-subscription and --arm-resource-group "
-                    "(env IOTHUB_ARM_URL, IOTHUB_ARM_TOKEN, IOTHUB_ARM_SUBSCRIPTION, IOTHUB_ARM_RESOURCE_GROUP)")
-    return target.arm_client()
+    if target.rp is None:
+        pytest.skip("the resource provider needs --rp-url, --rp-token, --rp-subscription and --rp-resource-group "
+                    "(env IOTHUB_RP_URL, IOTHUB_RP_TOKEN, IOTHUB_RP_SUBSCRIPTION, IOTHUB_RP_RESOURCE_GROUP)")
+    return target.rp_client()
 
 
 @pytest.fixture
-def rp(target, arm_client):
+def rp(target, rp_client):
     """Creates hubs under the run prefix through the resource provider and deletes them afterwards."""
     from iothub_conformance.surfaces.rp import ResourceManager
 
-    manager = ResourceManager(arm_client, target)
+    manager = ResourceManager(rp_client, target)
     yield manager
     manager.cleanup()

@@ -99,12 +99,12 @@ class Hub:
         # The resource provider (ARM, INVENTORY §2c): the bearer token it accepts, how long its long-running
         # operations take (by `clock`), its hub-list page size, and its managed hubs. Imported here: rp.py builds
         # each managed hub's registry from this module.
-        from .rp import REFERENCE_ARM_TOKEN, ResourceProvider
+        from .rp import REFERENCE_RP_TOKEN, ResourceProvider
 
-        self.arm_token = REFERENCE_ARM_TOKEN
+        self.rp_token = REFERENCE_RP_TOKEN
         self.rp_delay = 1.0
         self.rp_page_size = 2
-        self.arm = ResourceProvider(self)
+        self.rp = ResourceProvider(self)
 
     @classmethod
     def create(cls, host_name: str | None = None, profile: Profile | None = None,

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from .hub import Hub
     from .jobs import Job
 
-REFERENCE_ARM_TOKEN = "conformance-reference-arm-token"
+REFERENCE_RP_TOKEN = "conformance-reference-arm-token"
 API_VERSION = "2016-02-03"  # rp__iot-hub-resource-provider-rest…md, bk_common
 HUB_TYPE = "Microsoft.Devices/IotHubs"
 # ARM16 IotHubDescription.name; names compare case-insensitively (ARM).

@@ -103,7 +103,7 @@ def admit(request: Request) -> Response | None:
     else:
         scheme, _, token = header.strip().partition(" ")
         accepted_token = hub.has("rp-accept-any-token") or secrets.compare_digest(
-            token.strip().encode("utf-8", "replace"), hub.arm_token.encode())
+            token.strip().encode("utf-8", "replace"), hub.rp_token.encode())
         if scheme.lower() != "bearer" or not accepted_token:
             return rp_error(hub, 401, rp.INVALID_TOKEN, "the bearer token is not valid for this resource provider",
                             {"WWW-Authenticate": "Bearer"})
@@ -130,7 +130,7 @@ def handler(func: Handler) -> Callable[[Request], Awaitable[Response]]:
         if refused := admit(request):
             return refused
         try:
-            return await func(request, hub, hub.arm)
+            return await func(request, hub, hub.rp)
         except RpError as exc:
             return rp_error(hub, exc.status, exc.code, exc.message)
 

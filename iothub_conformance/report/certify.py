@@ -3,7 +3,7 @@ the profile does not give, and seals the bundle with a digest of every file in i
 
 A skip the profile allows is one the profile decides: its reason starts "profile <name> …" (the profile takes no
 position on the rule, or its dialect has no such operation). Any other skip of a MUST requirement (no feeder, no blob
-container, no --arm-url, a clock only the embedded reference has) means the endpoint was not fully tested. An
+container, no --rp-url, a clock only the embedded reference has) means the endpoint was not fully tested. An
 incomplete run (interrupted, the run deadline, a collection error, no tests) is never conformant: its verdict is
 "incomplete", whatever it reached.
 """

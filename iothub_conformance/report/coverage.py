@@ -59,9 +59,9 @@ def match(method: str, path: str) -> list[Operation]:
 
 
 def why_not(operation: Operation, target) -> str:
-    arm = getattr(target, "arm", None)
-    if operation.resource_provider and arm is None:
-        return "no resource provider to test (--arm-url)"
+    rp = getattr(target, "rp", None)
+    if operation.resource_provider and rp is None:
+        return "no resource provider to test (--rp-url)"
     dialect = target.profile.value("rp_dialect") if target.profile and "rp_dialect" in target.profile.rules else None
     if operation.resource_provider and operation.operation_id.startswith("Docs_") and dialect == "arm16":
         return f"profile {target.profile.name} speaks the ARM16 dialect (rule rp_dialect); this is a docs path"

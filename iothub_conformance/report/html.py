@@ -104,7 +104,7 @@ def _header(data: dict, requirements: list[dict]) -> str:
     seed = hypothesis.get("seed")
     rows = [
         ("Target", url),
-        ("Resource provider (ARM)", _text(target.get("arm_url") or "none")),
+        ("Resource provider (ARM)", _text(target.get("rp_url") or "none")),
         ("Profile", _text(data.get("profile") or "unknown")),
         ("api-version", _text(data.get("api_version") or "unknown")),
         ("Suite", f"{_text(suite.get('version') or '?')}, commit <code>{_text(suite.get('commit') or 'unknown')}</code>"),

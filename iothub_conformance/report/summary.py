@@ -174,7 +174,7 @@ class Collector:
     def data(self) -> dict:
         """The run's results.json: what was tested, how, and the verdict and evidence per requirement."""
         target = self.target
-        arm = getattr(target, "arm", None)
+        rp = getattr(target, "rp", None)
         counts = dict.fromkeys(ORDER, 0)
         rows = []
         for rid, req, status, detail, results in self.rows():
@@ -195,7 +195,7 @@ class Collector:
             "profile": target.profile.name if target.profile else None,
             "api_version": target.api_version,
             "target": {"url": target.base_url, "embedded": target.embedded,
-                       "arm_url": arm.url if arm is not None else None},
+                       "rp_url": rp.url if rp is not None else None},
             "tests": {"selected": self.tests_selected, "finished": self.tests_finished},
             "hypothesis": {"seed": self.seed, "max_examples": _max_examples()},
             "specs": _specs(),

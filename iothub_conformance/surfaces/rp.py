@@ -103,7 +103,7 @@ def retry_after(response: httpx.Response, default: float = 1.0) -> float:
 
 def elsewhere(client: httpx.Client, url: str) -> str | None:
     """Why `url` (an operation or a nextLink the RP handed out) must not be followed, or None. The suite sends its
-    bearer token only to the --arm-url the user named; a URL on another scheme, host or port is the RP's departure,
+    bearer token only to the --rp-url the user named; a URL on another scheme, host or port is the RP's departure,
     reported, never contacted. A relative URL stays on the client's host."""
     parts, base = urlsplit(url), client.base_url
     if not parts.netloc:
@@ -258,7 +258,7 @@ class ResourceManager:
 
     def __init__(self, client: httpx.Client, target) -> None:
         self.client = client
-        self.arm = target.arm
+        self.endpoint = target.rp
         self.dialect = target.profile.value("rp_dialect")
         self.speaks = DIALECTS[self.dialect]
         self.prefix = target.name_prefix
@@ -268,12 +268,12 @@ class ResourceManager:
     # -- paths ----------------------------------------------------------------------------------------------------
     @property
     def group(self) -> str:
-        return (f"/subscriptions/{quote(self.arm.subscription, safe='')}/resourceGroups/"
-                f"{quote(self.arm.resource_group, safe='')}/providers/Microsoft.Devices/IotHubs")
+        return (f"/subscriptions/{quote(self.endpoint.subscription, safe='')}/resourceGroups/"
+                f"{quote(self.endpoint.resource_group, safe='')}/providers/Microsoft.Devices/IotHubs")
 
     @property
     def subscription(self) -> str:
-        return f"/subscriptions/{quote(self.arm.subscription, safe='')}/providers/Microsoft.Devices"
+        return f"/subscriptions/{quote(self.endpoint.subscription, safe='')}/providers/Microsoft.Devices"
 
     def hub(self, name: str) -> str:
         return f"{self.group}/{quote(name, safe='')}"
@@ -295,7 +295,7 @@ class ResourceManager:
         return name
 
     def body(self, **kwargs) -> dict:
-        return hub_body(self.arm.location, self.dialect, **kwargs)
+        return hub_body(self.endpoint.location, self.dialect, **kwargs)
 
     # -- hubs -----------------------------------------------------------------------------------------------------
     def put(self, name: str, body: dict, headers: dict | None = None) -> httpx.Response:
@@ -312,7 +312,7 @@ class ResourceManager:
 
     def wait(self, response: httpx.Response) -> Operation:
         """Follow the response's Azure-AsyncOperation URL (if any) to a terminal status."""
-        return wait(self.client, response.headers.get("Azure-AsyncOperation"), self.arm.timeout, self.clock)
+        return wait(self.client, response.headers.get("Azure-AsyncOperation"), self.endpoint.timeout, self.clock)
 
     def create(self, name: str, **body) -> tuple[httpx.Response, Operation]:
         """PUT a new hub and wait for its operation to end."""

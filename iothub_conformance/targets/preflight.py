@@ -24,12 +24,13 @@ def preflight(target) -> None:
                "target", target.base_url, f"the connection string's credentials (policy {policy!r}): check "
                "SharedAccessKeyName and SharedAccessKey, and that the policy has RegistryRead and RegistryWrite",
                "--target")
-    arm = target.arm
-    if arm is not None and not target.embedded_arm:
-        path = f"/subscriptions/{arm.subscription}/resourceGroups/{arm.resource_group}/providers/Microsoft.Devices/IotHubs"
-        _judge(lambda: target.arm_client().get(path, params={"api-version": PROBE_API_VERSION}),
-               "resource provider", arm.url, "the --arm-token (is it current, and for this subscription and "
-               "resource group?)", "--arm-url")
+    endpoint = target.rp
+    if endpoint is not None and not target.embedded_rp:
+        path = (f"/subscriptions/{endpoint.subscription}/resourceGroups/{endpoint.resource_group}"
+                "/providers/Microsoft.Devices/IotHubs")
+        _judge(lambda: target.rp_client().get(path, params={"api-version": PROBE_API_VERSION}),
+               "resource provider", endpoint.url, "the --rp-token (is it current, and for this subscription and "
+               "resource group?)", "--rp-url")
 
 
 def _judge(send, name: str, url: str, credentials: str, flag: str) -> None:

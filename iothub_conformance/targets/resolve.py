@@ -11,7 +11,7 @@ from iothub_conformance.config import FEEDERS, ConfigError, Settings
 from iothub_conformance.http import sas
 from iothub_conformance.http.transport import Limits
 from iothub_conformance.rules.profiles import get_profile
-from iothub_conformance.targets.target import SUPPORTED_API_VERSIONS, Target, arm_endpoint
+from iothub_conformance.targets.target import SUPPORTED_API_VERSIONS, Target, rp_endpoint
 
 
 def new_run_id() -> str:
@@ -68,7 +68,7 @@ def resolve(settings: Settings, run_id: str | None = None) -> Target:
             raise ConfigError("--target needs --connection-string (or IOTHUB_CONNECTION_STRING) to sign requests")
         connection = sas.parse_connection_string(settings.connection_string)
         target = Target(settings.target_url.rstrip("/"), connection, settings.api_version, profile, run_id,
-                        settings.prefix, blob_container=settings.blob_container, arm=arm_endpoint(settings, None), **common)
+                        settings.prefix, blob_container=settings.blob_container, rp=rp_endpoint(settings, None), **common)
         if settings.c2d_feeder == "amqp":
             problem = amqp_host_problem(target)
             if problem:

@@ -12,12 +12,12 @@ from urllib.parse import unquote
 import httpx
 
 from iothub_conformance.config import (
-    DEFAULT_ARM_LOCATION,
-    DEFAULT_ARM_TIMEOUT,
     DEFAULT_JOB_TIMEOUT,
     DEFAULT_MAX_DELIVERY_COUNT,
     DEFAULT_MAX_EXAMPLES,
     DEFAULT_PREFIX,
+    DEFAULT_RP_LOCATION,
+    DEFAULT_RP_TIMEOUT,
     ConfigError,
     Settings,
 )
@@ -31,24 +31,24 @@ from iothub_conformance.targets.controls import Controls
 SUPPORTED_API_VERSIONS = ("2016-02-03",)
 EMBEDDED_URL = "https://conformance-hub.azure-devices.net"
 # The resource provider (ARM). The embedded reference serves it in-process at this URL, with its own static token.
-EMBEDDED_ARM_URL = "https://management.conformance.local"
+EMBEDDED_RP_URL = "https://management.conformance.local"
 EMBEDDED_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
 EMBEDDED_RESOURCE_GROUP = "conformance"
 
 
 @dataclass(frozen=True)
-class Arm:
+class RpEndpoint:
     """Where the resource provider is and how to reach it (rp__iot-hub-resource-provider-rest…md, bk_common)."""
 
     url: str
     token: str
     subscription: str
     resource_group: str
-    location: str = DEFAULT_ARM_LOCATION
-    timeout: float = DEFAULT_ARM_TIMEOUT
+    location: str = DEFAULT_RP_LOCATION
+    timeout: float = DEFAULT_RP_TIMEOUT
 
     def __repr__(self) -> str:  # the token is a secret: never in a repr, a log or a report
-        return f"Arm(url={self.url!r}, subscription={self.subscription!r}, resource_group={self.resource_group!r})"
+        return f"RpEndpoint(url={self.url!r}, subscription={self.subscription!r}, resource_group={self.resource_group!r})"
 
 
 class SafetyError(RuntimeError):
@@ -72,7 +72,7 @@ class Target:
     blob_transport: httpx.BaseTransport | None = None  # the embedded reference's own blob storage, when it is used
     job_timeout: float = DEFAULT_JOB_TIMEOUT
     created_jobs: set[str] = field(default_factory=set)  # ids of the jobs this run started
-    arm: Arm | None = None  # None: no resource provider to test
+    rp: RpEndpoint | None = None  # None: no resource provider to test
     worker: str | None = None  # the pytest-xdist worker (gw0, gw1, …) this process is, if any
     ca_bundle: str | None = None
     max_examples: int = DEFAULT_MAX_EXAMPLES
@@ -88,9 +88,9 @@ class Target:
         return self.app is not None
 
     @property
-    def embedded_arm(self) -> bool:
+    def embedded_rp(self) -> bool:
         """The resource provider is the embedded reference's, served in-process."""
-        return self.embedded and self.arm is not None and self.arm.url == EMBEDDED_ARM_URL
+        return self.embedded and self.rp is not None and self.rp.url == EMBEDDED_RP_URL
 
     @property
     def name_prefix(self) -> str:
@@ -122,16 +122,16 @@ class Target:
     def token(self, resource: str | None = None, **kwargs) -> str:
         return SasAuth(self.connection).token(resource, **kwargs)
 
-    def arm_client(self, *, guarded: bool = True) -> httpx.Client:
+    def rp_client(self, *, guarded: bool = True) -> httpx.Client:
         """A client for the resource provider: bearer token, timeout, 429 retries, the journal and, when guarded, a
         refusal to change (or read the keys of) a hub whose name lacks this run's prefix."""
-        if self.arm is None:
-            raise ConfigError("no resource provider configured (--arm-url, --arm-token)")
-        inner = InProcessTransport(self.app) if self.embedded_arm else \
+        if self.rp is None:
+            raise ConfigError("no resource provider configured (--rp-url, --rp-token)")
+        inner = InProcessTransport(self.app) if self.embedded_rp else \
             http_transport(self.limits, self.ca_bundle)
         client = httpx.Client(
-            base_url=self.arm.url,
-            auth=BearerAuth(self.arm.token),
+            base_url=self.rp.url,
+            auth=BearerAuth(self.rp.token),
             timeout=self.timeout,
             transport=RetryTransport(inner, self.limits),
             event_hooks={"request": [self._arm_guard] if guarded else [], "response": [self.journal.record]},
@@ -202,23 +202,23 @@ class Target:
         self._clients.clear()
 
 
-def arm_endpoint(settings: Settings, token: str | None) -> Arm | None:
+def rp_endpoint(settings: Settings, token: str | None) -> RpEndpoint | None:
     """The resource provider to test: the one the options name, else the embedded reference's (its `token`), else
     none."""
-    if not settings.arm_url:
-        if settings.arm_token or settings.arm_subscription or settings.arm_resource_group:
-            raise ConfigError("--arm-token, --arm-subscription and --arm-resource-group need --arm-url")
+    if not settings.rp_url:
+        if settings.rp_token or settings.rp_subscription or settings.rp_resource_group:
+            raise ConfigError("--rp-token, --rp-subscription and --rp-resource-group need --rp-url")
         if token is None:
             return None
-        return Arm(EMBEDDED_ARM_URL, token, EMBEDDED_SUBSCRIPTION, EMBEDDED_RESOURCE_GROUP,
-                   settings.arm_location, settings.arm_timeout)
-    missing = [flag for flag, value in (("--arm-token", settings.arm_token),
-                                        ("--arm-subscription", settings.arm_subscription),
-                                        ("--arm-resource-group", settings.arm_resource_group)) if not value]
+        return RpEndpoint(EMBEDDED_RP_URL, token, EMBEDDED_SUBSCRIPTION, EMBEDDED_RESOURCE_GROUP,
+                   settings.rp_location, settings.rp_timeout)
+    missing = [flag for flag, value in (("--rp-token", settings.rp_token),
+                                        ("--rp-subscription", settings.rp_subscription),
+                                        ("--rp-resource-group", settings.rp_resource_group)) if not value]
     if missing:
-        raise ConfigError(f"--arm-url needs {', '.join(missing)} (or IOTHUB_ARM_TOKEN, IOTHUB_ARM_SUBSCRIPTION, "
-                          "IOTHUB_ARM_RESOURCE_GROUP)")
-    if settings.arm_token.lower().startswith("bearer "):
-        raise ConfigError("--arm-token is the token itself, without the word Bearer")
-    return Arm(settings.arm_url.rstrip("/"), settings.arm_token, settings.arm_subscription,
-               settings.arm_resource_group, settings.arm_location, settings.arm_timeout)
+        raise ConfigError(f"--rp-url needs {', '.join(missing)} (or IOTHUB_RP_TOKEN, IOTHUB_RP_SUBSCRIPTION, "
+                          "IOTHUB_RP_RESOURCE_GROUP)")
+    if settings.rp_token.lower().startswith("bearer "):
+        raise ConfigError("--rp-token is the token itself, without the word Bearer")
+    return RpEndpoint(settings.rp_url.rstrip("/"), settings.rp_token, settings.rp_subscription,
+               settings.rp_resource_group, settings.rp_location, settings.rp_timeout)
