@@ -19,9 +19,10 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
-from tests.conftest import ROOT, serving
 from tests.support import hostile
 from tests.support.runs import run_measured, tree_size
+from tests.support.served import serving
+from tests.support.suite_runs import ROOT
 
 KEY = base64.b64encode(b"0123456789abcdef0123456789abcdef").decode()
 CONNECTION_STRING = f"HostName=hostile.azure-devices.net;SharedAccessKeyName=iothubowner;SharedAccessKey={KEY}"

@@ -11,8 +11,9 @@ import re
 
 import pytest
 
-from tests.conftest import run_suite, serving
 from tests.support import hostile
+from tests.support.served import serving
+from tests.support.suite_runs import run_suite
 
 # A well-formed connection string for a hub the broken targets pretend to be; its key is never right or wrong there.
 CONNECTION_STRING = "HostName=broken.azure-devices.net;SharedAccessKeyName=iothubowner;SharedAccessKey=" \

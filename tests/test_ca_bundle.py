@@ -22,7 +22,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from iothub_conformance.http.transport import Limits, http_transport
-from tests.conftest import ROOT, _free_port
+from tests.support.served import free_port as _free_port
+from tests.support.suite_runs import ROOT
 
 RUN_TIMEOUT = 120  # seconds after which a run counts as hung
 

@@ -10,7 +10,7 @@ import pytest
 
 from iothub_conformance.config import ConfigError
 from iothub_conformance.report import certify
-from tests.conftest import ROOT
+from tests.support.suite_runs import ROOT
 
 PRODUCT = {"vendor": "Example Ltd", "product": "Hub emulator", "version": "1.0", "endpoint": "http://127.0.0.1:1"}
 

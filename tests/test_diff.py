@@ -9,7 +9,7 @@ import pytest
 
 from iothub_conformance.config import ConfigError
 from iothub_conformance.report import diff
-from tests.conftest import ROOT
+from tests.support.suite_runs import ROOT
 
 
 def entry(rid, status, detail=""):

@@ -11,7 +11,7 @@ import textwrap
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.support.suite_runs import ROOT
 
 NEIGHBOUR_APP = '''
 from starlette.applications import Starlette

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.conftest import ROOT
 from tests.support import hostile
 from tests.support.runs import Finished, run_measured, tree_size
+from tests.support.suite_runs import ROOT
 
 KEY = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
 CONNECTION_STRING = f"HostName=hostile.azure-devices.net;SharedAccessKeyName=iothubowner;SharedAccessKey={KEY}"

@@ -11,7 +11,7 @@ from html.parser import HTMLParser
 import pytest
 
 from iothub_conformance.report import html
-from tests.conftest import ROOT, run_suite
+from tests.support.suite_runs import ROOT, run_suite
 
 CURL = ("curl -X PUT 'https://hub.example.net/devices/d1?api-version=2016-02-03' -H 'Authorization: <your SAS token>' "
         "-H 'content-type: application/json' --data-binary '{\"deviceId\":\"d1\"}'")

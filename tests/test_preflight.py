@@ -13,7 +13,7 @@ import respx
 from iothub_conformance.config import Settings
 from iothub_conformance.targets.preflight import PreflightError
 from iothub_conformance.targets.resolve import resolve
-from tests.conftest import ROOT
+from tests.support.suite_runs import ROOT
 
 KEY = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
 CS = f"HostName=myhub.azure-devices.net;SharedAccessKeyName=registryReadWrite;SharedAccessKey={KEY}"

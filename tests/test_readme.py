@@ -7,7 +7,7 @@ import re
 
 from iothub_conformance import config
 from iothub_conformance.cli import build_parser
-from tests.conftest import ROOT
+from tests.support.suite_runs import ROOT
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 FLAG = re.compile(r"(?<![\w-])--[a-z][a-z0-9-]*[a-z0-9](?![\w*-])")

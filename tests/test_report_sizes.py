@@ -7,8 +7,8 @@ import json
 import pytest
 
 from iothub_conformance.evidence.text import LIMIT, bounded, excerpt
-from tests.conftest import run_suite
 from tests.support import hostile, junit_schema
+from tests.support.suite_runs import run_suite
 
 KEY = base64.b64encode(b"report-sizes-test-secret-key-32b").decode()
 CONNECTION_STRING = f"HostName=big.azure-devices.net;SharedAccessKeyName=iothubowner;SharedAccessKey={KEY}"

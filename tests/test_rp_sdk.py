@@ -25,7 +25,7 @@ from azure.mgmt.iothub.models import (  # noqa: E402
 )
 from msrest.authentication import BasicTokenAuthentication  # noqa: E402
 
-from tests.conftest import rp_flags  # noqa: E402
+from tests.support.served import rp_flags  # noqa: E402
 
 SUBSCRIPTION = "11111111-2222-3333-4444-555555555555"
 GROUP = "sdk-group"

@@ -12,7 +12,8 @@ import pytest
 
 from iothub_conformance.http import sas
 from iothub_conformance.surfaces.messaging import DeviceClient
-from tests.conftest import ROOT, rp_flags, run_suite
+from tests.support.served import rp_flags
+from tests.support.suite_runs import ROOT, run_suite
 
 
 def test_run_leaves_a_device_it_did_not_create_unchanged(quick_served_hub, tmp_path):

@@ -7,7 +7,8 @@ import sys
 
 import httpx
 
-from tests.conftest import ROOT, rp_flags
+from tests.support.served import rp_flags
+from tests.support.suite_runs import ROOT
 
 
 def test_two_workers_share_a_served_hub_without_collisions_and_write_one_bundle(quick_served_hub, tmp_path):

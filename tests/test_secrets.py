@@ -10,7 +10,8 @@ from urllib.parse import unquote
 
 from iothub_conformance.evidence.redact import redact
 from iothub_conformance.http import sas
-from tests.conftest import run_suite, serving
+from tests.support.served import serving
+from tests.support.suite_runs import run_suite
 
 KEY = base64.b64encode(b"conformance-known-secret-key-32b").decode()
 CONNECTION_STRING = f"HostName=secrets-hub.azure-devices.net;SharedAccessKeyName=iothubowner;SharedAccessKey={KEY}"

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from iothub_conformance.http import sas
-from tests.conftest import ROOT, rp_flags, serving
+from tests.support.served import rp_flags, serving
+from tests.support.suite_runs import ROOT
 
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
 SPECS = ["2016-02-03/device-identities.yaml", "2016-02-03/device-messaging.yaml", "2016-02-03/jobs.yaml",

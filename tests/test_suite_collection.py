@@ -8,7 +8,7 @@ import os
 import subprocess
 import sys
 
-from tests.conftest import ROOT
+from tests.support.suite_runs import ROOT
 
 SUITES = sorted((ROOT / "suites").glob("test_*.py"))
 
