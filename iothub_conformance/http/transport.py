@@ -8,6 +8,7 @@ being read, and no request starts after the run deadline.
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import ssl
 import threading
@@ -15,6 +16,7 @@ import time
 import zlib
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpcore
 import httpx
@@ -99,9 +101,10 @@ class _Deadline:
         now = time.monotonic()
         self.limits = limits
         self.at = now + limits.request_timeout
-        self.by_run = limits.run_ends_at is not None and limits.run_ends_at < self.at
-        if self.by_run:
-            self.at = limits.run_ends_at
+        ends = limits.run_ends_at
+        self.by_run = ends is not None and ends < self.at
+        if ends is not None and self.by_run:
+            self.at = ends
 
     def left(self) -> float:
         return self.at - time.monotonic()
@@ -238,11 +241,12 @@ class BoundedHTTPTransport(httpx.HTTPTransport):
             response.close()  # unread: httpcore drops the connection
             raise BodyTooLarge(f"the response body exceeds {_size(cap)} (--max-body): refused unread "
                                f"(Content-Length {declared})", request=request)
-        parts, size = [], 0
+        parts: list[bytes] = []
+        size = 0
         encoding = response.headers.get("Content-Encoding", "").strip().lower()
         decoded = _DecodedSize(encoding, cap) if encoding in _ZLIB_WBITS else None
         try:
-            for part in response.stream:
+            for part in response.stream:  # type: ignore[union-attr]  # a sync transport's stream
                 size += len(part)
                 if size > cap:
                     parts.clear()  # the error's traceback keeps this frame, and a failed test keeps the error
@@ -314,13 +318,13 @@ class InProcessTransport(httpx.BaseTransport):
         import anyio.from_thread  # imported late: anyio is also a pytest plugin, which pytest wants to load first
 
         self._asgi = httpx.ASGITransport(app=app)
-        self._portal_cm = anyio.from_thread.start_blocking_portal()
-        self._portal = self._portal_cm.__enter__()
+        self._portal_cm: contextlib.AbstractContextManager[Any] | None = anyio.from_thread.start_blocking_portal()
+        self._portal = self._portal_cm.__enter__()  # type: ignore[union-attr]  # just made
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         async def send() -> httpx.Response:
             response = await self._asgi.handle_async_request(request)
-            body = b"".join([part async for part in response.stream])
+            body = b"".join([part async for part in response.stream])  # type: ignore[union-attr]  # ASGI: async
             # A stream, not content=: httpx sets `.elapsed` when it reads and closes the stream.
             return httpx.Response(response.status_code, headers=response.headers, stream=httpx.ByteStream(body),
                                   extensions=response.extensions)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import overload
 
 from iothub_conformance.evidence.text import bounded
 
@@ -22,6 +23,10 @@ RUN_COMPLETE = "run_complete"
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
+@overload
+def xml_text(value: str) -> str: ...
+@overload
+def xml_text(value: None) -> None: ...
 def xml_text(value: str | None) -> str | None:
     """Text that can stand in an XML 1.0 document: redacted, cut, every character it may not hold made visible."""
     if value is None:

@@ -19,8 +19,7 @@ import httpx
 
 from iothub_conformance.config import FEEDERS, ConfigError
 from iothub_conformance.targets.controls import Controls
-from iothub_conformance.targets.resolve import amqp_host_problem
-from iothub_conformance.targets.target import SafetyError
+from iothub_conformance.targets.target import SafetyError, amqp_host_problem
 
 
 @dataclass(frozen=True)

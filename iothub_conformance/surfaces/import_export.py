@@ -6,6 +6,7 @@ deleted afterwards; only jobs this run started may be cancelled (target.py guard
 
 from __future__ import annotations
 
+import builtins
 import itertools
 import json
 import time
@@ -53,7 +54,7 @@ class Jobs:
             raise NotStartable(f"profile {self.target.profile.name} starts exports through the resource provider "
                                f"only ({self.target.profile['job_start'].source})")
         name = self.blob_name("export")
-        body = {"type": "export", "outputBlobContainerUri": container.uri, "outputBlobName": name}
+        body: dict[str, object] = {"type": "export", "outputBlobContainerUri": container.uri, "outputBlobName": name}
         if exclude_keys is not None:
             body["excludeKeysInExport"] = exclude_keys
         self.written.append((container, name))
@@ -83,7 +84,7 @@ class Jobs:
     def cancel(self, job_id: str) -> httpx.Response:
         return self.client.delete(f"/jobs/{job_id}", params=self.params)
 
-    def wait(self, job_id: str, clock=None, settle: bool = False) -> tuple[dict | None, list[str]]:
+    def wait(self, job_id: str, clock=None, settle: bool = False) -> tuple[dict | None, builtins.list[str | None]]:
         """Poll until the job ends; returns its last state and every status seen, in order.
         `settle`: poll SETTLE_POLLS times whatever the status, to see that an ended job stays ended."""
         return poll(lambda: self.get(job_id), TERMINAL, self.target.job_timeout, clock,
@@ -95,11 +96,11 @@ class Jobs:
         self.written.clear()
 
 
-def poll(get, terminal, timeout: float, clock=None, polls: int | None = None) -> tuple[dict | None, list[str]]:
+def poll(get, terminal, timeout: float, clock=None, polls: int | None = None) -> tuple[dict | None, list[str | None]]:
     """GET a job until its status is terminal (or, with `polls`, exactly that many times); returns its last state and
     every status seen, in order, or None once it stops answering 200. With the embedded reference's clock each poll
     advances it a second instead of sleeping (at most CLOCK_POLLS polls); elsewhere the wait ends after `timeout`."""
-    seen: list[str] = []
+    seen: list[str | None] = []
     deadline = time.monotonic() + timeout
     job = None
     count = polls if polls is not None else CLOCK_POLLS if clock is not None else None

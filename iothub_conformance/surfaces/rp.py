@@ -8,6 +8,7 @@ the RP SDK speaks ("arm16") wherever the two differ.
 
 from __future__ import annotations
 
+import builtins
 import itertools
 import re
 import time
@@ -340,7 +341,7 @@ class ResourceManager:
         return pages(self.client, url, PARAMS)
 
     # -- keys, consumer groups, names, stats, jobs ---------------------------------------------------------------
-    def list_keys(self, name: str) -> tuple[httpx.Response, dict[str, dict], list[str]]:
+    def list_keys(self, name: str) -> tuple[httpx.Response, dict[str, dict], builtins.list[str]]:
         """The hub's policies with their keys, by the dialect's path: (first response, policies, problems).
         docs: {authorizationPolicies: [...]}; ARM16: a page {value: [...], nextLink}."""
         response = self.client.post(self.keys(name), params=PARAMS)

@@ -1,17 +1,17 @@
 """From settings to a Target: the options checked, the limits set, the resource provider found; the embedded
-reference is built by `iothub_conformance.embedded`, the one place the suite side reaches into it."""
+reference is built by `targets.embedded`, the one place the suite side reaches into it."""
 
 from __future__ import annotations
 
 import secrets
 import sys
-from urllib.parse import urlsplit
+from typing import Any
 
 from iothub_conformance.config import FEEDERS, ConfigError, Settings
 from iothub_conformance.http import sas
 from iothub_conformance.http.transport import Limits
 from iothub_conformance.rules.profiles import get_profile
-from iothub_conformance.targets.target import SUPPORTED_API_VERSIONS, Target, rp_endpoint
+from iothub_conformance.targets.target import SUPPORTED_API_VERSIONS, Target, amqp_host_problem, rp_endpoint
 
 
 def new_run_id() -> str:
@@ -57,9 +57,9 @@ def resolve(settings: Settings, run_id: str | None = None) -> Target:
                           f"(covered: {', '.join(SUPPORTED_API_VERSIONS)})")
     limits = Limits(settings.request_timeout, settings.retry_wait, settings.max_body,
                     silent_limit=settings.silent_limit or None)
-    common = {"limits": limits, "c2d_feeder": settings.c2d_feeder, "max_delivery_count": settings.max_delivery_count,
-              "job_timeout": settings.job_timeout, "ca_bundle": settings.ca_bundle,
-              "max_examples": settings.max_examples}
+    common: dict[str, Any] = {
+        "limits": limits, "c2d_feeder": settings.c2d_feeder, "max_delivery_count": settings.max_delivery_count,
+        "job_timeout": settings.job_timeout, "ca_bundle": settings.ca_bundle, "max_examples": settings.max_examples}
     if settings.target_url:
         if settings.faults:
             raise ConfigError("fault switches apply to the embedded reference only; start "
@@ -74,22 +74,7 @@ def resolve(settings: Settings, run_id: str | None = None) -> Target:
             if problem:
                 raise ConfigError(f"--c2d-feeder amqp: {problem}")
         return target
-    from iothub_conformance.embedded import embedded_target
+    from iothub_conformance.targets.embedded import embedded_target
 
     return embedded_target(settings, profile, run_id, common)
 
-
-def amqp_host_problem(target: Target) -> str | None:
-    """Why the amqp feeder may not be used for `target`, or None. The service SDK connects to the connection
-    string's HostName, never to --target: were they different hosts, the run would reach out to one the user did not
-    name as the target (a local endpoint's connection string often names a real hub)."""
-    if target.embedded:
-        return "the amqp feeder cannot feed the embedded reference, which has no AMQP endpoint (use --c2d-feeder " \
-               "in-process)"
-    host = (target.connection.host_name or "").strip().lower().rstrip(".")
-    target_host = (urlsplit(target.base_url).hostname or "").lower().rstrip(".")
-    if host != target_host:
-        return (f"the amqp feeder connects to the connection string's HostName {host}, not to the target "
-                f"{target_host}: refusing to contact a host other than the target (use --c2d-feeder http for a "
-                "target that serves POST /messages/deviceBound, or none)")
-    return None

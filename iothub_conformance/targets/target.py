@@ -6,8 +6,10 @@ a port-forward or http://127.0.0.1:8080). Every request has a timeout; 429 is re
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from urllib.parse import unquote
+from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import httpx
 
@@ -108,7 +110,8 @@ class Target:
         """A client that signs, times out, retries 429, records every exchange and, when guarded, refuses to change
         a device whose name lacks this run's prefix."""
         inner = InProcessTransport(self.app) if self.embedded else http_transport(self.limits, self.ca_bundle)
-        hooks = {"request": [self._guard] if guarded else [], "response": [self.journal.record, self._note_job]}
+        hooks: dict[str, list[Callable[..., Any]]] = {"request": [self._guard] if guarded else [],
+                                                      "response": [self.journal.record, self._note_job]}
         client = httpx.Client(
             base_url=self.base_url,
             auth=SasAuth(self.connection),
@@ -218,7 +221,24 @@ def rp_endpoint(settings: Settings, token: str | None) -> RpEndpoint | None:
     if missing:
         raise ConfigError(f"--rp-url needs {', '.join(missing)} (or IOTHUB_RP_TOKEN, IOTHUB_RP_SUBSCRIPTION, "
                           "IOTHUB_RP_RESOURCE_GROUP)")
+    assert settings.rp_token and settings.rp_subscription and settings.rp_resource_group  # checked just above
     if settings.rp_token.lower().startswith("bearer "):
         raise ConfigError("--rp-token is the token itself, without the word Bearer")
     return RpEndpoint(settings.rp_url.rstrip("/"), settings.rp_token, settings.rp_subscription,
                settings.rp_resource_group, settings.rp_location, settings.rp_timeout)
+
+
+def amqp_host_problem(target: Target) -> str | None:
+    """Why the amqp feeder may not be used for `target`, or None. The service SDK connects to the connection
+    string's HostName, never to --target: were they different hosts, the run would reach out to one the user did not
+    name as the target (a local endpoint's connection string often names a real hub)."""
+    if target.embedded:
+        return "the amqp feeder cannot feed the embedded reference, which has no AMQP endpoint (use --c2d-feeder " \
+               "in-process)"
+    host = (target.connection.host_name or "").strip().lower().rstrip(".")
+    target_host = (urlsplit(target.base_url).hostname or "").lower().rstrip(".")
+    if host != target_host:
+        return (f"the amqp feeder connects to the connection string's HostName {host}, not to the target "
+                f"{target_host}: refusing to contact a host other than the target (use --c2d-feeder http for a "
+                "target that serves POST /messages/deviceBound, or none)")
+    return None
