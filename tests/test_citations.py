@@ -1,0 +1,193 @@
+"""A citation resolves or a test fails: every citation in the project names a file of the repository (and a section
+its note has) or a public URL, the copied pages are the ones docs/sources/README.md lists, and nothing points outside
+the repository."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from iothub_conformance.rules import sources
+from iothub_conformance.rules.sources import Unresolved, citations_in, resolve
+
+ROOT = sources.REPOSITORY
+SCANNED = ("iothub_conformance", "specs", "suites", "tests", "docs", "README.md", "CONFORMANCE.md")
+TEXT_SUFFIXES = {".py", ".yaml", ".yml", ".md", ".ini", ".toml", ".cfg", ".txt", ".json", ""}
+SKIPPED_DIRS = {"__pycache__", "node_modules", ".hypothesis", ".git", ".pytest_cache", ".ruff_cache", ".mypy_cache",
+                ".grimp_cache", ".import_linter_cache", ".schemathesis", ".tox", ".venv", "venv", "reports"}
+# Spelled in pieces so that this file does not hold the strings it looks for.
+OUTSIDE = ("../" + "shared", "/" + "work/")
+# This file holds the counterexamples (citations that must not resolve): the one file the scan leaves out.
+COUNTEREXAMPLES = Path(__file__).resolve()
+
+
+def project_files() -> list[Path]:
+    """Every file of the project: git's list (tracked and new, not ignored) in a checkout, else a walk."""
+    try:
+        listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"], cwd=ROOT,
+                                capture_output=True, timeout=30, check=True).stdout.decode().split("\0")
+        return sorted(ROOT / name for name in listed if name and (ROOT / name).is_file())
+    except (OSError, subprocess.SubprocessError):
+        found = []
+        for directory, dirs, names in os.walk(ROOT):
+            dirs[:] = [d for d in dirs if d not in SKIPPED_DIRS and not d.endswith(".egg-info")]
+            found += [Path(directory) / name for name in names]
+        return sorted(found)
+
+
+def cited_files() -> list[Path]:
+    """The files whose citations must resolve: the project's own text. The pages copied into docs/sources/ are the
+    sources themselves; the links inside them are upstream's."""
+    chosen = []
+    for path in project_files():
+        relative = path.relative_to(ROOT)
+        if relative.parts[0] not in SCANNED or path.suffix not in TEXT_SUFFIXES:
+            continue
+        if relative.parent == Path(sources.SOURCES) and path.name not in sources.PROJECT_NOTES:
+            continue
+        if path.resolve() == COUNTEREXAMPLES:
+            continue
+        chosen.append(path)
+    return chosen
+
+
+def test_every_citation_in_the_project_resolves():
+    failing = []
+    files = cited_files()
+    for path in files:
+        for citation, why in sources.unresolved(path.read_text(encoding="utf-8", errors="replace")):
+            failing.append(f"{path.relative_to(ROOT)}:{citation.line}: {why}")
+    assert len(files) > 100  # the scan saw the project, not an empty list
+    assert not failing, ("citations that do not resolve (python -m iothub_conformance.rules.sources --fix PATH… "
+                         "rewrites the old forms):\n" + "\n".join(failing))
+
+
+def test_no_file_of_the_project_points_outside_the_repository():
+    hits = []
+    for path in project_files():
+        data = path.read_bytes()
+        for needle in OUTSIDE:
+            if needle.encode() in data:
+                line = data[:data.index(needle.encode())].count(b"\n") + 1
+                hits.append(f"{path.relative_to(ROOT)}:{line}: {needle}")
+    assert not hits, "\n".join(hits)
+
+
+def test_the_scan_covers_the_specs_the_registry_and_the_notes():
+    names = {str(path.relative_to(ROOT)) for path in cited_files()}
+    assert {"specs/2016-02-03/device-identities.yaml", "iothub_conformance/rules/requirements.py", "README.md",
+            "docs/sources/INVENTORY.md", "docs/sources/README.md", "docs/DESIGN.md"} <= names
+    assert "docs/sources/create-a-new-device-identity.md" not in names and "tests/test_citations.py" not in names
+
+
+@pytest.mark.parametrize("written, expected", [
+    ("create-a-new-device-identity.md (Response)", "docs/sources/create-a-new-device-identity.md"),
+    ("docs/sources/create-a-new-device-identity.md (Response)", "docs/sources/create-a-new-device-identity.md"),
+    ("autogen-2016-11-14__JobApi_QueryJobs.yml", "docs/sources/autogen-2016-11-14__JobApi_QueryJobs.yml"),
+    ("autogen-2016-11-14__JobApi_QueryJobs.yml.md", "docs/sources/autogen-2016-11-14__JobApi_QueryJobs.yml.md"),
+    ("INVENTORY.md §5", "docs/sources/INVENTORY.md"),
+    ("INVENTORY §2a, §7 item 10", "docs/sources/INVENTORY.md"),
+    ("OBSERVED.md §1", "docs/sources/OBSERVED.md"),
+    ("DESIGN.md", "docs/DESIGN.md"),
+    ("specs/2016-02-03/resource-provider.yaml", "specs/2016-02-03/resource-provider.yaml"),
+    ("common-error-codes.md", "docs/sources/common-error-codes__v2016-12-27_e5666404f.md"),
+])
+def test_each_file_form_resolves_to_its_file(written, expected):
+    assert resolve(written) == ROOT / expected
+
+
+def test_a_glob_resolves_to_every_file_it_matches():
+    (citation,) = citations_in("rp__*.md")
+    assert len(sources.matches(citation)) >= 10 and resolve("rp__*.md").name.startswith("rp__")
+    assert len(sources.matches(citations_in("specs/2016-02-03/*.yaml")[0])) == 5
+
+
+@pytest.mark.parametrize("written, url", [
+    ("RFC 7232 §2.3", "https://www.rfc-editor.org/rfc/rfc7232#section-2.3"),
+    ("RFC 7232", "https://www.rfc-editor.org/rfc/rfc7232"),
+    ("iot-hub-devguide-quotas-throttling.md", "https://learn.microsoft.com/azure/iot-hub/iot-hub-devguide-quotas-throttling"),
+    ("see https://schemathesis.readthedocs.io.", "https://schemathesis.readthedocs.io"),
+])
+def test_public_forms_resolve_to_their_url(written, url):
+    assert resolve(written) == url
+
+
+@pytest.mark.parametrize("written, why", [
+    ("no-such-page.md", "no file docs/sources/no-such-page.md"),
+    ("docs/sources/no-such-page.md", "no file docs/sources/no-such-page.md"),
+    ("specs/2016-02-03/no-such-surface.yaml", "no file specs/2016-02-03/no-such-surface.yaml"),
+    ("INVENTORY §99", "has no section §99"),
+    ("OBSERVED.md §1, §42", "has no section §42"),
+    ("../" + "shared/reference/docs/create-a-new-device-identity.md", "points outside the repository"),
+    ("just words", "none of the citation forms"),
+])
+def test_what_does_not_resolve_says_why(written, why):
+    with pytest.raises(Unresolved, match=re.escape(why)):
+        resolve(written)
+
+
+def test_a_note_takes_every_section_that_follows_it_parentheticals_and_items_included():
+    found = citations_in("INVENTORY.md §8 (iot-hub-devguide-quotas-throttling.md: C2D max 64 KB), §7 item 7; "
+                         "OBSERVED.md §1, §4")
+    assert [(c.kind, c.sections) for c in found] == [("note", ("8", "7")), ("external", ()), ("note", ("1", "4"))]
+    assert [c.kind for c in citations_in("INVENTORY-2021-04-12.md, an INVENTORY of pages")] == []
+
+
+def test_citations_carry_their_line():
+    found = citations_in("first line\nsee OBSERVED §2\n\nand retrieve-a-device-identity.md")
+    assert [(c.text, c.line) for c in found] == [("OBSERVED §2", 2), ("retrieve-a-device-identity.md", 4)]
+
+
+def test_fix_rewrites_every_old_form_to_one_that_resolves():
+    old = ("../" + "shared/reference/docs/create-a-new-device-identity.md; /" + "work/shared/reference/INVENTORY.md §5; "
+           "../" + "shared/DESIGN.md")
+    fixed = sources.fix(old)
+    assert fixed == "docs/sources/create-a-new-device-identity.md; docs/sources/INVENTORY.md §5; docs/DESIGN.md"
+    assert not list(sources.unresolved(fixed))
+
+
+def _module(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "iothub_conformance.rules.sources", *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_the_script_lists_what_does_not_resolve_and_fix_rewrites_the_old_forms(tmp_path):
+    note = tmp_path / "note.py"
+    note.write_text('SOURCE = "../' + 'shared/reference/docs/retrieve-a-device-identity.md"\n# see INVENTORY §99\n')
+    listed = _module(str(note))
+    assert listed.returncode == 1
+    assert f"{note}:1: " in listed.stdout and f"{note}:2: 'INVENTORY §99'" in listed.stdout
+    fixed = _module("--fix", str(note))
+    assert fixed.returncode == 1 and "rewrote" in fixed.stdout  # §99 is not mechanical: it stays listed
+    assert note.read_text().startswith('SOURCE = "docs/sources/retrieve-a-device-identity.md"')
+    note.write_text(note.read_text().replace("§99", "§5"))
+    assert _module(str(note)).returncode == 0
+
+
+def test_the_script_refuses_an_unreadable_file_in_one_line(tmp_path):
+    done = _module(str(tmp_path / "missing.md"))
+    assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in done.stderr
+
+
+def _listed_pages() -> dict[str, str]:
+    text = (ROOT / sources.SOURCES / "README.md").read_text(encoding="utf-8")
+    return dict(re.findall(r"^\| `([^`]+)` \| [^|]+ \| [^|]+ \| [^|]+ \| `([0-9a-f]{64})` \|$", text, re.M))
+
+
+def test_every_copied_page_is_listed_with_its_origin_and_unchanged():
+    listed = _listed_pages()
+    copied = {path.name for path in (ROOT / sources.SOURCES).iterdir() if path.name not in sources.PROJECT_NOTES}
+    assert copied and set(listed) == copied
+    for name, digest in listed.items():
+        assert hashlib.sha256((ROOT / sources.SOURCES / name).read_bytes()).hexdigest() == digest, name
+
+
+def test_the_later_api_version_is_not_copied_yet():
+    assert not list((ROOT / sources.SOURCES).glob("*2021-04-12*"))
