@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import errors, rp_routes
-from .errors import error_response
+from . import rp_routes
+from .error_envelope import MESSAGE_TOO_LARGE, error_response
 from .hub import Hub
+from .resource_provider import ResourceProvider
 
 MAX_REQUEST_BODY = 1024 * 1024  # the most the reference reads of any request body; a larger one gets 413
 RP_TOO_LARGE = "RequestEntityTooLarge"  # the resource provider's code for it: the status's own name (RFC 9110 §15.5.14)
@@ -25,9 +26,10 @@ class ClientGone(Exception):
 
 
 class RequestBodies:
-    def __init__(self, app: ASGIApp, hub: Hub, limit: int = MAX_REQUEST_BODY):
+    def __init__(self, app: ASGIApp, hub: Hub, rp: ResourceProvider, limit: int = MAX_REQUEST_BODY):
         self.app = app
         self.hub = hub
+        self.rp = rp
         self.limit = limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -61,9 +63,9 @@ class RequestBodies:
         headers = {"Connection": "close"}
         detail = f"the request body is larger than the {self.limit} bytes this hub reads"
         if rp_routes.is_rp_path(scope["path"]):
-            response = rp_routes.rp_error(self.hub, 413, RP_TOO_LARGE, detail, headers)
+            response = rp_routes.rp_error(self.rp, 413, RP_TOO_LARGE, detail, headers)
         else:
-            response = error_response(self.hub, 413, errors.MESSAGE_TOO_LARGE, detail, headers=headers)
+            response = error_response(self.hub, 413, MESSAGE_TOO_LARGE, detail, headers=headers)
         await response(scope, receive, send)
 
 

@@ -7,9 +7,14 @@ from collections.abc import Sequence
 from starlette.requests import Request
 from starlette.responses import Response
 
-from .auth import authorize
-from .errors import INVALID_PROTOCOL_VERSION, UNAUTHORIZED, error_response
+from .authorization import authorize
+from .error_envelope import INVALID_PROTOCOL_VERSION, UNAUTHORIZED, error_response
+from .faults import switch
 from .hub import Hub
+
+ACCEPT_ANY_API_VERSION = switch("accept-any-api-version")
+ACCEPT_MISSING_API_VERSION = switch("accept-missing-api-version")
+WRONG_API_VERSION_ERROR_CODE = switch("wrong-api-version-error-code")
 
 
 def admit(request: Request, permission: str, device_id: str | None = None,
@@ -22,7 +27,7 @@ def admit(request: Request, permission: str, device_id: str | None = None,
     problem = api_version_problem(hub, request, versions)
     if problem:
         # OBSERVED §1: the service names InvalidProtocolVersion for a missing and for an unsupported value.
-        code = "BadRequest" if hub.has("wrong-api-version-error-code") else INVALID_PROTOCOL_VERSION
+        code = "BadRequest" if hub.has(WRONG_API_VERSION_ERROR_CODE) else INVALID_PROTOCOL_VERSION
         return error_response(hub, 400, code, problem)
     reason = authorize(hub, request, permission, device_id)
     if reason:
@@ -35,8 +40,8 @@ def api_version_problem(hub: Hub, request: Request, versions: Sequence[str] | No
     values = request.query_params.getlist("api-version")
     supported = ", ".join(versions)
     if not values:
-        return None if hub.has("accept-missing-api-version") else f"api-version is required (supported: {supported})"
+        return None if hub.has(ACCEPT_MISSING_API_VERSION) else f"api-version is required (supported: {supported})"
     unsupported = [value for value in values if value not in versions]
-    if unsupported and not hub.has("accept-any-api-version"):
+    if unsupported and not hub.has(ACCEPT_ANY_API_VERSION):
         return f"api-version {unsupported[0][:40]!r} is not supported (supported: {supported})"
     return None

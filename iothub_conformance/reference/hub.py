@@ -1,6 +1,9 @@
-"""One in-memory IoT hub: its host name, shared access policies, profile, faults, device registry, message queues,
-import/export jobs, device twins, scheduled jobs, the simulated devices' direct-method handlers and the resource
-provider that manages hubs."""
+"""One in-memory IoT hub (the data plane): its host name, shared access policies, profile, faults, device registry,
+message queues, import/export jobs, device twins, scheduled jobs and the simulated devices' direct-method handlers.
+
+The resource provider (resource_provider.py) makes and holds the hubs it manages; this module knows nothing of it. The
+state modules (identities, import_export_jobs, twins, scheduled_jobs_state) do not import this one: each states the
+little of a hub it needs as a Protocol, so that the imports run one way only."""
 
 from __future__ import annotations
 
@@ -9,54 +12,33 @@ import itertools
 import secrets
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from iothub_conformance.config import ConfigError
 from iothub_conformance.http.sas import ConnectionString
 from iothub_conformance.rules.profiles import IOTHUB, Profile
 
-from . import errors
 from .clock import Clock
-from .faults import parse_faults
+from .error_envelope import ARGUMENT_INVALID, DEVICE_NOT_FOUND, MESSAGE_TOO_LARGE, QUEUE_DEPTH_EXCEEDED, QUOTA_EXCEEDED
+from .faults import parse_faults, switch
+from .policies import ALL_PERMISSIONS, DEFAULT_POLICIES, OWNER, REFERENCE_RP_TOKEN, Policy, default_policies
 from .properties import InvalidProperty, message_size, read_properties
 from .queues import C2DBudget, DeviceQueue, Enqueued, EventLog
 
 if TYPE_CHECKING:
     import httpx
 
-    from .devices import Device
-    from .jobs import Job
-    from .scheduled import ScheduledJob
+    from .identities import Device
+    from .import_export_jobs import Job
+    from .scheduled_jobs_state import ScheduledJob
     from .twins import Twin
 
 DEFAULT_HOST = "conformance-hub.azure-devices.net"
-OWNER = "iothubowner"
 
-REGISTRY_READ = "RegistryRead"
-REGISTRY_WRITE = "RegistryWrite"
-SERVICE_CONNECT = "ServiceConnect"
-DEVICE_CONNECT = "DeviceConnect"
-ALL_PERMISSIONS = frozenset({REGISTRY_READ, REGISTRY_WRITE, SERVICE_CONNECT, DEVICE_CONNECT})
-
-# The policies every new hub has (INVENTORY §5).
-DEFAULT_POLICIES: dict[str, frozenset[str]] = {
-    OWNER: ALL_PERMISSIONS,
-    "service": frozenset({SERVICE_CONNECT}),
-    "device": frozenset({DEVICE_CONNECT}),
-    "registryRead": frozenset({REGISTRY_READ}),
-    "registryReadWrite": frozenset({REGISTRY_READ, REGISTRY_WRITE}),
-}
-
-
-@dataclass(frozen=True)
-class Policy:
-    key: str
-    permissions: frozenset[str]
-
-
-def new_key() -> str:
-    return base64.b64encode(secrets.token_bytes(32)).decode()
+LOCK_EXPIRY_COUNTS_DELIVERY = switch("lock-expiry-counts-delivery")
+NO_MAX_DELIVERY_COUNT = switch("no-max-delivery-count")
+C2D_NO_SIZE_LIMIT = switch("c2d-no-size-limit")
+UNBOUNDED_DEVICE_QUEUE = switch("unbounded-device-queue")
 
 
 class Hub:
@@ -96,15 +78,11 @@ class Hub:
         self.scheduled_jobs: dict[str, ScheduledJob] = {}  # by jobId, oldest first; read and written only under `lock`
         # The simulated devices: deviceId → handler(methodName, payload) → (status, payload). No handler: not online.
         self.method_handlers: dict[str, Callable[[str, object], tuple[int, object]]] = {}
-        # The resource provider (ARM, INVENTORY §2c): the bearer token it accepts, how long its long-running
-        # operations take (by `clock`), its hub-list page size, and its managed hubs. Imported here: rp.py builds
-        # each managed hub's registry from this module.
-        from .rp import REFERENCE_RP_TOKEN, ResourceProvider
-
+        # What the resource provider served beside this hub starts with (ResourceProvider.beside, in create_app): the
+        # bearer token it accepts, how long its long-running operations take (by `clock`) and its hub-list page size.
         self.rp_token = REFERENCE_RP_TOKEN
         self.rp_delay = 1.0
         self.rp_page_size = 2
-        self.rp = ResourceProvider(self)
 
     @classmethod
     def create(cls, host_name: str | None = None, profile: Profile | None = None,
@@ -130,7 +108,8 @@ class Hub:
         return str(ConnectionString(self.host_name, self.policies[policy].key, policy))
 
     def has(self, fault: str) -> bool:
-        return fault in self.faults
+        """Whether the fault is on; a name the fault table does not declare raises LookupError (faults.switch)."""
+        return switch(fault) in self.faults
 
     def next_etag(self) -> str:
         """A fresh opaque etag in the service's style (base64 of a decimal number). Call under `lock`."""
@@ -148,7 +127,7 @@ class Hub:
         queue = self.queues.get(device_id)
         if queue is None:
             queue = self.queues[device_id] = DeviceQueue(self.c2d_budget)
-        counts = self.has("lock-expiry-counts-delivery") or bool(self.profile.value("lock_expiry_counts_delivery"))
+        counts = self.has(LOCK_EXPIRY_COUNTS_DELIVERY) or bool(self.profile.value("lock_expiry_counts_delivery"))
         queue.refresh(self.clock.now(), self.delivery_limit(), counts)
         return queue
 
@@ -157,7 +136,7 @@ class Hub:
         return len(self.device_queue(device_id))
 
     def delivery_limit(self) -> int | None:
-        return None if self.has("no-max-delivery-count") else self.max_delivery_count
+        return None if self.has(NO_MAX_DELIVERY_COUNT) else self.max_delivery_count
 
     def enqueue(self, device_id: str, body: bytes, properties: Mapping[str, str]) -> Enqueued:
         """Put a cloud-to-device message in the device's queue; `properties` are keyed by header name."""
@@ -168,23 +147,20 @@ class Hub:
         limit = self.profile.value("c2d_max_bytes")
         with self.lock:
             if device_id not in self.devices:
-                return Enqueued(404, errors.DEVICE_NOT_FOUND, f"Device {device_id[:140]!r} not found")
+                return Enqueued(404, DEVICE_NOT_FOUND, f"Device {device_id[:140]!r} not found")
             if problem:
-                return Enqueued(400, errors.ARGUMENT_INVALID, problem)
+                return Enqueued(400, ARGUMENT_INVALID, problem)
             size = message_size(body, chosen)
-            if size > limit and not self.has("c2d-no-size-limit"):
-                return Enqueued(413, errors.MESSAGE_TOO_LARGE, f"the message is {size} bytes; at most {limit} are allowed")
+            if size > limit and not self.has(C2D_NO_SIZE_LIMIT):
+                return Enqueued(413, MESSAGE_TOO_LARGE, f"the message is {size} bytes; at most {limit} are allowed")
             queue = self.device_queue(device_id)
-            if len(queue) >= self.queue_depth and not self.has("unbounded-device-queue"):
-                return Enqueued(403, errors.QUEUE_DEPTH_EXCEEDED,
+            if len(queue) >= self.queue_depth and not self.has(UNBOUNDED_DEVICE_QUEUE):
+                return Enqueued(403, QUEUE_DEPTH_EXCEEDED,
                                 f"the queue of device {device_id!r} already holds {len(queue)} messages")
             if not self.c2d_budget.fits(len(body) + sum(len(k) + len(v) for k, v in chosen.items())):
-                return Enqueued(403, errors.QUOTA_EXCEEDED,
+                return Enqueued(403, QUOTA_EXCEEDED,
                                 f"the hub's device queues already hold {self.c2d_budget.used} bytes, "
                                 f"at most {self.c2d_budget.limit} are kept")
             message = queue.add(bytes(body), chosen, self.clock.now(), self.ttl_seconds)
         return Enqueued(200, None, f"enqueued as sequence number {message.sequence_number}")
 
-
-def default_policies() -> dict[str, Policy]:
-    return {name: Policy(new_key(), permissions) for name, permissions in DEFAULT_POLICIES.items()}

@@ -10,15 +10,19 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from . import errors, twins
-from .conditions import MalformedIfMatch, parse_if_match
-from .devices import InvalidDevice, check_device_id
-from .errors import error_response
+from . import twins
+from .error_envelope import ARGUMENT_INVALID, DEVICE_NOT_FOUND, PRECONDITION_FAILED, error_response
+from .faults import switch
 from .gate import admit
-from .hub import REGISTRY_READ, REGISTRY_WRITE, Hub
+from .hub import Hub
+from .identities import InvalidDevice, check_device_id
+from .if_match import MalformedIfMatch, parse_if_match
+from .policies import REGISTRY_READ, REGISTRY_WRITE
 from .responses import json_response
-from .scheduled_routes import catch_up
+from .scheduled_jobs_routes import catch_up
 from .twins import InvalidTwin, Twin
+
+TWIN_PATCH_IGNORED = switch("twin-patch-ignored")
 
 
 async def twin(request: Request) -> Response:
@@ -57,10 +61,10 @@ async def patch_twin(request: Request) -> Response:
         condition = parse_if_match(hub, request.headers.getlist("if-match"))
         body = twins.parse_body(await request.body())
         if body.get("deviceId") is not None and body["deviceId"] != device_id:
-            raise InvalidTwin(errors.ARGUMENT_INVALID, "the body's deviceId differs from the URI's")
+            raise InvalidTwin(ARGUMENT_INVALID, "the body's deviceId differs from the URI's")
         patch = twins.read_patch(body)
     except MalformedIfMatch as exc:
-        return error_response(hub, 400, errors.ARGUMENT_INVALID, str(exc))
+        return error_response(hub, 400, ARGUMENT_INVALID, str(exc))
     except (InvalidDevice, InvalidTwin) as exc:
         return error_response(hub, 400, exc.code, exc.message)
     with hub.lock:
@@ -68,9 +72,9 @@ async def patch_twin(request: Request) -> Response:
         if old is None:
             return _device_not_found(hub, device_id)
         if condition is not None and not condition.matches(hub, {old.etag}):
-            return error_response(hub, 412, errors.PRECONDITION_FAILED, "Precondition failed: twin version did not match")
+            return error_response(hub, 412, PRECONDITION_FAILED, "Precondition failed: twin version did not match")
         saved = old
-        if not hub.has("twin-patch-ignored"):
+        if not hub.has(TWIN_PATCH_IGNORED):
             try:
                 saved = hub.twins[device_id] = twins.updated_twin(hub, old, patch)
             except InvalidTwin as exc:
@@ -84,4 +88,4 @@ def twin_response(hub: Hub, found: Twin) -> Response:
 
 
 def _device_not_found(hub: Hub, device_id: str) -> Response:
-    return error_response(hub, 404, errors.DEVICE_NOT_FOUND, f"Device {device_id!r} not found")
+    return error_response(hub, 404, DEVICE_NOT_FOUND, f"Device {device_id!r} not found")

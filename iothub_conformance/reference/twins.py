@@ -6,13 +6,11 @@ service, an etag and a version. Reported properties stay empty: no device of the
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from .errors import ARGUMENT_INVALID, FORMAT_ERROR
-
-if TYPE_CHECKING:
-    from .hub import Hub
+from .error_envelope import ARGUMENT_INVALID, FORMAT_ERROR
 
 MAX_DEPTH = 10  # device twins devguide: tags and desired properties nest at most 10 levels deep
 MAX_KEY_BYTES = 1024  # device twins devguide: a key is at most 1 KB of UTF-8
@@ -56,6 +54,18 @@ class Twin:
         }
 
 
+class TwinHub(Protocol):
+    """What twins need of a hub (hub.Hub is one): its devices, its twins and its etags."""
+
+    @property
+    def devices(self) -> Mapping[str, object]: ...
+
+    @property
+    def twins(self) -> dict[str, Twin]: ...
+
+    def next_etag(self) -> str: ...
+
+
 @dataclass(frozen=True)
 class TwinPatch:
     """What a PATCH body (or a twin job's updateTwin) changes; None: that part is left alone."""
@@ -64,7 +74,7 @@ class TwinPatch:
     desired: dict | None = None
 
 
-def device_twin(hub: Hub, device_id: str) -> Twin | None:
+def device_twin(hub: TwinHub, device_id: str) -> Twin | None:
     """The device's twin, made empty on first use; None when there is no such device. Call under hub.lock."""
     if device_id not in hub.devices:
         return None
@@ -111,7 +121,7 @@ def read_patch(body: dict) -> TwinPatch:
     return TwinPatch(tags, desired)
 
 
-def updated_twin(hub: Hub, twin: Twin, patch: TwinPatch) -> Twin:
+def updated_twin(hub: TwinHub, twin: Twin, patch: TwinPatch) -> Twin:
     """`twin` with the patch merged in: a new etag and version. Call under hub.lock (it takes an etag). Raises
     InvalidTwin, taking no etag, when the result would be larger than a twin may be."""
     changes: dict = {}

@@ -5,7 +5,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .faults import switch
 from .hub import Hub
+
+UNQUOTED_ETAG = switch("unquoted-etag")
+WEAK_IF_MATCH_MATCHES = switch("weak-if-match-matches")
 
 # One list element: an entity-tag, or else a bare run (group 3) that is only valid when empty; then `,` or the end.
 LIST_ITEM = re.compile(r'[ \t]*(?:(W/)?"([\x21\x23-\x7E\x80-\xFF]*)"|([^",]*?))[ \t]*(?:,|\Z)')
@@ -25,7 +29,7 @@ class IfMatch:
         if self.wildcard:
             return bool(current)
         # Strong comparison: a weak tag never matches (RFC 7232 §2.3.2).
-        return any((not weak or hub.has("weak-if-match-matches")) and tag in current for weak, tag in self.tags)
+        return any((not weak or hub.has(WEAK_IF_MATCH_MATCHES)) and tag in current for weak, tag in self.tags)
 
 
 def parse_if_match(hub: Hub, values: list[str]) -> IfMatch | None:
@@ -48,7 +52,7 @@ def parse_if_match(hub: Hub, values: list[str]) -> IfMatch | None:
         bare = item.group(3)
         if bare is None:
             tags.append((bool(item.group(1)), item.group(2)))
-        elif bare and hub.has("unquoted-etag"):
+        elif bare and hub.has(UNQUOTED_ETAG):
             tags.append((False, bare))  # a client that copied the unquoted ETag header sends it back as it is
         elif bare:
             raise MalformedIfMatch(f"If-Match element {bare!r} is not a quoted entity-tag")

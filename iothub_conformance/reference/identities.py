@@ -9,15 +9,30 @@ import re
 import secrets
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
-from .errors import ARGUMENT_INVALID, FORMAT_ERROR
-from .hub import Hub, new_key
+from .error_envelope import ARGUMENT_INVALID, FORMAT_ERROR
+from .faults import switch
+from .policies import new_key
+
+ETAG_UNCHANGED_ON_WRITE = switch("etag-unchanged-on-write")
+NO_GENERATED_KEYS = switch("no-generated-keys")
+REJECT_SPECIAL_DEVICE_IDS = switch("reject-special-device-ids")
+UPDATE_OVERWRITES_GENERATION_ID = switch("update-overwrites-generation-id")
 
 # create-a-new-device-identity.md: up to 128 ASCII 7-bit alphanumerics plus these characters, case-sensitive.
 SPECIAL_CHARACTERS = "-:.+%_#*?!(),=@;$'"
 DEVICE_ID = re.compile(r"[A-Za-z0-9" + re.escape(SPECIAL_CHARACTERS) + r"]{1,128}")
 STATUSES = ("enabled", "disabled")
 NEVER = "0001-01-01T00:00:00Z"  # the service's value for "has not happened"
+
+
+class IdentityHub(Protocol):
+    """What the identity rules need of a hub (hub.Hub is one): its fault switches and its etags."""
+
+    def has(self, fault: str) -> bool: ...
+
+    def next_etag(self) -> str: ...
 
 
 class InvalidDevice(ValueError):
@@ -32,11 +47,11 @@ class NotJson(InvalidDevice):
         super().__init__(FORMAT_ERROR, message)
 
 
-def check_device_id(hub: Hub, device_id: str) -> None:
+def check_device_id(hub: IdentityHub, device_id: str) -> None:
     if not DEVICE_ID.fullmatch(device_id):
         raise InvalidDevice(ARGUMENT_INVALID, f"deviceId {device_id[:140]!r} is not 1-128 ASCII alphanumerics "
                             f"or {SPECIAL_CHARACTERS}")
-    if hub.has("reject-special-device-ids") and any(c in SPECIAL_CHARACTERS for c in device_id):
+    if hub.has(REJECT_SPECIAL_DEVICE_IDS) and any(c in SPECIAL_CHARACTERS for c in device_id):
         raise InvalidDevice(ARGUMENT_INVALID, "deviceId may hold only letters and digits")
 
 
@@ -107,9 +122,9 @@ class Device:
         }
 
 
-def new_device(hub: Hub, device_id: str, given: DeviceInput) -> Device:
+def new_device(hub: IdentityHub, device_id: str, given: DeviceInput) -> Device:
     """A device made from a create body. Call under hub.lock (it takes an etag)."""
-    generate = not hub.has("no-generated-keys")
+    generate = not hub.has(NO_GENERATED_KEYS)
     return Device(
         device_id=device_id,
         generation_id=f"{secrets.randbelow(10**18):018d}",
@@ -122,7 +137,7 @@ def new_device(hub: Hub, device_id: str, given: DeviceInput) -> Device:
     )
 
 
-def updated_device(hub: Hub, old: Device, given: DeviceInput) -> Device:
+def updated_device(hub: IdentityHub, old: Device, given: DeviceInput) -> Device:
     """`old` changed as an update body asks; what the body leaves out keeps its old value. Call under hub.lock."""
     status = given.status or old.status
     changes = {
@@ -133,9 +148,9 @@ def updated_device(hub: Hub, old: Device, given: DeviceInput) -> Device:
     }
     if status != old.status:
         changes["status_updated_time"] = _now(after=old.status_updated_time)
-    if not hub.has("etag-unchanged-on-write"):
+    if not hub.has(ETAG_UNCHANGED_ON_WRITE):
         changes["etag"] = hub.next_etag()
-    if hub.has("update-overwrites-generation-id") and given.generation_id:
+    if hub.has(UPDATE_OVERWRITES_GENERATION_ID) and given.generation_id:
         changes["generation_id"] = given.generation_id
     return replace(old, **changes)
 

@@ -7,7 +7,10 @@ from datetime import UTC, datetime
 
 from starlette.responses import Response
 
+from .faults import switch
 from .responses import json_response
+
+ERROR_ENVELOPE_PLAIN = switch("error-envelope-plain")
 
 # Error code names used by the reference, with the HTTP status each goes with.
 ARGUMENT_INVALID = "ArgumentInvalid"  # 400: a bad argument (deviceId, key, status, top, If-Match, property, header)
@@ -34,7 +37,7 @@ GATEWAY_TIMEOUT = "GatewayTimeout"  # 504101, only in a method job's device outc
 
 def error_response(hub, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:
     headers = dict(headers or {})
-    if hub.has("error-envelope-plain"):
+    if hub.has(ERROR_ENVELOPE_PLAIN):
         return Response("error", status_code=status, headers=headers, media_type="text/plain")
     headers["iothub-errorcode"] = code
     stamp = datetime.now(UTC).strftime("%m/%d/%Y %H:%M:%S")

@@ -14,12 +14,40 @@ from urllib.parse import unquote
 from starlette.requests import Request
 from starlette.responses import Response
 
-from . import errors
-from .errors import error_response
+from .error_envelope import (
+    ARGUMENT_INVALID,
+    DEVICE_NOT_FOUND,
+    LOCK_LOST,
+    MESSAGE_TOO_LARGE,
+    METHOD_NOT_ALLOWED,
+    PRECONDITION_FAILED,
+    UNAUTHORIZED,
+    error_response,
+)
+from .faults import switch
 from .gate import admit
-from .hub import DEVICE_CONNECT, SERVICE_CONNECT, Hub
+from .hub import Hub
+from .policies import DEVICE_CONNECT, SERVICE_CONNECT
 from .properties import APP_PREFIX, InvalidProperty, is_app, message_size, read_properties
 from .queues import Event, Message
+
+ABANDON_KEEPS_DELIVERY_COUNT = switch("abandon-keeps-delivery-count")
+ACCEPT_UNKNOWN_LOCK = switch("accept-unknown-lock")
+C2D_NO_SIZE_LIMIT = switch("c2d-no-size-limit")
+COMPLETE_KEEPS_MESSAGE = switch("complete-keeps-message")
+D2C_ACCEPTS_INVALID_PROPERTIES = switch("d2c-accepts-invalid-properties")
+D2C_NO_SIZE_LIMIT = switch("d2c-no-size-limit")
+D2C_REFUSES_PROPERTIES = switch("d2c-refuses-properties")
+D2C_RETURNS_200 = switch("d2c-returns-200")
+DISABLED_DEVICE_CONNECTS = switch("disabled-device-connects")
+EMPTY_QUEUE_RETURNS_200 = switch("empty-queue-returns-200")
+EXPIRED_LOCK_STILL_VALID = switch("expired-lock-still-valid")
+LOCK_LOST_PRECONDITION_FAILED = switch("lock-lost-precondition-failed")
+LOCK_NEVER_EXPIRES = switch("lock-never-expires")
+NO_MESSAGE_LOCK = switch("no-message-lock")
+RECEIVE_DROPS_PROPERTIES = switch("receive-drops-properties")
+REJECT_REQUEUES = switch("reject-requeues")
+UNQUOTED_LOCK_ETAG = switch("unquoted-lock-etag")
 
 MAX_BODY = 1024 * 1024  # the most the reference ever reads of a body, even when a fault lifts a size limit
 LOCK_TIMEOUT = re.compile(r"[0-9]+")
@@ -33,19 +61,19 @@ async def send_event(request: Request) -> Response:
     if refused := _admit_device(request, device_id):
         return refused
     try:
-        properties = read_properties(request.headers.items(), check_app=not hub.has("d2c-accepts-invalid-properties"))
+        properties = read_properties(request.headers.items(), check_app=not hub.has(D2C_ACCEPTS_INVALID_PROPERTIES))
     except InvalidProperty as exc:
-        return error_response(hub, 400, errors.ARGUMENT_INVALID, str(exc))
-    if hub.has("d2c-refuses-properties") and any(is_app(name) for name in properties):
-        return error_response(hub, 400, errors.ARGUMENT_INVALID, f"{APP_PREFIX}* headers are not accepted")
-    unlimited = hub.has("d2c-no-size-limit")
+        return error_response(hub, 400, ARGUMENT_INVALID, str(exc))
+    if hub.has(D2C_REFUSES_PROPERTIES) and any(is_app(name) for name in properties):
+        return error_response(hub, 400, ARGUMENT_INVALID, f"{APP_PREFIX}* headers are not accepted")
+    unlimited = hub.has(D2C_NO_SIZE_LIMIT)
     body = await read_body(request, MAX_BODY if unlimited else hub.d2c_max_bytes)
     size = message_size(body, properties)
     if len(body) > MAX_BODY or (size > hub.d2c_max_bytes and not unlimited):
         return _too_large(hub, hub.d2c_max_bytes)
     with hub.lock:
         hub.events.append(Event(device_id, body, properties))
-    return Response(status_code=200 if hub.has("d2c-returns-200") else 204)
+    return Response(status_code=200 if hub.has(D2C_RETURNS_200) else 204)
 
 
 async def receive(request: Request) -> Response:
@@ -54,7 +82,7 @@ async def receive(request: Request) -> Response:
     device_id = request.path_params["device_id"]
     if request.method == "HEAD":
         # Starlette serves HEAD with a GET route; here that would lock a message the client never sees.
-        return error_response(hub, 405, errors.METHOD_NOT_ALLOWED, "HEAD is not allowed here", headers={"Allow": "GET"})
+        return error_response(hub, 405, METHOD_NOT_ALLOWED, "HEAD is not allowed here", headers={"Allow": "GET"})
     if refused := _admit_device(request, device_id):
         return refused
     timeout = request.headers.get("iothub-messagelocktimeout")
@@ -62,19 +90,19 @@ async def receive(request: Request) -> Response:
     if timeout is not None:
         digits = timeout.strip().lstrip("0")
         if not LOCK_TIMEOUT.fullmatch(digits):
-            return error_response(hub, 400, errors.ARGUMENT_INVALID,
+            return error_response(hub, 400, ARGUMENT_INVALID,
                                   f"IoTHub-MessageLockTimeout {timeout[:40]!r} is not a positive whole number of seconds")
         # Measure the digits first: a very long number is simply long (and too long for int()).
         seconds = LONGEST_LOCK if len(digits) > len(str(LONGEST_LOCK)) else min(int(digits), LONGEST_LOCK)
-    if hub.has("lock-never-expires"):
+    if hub.has(LOCK_NEVER_EXPIRES):
         seconds = math.inf
     with hub.lock:
         if device_id not in hub.devices:
             return _device_not_found(hub, device_id)
         queue = hub.device_queue(device_id)
-        message = queue.lock_next(hub.clock.now(), seconds, ignore_locks=hub.has("no-message-lock"))
+        message = queue.lock_next(hub.clock.now(), seconds, ignore_locks=hub.has(NO_MESSAGE_LOCK))
         if message is None:
-            return Response(status_code=200 if hub.has("empty-queue-returns-200") else 204)
+            return Response(status_code=200 if hub.has(EMPTY_QUEUE_RETURNS_200) else 204)
         headers = _delivery_headers(hub, device_id, message)
         body = message.body
     return Response(body, status_code=200, headers=headers)
@@ -101,11 +129,11 @@ async def send_to_device(request: Request) -> Response:
     to = request.headers.get("iothub-to")
     device_id = target_device(to)
     if device_id is None:
-        return error_response(hub, 400, errors.ARGUMENT_INVALID,
+        return error_response(hub, 400, ARGUMENT_INVALID,
                               "IoTHub-To must be /devices/{deviceId}/messages/devicebound, not "
                               f"{(to or '')[:160]!r}")
     limit = hub.profile.value("c2d_max_bytes")
-    body = await read_body(request, MAX_BODY if hub.has("c2d-no-size-limit") else limit)
+    body = await read_body(request, MAX_BODY if hub.has(C2D_NO_SIZE_LIMIT) else limit)
     if len(body) > MAX_BODY:
         return _too_large(hub, limit)
     outcome = hub.enqueue(device_id, body, request.headers)
@@ -146,16 +174,16 @@ async def _settle(request: Request, action: str) -> Response:
         if device_id not in hub.devices:
             return _device_not_found(hub, device_id)
         queue = hub.device_queue(device_id)
-        message = queue.held(lock, hub.clock.now(), expired_too=hub.has("expired-lock-still-valid"))
+        message = queue.held(lock, hub.clock.now(), expired_too=hub.has(EXPIRED_LOCK_STILL_VALID))
         if message is None:
-            if hub.has("accept-unknown-lock") and lock not in queue.issued:
+            if hub.has(ACCEPT_UNKNOWN_LOCK) and lock not in queue.issued:
                 return Response(status_code=204)
-            code = errors.PRECONDITION_FAILED if hub.has("lock-lost-precondition-failed") else errors.LOCK_LOST
+            code = PRECONDITION_FAILED if hub.has(LOCK_LOST_PRECONDITION_FAILED) else LOCK_LOST
             return error_response(hub, 412, code, f"no message of device {device_id!r} holds lock {lock[:64]!r}: "
                                                   "it is unknown, has expired or was settled")
         if action == "abandon":
-            queue.abandon(message, hub.delivery_limit(), counts=not hub.has("abandon-keeps-delivery-count"))
-        elif hub.has("complete-keeps-message" if action == "complete" else "reject-requeues"):
+            queue.abandon(message, hub.delivery_limit(), counts=not hub.has(ABANDON_KEEPS_DELIVERY_COUNT))
+        elif hub.has(COMPLETE_KEEPS_MESSAGE if action == "complete" else REJECT_REQUEUES):
             queue.release(message)
         elif action == "complete":
             queue.remove(message)
@@ -174,8 +202,8 @@ def _admit_device(request: Request, device_id: str) -> Response | None:
         device = hub.devices.get(device_id)
     if device is None:
         return _device_not_found(hub, device_id)
-    if device.status == "disabled" and not hub.has("disabled-device-connects"):
-        return error_response(hub, 401, errors.UNAUTHORIZED, f"device {device_id!r} is disabled")
+    if device.status == "disabled" and not hub.has(DISABLED_DEVICE_CONNECTS):
+        return error_response(hub, 401, UNAUTHORIZED, f"device {device_id!r} is disabled")
     return None
 
 
@@ -183,7 +211,7 @@ def _delivery_headers(hub: Hub, device_id: str, message: Message) -> dict[str, s
     expiry = timestamp(message.expires_at)
     token = message.lock_token or ""
     headers = {
-        "ETag": token if hub.has("unquoted-lock-etag") else f'"{token}"',
+        "ETag": token if hub.has(UNQUOTED_LOCK_ETAG) else f'"{token}"',
         "IoTHub-SequenceNumber": str(message.sequence_number),
         "IoTHub-EnqueuedTime": timestamp(message.enqueued_at),
         "IoTHub-ExpiryTime": expiry,
@@ -192,7 +220,7 @@ def _delivery_headers(hub: Hub, device_id: str, message: Message) -> dict[str, s
         "IoTHub-To": f"/devices/{device_id}/messages/devicebound",
     }
     for name, value in message.properties.items():
-        if hub.has("receive-drops-properties") and (name == "IoTHub-MessageId" or is_app(name)):
+        if hub.has(RECEIVE_DROPS_PROPERTIES) and (name == "IoTHub-MessageId" or is_app(name)):
             continue
         headers[name] = value
     return headers
@@ -204,8 +232,8 @@ def timestamp(seconds: float) -> str:
 
 
 def _device_not_found(hub: Hub, device_id: str) -> Response:
-    return error_response(hub, 404, errors.DEVICE_NOT_FOUND, f"Device {device_id[:140]!r} not found")
+    return error_response(hub, 404, DEVICE_NOT_FOUND, f"Device {device_id[:140]!r} not found")
 
 
 def _too_large(hub: Hub, limit: int) -> Response:
-    return error_response(hub, 413, errors.MESSAGE_TOO_LARGE, f"the message is larger than the {limit} bytes allowed")
+    return error_response(hub, 413, MESSAGE_TOO_LARGE, f"the message is larger than the {limit} bytes allowed")

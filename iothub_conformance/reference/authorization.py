@@ -9,36 +9,47 @@ from starlette.requests import Request
 
 from iothub_conformance.http import sas
 
-from .hub import DEVICE_CONNECT, OWNER, REGISTRY_READ, REGISTRY_WRITE, Hub
+from .faults import switch
+from .hub import Hub
+from .policies import DEVICE_CONNECT, OWNER, REGISTRY_READ, REGISTRY_WRITE
+
+ACCEPT_EXPIRED_TOKEN = switch("accept-expired-token")
+ACCEPT_UNKNOWN_POLICY = switch("accept-unknown-policy")
+DEVICE_TOKEN_ANY_DEVICE = switch("device-token-any-device")
+IGNORE_DEVICE_CONNECT = switch("ignore-device-connect")
+IGNORE_TOKEN_AUDIENCE = switch("ignore-token-audience")
+NO_AUTH_REQUIRED = switch("no-auth-required")
+REFUSE_DEVICE_TOKENS = switch("refuse-device-tokens")
+SKIP_SIGNATURE_CHECK = switch("skip-signature-check")
 
 
 def authorize(hub: Hub, request: Request, permission: str, device_id: str | None = None) -> str | None:
     """None when the request's token grants `permission`, else the reason for a 401."""
     header = request.headers.get("authorization")
     if header is None:
-        return None if hub.has("no-auth-required") else "the request has no Authorization header"
+        return None if hub.has(NO_AUTH_REQUIRED) else "the request has no Authorization header"
     try:
         token = sas.parse_token(header)
     except sas.TokenError as exc:
         return f"the Authorization header is not a valid SharedAccessSignature: {exc}"
-    if token.se <= time.time() and not hub.has("accept-expired-token"):
+    if token.se <= time.time() and not hub.has(ACCEPT_EXPIRED_TOKEN):
         return "the token has expired"
     if token.skn is not None:
         granted, reason = _policy_permissions(hub, token)
         token_device = None
-    elif hub.has("refuse-device-tokens"):
+    elif hub.has(REFUSE_DEVICE_TOKENS):
         return "device-scoped tokens are not accepted"
     else:
         token_device, reason = _device_of(hub, token)
         granted = frozenset({DEVICE_CONNECT})
     if reason:
         return reason
-    any_device = token_device is not None and hub.has("device-token-any-device")
-    if not (hub.has("ignore-token-audience") or any_device) and not _covers_request(hub, token, request):
+    any_device = token_device is not None and hub.has(DEVICE_TOKEN_ANY_DEVICE)
+    if not (hub.has(IGNORE_TOKEN_AUDIENCE) or any_device) and not _covers_request(hub, token, request):
         return f"the token's sr does not cover {hub.host_name}{request.scope['path']}"
     if permission == REGISTRY_READ and REGISTRY_WRITE in granted:
         return None  # RegistryWrite includes read access
-    if permission == DEVICE_CONNECT and hub.has("ignore-device-connect"):
+    if permission == DEVICE_CONNECT and hub.has(IGNORE_DEVICE_CONNECT):
         granted = granted | {DEVICE_CONNECT}
     if permission not in granted:
         return f"the token does not grant {permission}"
@@ -50,10 +61,10 @@ def authorize(hub: Hub, request: Request, permission: str, device_id: str | None
 def _policy_permissions(hub: Hub, token: sas.Token) -> tuple[frozenset[str], str | None]:
     policy = hub.policies.get(token.skn)
     if policy is None:
-        if not hub.has("accept-unknown-policy"):
+        if not hub.has(ACCEPT_UNKNOWN_POLICY):
             return frozenset(), f"no shared access policy named {token.skn!r}"
         policy = hub.policies[OWNER]
-    if not hub.has("skip-signature-check") and not sas.signature_valid(token, policy.key):
+    if not hub.has(SKIP_SIGNATURE_CHECK) and not sas.signature_valid(token, policy.key):
         return frozenset(), "the token's signature does not match the policy key"
     return policy.permissions, None
 
@@ -70,7 +81,7 @@ def _device_of(hub: Hub, token: sas.Token) -> tuple[str | None, str | None]:
     with hub.lock:
         candidates = [(d.device_id, d.keys()) for d in hub.devices.values() if d.device_id.lower() in names]
     for found_id, keys in candidates:
-        if hub.has("skip-signature-check") or any(sas.signature_valid(token, key) for key in keys):
+        if hub.has(SKIP_SIGNATURE_CHECK) or any(sas.signature_valid(token, key) for key in keys):
             return found_id, None
     if not candidates:
         return None, f"no device {wanted!r} for this device token"

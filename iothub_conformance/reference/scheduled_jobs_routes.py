@@ -11,13 +11,19 @@ import anyio.to_thread
 from starlette.requests import Request
 from starlette.responses import Response
 
-from . import errors, scheduled
-from .errors import error_response
+from . import scheduled_jobs_state
+from .error_envelope import ARGUMENT_INVALID, JOB_NOT_FOUND, JOB_QUOTA_EXCEEDED, error_response
+from .faults import switch
 from .gate import admit
-from .hub import REGISTRY_READ, REGISTRY_WRITE, Hub
-from .jobs import InvalidJob
+from .hub import Hub
+from .import_export_jobs import InvalidJob
+from .policies import REGISTRY_READ, REGISTRY_WRITE
 from .responses import json_response
-from .scheduled import FINISHED, STATUSES, TYPES, ScheduledJob
+from .scheduled_jobs_state import FINISHED, STATUSES, TYPES, ScheduledJob
+
+METHOD_JOB_NO_STATISTICS = switch("method-job-no-statistics")
+V2_QUERY_IGNORES_FILTERS = switch("v2-query-ignores-filters")
+V2_UNKNOWN_JOB_RETURNS_200 = switch("v2-unknown-job-returns-200")
 
 
 async def job(request: Request) -> Response:
@@ -31,20 +37,20 @@ async def create_job(request: Request) -> Response:
     hub: Hub = request.app.state.hub
     job_id = request.path_params["job_id"]
     raw = await request.body()
-    if refused := admit(request, scheduled.permission(raw), versions=hub.scheduled_api_versions):
+    if refused := admit(request, scheduled_jobs_state.permission(raw), versions=hub.scheduled_api_versions):
         return refused
     await catch_up(hub)
     try:
-        new = scheduled.read_request(hub, job_id, raw)
+        new = scheduled_jobs_state.read_request(hub, job_id, raw)
     except InvalidJob as exc:
         return error_response(hub, 400, exc.code, exc.message)
     with hub.lock:
         if job_id in hub.scheduled_jobs:
-            return error_response(hub, 400, errors.ARGUMENT_INVALID, f"job id {job_id!r} already used")
-        if not scheduled.add(hub, new):
-            return error_response(hub, 403, errors.JOB_QUOTA_EXCEEDED,
-                                  f"the jobs of this hub that have not finished fill its {scheduled.KEPT} jobs or "
-                                  f"{scheduled.KEPT_BYTES} bytes")
+            return error_response(hub, 400, ARGUMENT_INVALID, f"job id {job_id!r} already used")
+        if not scheduled_jobs_state.add(hub, new):
+            return error_response(hub, 403, JOB_QUOTA_EXCEEDED,
+                                  f"the jobs of this hub that have not finished fill its {scheduled_jobs_state.KEPT} "
+                                  f"jobs or {scheduled_jobs_state.KEPT_BYTES} bytes")
         payload = view(hub, new)
     return json_response(hub, 200, payload)
 
@@ -59,7 +65,7 @@ async def get_job(request: Request) -> Response:
         found = hub.scheduled_jobs.get(job_id)
         payload = view(hub, found) if found is not None else None
     if payload is None:
-        if hub.has("v2-unknown-job-returns-200"):
+        if hub.has(V2_UNKNOWN_JOB_RETURNS_200):
             return json_response(hub, 200, {})
         return _job_not_found(hub, job_id)
     return json_response(hub, 200, payload)
@@ -76,7 +82,7 @@ async def cancel_job(request: Request) -> Response:
         found = hub.scheduled_jobs.get(job_id)
         if found is None:
             return _job_not_found(hub, job_id)
-        scheduled.cancel(hub, found)
+        scheduled_jobs_state.cancel(hub, found)
         payload = view(hub, found)
     return json_response(hub, 200, payload)
 
@@ -92,10 +98,10 @@ async def query_jobs(request: Request) -> Response:
     job_type = request.query_params.get("jobType") or None
     job_status = request.query_params.get("jobStatus") or None
     if job_type is not None and job_type not in TYPES:
-        return error_response(hub, 400, errors.ARGUMENT_INVALID, f"jobType must be one of {', '.join(TYPES)}")
+        return error_response(hub, 400, ARGUMENT_INVALID, f"jobType must be one of {', '.join(TYPES)}")
     if job_status is not None and job_status not in STATUSES + ("enqueued",):  # the 2018 page's, as the spec
-        return error_response(hub, 400, errors.ARGUMENT_INVALID, f"jobStatus must be one of {', '.join(STATUSES)}")
-    if hub.has("v2-query-ignores-filters"):
+        return error_response(hub, 400, ARGUMENT_INVALID, f"jobStatus must be one of {', '.join(STATUSES)}")
+    if hub.has(V2_QUERY_IGNORES_FILTERS):
         job_type = job_status = None
     with hub.lock:
         items = [view(hub, known) for known in hub.scheduled_jobs.values()
@@ -107,19 +113,19 @@ async def query_jobs(request: Request) -> Response:
 async def catch_up(hub: Hub) -> None:
     """Run every due job to its end: scheduled jobs move on only when a twin or scheduled job request arrives."""
     with hub.lock:
-        due = scheduled.start_due(hub)
+        due = scheduled_jobs_state.start_due(hub)
     for started in due:
         # A method handler may block: it runs in a worker thread, never on the event loop or under hub.lock.
-        await anyio.to_thread.run_sync(scheduled.run, hub, started)
+        await anyio.to_thread.run_sync(scheduled_jobs_state.run, hub, started)
 
 
 def view(hub: Hub, job: ScheduledJob) -> dict:
     """The job object as the client sees it. Call under hub.lock."""
     payload = job.to_json()
-    if job.status in FINISHED and hub.has("method-job-no-statistics"):
+    if job.status in FINISHED and hub.has(METHOD_JOB_NO_STATISTICS):
         del payload["deviceJobStatistics"]
     return payload
 
 
 def _job_not_found(hub: Hub, job_id: str) -> Response:
-    return error_response(hub, 404, errors.JOB_NOT_FOUND, f"Job {job_id[:140]!r} not found")
+    return error_response(hub, 404, JOB_NOT_FOUND, f"Job {job_id[:140]!r} not found")

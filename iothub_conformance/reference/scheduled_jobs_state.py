@@ -1,9 +1,9 @@
 """Scheduled jobs of api-version 2016-11-14 (INVENTORY §3 "Jobs v2"; autogen-2016-11-14__JobApi_CreateJob.yml, _GetJob,
 _CancelJob, _QueryJobs): the create body, the query condition, the job object, and a job's run over its devices.
 
-No job has a thread of its own, as with import/export jobs (jobs.py). The handlers call `start_due` under hub.lock,
-which marks every job whose startTime has come and whose creation is hub.job_delay seconds old as running, then `run`
-each of those off the event loop: two requests can never run the same job.
+No job has a thread of its own, as with import/export jobs (import_export_jobs.py). The handlers call `start_due` under
+hub.lock, which marks every job whose startTime has come and whose creation is hub.job_delay seconds old as running,
+then `run` each of those off the event loop: two requests can never run the same job.
 """
 
 from __future__ import annotations
@@ -11,15 +11,25 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any, Protocol
 
-from . import errors
-from .devices import DEVICE_ID
-from .errors import ARGUMENT_INVALID
-from .hub import REGISTRY_WRITE, SERVICE_CONNECT, Hub
-from .jobs import InvalidJob, utc
-from .twins import InvalidTwin, TwinPatch, device_twin, parse_body, read_patch, updated_twin
+from .clock import Clock
+from .error_envelope import ARGUMENT_INVALID, DEVICE_NOT_FOUND, DEVICE_NOT_ONLINE, GATEWAY_TIMEOUT
+from .faults import switch
+from .identities import DEVICE_ID
+from .import_export_jobs import InvalidJob, utc
+from .policies import REGISTRY_WRITE, SERVICE_CONNECT
+from .twins import InvalidTwin, TwinHub, TwinPatch, device_twin, parse_body, read_patch, updated_twin
+
+METHOD_JOB_OFFLINE_SUCCEEDS = switch("method-job-offline-succeeds")
+TWIN_JOB_IGNORES_CONDITION = switch("twin-job-ignores-condition")
+TWIN_JOB_UPDATES_NOTHING = switch("twin-job-updates-nothing")
+V2_CANCEL_IGNORED = switch("v2-cancel-ignored")
+V2_START_TIME_IGNORED = switch("v2-start-time-ignored")
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +107,27 @@ class ScheduledJob:
         return payload
 
 
+
+class ScheduledJobHub(TwinHub, Protocol):
+    """What scheduled jobs need of a hub (hub.Hub is one)."""
+
+    def has(self, fault: str) -> bool: ...
+
+    @property
+    def clock(self) -> Clock: ...
+
+    @property
+    def lock(self) -> AbstractContextManager[Any]: ...
+
+    @property
+    def job_delay(self) -> float: ...
+
+    @property
+    def scheduled_jobs(self) -> dict[str, ScheduledJob]: ...
+
+    @property
+    def method_handlers(self) -> Mapping[str, Callable[[str, object], tuple[int, object]]]: ...
+
 def permission(raw: bytes) -> str:
     """The permission a create asks for: a method job reaches devices (ServiceConnect), a twin job writes twins
     (RegistryWrite). A body that cannot be read asks for RegistryWrite, so a token without it gets 401, not 400."""
@@ -107,7 +138,7 @@ def permission(raw: bytes) -> str:
     return SERVICE_CONNECT if isinstance(body, dict) and body.get("type") == METHOD_JOB else REGISTRY_WRITE
 
 
-def read_request(hub: Hub, job_id: str, raw: bytes) -> ScheduledJob:
+def read_request(hub: ScheduledJobHub, job_id: str, raw: bytes) -> ScheduledJob:
     """A new job from a JobRequest body; scheduled when its startTime is still to come, else queued."""
     if not DEVICE_ID.fullmatch(job_id) or job_id == "query":
         # "query" would be hidden by GET /jobs/v2/query.
@@ -179,7 +210,7 @@ def parse_condition(text: str) -> tuple[str, ...]:
             return tuple(ids)
 
 
-def add(hub: Hub, job: ScheduledJob) -> bool:
+def add(hub: ScheduledJobHub, job: ScheduledJob) -> bool:
     """Keep the new job, forgetting the oldest finished ones beyond KEPT jobs or KEPT_BYTES; False (nothing kept) when
     the jobs still to finish fill either, since a job forgotten before it runs would silently never run. Call under
     hub.lock."""
@@ -198,34 +229,34 @@ def add(hub: Hub, job: ScheduledJob) -> bool:
     return True
 
 
-def start_due(hub: Hub) -> list[ScheduledJob]:
+def start_due(hub: ScheduledJobHub) -> list[ScheduledJob]:
     """Mark every due job as running, choose its devices and return it, for `run`. Call under hub.lock."""
     now = hub.clock.now()
-    at_once = hub.has("v2-start-time-ignored")
+    at_once = hub.has(V2_START_TIME_IGNORED)
     due = []
     for job in hub.scheduled_jobs.values():
         waiting = job.status in (SCHEDULED, QUEUED) or (
-            job.status == CANCELLED and job.started_at is None and hub.has("v2-cancel-ignored"))
+            job.status == CANCELLED and job.started_at is None and hub.has(V2_CANCEL_IGNORED))
         if not waiting:
             continue
         if job.status == SCHEDULED and job.start_at <= now:
             job.status = QUEUED  # its time has come; it now waits for the hub only
         if at_once or (job.start_at <= now and now >= job.created_at + hub.job_delay):
             job.status, job.started_at, job.ended_at = RUNNING, now, None
-            every = job.type == TWIN_JOB and hub.has("twin-job-ignores-condition")
+            every = job.type == TWIN_JOB and hub.has(TWIN_JOB_IGNORES_CONDITION)
             job.selected = tuple(sorted(hub.devices if every else set(job.device_ids) & hub.devices.keys()))
             due.append(job)
     return due
 
 
-def cancel(hub: Hub, job: ScheduledJob) -> None:
+def cancel(hub: ScheduledJobHub, job: ScheduledJob) -> None:
     """A job that has not finished ends as cancelled (and never runs); a finished one stays as it is. Call under
     hub.lock."""
     if job.status not in FINISHED:
         job.status, job.ended_at = CANCELLED, hub.clock.now()
 
 
-def run(hub: Hub, job: ScheduledJob) -> None:
+def run(hub: ScheduledJobHub, job: ScheduledJob) -> None:
     """Run a started job over its devices and end it. Blocking (a method handler may take its time): call off the
     event loop and without hub.lock."""
     try:
@@ -241,7 +272,7 @@ def run(hub: Hub, job: ScheduledJob) -> None:
                 job.status, job.ended_at, job.failure_reason = FAILED, hub.clock.now(), "internal error"
 
 
-def _update_twins(hub: Hub, job: ScheduledJob) -> None:
+def _update_twins(hub: ScheduledJobHub, job: ScheduledJob) -> None:
     with hub.lock:
         if not _still_wanted(hub, job):
             return
@@ -249,9 +280,9 @@ def _update_twins(hub: Hub, job: ScheduledJob) -> None:
         for device_id in job.selected:
             twin = device_twin(hub, device_id)
             if twin is None:  # deleted after the job started
-                outcomes[device_id] = _failure(errors.DEVICE_NOT_FOUND, f"device {device_id!r} no longer exists")
+                outcomes[device_id] = _failure(DEVICE_NOT_FOUND, f"device {device_id!r} no longer exists")
                 continue
-            if not hub.has("twin-job-updates-nothing"):
+            if not hub.has(TWIN_JOB_UPDATES_NOTHING):
                 try:
                     hub.twins[device_id] = updated_twin(hub, twin, job.patch or TwinPatch())
                 except InvalidTwin as exc:  # this device's twin would grow past its size limit
@@ -261,7 +292,7 @@ def _update_twins(hub: Hub, job: ScheduledJob) -> None:
         _end(hub, job, outcomes)
 
 
-def _call_methods(hub: Hub, job: ScheduledJob) -> None:
+def _call_methods(hub: ScheduledJobHub, job: ScheduledJob) -> None:
     outcomes = {}
     method = job.method or {}
     for device_id in job.selected:
@@ -274,13 +305,13 @@ def _call_methods(hub: Hub, job: ScheduledJob) -> None:
             _end(hub, job, outcomes)
 
 
-def _call(hub: Hub, device_id: str, method: dict) -> dict:
+def _call(hub: ScheduledJobHub, device_id: str, method: dict) -> dict:
     """One device's direct-method call: its handler answers (status, payload); no handler means not online."""
     handler = hub.method_handlers.get(device_id)
     if handler is None:
-        if hub.has("method-job-offline-succeeds"):
+        if hub.has(METHOD_JOB_OFFLINE_SUCCEEDS):
             return {"status": COMPLETED}
-        return _failure(errors.DEVICE_NOT_ONLINE, f"device {device_id!r} is not online")
+        return _failure(DEVICE_NOT_ONLINE, f"device {device_id!r} is not online")
     payload = json.loads(json.dumps(method.get("payload")))  # the handler gets a copy it may change freely
     try:
         answer = handler(method.get("methodName"), payload)
@@ -288,14 +319,14 @@ def _call(hub: Hub, device_id: str, method: dict) -> dict:
     except Exception:
         log.warning("reference hub: the method handler of device %r raised or gave no (status, payload)", device_id,
                     exc_info=True)
-        return _failure(errors.GATEWAY_TIMEOUT, f"device {device_id!r} gave no answer")
+        return _failure(GATEWAY_TIMEOUT, f"device {device_id!r} gave no answer")
     if not isinstance(status, int) or isinstance(status, bool):
-        return _failure(errors.GATEWAY_TIMEOUT, f"device {device_id!r} answered no status")
+        return _failure(GATEWAY_TIMEOUT, f"device {device_id!r} answered no status")
     response = {"deviceMethodResponse": {"status": status, "payload": answered}}
     return {"status": COMPLETED if 200 <= status < 300 else FAILED, "outcome": response}
 
 
-def _end(hub: Hub, job: ScheduledJob, outcomes: dict[str, dict]) -> None:
+def _end(hub: ScheduledJobHub, job: ScheduledJob, outcomes: dict[str, dict]) -> None:
     """Completed, with each device's outcome counted. Call under hub.lock."""
     job.outcomes = outcomes
     job.succeeded = sum(1 for outcome in outcomes.values() if outcome["status"] == COMPLETED)
@@ -303,9 +334,9 @@ def _end(hub: Hub, job: ScheduledJob, outcomes: dict[str, dict]) -> None:
     job.status, job.ended_at = COMPLETED, hub.clock.now()
 
 
-def _still_wanted(hub: Hub, job: ScheduledJob) -> bool:
+def _still_wanted(hub: ScheduledJobHub, job: ScheduledJob) -> bool:
     """False when the job was cancelled while it ran: it then stays cancelled."""
-    return job.status == RUNNING or hub.has("v2-cancel-ignored")
+    return job.status == RUNNING or hub.has(V2_CANCEL_IGNORED)
 
 
 def _failure(code: str, description: str) -> dict:

@@ -12,18 +12,30 @@ import logging
 import re
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import httpx
 
 from iothub_conformance.http.blobs import BlobError, Container
+from iothub_conformance.rules.profiles import Profile
 
-from .devices import Device, InvalidDevice, check_device_id, device_input, new_device, updated_device
-from .errors import ARGUMENT_INVALID, FORMAT_ERROR
-from .hub import Hub
+from .clock import Clock
+from .error_envelope import ARGUMENT_INVALID, FORMAT_ERROR
+from .faults import switch
+from .identities import Device, IdentityHub, InvalidDevice, check_device_id, device_input, new_device, updated_device
+
+CANCEL_IGNORED = switch("cancel-ignored")
+EXPORT_IGNORES_EXCLUDE_KEYS = switch("export-ignores-exclude-keys")
+EXPORT_JSON_ARRAY = switch("export-json-array")
+EXPORT_KEYS_DEFAULT_FLIPPED = switch("export-keys-default-flipped")
+EXPORT_SKIPS_LAST_DEVICE = switch("export-skips-last-device")
+FAILED_JOB_WITHOUT_REASON = switch("failed-job-without-reason")
+IMPORT_SKIPS_UPDATES = switch("import-skips-updates")
+JOB_NEVER_COMPLETES = switch("job-never-completes")
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +55,36 @@ CONTAINER_URI = re.compile(
 KEPT = 1000  # jobs remembered; beyond that the oldest finished ones are forgotten
 BLOB_TIMEOUT = 10.0
 
+
+
+class JobHub(IdentityHub, Protocol):
+    """What import/export jobs need of a hub (hub.Hub is one)."""
+
+    @property
+    def profile(self) -> Profile: ...
+
+    @property
+    def clock(self) -> Clock: ...
+
+    @property
+    def lock(self) -> AbstractContextManager[Any]: ...
+
+    @property
+    def devices(self) -> dict[str, Device]: ...
+
+    @property
+    def jobs(self) -> dict[str, Job]: ...
+
+    @property
+    def job_delay(self) -> float: ...
+
+    @property
+    def max_devices(self) -> int: ...
+
+    @property
+    def blob_transport(self) -> httpx.BaseTransport | None: ...
+
+    def renew(self, device_id: str) -> None: ...
 
 class InvalidJob(ValueError):
     def __init__(self, code: str, message: str):
@@ -96,7 +138,7 @@ def utc(seconds: float | None) -> str | None:
     return datetime.fromtimestamp(seconds, UTC).replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
 
 
-def read_request(hub: Hub, raw: bytes, importdevices: bool = False) -> Job:
+def read_request(hub: JobHub, raw: bytes, importdevices: bool = False) -> Job:
     """A new enqueued job from a create body. `importdevices`: the 2016 page's GET /importdevices, which starts an
     import whatever the body says and may name the output container as that page does."""
     try:
@@ -113,7 +155,7 @@ def read_request(hub: Hub, raw: bytes, importdevices: bool = False) -> Job:
         "outputBlobContainerUri",)
     exclude = body.get("excludeKeysInExport")
     if exclude is None:
-        exclude = bool(hub.profile.value("exclude_keys_default")) != hub.has("export-keys-default-flipped")
+        exclude = bool(hub.profile.value("exclude_keys_default")) != hub.has(EXPORT_KEYS_DEFAULT_FLIPPED)
     elif not isinstance(exclude, bool):
         raise InvalidJob(ARGUMENT_INVALID, "excludeKeysInExport must be true or false")
     return Job(
@@ -128,7 +170,7 @@ def read_request(hub: Hub, raw: bytes, importdevices: bool = False) -> Job:
     )
 
 
-def add(hub: Hub, job: Job) -> None:
+def add(hub: JobHub, job: Job) -> None:
     """Call under hub.lock."""
     hub.jobs[job.job_id] = job
     finished = [known.job_id for known in hub.jobs.values() if known.status in FINISHED]
@@ -136,28 +178,28 @@ def add(hub: Hub, job: Job) -> None:
         del hub.jobs[job_id]
 
 
-def start_due(hub: Hub) -> list[Job]:
+def start_due(hub: JobHub) -> list[Job]:
     """Mark every job whose delay has passed as running and return them, for `run`. Call under hub.lock."""
     now = hub.clock.now()
     due = []
     for job in hub.jobs.values():
         waiting = job.status == ENQUEUED or (
-            job.status == CANCELLED and job.started_at is None and hub.has("cancel-ignored"))
+            job.status == CANCELLED and job.started_at is None and hub.has(CANCEL_IGNORED))
         if waiting and now >= job.created_at + hub.job_delay:
             job.status, job.started_at, job.ended_at = RUNNING, now, None
             due.append(job)
     return due
 
 
-def cancel(hub: Hub, job: Job) -> None:
+def cancel(hub: JobHub, job: Job) -> None:
     """An enqueued or running job ends as cancelled; a finished one stays as it is. Call under hub.lock."""
     if job.status not in FINISHED:
         job.status, job.ended_at = CANCELLED, hub.clock.now()
 
 
-def run(hub: Hub, job: Job) -> None:
+def run(hub: JobHub, job: Job) -> None:
     """Do a started job's blob work and end it. Blocking: call off the event loop and without hub.lock."""
-    if hub.has("job-never-completes"):
+    if hub.has(JOB_NEVER_COMPLETES):
         return
     try:
         with _client(hub) as client:
@@ -184,7 +226,7 @@ def export_item(device: Device, exclude_keys: bool) -> dict:
     }
 
 
-def plan_import(hub: Hub, text: str) -> tuple[dict[str, Device], set[str]]:
+def plan_import(hub: JobHub, text: str) -> tuple[dict[str, Device], set[str]]:
     """The registry after every line of an import, in order, and the deviceIds it creates or deletes (their queues
     and twins start over). Nothing is changed here; any bad line raises ImportFailed. Call under hub.lock."""
     devices = dict(hub.devices)
@@ -200,7 +242,7 @@ def plan_import(hub: Hub, text: str) -> tuple[dict[str, Device], set[str]]:
         problem = _precondition(hub, mode, device_id, old, etag, len(devices))
         if problem:
             raise ImportFailed(f"line {number}: {problem}")
-        if mode != "create" and hub.has("import-skips-updates"):
+        if mode != "create" and hub.has(IMPORT_SKIPS_UPDATES):
             continue
         if mode == "create":
             devices[device_id] = new_device(hub, device_id, given)
@@ -213,7 +255,7 @@ def plan_import(hub: Hub, text: str) -> tuple[dict[str, Device], set[str]]:
     return devices, renewed
 
 
-def _read_line(hub: Hub, line: str) -> tuple:
+def _read_line(hub: JobHub, line: str) -> tuple:
     try:
         item = json.loads(line, parse_constant=_reject_constant)
     except (ValueError, RecursionError):
@@ -234,7 +276,7 @@ def _read_line(hub: Hub, line: str) -> tuple:
     return device_id, mode, device_input({**item, "deviceId": device_id}), etag
 
 
-def _precondition(hub: Hub, mode: str, device_id: str, old: Device | None, etag: str | None, count: int) -> str | None:
+def _precondition(hub: JobHub, mode: str, device_id: str, old: Device | None, etag: str | None, count: int) -> str | None:
     if mode == "create":
         if old is not None:
             return f"device {device_id!r} already exists"
@@ -248,14 +290,14 @@ def _precondition(hub: Hub, mode: str, device_id: str, old: Device | None, etag:
     return None
 
 
-def _export(hub: Hub, job: Job, client: httpx.Client) -> None:
+def _export(hub: JobHub, job: Job, client: httpx.Client) -> None:
     with hub.lock:
         devices = [hub.devices[device_id] for device_id in sorted(hub.devices)]
-    if hub.has("export-skips-last-device"):
+    if hub.has(EXPORT_SKIPS_LAST_DEVICE):
         devices = devices[:-1]
-    exclude = job.exclude_keys and not hub.has("export-ignores-exclude-keys")
+    exclude = job.exclude_keys and not hub.has(EXPORT_IGNORES_EXCLUDE_KEYS)
     items = [export_item(device, exclude) for device in devices]
-    if hub.has("export-json-array"):
+    if hub.has(EXPORT_JSON_ARRAY):
         data = _dumps(items)
     else:
         data = "".join(_dumps(item) + "\n" for item in items)
@@ -263,7 +305,7 @@ def _export(hub: Hub, job: Job, client: httpx.Client) -> None:
     _finish(hub, job)
 
 
-def _import(hub: Hub, job: Job, client: httpx.Client) -> None:
+def _import(hub: JobHub, job: Job, client: httpx.Client) -> None:
     container = Container(job.input_uri or "", client=client)
     raw = container.get(job.input_blob)
     if raw is None:
@@ -286,32 +328,32 @@ def _import(hub: Hub, job: Job, client: httpx.Client) -> None:
             del hub.devices[device_id]
         hub.devices.update(devices)
         for device_id in renewed:
-            hub.renew(device_id)  # as registry.py: a deleted device's messages and twin go, a new one starts empty
+            hub.renew(device_id)  # as registry_routes.py: a deleted device's messages and twin go, a new one starts empty
         _end(hub, job)
 
 
-def _finish(hub: Hub, job: Job, reason: str | None = None) -> None:
+def _finish(hub: JobHub, job: Job, reason: str | None = None) -> None:
     with hub.lock:
         if _still_wanted(hub, job):
             _end(hub, job, reason)
 
 
-def _end(hub: Hub, job: Job, reason: str | None = None) -> None:
+def _end(hub: JobHub, job: Job, reason: str | None = None) -> None:
     """Completed, or failed for `reason`. Call under hub.lock."""
     job.ended_at = hub.clock.now()
     if reason is None:
         job.status, job.progress = COMPLETED, 100
     else:
-        job.status, job.failure_reason = FAILED, None if hub.has("failed-job-without-reason") else reason
+        job.status, job.failure_reason = FAILED, None if hub.has(FAILED_JOB_WITHOUT_REASON) else reason
 
 
-def _still_wanted(hub: Hub, job: Job) -> bool:
+def _still_wanted(hub: JobHub, job: Job) -> bool:
     """False when the job was cancelled while it ran: it then stays cancelled and changes nothing."""
-    return job.status == RUNNING or hub.has("cancel-ignored")
+    return job.status == RUNNING or hub.has(CANCEL_IGNORED)
 
 
 @contextmanager
-def _client(hub: Hub) -> Iterator[httpx.Client]:
+def _client(hub: JobHub) -> Iterator[httpx.Client]:
     if hub.blob_transport is not None:
         # The hub's transport outlives this client, so the client is not closed (that would close the transport).
         yield httpx.Client(transport=hub.blob_transport, timeout=BLOB_TIMEOUT)
