@@ -10,7 +10,7 @@ import pytest
 from iothub_conformance.report import conformance
 from iothub_conformance.rules.profiles import PROFILES
 from iothub_conformance.rules.requirements import REQUIREMENTS
-from tests.conftest import ROOT
+from iothub_conformance.rules.sources import REPOSITORY as ROOT
 
 
 @pytest.fixture(scope="module")

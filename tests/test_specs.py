@@ -1,8 +1,6 @@
 """The specs are valid OpenAPI 3.0 and hold every documented operation (device identities, messaging, jobs, twins and
-the resource provider), each citing its page."""
-
-import re
-from pathlib import Path
+the resource provider), each citing its page in docs/sources/ and naming the requirements that concern it, as the
+registry names the operations back."""
 
 import pytest
 import yaml
@@ -10,10 +8,8 @@ from openapi_spec_validator import validate
 from openapi_spec_validator.readers import read_from_filename
 
 from iothub_conformance.paths import spec_path, specs_dir
-
-DOCS = Path(__file__).resolve().parents[2] / "shared" / "reference" / "docs"
-# Notes kept beside the docs that an x-source may cite by section: "INVENTORY.md §2c (…)".
-REFERENCE_NOTES = ("INVENTORY.md", "OBSERVED.md")
+from iothub_conformance.rules import requirements, sources, spec_operations
+from iothub_conformance.rules.requirements import REQUIREMENTS
 
 # Every device-identity operation of the 2016-02-03 pages (INVENTORY §2a): page → (method, path).
 DEVICE_IDENTITY_PAGES = {
@@ -111,22 +107,66 @@ def test_every_documented_operation_is_in_its_spec(version, surface, page):
 
 
 @pytest.mark.parametrize("version, surface", [(version, surface) for version, surface, _ in SURFACES])
-def test_cited_pages_exist(version, surface):
-    if not DOCS.is_dir():
-        pytest.skip("the reference docs are not beside this checkout")
+def test_every_x_source_resolves_to_a_page_or_note_in_the_repository(version, surface):
     spec = yaml.safe_load(spec_path(surface, version).read_text())
     for item in spec["paths"].values():
         for operation in item.values():
-            if isinstance(operation, dict) and "x-source" in operation:
-                for page in operation["x-source"].split("; "):
-                    name, _, section = page.partition(" ")
-                    if name in REFERENCE_NOTES:
-                        # "INVENTORY.md §2c (ARM16 …)": the note beside the docs, and the section it names.
-                        text = (DOCS.parent / name).read_text()
-                        number = section.split()[0].lstrip("§")
-                        assert re.search(rf"^#+ {re.escape(number)}\.", text, re.M), page
-                    else:
-                        assert (DOCS / page).is_file(), page
+            if isinstance(operation, dict) and "operationId" in operation:
+                cited = sources.citations_in(operation["x-source"])
+                assert cited, operation["operationId"]
+                for citation in cited:
+                    resolved = sources.check(citation)
+                    assert isinstance(resolved, str) or resolved.is_relative_to(sources.REPOSITORY / "docs"), citation
+
+
+def test_every_operation_names_its_requirements_and_every_id_exists():
+    for operation in spec_operations.operations():
+        label = f"{operation.spec}:{operation.line} {operation.operation_id}"
+        assert operation.own, f"{label} names no requirement of its own in x-requirements"
+        unknown = [rid for rid in operation.requirements if rid not in REQUIREMENTS]
+        assert not unknown, f"{label}: x-requirements names unknown ids {unknown}"
+        assert len(operation.own) == len(set(operation.own)), label
+        assert not set(operation.own) & set(operation.shared), f"{label} repeats its file's x-requirements"
+
+
+def test_the_registry_and_the_specs_name_the_same_links():
+    in_specs = spec_operations.by_requirement()
+    for rid, requirement in REQUIREMENTS.items():
+        named = {operation.operation_id for operation in in_specs.get(rid, [])}
+        assert named == set(requirement.operations), (
+            f"{rid}: the registry names {sorted(requirement.operations)}, the specs' x-requirements {sorted(named)}")
+
+
+def test_a_file_level_x_requirements_holds_only_what_concerns_every_operation_of_the_file():
+    for spec, group in [(op.spec, op) for op in spec_operations.operations() if op.shared]:
+        in_file = {op.operation_id for op in spec_operations.operations() if op.spec == spec}
+        for rid, _ in group.shared:
+            assert in_file <= set(REQUIREMENTS[rid].operations), (spec, rid)
+
+
+@pytest.mark.parametrize("group, version, surface", [
+    ("DEVICE_IDENTITIES", "2016-02-03", "device-identities"), ("DEVICE_MESSAGING", "2016-02-03", "device-messaging"),
+    ("IMPORT_EXPORT_JOBS", "2016-02-03", "jobs"), ("RESOURCE_PROVIDER", "2016-02-03", "resource-provider"),
+    ("SCHEDULED_JOBS", "2016-11-14", "jobs"), ("DEVICE_TWINS", "2016-11-14", "device-twins")])
+def test_each_operation_group_of_the_registry_is_every_operation_of_its_spec(group, version, surface):
+    in_file = [op.operation_id for op in spec_operations.read(spec_path(surface, version), surface)]
+    assert list(getattr(requirements, group)) == in_file
+
+
+def test_operation_ids_are_unique_across_the_specs():
+    ids = [operation.operation_id for operation in spec_operations.operations()]
+    assert len(ids) == len(set(ids)) == 44
+
+
+def test_the_reader_takes_file_and_operation_links_with_their_lines(tmp_path):
+    spec = tmp_path / "x.yaml"
+    spec.write_text("openapi: 3.0.3\nx-requirements: [A-ONE-001]\npaths:\n  /a:\n    get:\n      operationId: getA\n"
+                    "      x-requirements: [A-TWO-001,\n                       A-THREE-001]\n    parameters: []\n")
+    (operation,) = spec_operations.read(spec, "specs/v/x.yaml")
+    assert (operation.spec, operation.line, operation.method, operation.path) == ("specs/v/x.yaml", 5, "get", "/a")
+    assert operation.requirements == ("A-ONE-001", "A-TWO-001", "A-THREE-001")
+    assert [operation.carried_at(rid) for rid in operation.requirements] == [2, 7, 8]
+    assert operation.carried_at("A-NONE-001") is None
 
 
 def test_receive_links_lead_to_complete_reject_and_abandon_with_the_lock_from_the_etag():

@@ -99,9 +99,10 @@ def _rp_conditions(delete_missing: frozenset[int], delete_existing: frozenset[in
     }
 
 
-RP_TABLE_SOURCE = ("rp__iot-hub-resource-provider-rest__v2016-12-27_e5666404f.md (bk_common: the PUT and DELETE "
-                   "tables); rp__delete-an-iot-hub.md (202); rp__update-metadata-on-an-existing-iot-hub.md (201); "
-                   "INVENTORY.md §1, §7 item 9")
+RP_TABLE_SOURCE = ("docs/sources/rp__iot-hub-resource-provider-rest__v2016-12-27_e5666404f.md (bk_common: the PUT "
+                   "and DELETE tables); docs/sources/rp__delete-an-iot-hub.md (202); "
+                   "docs/sources/rp__update-metadata-on-an-existing-iot-hub.md (201); docs/sources/INVENTORY.md §1, §7 "
+                   "item 9")
 
 IOTHUB = Profile(
     name="iothub",
@@ -110,7 +111,7 @@ IOTHUB = Profile(
     rules={
         "create_statuses": Rule(
             frozenset({200, 201}),
-            "create-a-new-device-identity.md (201); OBSERVED.md §1 (real service 200)",
+            "docs/sources/create-a-new-device-identity.md (201); docs/sources/OBSERVED.md §1 (real service 200)",
             deviation="the real service answers 200 to a create; the 2016 page says 201",
         ),
         "create_if_match_star": Rule(
@@ -118,83 +119,86 @@ IOTHUB = Profile(
         ),
         "delete_requires_if_match": Rule(
             False,
-            "delete-a-device-identity.md (required); INVENTORY §2a (2021 spec: optional); OBSERVED.md §2 (SDK)",
+            "docs/sources/delete-a-device-identity.md (required); docs/sources/INVENTORY.md §2a (2021 spec: optional); "
+            "docs/sources/OBSERVED.md §2 (SDK)",
             deviation="If-Match is optional on DELETE, as the later spec and the SDKs have it",
         ),
-        "etag_on_delete": Rule(False, "OBSERVED.md §1 (ETag on responses that carry the device)"),
-        "error_envelope": Rule("iothub", "OBSERVED.md §1 (error envelope), INVENTORY §4d"),
-        "api_version_error_code": Rule("InvalidProtocolVersion", "OBSERVED.md §1; INVENTORY §4c (400001)"),
-        "quoted_star_is_wildcard": Rule(True, "OBSERVED.md §2 (service SDK sends If-Match: \"*\")"),
+        "etag_on_delete": Rule(False, "docs/sources/OBSERVED.md §1 (ETag on responses that carry the device)"),
+        "error_envelope": Rule("iothub", "docs/sources/OBSERVED.md §1 (error envelope), docs/sources/INVENTORY.md §4d"),
+        "api_version_error_code": Rule("InvalidProtocolVersion", "docs/sources/OBSERVED.md §1; docs/sources/INVENTORY.md "
+                                                                 "§4c (400001)"),
+        "quoted_star_is_wildcard": Rule(True, "docs/sources/OBSERVED.md §2 (service SDK sends If-Match: \"*\")"),
         "request_id_scope": Rule(
-            "all", "OBSERVED.md §1 (x-ms-request-id on every response)",
+            "all", "docs/sources/OBSERVED.md §1 (x-ms-request-id on every response)",
             deviation="x-ms-request-id is required on messaging responses too; the 2016 pages promise it for "
             "Device Identities only",
         ),
         "c2d_max_bytes": Rule(
-            64 * 1024, "INVENTORY.md §8 (iot-hub-devguide-quotas-throttling.md: C2D max 64 KB), §7 item 7",
+            64 * 1024, "docs/sources/INVENTORY.md §8 (iot-hub-devguide-quotas-throttling.md: C2D max 64 KB), §7 item 7",
             deviation="cloud-to-device messages are limited to 64 KB as the quotas page says; the 2016 receive page "
             "says 256 KB",
         ),
-        "lock_etag_quoted": Rule(True, "INVENTORY.md §6 (SDK and CLI code strips the surrounding double quotes); "
-                                       "OBSERVED.md §5"),
+        "lock_etag_quoted": Rule(True, "docs/sources/INVENTORY.md §6 (SDK and CLI code strips the surrounding double "
+                                       "quotes); docs/sources/OBSERVED.md §5"),
         "lock_lost_statuses": Rule(
             frozenset({412, 404}),
-            "INVENTORY.md §4c (412002 DeviceMessageLockLost, grouped with 412 by the C# SDK), §6 (the HTTP status "
-            "is unconfirmed)",
+            "docs/sources/INVENTORY.md §4c (412002 DeviceMessageLockLost, grouped with 412 by the C# SDK), §6 (the HTTP "
+            "status is unconfirmed)",
             deviation="a lost lock may be answered 404 as well as 412: the service's status is unconfirmed",
         ),
-        "lock_lost_code": Rule("DeviceMessageLockLost", "INVENTORY.md §4b, §4c (412002 DeviceMessageLockLost)"),
+        "lock_lost_code": Rule("DeviceMessageLockLost", "docs/sources/INVENTORY.md §4b, §4c (412002 DeviceMessageLockLost)"),
         "expiry_headers": Rule(
             ("IoTHub-ExpiryTime", "iothub-expiry"),
-            "receive-a-cloud-to-device-message.md (IoTHub-ExpiryTime); INVENTORY.md §7 item 11 (SDKs read "
-            "iothub-expiry)",
+            "docs/sources/receive-a-cloud-to-device-message.md (IoTHub-ExpiryTime); docs/sources/INVENTORY.md §7 item 11 "
+            "(SDKs read iothub-expiry)",
             deviation="iothub-expiry, which the SDKs read, is accepted in place of the documented IoTHub-ExpiryTime",
         ),
         "delivery_count_header": Rule(
-            "iothub-deliverycount", "INVENTORY.md §2b, §8 (SDK and CLI code reads iothub-deliverycount)",
+            "iothub-deliverycount", "docs/sources/INVENTORY.md §2b, §8 (SDK and CLI code reads iothub-deliverycount)",
             deviation="iothub-deliverycount is not on the 2016 receive page; the SDKs read it",
         ),
         "lock_expiry_counts_delivery": Rule(
-            False, "INVENTORY.md §6, §8 (iot-hub-devguide-messages-c2d.md: only an explicit abandon increments the "
-                   "delivery count)",
+            False, "docs/sources/INVENTORY.md §6, §8 (iot-hub-devguide-messages-c2d.md: only an explicit abandon increments"
+                   " the delivery count)",
             deviation="a lock that expires does not count as a delivery (current docs); the 2016 guide counts it",
         ),
         "job_start": Rule(
-            "jobs/create", "autogen-2018-06-30__Service_CreateImportExportJob.yml (POST /jobs/create); INVENTORY.md "
-                           "§2a, §7 item 10 (GET /importdevices is a doc bug)",
+            "jobs/create", "docs/sources/autogen-2018-06-30__Service_CreateImportExportJob.yml (POST /jobs/create); "
+                           "docs/sources/INVENTORY.md §2a, §7 item 10 (GET /importdevices is a doc bug)",
             deviation="import/export jobs start with POST /jobs/create (later pages), not the 2016 page's GET "
             "/importdevices",
         ),
         "exclude_keys_default": Rule(
-            False, "autogen-2018-06-30__Service_CreateImportExportJob.yml (excludeKeysInExport default: false)",
+            False, "docs/sources/autogen-2018-06-30__Service_CreateImportExportJob.yml (excludeKeysInExport default: false)",
             deviation="an export includes keys unless excludeKeysInExport is true (later pages); the 2016 pages "
             "default to excluding them",
         ),
         "cancel_finished_statuses": Rule(
-            frozenset({200, 204}), "cancel-import-export-job.md (204); INVENTORY.md §2a (2021 spec: 200 or 204)",
+            frozenset({200, 204}), "docs/sources/cancel-import-export-job.md (204); docs/sources/INVENTORY.md §2a (2021 "
+                                   "spec: 200 or 204)",
             deviation="a cancel may answer 200 as well as 204 (2021 spec)",
         ),
         "job_query_shape": Rule(
-            "any", "autogen-2016-11-14__JobApi_QueryJobs.yml (QueryResultWithContinuation); INVENTORY.md §3 (later "
-                   "specs change the jobs query)",
+            "any", "docs/sources/autogen-2016-11-14__JobApi_QueryJobs.yml (QueryResultWithContinuation); "
+                   "docs/sources/INVENTORY.md §3 (later specs change the jobs query)",
             deviation="the jobs query may answer {items} or a bare array, not only the 2016-11-14 page's wrapper",
         ),
         "rp_dialect": Rule(
-            "arm16", "INVENTORY.md §2c, §7 item 8 (the ARM Swagger of 2016-02-03); OBSERVED.md §2 (the RP SDK "
-                     "azure-mgmt-iothub 0.1.0 speaks it)",
+            "arm16", "docs/sources/INVENTORY.md §2c, §7 item 8 (the ARM Swagger of 2016-02-03); docs/sources/OBSERVED.md §2"
+                     " (the RP SDK azure-mgmt-iothub 0.1.0 speaks it)",
             deviation="the resource provider is spoken as the ARM Swagger and the RP SDK have it (keyName/rights, "
             "{value, nextLink}, …/listkeys, eventHubEndpoints consumer groups answering 200, export/import answering "
             "200); the rp__*.md pages differ",
         ),
         "rp_conditions": Rule(
             _rp_conditions(frozenset({204, 404}), frozenset({200, 202, 204})),
-            RP_TABLE_SOURCE + "; INVENTORY.md §2c (ARM16 delete: 202, 200, 204, 404); OBSERVED.md §2 (delete "
-            "answers 202 or 204)",
+            RP_TABLE_SOURCE + "; docs/sources/INVENTORY.md §2c (ARM16 delete: 202, 200, 204, 404); docs/sources/OBSERVED.md"
+                              " §2 (delete answers 202 or 204)",
             deviation="a DELETE of a missing hub may answer 404 (ARM16) as well as the table's 204, and a DELETE of "
             "an existing hub 204 (ARM16, the SDK)",
         ),
-        "rp_error_envelope": Rule("ErrorDetails", "INVENTORY.md §2c, §4d (ARM16 ErrorDetails {Code, HttpStatusCode, "
-                                                  "Message, Details})"),
+        "rp_error_envelope": Rule("ErrorDetails", "docs/sources/INVENTORY.md §2c, §4d (ARM16 ErrorDetails {Code, "
+                                                  "HttpStatusCode, Message, Details})"),
     },
 )
 
@@ -202,39 +206,49 @@ DOCS_STRICT = Profile(
     name="docs-strict",
     description="The 2016-02-03 REST pages to the letter.",
     rules={
-        "create_statuses": Rule(frozenset({201}), "create-a-new-device-identity.md (Status code: 201)"),
-        "create_if_match_star": Rule(412, "index__v2017-01-16_d8e1dc17d.md (PUT table: If-Match * on missing → 412)"),
-        "delete_requires_if_match": Rule(True, "delete-a-device-identity.md (This request requires the If-Match header)"),
+        "create_statuses": Rule(frozenset({201}), "docs/sources/create-a-new-device-identity.md (Status code: 201)"),
+        "create_if_match_star": Rule(412, "docs/sources/index__v2017-01-16_d8e1dc17d.md (PUT table: If-Match * on missing →"
+                                          " 412)"),
+        "delete_requires_if_match": Rule(True, "docs/sources/delete-a-device-identity.md (This request requires the "
+                                               "If-Match header)"),
         "etag_on_delete": Rule(
-            True, "device-identities-rest__v2016-12-27_e5666404f.md (Etag returned in all requests scoped to a device)"
+            True, "docs/sources/device-identities-rest__v2016-12-27_e5666404f.md (Etag returned in all requests scoped to a"
+                  " device)"
         ),
         "error_envelope": Rule(None, "the 2016 pages define no error body"),
         "api_version_error_code": Rule(None, "the 2016 pages name no error code for api-version errors"),
         "quoted_star_is_wildcard": Rule(False, "RFC 7232 §3.1: only a bare * is the wildcard"),
         "request_id_scope": Rule(
-            "identities", "index__SEED_v2017-01-13_be0592db9.md, device-identities-rest__v2016-12-27_e5666404f.md "
-                          "(only the Device Identities section promises x-ms-request-id; INVENTORY.md §1)"),
-        "c2d_max_bytes": Rule(256 * 1024 - 1, "receive-a-cloud-to-device-message.md (the whole message has to be "
-                                              "less than 256 Kb)"),
-        "lock_etag_quoted": Rule(None, "receive-a-cloud-to-device-message.md says only that the ETag is the lock id"),
+            "identities", "docs/sources/index__SEED_v2017-01-13_be0592db9.md, "
+                          "docs/sources/device-identities-rest__v2016-12-27_e5666404f.md (only the Device Identities "
+                          "section promises x-ms-request-id; docs/sources/INVENTORY.md §1)"),
+        "c2d_max_bytes": Rule(256 * 1024 - 1, "docs/sources/receive-a-cloud-to-device-message.md (the whole message has to "
+                                              "be less than 256 Kb)"),
+        "lock_etag_quoted": Rule(None, "docs/sources/receive-a-cloud-to-device-message.md says only that the ETag is the "
+                                       "lock id"),
         "lock_lost_statuses": Rule(
-            frozenset({412}), "common-error-codes__v2016-12-27_e5666404f.md (412: the etag in the request does not "
-                              "match); complete-a-cloud-to-device-message.md (the lock id is the received etag)"),
+            frozenset({412}), "docs/sources/common-error-codes__v2016-12-27_e5666404f.md (412: the etag in the request does"
+                              " not match); docs/sources/complete-a-cloud-to-device-message.md (the lock id is the received"
+                              " etag)"),
         "lock_lost_code": Rule(None, "the 2016 pages define no error body"),
-        "expiry_headers": Rule(("IoTHub-ExpiryTime",), "receive-a-cloud-to-device-message.md (IoTHub-ExpiryTime)"),
+        "expiry_headers": Rule(("IoTHub-ExpiryTime",), "docs/sources/receive-a-cloud-to-device-message.md "
+                                                       "(IoTHub-ExpiryTime)"),
         "delivery_count_header": Rule(None, "the 2016 receive page lists no delivery-count header"),
         "lock_expiry_counts_delivery": Rule(
-            True, "INVENTORY.md §6 (2016 docs: every Enqueued↔Invisible transition counts toward the max delivery "
-                  "count)"),
-        "job_start": Rule("importdevices", "import-or-update-device-identities.md (GET /importdevices); "
-                                           "export-device-identities1.md (exports start through the resource provider)"),
-        "exclude_keys_default": Rule(True, "retrieve-import-export-job.md (excludeKeysInExport: Default: true)"),
-        "cancel_finished_statuses": Rule(frozenset({204}), "cancel-import-export-job.md (Status code: 204)"),
-        "job_query_shape": Rule("value.items", "autogen-2016-11-14__JobApi_QueryJobs.yml (QueryResultWithContinuation "
-                                               "{value: {type, items, continuationToken}, nextLink})"),
-        "rp_dialect": Rule("docs", "rp__*.md (the 2016 resource provider pages)"),
+            True, "docs/sources/INVENTORY.md §6 (2016 docs: every Enqueued↔Invisible transition counts toward the max "
+                  "delivery count)"),
+        "job_start": Rule("importdevices", "docs/sources/import-or-update-device-identities.md (GET /importdevices); "
+                                           "docs/sources/export-device-identities1.md (exports start through the resource "
+                                           "provider)"),
+        "exclude_keys_default": Rule(True, "docs/sources/retrieve-import-export-job.md (excludeKeysInExport: Default: "
+                                           "true)"),
+        "cancel_finished_statuses": Rule(frozenset({204}), "docs/sources/cancel-import-export-job.md (Status code: 204)"),
+        "job_query_shape": Rule("value.items", "docs/sources/autogen-2016-11-14__JobApi_QueryJobs.yml "
+                                               "(QueryResultWithContinuation {value: {type, items, continuationToken}, "
+                                               "nextLink})"),
+        "rp_dialect": Rule("docs", "docs/sources/rp__*.md (the 2016 resource provider pages)"),
         "rp_conditions": Rule(_rp_conditions(frozenset({204}), frozenset({200, 202})), RP_TABLE_SOURCE),
-        "rp_error_envelope": Rule(None, "the rp__*.md pages define no error body"),
+        "rp_error_envelope": Rule(None, "the docs/sources/rp__*.md pages define no error body"),
     },
 )
 

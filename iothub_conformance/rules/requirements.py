@@ -1,7 +1,11 @@
-"""The requirement registry: every rule the suite asserts, with its level, statement and source.
+"""The requirement registry: every rule the suite asserts, with its level, statement, source, the spec operations it
+concerns, the profile rule that decides it when disputed, and the suite version that made it binding.
 
 Tests name the requirements they prove with `@pytest.mark.requirement("ID", …)`; checks put the id at the start of
-their failure message (`[ID] …`) so the report can tell which requirement a failure belongs to.
+their failure message (`[ID] …`) so the report can tell which requirement a failure belongs to. Each source is a
+citation that resolves inside the repository (iothub_conformance/rules/sources.py); each operation is an operationId of
+specs/, whose operations name the same requirements back in `x-requirements` (tests/test_specs.py checks both agree).
+`iothub-conformance explain ID` prints the whole chain.
 """
 
 from __future__ import annotations
@@ -9,8 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-DOCS = "../shared/reference/docs/"
-RP_COMMON = "rp__iot-hub-resource-provider-rest__v2016-12-27_e5666404f.md (bk_common)"
+# The suite version that first shipped the registry: every requirement below has been binding since.
+FIRST_RELEASE = "0.1.0"
 
 
 @dataclass(frozen=True)
@@ -18,418 +22,638 @@ class Requirement:
     id: str
     level: str  # MUST | SHOULD
     statement: str
-    source: str
+    source: str  # citations, `; `-separated: docs/sources/<page> (section), docs/sources/INVENTORY.md §N, RFC …
+    operations: tuple[str, ...]  # operationIds in specs/ this requirement concerns
+    since: str  # the suite version that made it binding
     profile_rule: str | None = None  # the profiles.py rule that decides it, when disputed
 
+
+# Every operation of one spec file, in the file's order (tests/test_specs.py checks each against its file).
+DEVICE_IDENTITIES = (
+    "createOrUpdateDevice", "getDevice", "deleteDevice", "listDevices", "getRegistryStatistics", "getServiceStatistics",
+)
+DEVICE_MESSAGING = (
+    "sendDeviceEvent", "receiveDeviceBoundNotification", "completeDeviceBoundNotification",
+    "abandonDeviceBoundNotification",
+)
+IMPORT_EXPORT_JOBS = (
+    "listImportExportJobs", "getImportExportJob", "cancelImportExportJob", "createImportExportJob", "importDevices",
+)
+SCHEDULED_JOBS = ("queryJobs", "createJob", "getJob", "cancelJob")
+DEVICE_TWINS = ("getDeviceTwin", "updateDeviceTwin")
+RESOURCE_PROVIDER = (
+    "IotHubResource_CreateOrUpdate", "IotHubResource_Get", "IotHubResource_Delete", "IotHubResource_ListBySubscription",
+    "IotHubResource_ListByResourceGroup", "IotHubResource_ListKeys", "IotHubResource_GetKeysForKeyName",
+    "Docs_ListKeys", "IotHubResource_ListEventHubConsumerGroups", "IotHubResource_GetEventHubConsumerGroup",
+    "IotHubResource_CreateEventHubConsumerGroup", "IotHubResource_DeleteEventHubConsumerGroup",
+    "Docs_CreateConsumerGroup", "Docs_DeleteConsumerGroup", "Docs_ListConsumerGroups", "IotHubResource_GetStats",
+    "IotHubResource_GetValidSkus", "IotHubResource_GetQuotaMetrics", "IotHubResource_ListJobs", "IotHubResource_GetJob",
+    "IotHubResource_CheckNameAvailability", "IotHubResource_ExportDevices", "IotHubResource_ImportDevices",
+)
+DATA_PLANE_2016 = DEVICE_IDENTITIES + DEVICE_MESSAGING + IMPORT_EXPORT_JOBS
+DATA_PLANE = DATA_PLANE_2016 + SCHEDULED_JOBS + DEVICE_TWINS
+# The operations a service SAS token (a hub-level policy) authorizes; messaging takes device tokens (MSG-AUTH-*).
+SERVICE_SAS = DEVICE_IDENTITIES + IMPORT_EXPORT_JOBS + SCHEDULED_JOBS + DEVICE_TWINS
 
 _ALL = [
     # -- common to every operation ------------------------------------------------------------------------------
     Requirement("COMMON-SPEC-001", "MUST",
                 "Every response conforms to the spec: a documented status code, the declared headers and media type, "
                 "and a body that matches the schema.",
-                "specs/2016-02-03/*.yaml (from the pages each operation's x-source names)"),
+                "specs/*/*.yaml (from the pages each operation's x-source names)",
+                operations=DATA_PLANE, since=FIRST_RELEASE),
     Requirement("COMMON-REQID-001", "MUST",
-                "Every response, errors included, carries a non-empty x-ms-request-id header (docs-strict: the "
-                "Device Identities responses, the only section that promises it).",
-                "device-identities-rest__v2016-12-27_e5666404f.md (intro); OBSERVED.md §1",
-                profile_rule="request_id_scope"),
+                "Every response, errors included, carries a non-empty x-ms-request-id header (docs-strict: the Device"
+                " Identities responses, the only section that promises it).",
+                "docs/sources/device-identities-rest__v2016-12-27_e5666404f.md (intro); docs/sources/OBSERVED.md §1",
+                operations=DATA_PLANE, profile_rule="request_id_scope", since=FIRST_RELEASE),
     Requirement("COMMON-REQID-002", "MUST",
                 "x-ms-request-id values are unique across the whole run.",
-                "device-identities-rest__v2016-12-27_e5666404f.md (intro); OBSERVED.md §4"),
-    Requirement("COMMON-APIVER-001", "MUST", "A request without api-version is refused with 400.",
-                "INVENTORY.md §1; OBSERVED.md §1, §4"),
-    Requirement("COMMON-APIVER-002", "MUST", "A request with an unsupported api-version is refused with 400.",
-                "INVENTORY.md §1; OBSERVED.md §1, §4"),
-    Requirement("COMMON-APIVER-003", "MUST", "Each supported api-version value is accepted (not 400).",
-                "device-identities-rest__v2016-12-27_e5666404f.md (bk_common: api-version 2016-02-03)"),
+                "docs/sources/device-identities-rest__v2016-12-27_e5666404f.md (intro); docs/sources/OBSERVED.md §4",
+                operations=DATA_PLANE, since=FIRST_RELEASE),
+    Requirement("COMMON-APIVER-001", "MUST",
+                "A request without api-version is refused with 400.",
+                "docs/sources/INVENTORY.md §1; docs/sources/OBSERVED.md §1, §4",
+                operations=DATA_PLANE_2016, since=FIRST_RELEASE),
+    Requirement("COMMON-APIVER-002", "MUST",
+                "A request with an unsupported api-version is refused with 400.",
+                "docs/sources/INVENTORY.md §1; docs/sources/OBSERVED.md §1, §4",
+                operations=DATA_PLANE_2016, since=FIRST_RELEASE),
+    Requirement("COMMON-APIVER-003", "MUST",
+                "Each supported api-version value is accepted (not 400).",
+                "docs/sources/device-identities-rest__v2016-12-27_e5666404f.md (bk_common: api-version 2016-02-03)",
+                operations=DATA_PLANE_2016, since=FIRST_RELEASE),
     Requirement("COMMON-APIVER-004", "MUST",
                 "An api-version error names the error code the profile gives (iothub: InvalidProtocolVersion).",
-                "OBSERVED.md §1; INVENTORY.md §4c (400001)", profile_rule="api_version_error_code"),
+                "docs/sources/OBSERVED.md §1; docs/sources/INVENTORY.md §4c (400001)",
+                operations=DATA_PLANE_2016, profile_rule="api_version_error_code", since=FIRST_RELEASE),
     Requirement("COMMON-HDR-001", "MUST",
                 "A response with a JSON body declares Content-Type application/json.",
-                "device-identities-rest__v2016-12-27_e5666404f.md (bk_common: Content-Type application/json); "
-                "OBSERVED.md §1"),
+                "docs/sources/device-identities-rest__v2016-12-27_e5666404f.md (bk_common: Content-Type "
+                "application/json); docs/sources/OBSERVED.md §1",
+                operations=DATA_PLANE, since=FIRST_RELEASE),
     Requirement("COMMON-ERR-001", "MUST",
                 "Error responses use the profile's error envelope (iothub: Message \"ErrorCode:<Name>;…\", "
                 "ExceptionMessage, and an iothub-errorcode header naming the same code).",
-                "OBSERVED.md §1; INVENTORY.md §4d", profile_rule="error_envelope"),
+                "docs/sources/OBSERVED.md §1; docs/sources/INVENTORY.md §4d",
+                operations=DATA_PLANE, profile_rule="error_envelope", since=FIRST_RELEASE),
     Requirement("COMMON-ERR-002", "MUST",
                 "A request body that cannot be parsed is refused with 400, never a server error.",
-                "common-error-codes__v2016-12-27_e5666404f.md (400: the body cannot be parsed)"),
-    Requirement("COMMON-AUTH-001", "MUST", "A request without Authorization is refused with 401 and changes nothing.",
-                "common-error-codes__v2016-12-27_e5666404f.md (401); INVENTORY.md §5"),
-    Requirement("COMMON-AUTH-002", "MUST", "An expired SAS token is refused with 401 and changes nothing.",
-                "common-error-codes__v2016-12-27_e5666404f.md (401: it is expired); INVENTORY.md §5 (se)"),
-    Requirement("COMMON-AUTH-003", "MUST", "A SAS token with a wrong signature is refused with 401 and changes nothing.",
-                "INVENTORY.md §5 (sig); common-error-codes__v2016-12-27_e5666404f.md (401)"),
+                "docs/sources/common-error-codes__v2016-12-27_e5666404f.md (400: the body cannot be parsed)",
+                operations=("createOrUpdateDevice", "createImportExportJob", "importDevices", "createJob",
+                            "updateDeviceTwin"),
+                since=FIRST_RELEASE),
+    Requirement("COMMON-AUTH-001", "MUST",
+                "A request without Authorization is refused with 401 and changes nothing.",
+                "docs/sources/common-error-codes__v2016-12-27_e5666404f.md (401); docs/sources/INVENTORY.md §5",
+                operations=SERVICE_SAS, since=FIRST_RELEASE),
+    Requirement("COMMON-AUTH-002", "MUST",
+                "An expired SAS token is refused with 401 and changes nothing.",
+                "docs/sources/common-error-codes__v2016-12-27_e5666404f.md (401: it is expired); "
+                "docs/sources/INVENTORY.md §5 (se)",
+                operations=SERVICE_SAS, since=FIRST_RELEASE),
+    Requirement("COMMON-AUTH-003", "MUST",
+                "A SAS token with a wrong signature is refused with 401 and changes nothing.",
+                "docs/sources/INVENTORY.md §5 (sig); docs/sources/common-error-codes__v2016-12-27_e5666404f.md (401)",
+                operations=SERVICE_SAS, since=FIRST_RELEASE),
     Requirement("COMMON-AUTH-004", "MUST",
                 "A SAS token naming an unknown shared access policy is refused with 401 and changes nothing.",
-                "INVENTORY.md §5 (skn); common-error-codes__v2016-12-27_e5666404f.md (401)"),
+                "docs/sources/INVENTORY.md §5 (skn); docs/sources/common-error-codes__v2016-12-27_e5666404f.md (401)",
+                operations=SERVICE_SAS, since=FIRST_RELEASE),
     Requirement("COMMON-AUTH-005", "MUST",
                 "A SAS token signed for another hub is refused with 401 and changes nothing.",
-                "INVENTORY.md §5 (sr must cover the request URI); common-error-codes__v2016-12-27_e5666404f.md "
-                "(401: does not apply to the request's URI)"),
+                "docs/sources/INVENTORY.md §5 (sr must cover the request URI); "
+                "docs/sources/common-error-codes__v2016-12-27_e5666404f.md (401: does not apply to the request's URI)",
+                operations=SERVICE_SAS, since=FIRST_RELEASE),
     # -- device identities --------------------------------------------------------------------------------------
     Requirement("DI-CREATE-001", "MUST",
-                "PUT on a new deviceId creates the device with the status the profile allows (docs 201, real "
-                "service 200) and returns the full identity (deviceId, generationId, etag).",
-                "create-a-new-device-identity.md (Response; Status code 201); OBSERVED.md §1",
-                profile_rule="create_statuses"),
+                "PUT on a new deviceId creates the device with the status the profile allows (docs 201, real service "
+                "200) and returns the full identity (deviceId, generationId, etag).",
+                "docs/sources/create-a-new-device-identity.md (Response; Status code 201); docs/sources/OBSERVED.md "
+                "§1",
+                operations=("createOrUpdateDevice",), profile_rule="create_statuses", since=FIRST_RELEASE),
     Requirement("DI-CREATE-002", "MUST",
                 "A device created without authentication gets two symmetric keys from the hub.",
-                "create-a-new-device-identity.md (authentication: If not present, IoT Hub will create two keys)"),
+                "docs/sources/create-a-new-device-identity.md (authentication: If not present, IoT Hub will create "
+                "two keys)",
+                operations=("createOrUpdateDevice",), since=FIRST_RELEASE),
     Requirement("DI-ID-001", "MUST",
-                "Every valid deviceId (up to 128 chars of ASCII alphanumerics and - : . + % _ # * ? ! ( ) , = @ ; $ ') "
-                "can be created and read back unchanged.",
-                "create-a-new-device-identity.md (deviceId)"),
+                "Every valid deviceId (up to 128 chars of ASCII alphanumerics and - : . + % _ # * ? ! ( ) , = @ ; $ "
+                "') can be created and read back unchanged.",
+                "docs/sources/create-a-new-device-identity.md (deviceId)",
+                operations=("createOrUpdateDevice", "getDevice"), since=FIRST_RELEASE),
     Requirement("DI-ID-002", "SHOULD",
-                "A deviceId longer than 128 characters or with a character outside the allowed set is refused "
-                "with 400.",
-                "create-a-new-device-identity.md (deviceId); common-error-codes__v2016-12-27_e5666404f.md (400)"),
-    Requirement("DI-GET-001", "MUST", "GET of an existing device returns 200 and the identity as stored.",
-                "retrieve-a-device-identity.md"),
-    Requirement("DI-GET-002", "MUST", "GET of a device that does not exist returns 404.",
-                "common-error-codes__v2016-12-27_e5666404f.md (404: a device identity does not exist)"),
+                "A deviceId longer than 128 characters or with a character outside the allowed set is refused with "
+                "400.",
+                "docs/sources/create-a-new-device-identity.md (deviceId); "
+                "docs/sources/common-error-codes__v2016-12-27_e5666404f.md (400)",
+                operations=("createOrUpdateDevice",), since=FIRST_RELEASE),
+    Requirement("DI-GET-001", "MUST",
+                "GET of an existing device returns 200 and the identity as stored.",
+                "docs/sources/retrieve-a-device-identity.md",
+                operations=("getDevice",), since=FIRST_RELEASE),
+    Requirement("DI-GET-002", "MUST",
+                "GET of a device that does not exist returns 404.",
+                "docs/sources/common-error-codes__v2016-12-27_e5666404f.md (404: a device identity does not exist)",
+                operations=("getDevice",), since=FIRST_RELEASE),
     Requirement("DI-UPDATE-001", "MUST",
-                "PUT on an existing device returns 200 with the updated identity; generationId and deviceId stay "
-                "the server's even if the client sends others.",
-                "update-an-existing-device-identity.md"),
-    Requirement("DI-DELETE-001", "MUST", "DELETE with If-Match * removes the device (204); a later GET is 404.",
-                "delete-a-device-identity.md"),
-    Requirement("DI-DELETE-002", "MUST", "DELETE of a device that does not exist returns 404.",
-                "common-error-codes__v2016-12-27_e5666404f.md (404); OBSERVED.md §1"),
+                "PUT on an existing device returns 200 with the updated identity; generationId and deviceId stay the "
+                "server's even if the client sends others.",
+                "docs/sources/update-an-existing-device-identity.md",
+                operations=("createOrUpdateDevice",), since=FIRST_RELEASE),
+    Requirement("DI-DELETE-001", "MUST",
+                "DELETE with If-Match * removes the device (204); a later GET is 404.",
+                "docs/sources/delete-a-device-identity.md",
+                operations=("deleteDevice", "getDevice"), since=FIRST_RELEASE),
+    Requirement("DI-DELETE-002", "MUST",
+                "DELETE of a device that does not exist returns 404.",
+                "docs/sources/common-error-codes__v2016-12-27_e5666404f.md (404); docs/sources/OBSERVED.md §1",
+                operations=("deleteDevice",), since=FIRST_RELEASE),
     Requirement("DI-DELETE-003", "MUST",
                 "DELETE without If-Match is handled as the profile says (iothub: unconditional delete, 204; "
                 "docs-strict: refused with 4xx and nothing deleted).",
-                "delete-a-device-identity.md (requires If-Match); INVENTORY.md §2a (2021 spec: optional)",
-                profile_rule="delete_requires_if_match"),
+                "docs/sources/delete-a-device-identity.md (requires If-Match); docs/sources/INVENTORY.md §2a (2021 "
+                "spec: optional)",
+                operations=("deleteDevice",), profile_rule="delete_requires_if_match", since=FIRST_RELEASE),
     Requirement("DI-LIST-001", "MUST",
                 "GET /devices returns 200 and a JSON array of at most 1000 identities, and at most `top` of them.",
-                "list-device-identities.md"),
-    Requirement("DI-LIST-002", "MUST", "A `top` outside 1–1000 is taken as 1000, not refused.",
-                "list-device-identities.md (Any value outside the range of 1-1000 is considered to be 1000)"),
+                "docs/sources/list-device-identities.md",
+                operations=("listDevices",), since=FIRST_RELEASE),
+    Requirement("DI-LIST-002", "MUST",
+                "A `top` outside 1–1000 is taken as 1000, not refused.",
+                "docs/sources/list-device-identities.md (Any value outside the range of 1-1000 is considered to be "
+                "1000)",
+                operations=("listDevices",), since=FIRST_RELEASE),
     Requirement("DI-STATS-001", "MUST",
-                "GET /statistics/devices returns 200 with totalDeviceCount (and counts by status) that agree with "
-                "the registry.",
-                "retrieve-device-identities-statistics.md"),
-    Requirement("DI-STATS-002", "MUST", "GET /statistics/service returns 200 with totalConnectedDevices.",
-                "retrieve-service-statistics.md"),
+                "GET /statistics/devices returns 200 with totalDeviceCount (and counts by status) that agree with the"
+                " registry.",
+                "docs/sources/retrieve-device-identities-statistics.md",
+                operations=("getRegistryStatistics",), since=FIRST_RELEASE),
+    Requirement("DI-STATS-002", "MUST",
+                "GET /statistics/service returns 200 with totalConnectedDevices.",
+                "docs/sources/retrieve-service-statistics.md",
+                operations=("getServiceStatistics",), since=FIRST_RELEASE),
     # -- ETag (RFC 7232) ----------------------------------------------------------------------------------------
     Requirement("DI-ETAG-001", "MUST",
-                "Every successful response scoped to one device identity carries an ETag header (DELETE only when "
-                "the profile says so).",
-                "device-identities-rest__v2016-12-27_e5666404f.md (bk_common: Etag header … as per RFC7232)",
-                profile_rule="etag_on_delete"),
-    Requirement("DI-ETAG-002", "MUST", "The ETag header has RFC 7232 syntax: [W/]\"<etagc*>\".",
-                "RFC 7232 §2.3 (OBSERVED.md §3)"),
-    Requirement("DI-ETAG-003", "MUST", "The ETag header carries the same entity-tag as the body's etag field.",
-                "create-a-new-device-identity.md (etag); OBSERVED.md §1"),
-    Requirement("DI-ETAG-004", "MUST", "The ETag changes on every successful write of the device.",
-                "RFC 7232 §2.3; INVENTORY.md §6 (optimistic concurrency)"),
-    Requirement("DI-ETAG-005", "MUST", "The ETag stays the same across reads with no write in between.",
-                "RFC 7232 §2.3"),
+                "Every successful response scoped to one device identity carries an ETag header (DELETE only when the"
+                " profile says so).",
+                "docs/sources/device-identities-rest__v2016-12-27_e5666404f.md (bk_common: Etag header … as per "
+                "RFC7232)",
+                operations=("createOrUpdateDevice", "getDevice", "deleteDevice"), profile_rule="etag_on_delete",
+                since=FIRST_RELEASE),
+    Requirement("DI-ETAG-002", "MUST",
+                "The ETag header has RFC 7232 syntax: [W/]\"<etagc*>\".",
+                "RFC 7232 §2.3 (docs/sources/OBSERVED.md §3)",
+                operations=("createOrUpdateDevice", "getDevice", "deleteDevice"), since=FIRST_RELEASE),
+    Requirement("DI-ETAG-003", "MUST",
+                "The ETag header carries the same entity-tag as the body's etag field.",
+                "docs/sources/create-a-new-device-identity.md (etag); docs/sources/OBSERVED.md §1",
+                operations=("createOrUpdateDevice", "getDevice"), since=FIRST_RELEASE),
+    Requirement("DI-ETAG-004", "MUST",
+                "The ETag changes on every successful write of the device.",
+                "RFC 7232 §2.3; docs/sources/INVENTORY.md §6 (optimistic concurrency)",
+                operations=("createOrUpdateDevice",), since=FIRST_RELEASE),
+    Requirement("DI-ETAG-005", "MUST",
+                "The ETag stays the same across reads with no write in between.",
+                "RFC 7232 §2.3; docs/sources/INVENTORY.md §6 (a server-generated etag, optimistic concurrency)",
+                operations=("getDevice",), since=FIRST_RELEASE),
     # -- conditional requests -----------------------------------------------------------------------------------
     Requirement("DI-COND-001", "MUST",
                 "PUT with a stale If-Match is refused with 412 and the device is unchanged.",
-                "common-error-codes__v2016-12-27_e5666404f.md (412); RFC 7232 §3.1; OBSERVED.md §1"),
+                "docs/sources/common-error-codes__v2016-12-27_e5666404f.md (412); RFC 7232 §3.1; "
+                "docs/sources/OBSERVED.md §1",
+                operations=("createOrUpdateDevice",), since=FIRST_RELEASE),
     Requirement("DI-COND-002", "MUST",
                 "DELETE with a stale If-Match is refused with 412 and the device is unchanged.",
-                "delete-a-device-identity.md; RFC 7232 §3.1"),
+                "docs/sources/delete-a-device-identity.md; RFC 7232 §3.1",
+                operations=("deleteDevice",), since=FIRST_RELEASE),
     Requirement("DI-COND-003", "MUST",
                 "If-Match with the current ETag, or *, lets PUT and DELETE proceed.",
-                "delete-a-device-identity.md (wildcard); index__v2017-01-16_d8e1dc17d.md (If-Match = [*|etag])"),
+                "docs/sources/delete-a-device-identity.md (wildcard); docs/sources/index__v2017-01-16_d8e1dc17d.md "
+                "(If-Match = [*|etag])",
+                operations=("createOrUpdateDevice", "deleteDevice"), since=FIRST_RELEASE),
     Requirement("DI-COND-004", "MUST",
                 "If-Match uses strong comparison: W/\"<current>\" does not match and gets 412.",
-                "RFC 7232 §2.3.2, §3.1; INVENTORY.md §7 item 9"),
+                "RFC 7232 §2.3.2, §3.1; docs/sources/INVENTORY.md §7 item 9",
+                operations=("createOrUpdateDevice", "deleteDevice"), since=FIRST_RELEASE),
     Requirement("DI-COND-005", "MUST",
-                "PUT with If-Match * on a device that does not exist is answered as the profile says "
-                "(docs-strict: 412, nothing created).",
-                "index__v2017-01-16_d8e1dc17d.md (PUT table); RFC 7232 §3.1", profile_rule="create_if_match_star"),
+                "PUT with If-Match * on a device that does not exist is answered as the profile says (docs-strict: "
+                "412, nothing created).",
+                "docs/sources/index__v2017-01-16_d8e1dc17d.md (PUT table); RFC 7232 §3.1",
+                operations=("createOrUpdateDevice",), profile_rule="create_if_match_star", since=FIRST_RELEASE),
     Requirement("DI-COND-006", "MUST",
                 "PUT with no If-Match, or an empty If-Match \"\", on a new deviceId creates the device.",
-                "index__v2017-01-16_d8e1dc17d.md (PUT table: \"\" / absent → created); OBSERVED.md §1"),
+                "docs/sources/index__v2017-01-16_d8e1dc17d.md (PUT table: \"\" / absent → created); "
+                "docs/sources/OBSERVED.md §1",
+                operations=("createOrUpdateDevice",), since=FIRST_RELEASE),
     Requirement("DI-COND-007", "SHOULD",
                 "If-Match \"*\" (the star in quotes, as the service SDK sends it) is taken as the wildcard.",
-                "OBSERVED.md §2", profile_rule="quoted_star_is_wildcard"),
+                "docs/sources/OBSERVED.md §2",
+                operations=("createOrUpdateDevice", "deleteDevice"), profile_rule="quoted_star_is_wildcard",
+                since=FIRST_RELEASE),
     # -- device messaging ---------------------------------------------------------------------------------------
     Requirement("MSG-D2C-001", "MUST",
                 "POST /devices/{id}/messages/events with any octet-stream body is accepted with 204 and no body.",
-                "send-device-to-cloud-message.md (Body: any octet-stream; Status code 204)"),
+                "docs/sources/send-device-to-cloud-message.md (Body: any octet-stream; Status code 204)",
+                operations=("sendDeviceEvent",), since=FIRST_RELEASE),
     Requirement("MSG-D2C-002", "MUST",
                 "A device-to-cloud message whose properties come as headers (IoTHub-MessageId, IoTHub-CorrelationId, "
                 "IoTHub-UserId, Content-Type, Content-Encoding, IoTHub-app-*) is accepted with 204.",
-                "send-device-to-cloud-message.md (Headers)"),
+                "docs/sources/send-device-to-cloud-message.md (Headers)",
+                operations=("sendDeviceEvent",), since=FIRST_RELEASE),
     Requirement("MSG-D2C-003", "MUST",
                 "A device-to-cloud message of 256 KB or more (body plus properties) is refused with 413.",
-                "send-device-to-cloud-message.md (less than 256 Kb); INVENTORY.md §4b (413001), §8 (quotas: 256 KB)"),
+                "docs/sources/send-device-to-cloud-message.md (less than 256 Kb); docs/sources/INVENTORY.md §4b "
+                "(413001), §8 (quotas: 256 KB)",
+                operations=("sendDeviceEvent",), since=FIRST_RELEASE),
     Requirement("MSG-D2C-004", "MUST",
-                "An application property with an empty name, or a name or value outside ASCII alphanumerics and "
-                "! # $ % & ' * + - . ^ _ ` | ~, is refused with 400.",
-                "send-device-to-cloud-message.md (valid header names and values); INVENTORY.md §8 "
-                "(iot-hub-devguide-messaging: characters allowed over HTTP)"),
+                "An application property with an empty name, or a name or value outside ASCII alphanumerics and ! # $"
+                " % & ' * + - . ^ _ ` | ~, is refused with 400.",
+                "docs/sources/send-device-to-cloud-message.md (valid header names and values); "
+                "docs/sources/INVENTORY.md §8 (iot-hub-devguide-messaging: characters allowed over HTTP)",
+                operations=("sendDeviceEvent",), since=FIRST_RELEASE),
     Requirement("MSG-RECV-001", "MUST",
                 "GET /devices/{id}/messages/devicebound on a queue with nothing to deliver answers 204 with no body.",
-                "autogen-2016-11-14__HttpRuntime_ReceiveDeviceBoundNotification.yml (204: device message queue is "
-                "empty)"),
+                "docs/sources/autogen-2016-11-14__HttpRuntime_ReceiveDeviceBoundNotification.yml (204: device message"
+                " queue is empty)",
+                operations=("receiveDeviceBoundNotification",), since=FIRST_RELEASE),
     Requirement("MSG-RECV-002", "MUST",
                 "A received message comes with 200, its body, the lock in ETag, IoTHub-SequenceNumber, an ISO 8601 "
                 "IoTHub-EnqueuedTime, an expiry header the profile names, and every property the sender set.",
-                "receive-a-cloud-to-device-message.md (Response headers); INVENTORY.md §7 item 11",
-                profile_rule="expiry_headers"),
+                "docs/sources/receive-a-cloud-to-device-message.md (Response headers); docs/sources/INVENTORY.md §7 "
+                "item 11",
+                operations=("receiveDeviceBoundNotification",), profile_rule="expiry_headers", since=FIRST_RELEASE),
     Requirement("MSG-RECV-003", "MUST",
                 "A received message is invisible to other receives while its lock holds.",
-                "receive-a-cloud-to-device-message.md (IoTHub-MessageLockTimeout); INVENTORY.md §6"),
+                "docs/sources/receive-a-cloud-to-device-message.md (IoTHub-MessageLockTimeout); "
+                "docs/sources/INVENTORY.md §6",
+                operations=("receiveDeviceBoundNotification",), since=FIRST_RELEASE),
     Requirement("MSG-LOCK-001", "MUST",
                 "The receive ETag carries the lock token in the form the profile says (iothub: in double quotes, "
                 "which clients strip); it is a lock id, not an RFC 7232 version tag.",
-                "receive-a-cloud-to-device-message.md (Etag: the id for the message lock); INVENTORY.md §6; "
-                "OBSERVED.md §5", profile_rule="lock_etag_quoted"),
+                "docs/sources/receive-a-cloud-to-device-message.md (Etag: the id for the message lock); "
+                "docs/sources/INVENTORY.md §6; docs/sources/OBSERVED.md §5",
+                operations=("receiveDeviceBoundNotification",), profile_rule="lock_etag_quoted", since=FIRST_RELEASE),
     Requirement("MSG-LOCK-002", "MUST",
                 "Complete, reject or abandon with a lock that was never issued is refused with the profile's status "
                 "and code (iothub: 412 DeviceMessageLockLost, or 404) and changes nothing.",
-                "INVENTORY.md §4c (412002 DeviceMessageLockLost), §6; common-error-codes__v2016-12-27_e5666404f.md "
-                "(412)", profile_rule="lock_lost_statuses"),
+                "docs/sources/INVENTORY.md §4c (412002 DeviceMessageLockLost), §6; "
+                "docs/sources/common-error-codes__v2016-12-27_e5666404f.md (412)",
+                operations=("completeDeviceBoundNotification", "abandonDeviceBoundNotification"),
+                profile_rule="lock_lost_statuses", since=FIRST_RELEASE),
     Requirement("MSG-LOCK-003", "MUST",
                 "Complete, reject or abandon with an expired lock is refused like an unknown lock.",
-                "INVENTORY.md §4c (412002: completing after the lock timeout expires), §6",
-                profile_rule="lock_lost_statuses"),
+                "docs/sources/INVENTORY.md §4c (412002: completing after the lock timeout expires), §6",
+                operations=("completeDeviceBoundNotification", "abandonDeviceBoundNotification"),
+                profile_rule="lock_lost_statuses", since=FIRST_RELEASE),
     Requirement("MSG-LOCK-004", "MUST",
                 "When a message's lock expires, the message is delivered again.",
-                "receive-a-cloud-to-device-message.md (invisible for the lock timeout); INVENTORY.md §6"),
+                "docs/sources/receive-a-cloud-to-device-message.md (invisible for the lock timeout); "
+                "docs/sources/INVENTORY.md §6",
+                operations=("receiveDeviceBoundNotification",), since=FIRST_RELEASE),
     Requirement("MSG-COMPLETE-001", "MUST",
                 "DELETE …/devicebound/{lock} answers 204 and removes the message: it is never delivered again.",
-                "complete-a-cloud-to-device-message.md"),
+                "docs/sources/complete-a-cloud-to-device-message.md",
+                operations=("completeDeviceBoundNotification",), since=FIRST_RELEASE),
     Requirement("MSG-REJECT-001", "MUST",
                 "DELETE …/devicebound/{lock}?reject answers 204 and dead-letters the message: it is never delivered "
                 "again.",
-                "reject-a-cloud-to-device-message.md; INVENTORY.md §6"),
+                "docs/sources/reject-a-cloud-to-device-message.md; docs/sources/INVENTORY.md §6",
+                operations=("completeDeviceBoundNotification",), since=FIRST_RELEASE),
     Requirement("MSG-ABANDON-001", "MUST",
                 "POST …/devicebound/{lock}/abandon answers 204 and the message is delivered again, with a higher "
                 "delivery count where the profile names a delivery-count header.",
-                "autogen-2016-11-14__HttpRuntime_AbandonDeviceBoundNotification.yml (put back for re-delivery); "
-                "INVENTORY.md §6, §7 item 10", profile_rule="delivery_count_header"),
+                "docs/sources/autogen-2016-11-14__HttpRuntime_AbandonDeviceBoundNotification.yml (put back for "
+                "re-delivery); docs/sources/INVENTORY.md §6, §7 item 10",
+                operations=("abandonDeviceBoundNotification",), profile_rule="delivery_count_header", since=FIRST_RELEASE),
     Requirement("MSG-DELIVERY-001", "MUST",
                 "A message abandoned again and again is delivered at most the hub's max delivery count of times "
                 "(default 10), then dead-lettered.",
-                "INVENTORY.md §6 (cloudToDevice.maxDeliveryCount 1–100, default 10; dead-lettered at the limit)"),
+                "docs/sources/INVENTORY.md §6 (cloudToDevice.maxDeliveryCount 1–100, default 10; dead-lettered at the"
+                " limit)",
+                operations=("receiveDeviceBoundNotification", "abandonDeviceBoundNotification"), since=FIRST_RELEASE),
     Requirement("MSG-DELIVERY-002", "MUST",
-                "Whether an expired lock counts toward the max delivery count is as the profile says (iothub: only "
-                "an abandon counts; docs-strict: every delivery counts).",
-                "INVENTORY.md §6, §8 (2016 guide vs iot-hub-devguide-messages-c2d.md)",
-                profile_rule="lock_expiry_counts_delivery"),
+                "Whether an expired lock counts toward the max delivery count is as the profile says (iothub: only an"
+                " abandon counts; docs-strict: every delivery counts).",
+                "docs/sources/INVENTORY.md §6, §8 (2016 guide vs iot-hub-devguide-messages-c2d.md)",
+                operations=("receiveDeviceBoundNotification",), profile_rule="lock_expiry_counts_delivery",
+                since=FIRST_RELEASE),
     Requirement("MSG-QUEUE-001", "MUST",
                 "A device queue holds at most 50 messages: one more is refused with 403 "
                 "DeviceMaximumQueueDepthExceeded.",
-                "INVENTORY.md §4b, §4c (403004), §6, §8 (quotas: 50 per device)"),
+                "docs/sources/INVENTORY.md §4b, §4c (403004), §6, §8 (quotas: 50 per device)",
+                operations=("receiveDeviceBoundNotification",), since=FIRST_RELEASE),
     Requirement("MSG-C2D-001", "MUST",
                 "A cloud-to-device message over the profile's size limit is refused with 413; one within it is "
                 "accepted.",
-                "INVENTORY.md §7 item 7 (receive page: < 256 KB; quotas page: 64 KB)", profile_rule="c2d_max_bytes"),
+                "docs/sources/INVENTORY.md §7 item 7 (receive page: < 256 KB; quotas page: 64 KB)",
+                operations=("receiveDeviceBoundNotification",), profile_rule="c2d_max_bytes", since=FIRST_RELEASE),
     Requirement("MSG-AUTH-001", "MUST",
                 "Messaging accepts a device-scoped token (no skn, sr = <host>/devices/<id>, signed with the device "
                 "key) for its own device, and a token of a policy with DeviceConnect.",
-                "device-messaging-rest-apis__v2016-12-27_e5666404f.md (device section of the security tokens); "
-                "INVENTORY.md §5"),
+                "docs/sources/device-messaging-rest-apis__v2016-12-27_e5666404f.md (device section of the security "
+                "tokens); docs/sources/INVENTORY.md §5",
+                operations=DEVICE_MESSAGING, since=FIRST_RELEASE),
     Requirement("MSG-AUTH-002", "MUST",
                 "A device token used on another device's messaging endpoints is refused with 401 and changes nothing.",
-                "INVENTORY.md §5 (a device-key token grants DeviceConnect for that device only); "
-                "common-error-codes__v2016-12-27_e5666404f.md (401: does not apply to the request's URI)"),
+                "docs/sources/INVENTORY.md §5 (a device-key token grants DeviceConnect for that device only); "
+                "docs/sources/common-error-codes__v2016-12-27_e5666404f.md (401: does not apply to the request's URI)",
+                operations=DEVICE_MESSAGING, since=FIRST_RELEASE),
     Requirement("MSG-AUTH-003", "MUST",
                 "A token of a policy without DeviceConnect is refused with 401 on messaging.",
-                "INVENTORY.md §5 (permissions); common-error-codes__v2016-12-27_e5666404f.md (401)"),
+                "docs/sources/INVENTORY.md §5 (permissions); "
+                "docs/sources/common-error-codes__v2016-12-27_e5666404f.md (401)",
+                operations=DEVICE_MESSAGING, since=FIRST_RELEASE),
     Requirement("MSG-AUTH-004", "MUST",
                 "A disabled device cannot send or receive: its requests are refused with a 4xx and nothing is sent.",
-                "create-a-new-device-identity.md (status enabled/disabled); INVENTORY.md §8 "
-                "(iot-hub-devguide-identity-registry)"),
+                "docs/sources/create-a-new-device-identity.md (status enabled/disabled); docs/sources/INVENTORY.md §8"
+                " (iot-hub-devguide-identity-registry)",
+                operations=DEVICE_MESSAGING, since=FIRST_RELEASE),
     # -- import/export jobs -------------------------------------------------------------------------------------
     Requirement("JOB-CREATE-001", "MUST",
                 "An import or export job started the way the profile says (iothub: POST /jobs/create; docs-strict: "
-                "GET /importdevices, imports only) answers 200 with the job: jobId, type and status enqueued or later.",
-                "autogen-2018-06-30__Service_CreateImportExportJob.yml; import-or-update-device-identities.md; "
-                "INVENTORY.md §7 item 10", profile_rule="job_start"),
+                "GET /importdevices, imports only) answers 200 with the job: jobId, type and status enqueued or "
+                "later.",
+                "docs/sources/autogen-2018-06-30__Service_CreateImportExportJob.yml; "
+                "docs/sources/import-or-update-device-identities.md; docs/sources/INVENTORY.md §7 item 10",
+                operations=("createImportExportJob", "importDevices"), profile_rule="job_start", since=FIRST_RELEASE),
     Requirement("JOB-GET-001", "MUST",
                 "GET /jobs/{jobId} answers 200 with the documented fields: a type of import or export, a status of "
                 "enqueued, running, completed, failed or cancelled, a progress percentage and ISO 8601 UTC times.",
-                "retrieve-import-export-job.md"),
-    Requirement("JOB-GET-002", "MUST", "GET /jobs/{jobId} of a job that does not exist answers 404.",
-                "common-error-codes__v2016-12-27_e5666404f.md (404); INVENTORY.md §4c (404002 JobNotFound)"),
-    Requirement("JOB-LIST-001", "MUST", "GET /jobs answers 200 with a JSON array that holds the run's jobs.",
-                "list-import-export-jobs.md"),
+                "docs/sources/retrieve-import-export-job.md",
+                operations=("getImportExportJob",), since=FIRST_RELEASE),
+    Requirement("JOB-GET-002", "MUST",
+                "GET /jobs/{jobId} of a job that does not exist answers 404.",
+                "docs/sources/common-error-codes__v2016-12-27_e5666404f.md (404); docs/sources/INVENTORY.md §4c "
+                "(404002 JobNotFound)",
+                operations=("getImportExportJob",), since=FIRST_RELEASE),
+    Requirement("JOB-LIST-001", "MUST",
+                "GET /jobs answers 200 with a JSON array that holds the run's jobs.",
+                "docs/sources/list-import-export-jobs.md",
+                operations=("listImportExportJobs",), since=FIRST_RELEASE),
     Requirement("JOB-LIFE-001", "MUST",
-                "A job only moves forward (enqueued → running → completed, failed or cancelled) and ends; a "
-                "completed job has progress 100 and an end time.",
-                "retrieve-import-export-job.md (status, progress, endTimeUtc)"),
+                "A job only moves forward (enqueued → running → completed, failed or cancelled) and ends; a completed"
+                " job has progress 100 and an end time.",
+                "docs/sources/retrieve-import-export-job.md (status, progress, endTimeUtc)",
+                operations=("getImportExportJob",), since=FIRST_RELEASE),
     Requirement("JOB-CANCEL-001", "MUST",
                 "DELETE /jobs/{jobId} on a job that has not finished answers 204 and the job ends cancelled.",
-                "cancel-import-export-job.md; retrieve-import-export-job.md (status cancelled)"),
-    Requirement("JOB-CANCEL-002", "MUST", "DELETE /jobs/{jobId} of a job that does not exist answers 404.",
-                "common-error-codes__v2016-12-27_e5666404f.md (404); INVENTORY.md §4c (404002 JobNotFound)"),
+                "docs/sources/cancel-import-export-job.md; docs/sources/retrieve-import-export-job.md (status "
+                "cancelled)",
+                operations=("cancelImportExportJob",), since=FIRST_RELEASE),
+    Requirement("JOB-CANCEL-002", "MUST",
+                "DELETE /jobs/{jobId} of a job that does not exist answers 404.",
+                "docs/sources/common-error-codes__v2016-12-27_e5666404f.md (404); docs/sources/INVENTORY.md §4c "
+                "(404002 JobNotFound)",
+                operations=("cancelImportExportJob",), since=FIRST_RELEASE),
     Requirement("JOB-CANCEL-003", "MUST",
                 "DELETE /jobs/{jobId} on a job that has finished answers as the profile says (docs-strict: 204) and "
                 "leaves its outcome as it was.",
-                "cancel-import-export-job.md (204); INVENTORY.md §2a (2021 spec: 200 or 204)",
-                profile_rule="cancel_finished_statuses"),
+                "docs/sources/cancel-import-export-job.md (204); docs/sources/INVENTORY.md §2a (2021 spec: 200 or "
+                "204)",
+                operations=("cancelImportExportJob",), profile_rule="cancel_finished_statuses", since=FIRST_RELEASE),
     Requirement("JOB-EXPORT-001", "MUST",
-                "A completed export writes the registry to the output container, one JSON device per line, "
-                "holding every device the run had when the export started.",
-                "export-device-identities1.md; retrieve-import-export-job.md (outputBlobContainerUri)"),
+                "A completed export writes the registry to the output container, one JSON device per line, holding "
+                "every device the run had when the export started.",
+                "docs/sources/export-device-identities1.md; docs/sources/retrieve-import-export-job.md "
+                "(outputBlobContainerUri)",
+                operations=("createImportExportJob",), since=FIRST_RELEASE),
     Requirement("JOB-EXPORT-002", "MUST",
                 "An export with excludeKeysInExport true writes null keys; with false it writes the devices' keys.",
-                "retrieve-import-export-job.md (excludeKeysInExport: keys are set to null in export output)"),
+                "docs/sources/retrieve-import-export-job.md (excludeKeysInExport: keys are set to null in export "
+                "output)",
+                operations=("createImportExportJob",), since=FIRST_RELEASE),
     Requirement("JOB-EXPORT-003", "MUST",
                 "An export without excludeKeysInExport treats keys as the profile's default says (2016 pages: "
                 "excluded; later pages: included).",
-                "retrieve-import-export-job.md (Default: true); autogen-2018-06-30__Service_CreateImportExportJob.yml "
-                "(Default: false)", profile_rule="exclude_keys_default"),
+                "docs/sources/retrieve-import-export-job.md (Default: true); "
+                "docs/sources/autogen-2018-06-30__Service_CreateImportExportJob.yml (Default: false)",
+                operations=("createImportExportJob",), profile_rule="exclude_keys_default", since=FIRST_RELEASE),
     Requirement("JOB-IMPORT-001", "MUST",
                 "A completed import creates, updates and deletes exactly the devices its input lists, and no other.",
-                "import-or-update-device-identities.md; INVENTORY.md §3 (importMode create/update/delete …)"),
+                "docs/sources/import-or-update-device-identities.md; docs/sources/INVENTORY.md §3 (importMode "
+                "create/update/delete …)",
+                operations=("createImportExportJob", "importDevices"), since=FIRST_RELEASE),
     Requirement("JOB-FAIL-001", "MUST",
                 "A job whose input cannot be read ends failed, with a failureReason.",
-                "retrieve-import-export-job.md (failureReason: if status = failure, a string containing the reason)"),
+                "docs/sources/retrieve-import-export-job.md (failureReason: if status = failure, a string containing "
+                "the reason)",
+                operations=("createImportExportJob", "getImportExportJob"), since=FIRST_RELEASE),
     # -- scheduled jobs and device twins (api-version 2016-11-14) --------------------------------------------------
     Requirement("TWIN-GET-001", "MUST",
                 "GET /twins/{deviceId} answers 200 with the twin: deviceId, tags and properties.desired.",
-                "autogen-2016-11-14__DeviceTwinApi_GetDeviceTwin.yml; autogen-2018-06-30__Service_GetTwin.yml"),
+                "docs/sources/autogen-2016-11-14__DeviceTwinApi_GetDeviceTwin.yml; "
+                "docs/sources/autogen-2018-06-30__Service_GetTwin.yml",
+                operations=("getDeviceTwin",), since=FIRST_RELEASE),
     Requirement("TWIN-PATCH-001", "MUST",
                 "PATCH /twins/{deviceId} merges the given tags and desired properties into the twin and answers 200.",
-                "autogen-2016-11-14__DeviceTwinApi_UpdateDeviceTwin.yml"),
+                "docs/sources/autogen-2016-11-14__DeviceTwinApi_UpdateDeviceTwin.yml",
+                operations=("updateDeviceTwin",), since=FIRST_RELEASE),
     Requirement("JOBV2-CREATE-001", "MUST",
                 "PUT /jobs/v2/{jobId} with a scheduleUpdateTwin or scheduleDeviceMethod request answers 200 with the "
                 "job: the given jobId, its type and a status.",
-                "autogen-2016-11-14__JobApi_CreateJob.yml"),
+                "docs/sources/autogen-2016-11-14__JobApi_CreateJob.yml",
+                operations=("createJob",), since=FIRST_RELEASE),
     Requirement("JOBV2-GET-001", "MUST",
                 "GET /jobs/v2/{jobId} answers 200 with the job; a finished job has an end time and "
                 "deviceJobStatistics.",
-                "autogen-2016-11-14__JobApi_GetJob.yml (JobResponse)"),
+                "docs/sources/autogen-2016-11-14__JobApi_GetJob.yml (JobResponse)",
+                operations=("getJob",), since=FIRST_RELEASE),
     Requirement("JOBV2-GET-002", "MUST",
                 "GET /jobs/v2/{jobId}, and POST /jobs/v2/{jobId}/cancel, of a job that does not exist answer 404.",
-                "common-error-codes__v2016-12-27_e5666404f.md (404); INVENTORY.md §4c (404002 JobNotFound)"),
+                "docs/sources/common-error-codes__v2016-12-27_e5666404f.md (404); docs/sources/INVENTORY.md §4c "
+                "(404002 JobNotFound)",
+                operations=("getJob", "cancelJob"), since=FIRST_RELEASE),
     Requirement("JOBV2-SCHEDULE-001", "MUST",
-                "A job whose startTime lies ahead does not run before it (its twins stay as they were), and runs after.",
-                "autogen-2016-11-14__JobApi_CreateJob.yml (startTime: application provided start time)"),
+                "A job whose startTime lies ahead does not run before it (its twins stay as they were), and runs "
+                "after.",
+                "docs/sources/autogen-2016-11-14__JobApi_CreateJob.yml (startTime: application provided start time)",
+                operations=("createJob",), since=FIRST_RELEASE),
     Requirement("JOBV2-CANCEL-001", "MUST",
                 "POST /jobs/v2/{jobId}/cancel on a job that has not run answers 200 and the job ends cancelled, "
                 "changing nothing.",
-                "autogen-2016-11-14__JobApi_CancelJob.yml; JobStatus cancelled"),
+                "docs/sources/autogen-2016-11-14__JobApi_CancelJob.yml; JobStatus cancelled",
+                operations=("cancelJob",), since=FIRST_RELEASE),
     Requirement("JOBV2-QUERY-001", "MUST",
                 "GET /jobs/v2/query?jobType=…&jobStatus=… answers 200 and lists only jobs of that type and status, "
                 "the run's matching job among them.",
-                "autogen-2016-11-14__JobApi_QueryJobs.yml", profile_rule="job_query_shape"),
+                "docs/sources/autogen-2016-11-14__JobApi_QueryJobs.yml",
+                operations=("queryJobs",), profile_rule="job_query_shape", since=FIRST_RELEASE),
     Requirement("JOBV2-TWIN-001", "MUST",
                 "A scheduleUpdateTwin job sets its tags and desired properties on exactly the twins its "
                 "queryCondition selects.",
-                "autogen-2016-11-14__JobApi_CreateJob.yml (updateTwin, queryCondition)"),
+                "docs/sources/autogen-2016-11-14__JobApi_CreateJob.yml (updateTwin, queryCondition)",
+                operations=("createJob",), since=FIRST_RELEASE),
     Requirement("JOBV2-METHOD-001", "MUST",
                 "A scheduleDeviceMethod job ends with deviceJobStatistics that count every selected device; a device "
                 "that is not online counts as failed.",
-                "autogen-2016-11-14__JobApi_CreateJob.yml (DeviceJobStatistics); INVENTORY.md §4b (404103 "
-                "DeviceNotOnline)"),
+                "docs/sources/autogen-2016-11-14__JobApi_CreateJob.yml (DeviceJobStatistics); "
+                "docs/sources/INVENTORY.md §4b (404103 DeviceNotOnline)",
+                operations=("createJob",), since=FIRST_RELEASE),
     Requirement("JOBV2-METHOD-002", "MUST",
                 "A device that answers the job's direct method counts as succeeded.",
-                "autogen-2016-11-14__JobApi_CreateJob.yml (CloudToDeviceMethod, DeviceJobStatistics)"),
+                "docs/sources/autogen-2016-11-14__JobApi_CreateJob.yml (CloudToDeviceMethod, DeviceJobStatistics)",
+                operations=("createJob",), since=FIRST_RELEASE),
     # -- resource provider (ARM, api-version 2016-02-03) ------------------------------------------------------------
-    Requirement("RP-AUTH-001", "MUST", "An RP request without Authorization is refused with 401.",
-                f"{RP_COMMON} (Authorization: a JSON Web Token from Azure Active Directory)"),
+    Requirement("RP-AUTH-001", "MUST",
+                "An RP request without Authorization is refused with 401.",
+                "docs/sources/rp__iot-hub-resource-provider-rest__v2016-12-27_e5666404f.md (bk_common) "
+                "(Authorization: a JSON Web Token from Azure Active Directory)",
+                operations=RESOURCE_PROVIDER, since=FIRST_RELEASE),
     Requirement("RP-AUTH-002", "MUST",
-                "An RP request with a bearer token the endpoint did not issue is refused with 401 and changes nothing.",
-                f"{RP_COMMON} (Authorization: a JSON Web Token from Azure Active Directory)"),
-    Requirement("RP-REQID-001", "MUST", "Every RP response, errors included, carries a non-empty x-ms-request-id.",
-                "rp__iot-hub-resource-provider-rest__v2016-12-27_e5666404f.md (intro: each operation returns an "
-                "x-ms-request-id header)"),
+                "An RP request with a bearer token the endpoint did not issue is refused with 401 and changes "
+                "nothing.",
+                "docs/sources/rp__iot-hub-resource-provider-rest__v2016-12-27_e5666404f.md (bk_common) "
+                "(Authorization: a JSON Web Token from Azure Active Directory)",
+                operations=RESOURCE_PROVIDER, since=FIRST_RELEASE),
+    Requirement("RP-REQID-001", "MUST",
+                "Every RP response, errors included, carries a non-empty x-ms-request-id.",
+                "docs/sources/rp__iot-hub-resource-provider-rest__v2016-12-27_e5666404f.md (intro: each operation "
+                "returns an x-ms-request-id header)",
+                operations=RESOURCE_PROVIDER, since=FIRST_RELEASE),
     Requirement("RP-APIVER-001", "MUST",
                 "An RP request without api-version, or with a value the RP does not serve, is refused with 400.",
-                f"{RP_COMMON} (api-version 2016-02-03); OBSERVED.md §4"),
+                "docs/sources/rp__iot-hub-resource-provider-rest__v2016-12-27_e5666404f.md (bk_common) (api-version "
+                "2016-02-03); docs/sources/OBSERVED.md §4",
+                operations=RESOURCE_PROVIDER, since=FIRST_RELEASE),
     Requirement("RP-ERR-001", "MUST",
-                "RP errors carry the ErrorDetails envelope {Code, HttpStatusCode, Message, Details} (docs-strict: "
-                "no envelope is required).",
-                "INVENTORY.md §2c, §4d (ARM16 ErrorDetails)", profile_rule="rp_error_envelope"),
+                "RP errors carry the ErrorDetails envelope {Code, HttpStatusCode, Message, Details} (docs-strict: no "
+                "envelope is required).",
+                "docs/sources/INVENTORY.md §2c, §4d (ARM16 ErrorDetails)",
+                operations=RESOURCE_PROVIDER, profile_rule="rp_error_envelope", since=FIRST_RELEASE),
     Requirement("RP-CREATE-001", "MUST",
                 "A PUT that creates a hub answers 201 with an Azure-AsyncOperation header holding an absolute URL.",
-                "rp__create-a-new-iot-hub.md (Status code: 201, long running, Azure-AsyncOperation)"),
+                "docs/sources/rp__create-a-new-iot-hub.md (Status code: 201, long running, Azure-AsyncOperation)",
+                operations=("IotHubResource_CreateOrUpdate",), since=FIRST_RELEASE),
     Requirement("RP-LRO-001", "MUST",
                 "A create's Azure-AsyncOperation URL reaches a terminal status (Succeeded, Failed, Canceled) within "
                 "the wait, and once it says Succeeded a GET of the hub answers 200 with the location, sku and tags "
                 "that were stored.",
-                f"rp__create-a-new-iot-hub.md; {RP_COMMON} (async rules); INVENTORY.md §1; OBSERVED.md §2 (the RP "
-                "SDK's poller)"),
+                "docs/sources/rp__create-a-new-iot-hub.md; "
+                "docs/sources/rp__iot-hub-resource-provider-rest__v2016-12-27_e5666404f.md (bk_common) (async rules);"
+                " docs/sources/INVENTORY.md §1; docs/sources/OBSERVED.md §2 (the RP SDK's poller)",
+                operations=("IotHubResource_CreateOrUpdate", "IotHubResource_Get"), since=FIRST_RELEASE),
     Requirement("RP-UPDATE-001", "MUST",
                 "A PUT on an existing hub answers 200 or 201 and, once done, a GET shows the new tags and capacity.",
-                f"rp__update-metadata-on-an-existing-iot-hub.md (201); {RP_COMMON} (PUT table: 200)"),
+                "docs/sources/rp__update-metadata-on-an-existing-iot-hub.md (201); "
+                "docs/sources/rp__iot-hub-resource-provider-rest__v2016-12-27_e5666404f.md (bk_common) (PUT table: "
+                "200)",
+                operations=("IotHubResource_CreateOrUpdate", "IotHubResource_Get"), since=FIRST_RELEASE),
     Requirement("RP-DELETE-001", "MUST",
                 "A DELETE of an existing hub answers as the profile allows (202 with Location, Retry-After and "
-                "Azure-AsyncOperation; iothub also 200 or 204), its operation ends Succeeded, and a GET then "
-                "answers 404.",
-                "rp__delete-an-iot-hub.md (202, Location, Retry-After, Azure-AsyncOperation)",
-                profile_rule="rp_conditions"),
+                "Azure-AsyncOperation; iothub also 200 or 204), its operation ends Succeeded, and a GET then answers "
+                "404.",
+                "docs/sources/rp__delete-an-iot-hub.md (202, Location, Retry-After, Azure-AsyncOperation)",
+                operations=("IotHubResource_Delete", "IotHubResource_Get"), profile_rule="rp_conditions",
+                since=FIRST_RELEASE),
     Requirement("RP-GET-001", "MUST",
                 "GET of a hub answers 200 with id, name, type Microsoft.Devices/IotHubs, location, sku and etag; GET "
                 "of a hub that does not exist answers 404.",
-                "rp__retrieve-metadata-of-an-iot-hub.md (200; Returns 404 if the IoT hub is not found)"),
+                "docs/sources/rp__retrieve-metadata-of-an-iot-hub.md (200; Returns 404 if the IoT hub is not found)",
+                operations=("IotHubResource_Get",), since=FIRST_RELEASE),
     Requirement("RP-GET-002", "MUST",
                 "GET of a hub and the hub lists reveal no keys: authorizationPolicies is null or carries no key.",
-                "rp__retrieve-metadata-of-an-iot-hub.md (Security-related properties will be set to null)"),
+                "docs/sources/rp__retrieve-metadata-of-an-iot-hub.md (Security-related properties will be set to "
+                "null)",
+                operations=("IotHubResource_Get", "IotHubResource_ListBySubscription",
+                            "IotHubResource_ListByResourceGroup"),
+                since=FIRST_RELEASE),
     Requirement("RP-KEYS-001", "MUST",
                 "listkeys returns every authorization policy with the rights and keys it was given.",
-                "rp__retrieve-security-metadata-of-an-iot-hub.md (POST …/IoTHubKeys/listkeys); INVENTORY.md §2c "
-                "(ARM16 ListKeys POST …/listkeys)", profile_rule="rp_dialect"),
+                "docs/sources/rp__retrieve-security-metadata-of-an-iot-hub.md (POST …/IoTHubKeys/listkeys); "
+                "docs/sources/INVENTORY.md §2c (ARM16 ListKeys POST …/listkeys)",
+                operations=("IotHubResource_ListKeys", "Docs_ListKeys"), profile_rule="rp_dialect", since=FIRST_RELEASE),
     Requirement("RP-KEYS-002", "MUST",
                 "POST …/IotHubKeys/{keyName}/listkeys returns that policy with its keys; an unknown name answers 404 "
                 "(docs-strict: no page has this operation).",
-                "INVENTORY.md §2c (ARM16 GetKeysForKeyName)", profile_rule="rp_dialect"),
+                "docs/sources/INVENTORY.md §2c (ARM16 GetKeysForKeyName)",
+                operations=("IotHubResource_GetKeysForKeyName",), profile_rule="rp_dialect", since=FIRST_RELEASE),
     Requirement("RP-LIST-001", "MUST",
                 "The resource-group hub list returns every hub the run created exactly once, following nextLink to "
                 "the end (docs-strict: one bare array).",
-                "rp__list-iot-hubs-in-a-resource-group.md; INVENTORY.md §2c (ARM16 x-ms-pageable)",
-                profile_rule="rp_dialect"),
+                "docs/sources/rp__list-iot-hubs-in-a-resource-group.md; docs/sources/INVENTORY.md §2c (ARM16 "
+                "x-ms-pageable)",
+                operations=("IotHubResource_ListByResourceGroup",), profile_rule="rp_dialect", since=FIRST_RELEASE),
     Requirement("RP-LIST-002", "MUST",
                 "The subscription hub list returns every hub the run created exactly once, following nextLink to the "
                 "end (docs-strict: one bare array).",
-                "rp__list-iot-hubs-in-a-subscription.md; INVENTORY.md §2c (ARM16 x-ms-pageable)",
-                profile_rule="rp_dialect"),
+                "docs/sources/rp__list-iot-hubs-in-a-subscription.md; docs/sources/INVENTORY.md §2c (ARM16 "
+                "x-ms-pageable)",
+                operations=("IotHubResource_ListBySubscription",), profile_rule="rp_dialect", since=FIRST_RELEASE),
     Requirement("RP-COND-001", "MUST",
                 "A hub PUT answers each If-Match / If-None-Match case of the PUT table with the status it gives.",
-                f"{RP_COMMON} (PUT table); INVENTORY.md §1", profile_rule="rp_conditions"),
+                "docs/sources/rp__iot-hub-resource-provider-rest__v2016-12-27_e5666404f.md (bk_common) (PUT table); "
+                "docs/sources/INVENTORY.md §1",
+                operations=("IotHubResource_CreateOrUpdate",), profile_rule="rp_conditions", since=FIRST_RELEASE),
     Requirement("RP-COND-002", "MUST",
                 "A hub DELETE answers each If-Match case of the DELETE table with the status it gives.",
-                f"{RP_COMMON} (DELETE table); INVENTORY.md §1", profile_rule="rp_conditions"),
-    Requirement("RP-COND-003", "MUST", "A hub PUT or DELETE refused with 412 changes nothing.",
-                f"{RP_COMMON} (412 Precondition Failed); OBSERVED.md §3 (the state is unchanged)"),
+                "docs/sources/rp__iot-hub-resource-provider-rest__v2016-12-27_e5666404f.md (bk_common) (DELETE "
+                "table); docs/sources/INVENTORY.md §1",
+                operations=("IotHubResource_Delete",), profile_rule="rp_conditions", since=FIRST_RELEASE),
+    Requirement("RP-COND-003", "MUST",
+                "A hub PUT or DELETE refused with 412 changes nothing.",
+                "docs/sources/rp__iot-hub-resource-provider-rest__v2016-12-27_e5666404f.md (bk_common) (412 "
+                "Precondition Failed); docs/sources/OBSERVED.md §3 (the state is unchanged)",
+                operations=("IotHubResource_CreateOrUpdate", "IotHubResource_Delete"), since=FIRST_RELEASE),
     Requirement("RP-ETAG-001", "MUST",
                 "A response that carries a hub with an etag carries the ETag header: the same value in quotes.",
-                "INVENTORY.md §2c (ARM16 IotHubDescription.etag: if it is in the body it must also be a header)"),
-    Requirement("RP-ETAG-002", "MUST", "A hub's etag changes on every update.",
-                f"{RP_COMMON} (If-Match <etag from get>); OBSERVED.md §3 (RFC 7232)"),
+                "docs/sources/INVENTORY.md §2c (ARM16 IotHubDescription.etag: if it is in the body it must also be a "
+                "header)",
+                operations=("IotHubResource_CreateOrUpdate", "IotHubResource_Get"), since=FIRST_RELEASE),
+    Requirement("RP-ETAG-002", "MUST",
+                "A hub's etag changes on every update.",
+                "docs/sources/rp__iot-hub-resource-provider-rest__v2016-12-27_e5666404f.md (bk_common) (If-Match "
+                "<etag from get>); docs/sources/OBSERVED.md §3 (RFC 7232)",
+                operations=("IotHubResource_CreateOrUpdate", "IotHubResource_Get"), since=FIRST_RELEASE),
     Requirement("RP-CG-001", "MUST",
                 "A new hub lists the consumer group $default; a consumer group created is then listed, and once "
                 "deleted no longer is (docs: 201 and 204 under events/ConsumerGroups; ARM16: 200 and 200 under "
                 "eventHubEndpoints/events/ConsumerGroups).",
-                "rp__create-a-d2c-consumer-group.md; rp__delete-a-d2c-consumer-group.md; "
-                "rp__list-d2c-consumer-groups.md; INVENTORY.md §7 item 8", profile_rule="rp_dialect"),
-    Requirement("RP-CG-002", "MUST", "Consumer-group requests on a hub that does not exist answer 404.",
-                "rp__create-a-d2c-consumer-group.md, rp__delete-a-d2c-consumer-group.md (Returns 404 if the IoT hub "
-                "is not found)"),
+                "docs/sources/rp__create-a-d2c-consumer-group.md; docs/sources/rp__delete-a-d2c-consumer-group.md; "
+                "docs/sources/rp__list-d2c-consumer-groups.md; docs/sources/INVENTORY.md §7 item 8",
+                operations=("IotHubResource_ListEventHubConsumerGroups", "IotHubResource_CreateEventHubConsumerGroup",
+                            "IotHubResource_DeleteEventHubConsumerGroup", "Docs_CreateConsumerGroup",
+                            "Docs_DeleteConsumerGroup", "Docs_ListConsumerGroups"),
+                profile_rule="rp_dialect", since=FIRST_RELEASE),
+    Requirement("RP-CG-002", "MUST",
+                "Consumer-group requests on a hub that does not exist answer 404.",
+                "docs/sources/rp__create-a-d2c-consumer-group.md, docs/sources/rp__delete-a-d2c-consumer-group.md "
+                "(Returns 404 if the IoT hub is not found)",
+                operations=("IotHubResource_ListEventHubConsumerGroups", "IotHubResource_GetEventHubConsumerGroup",
+                            "IotHubResource_CreateEventHubConsumerGroup", "IotHubResource_DeleteEventHubConsumerGroup",
+                            "Docs_CreateConsumerGroup", "Docs_DeleteConsumerGroup", "Docs_ListConsumerGroups"),
+                since=FIRST_RELEASE),
     Requirement("RP-NAME-001", "MUST",
                 "checkNameAvailability says a name in use is not available, with reason AlreadyExists and a message, "
                 "and an unused name is available (docs-strict: no page has this operation).",
-                "INVENTORY.md §2c (ARM16 CheckNameAvailability)", profile_rule="rp_dialect"),
+                "docs/sources/INVENTORY.md §2c (ARM16 CheckNameAvailability)",
+                operations=("IotHubResource_CheckNameAvailability",), profile_rule="rp_dialect", since=FIRST_RELEASE),
     Requirement("RP-STATS-001", "MUST",
                 "IotHubStats counts the hub's devices (docs-strict: no page has this operation).",
-                "INVENTORY.md §2c (ARM16 GetStats)", profile_rule="rp_dialect"),
+                "docs/sources/INVENTORY.md §2c (ARM16 GetStats)",
+                operations=("IotHubResource_GetStats",), profile_rule="rp_dialect", since=FIRST_RELEASE),
     Requirement("RP-JOB-001", "MUST",
                 "exportDevices through the RP starts a job that completes and writes the hub's devices to the "
                 "container (docs: 202 with Location, Retry-After and Azure-AsyncOperation; ARM16: 200 with the job).",
-                "rp__export-device-identities2.md (202); export-device-identities1.md (200, JobResponse); "
-                "INVENTORY.md §2c, §7 item 8", profile_rule="rp_dialect"),
+                "docs/sources/rp__export-device-identities2.md (202); docs/sources/export-device-identities1.md (200,"
+                " JobResponse); docs/sources/INVENTORY.md §2c, §7 item 8",
+                operations=("IotHubResource_ExportDevices",), profile_rule="rp_dialect", since=FIRST_RELEASE),
     Requirement("RP-JOB-002", "MUST",
-                "importDevices through the RP starts a job that completes, after which the hub holds the devices "
-                "its input listed.",
-                "import-device-identities.md (202); INVENTORY.md §2c (ARM16 ImportDevices: 200)",
-                profile_rule="rp_dialect"),
+                "importDevices through the RP starts a job that completes, after which the hub holds the devices its "
+                "input listed.",
+                "docs/sources/import-device-identities.md (202); docs/sources/INVENTORY.md §2c (ARM16 ImportDevices: "
+                "200)",
+                operations=("IotHubResource_ImportDevices",), profile_rule="rp_dialect", since=FIRST_RELEASE),
     Requirement("RP-READ-001", "MUST",
                 "Every RP read of the run's hub (the hub, the lists, stats, skus, quotaMetrics, jobs, consumer "
                 "groups) answers as the spec says: a documented status, headers and body.",
-                "specs/2016-02-03/resource-provider.yaml"),
+                "specs/2016-02-03/resource-provider.yaml",
+                operations=("IotHubResource_Get", "IotHubResource_ListBySubscription",
+                            "IotHubResource_ListByResourceGroup", "IotHubResource_GetStats",
+                            "IotHubResource_GetValidSkus", "IotHubResource_GetQuotaMetrics", "IotHubResource_ListJobs",
+                            "IotHubResource_GetJob", "IotHubResource_ListEventHubConsumerGroups",
+                            "IotHubResource_GetEventHubConsumerGroup", "Docs_ListConsumerGroups"),
+                since=FIRST_RELEASE),
 ]
 
 REQUIREMENTS: dict[str, Requirement] = {r.id: r for r in _ALL}
