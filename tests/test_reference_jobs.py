@@ -4,145 +4,25 @@ memory behind hub.blob_transport, and time moves by hub.clock.advance, never by 
 from __future__ import annotations
 
 import base64
-import json
 import re
 import threading
 import warnings
 from datetime import datetime
-from urllib.parse import unquote
-from xml.sax.saxutils import escape
 
 import httpx
 import pytest
 from starlette.exceptions import StarletteDeprecationWarning
 
-from iothub_conformance.http import sas
-from iothub_conformance.reference import Hub, Job, create_app, jobs
+from iothub_conformance.reference import Hub, Job, import_export_jobs
 from iothub_conformance.rules.profiles import DOCS_STRICT, IOTHUB
+from tests.support.reference_api import GUID, ReferenceApi, container, error_code
 
 with warnings.catch_warnings():  # Starlette asks for a newer client package; httpx is what this project uses
     warnings.simplefilter("ignore", StarletteDeprecationWarning)
-    from starlette.testclient import TestClient
 
 pytestmark = pytest.mark.filterwarnings("ignore::starlette.exceptions.StarletteDeprecationWarning")
 
-API = {"api-version": "2016-02-03"}
-ACCOUNT = "https://account.blob.core.windows.net"
-SAS = "sv=2020-10-02&sp=rwdl&sig=c2VjcmV0LXNpZ25hdHVyZQ%3D%3D"
-GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
-MISSING = object()
-
-
-def container(name: str = "out", sas_query: str = SAS, account: str = ACCOUNT) -> str:
-    return f"{account}/{name}?{sas_query}" if sas_query else f"{account}/{name}"
-
-
-class BlobStore:
-    """Blob containers in memory: put, get and delete of a blob and the container list, as Azure Storage answers
-    them; 403 without a SAS signature, and no connection at all to any host but the account's."""
-
-    def __init__(self):
-        self.blobs: dict[tuple[str, str], bytes] = {}  # (container, blob name) → content
-        self.content_types: dict[tuple[str, str], str] = {}
-        self.gate: threading.Event | None = None  # when set up, every request waits for it
-        self.entered = threading.Event()
-
-    def handler(self, request: httpx.Request) -> httpx.Response:
-        self.entered.set()
-        if self.gate is not None:
-            assert self.gate.wait(10)
-        if request.url.host != httpx.URL(ACCOUNT).host:
-            raise httpx.ConnectError("no such host", request=request)
-        if "sig=" not in request.url.query.decode():
-            return httpx.Response(403, text="AuthenticationFailed")
-        name, _, blob = request.url.path.lstrip("/").partition("/")
-        blob = unquote(blob)
-        if not blob:
-            if request.method == "GET" and request.url.params.get("comp") == "list":
-                prefix = request.url.params.get("prefix", "")
-                names = sorted(n for c, n in self.blobs if c == name and n.startswith(prefix))
-                listed = "".join(f"<Blob><Name>{escape(n)}</Name></Blob>" for n in names)
-                return httpx.Response(200, text=f"<EnumerationResults><Blobs>{listed}</Blobs><NextMarker/>"
-                                                "</EnumerationResults>")
-            return httpx.Response(400)
-        key = (name, blob)
-        if request.method == "PUT":
-            self.blobs[key] = request.read()
-            self.content_types[key] = request.headers.get("Content-Type", "")
-            return httpx.Response(201)
-        if request.method == "GET":
-            return httpx.Response(200, content=self.blobs[key]) if key in self.blobs else httpx.Response(404)
-        if request.method == "DELETE":
-            return httpx.Response(202) if self.blobs.pop(key, None) is not None else httpx.Response(404)
-        return httpx.Response(405)
-
-    def lines(self, name: str = "out", blob: str = "devices.txt") -> list[dict]:
-        return [json.loads(line) for line in self.blobs[(name, blob)].decode().splitlines() if line]
-
-    def write(self, lines: list, name: str = "in", blob: str = "devices.txt") -> None:
-        self.blobs[(name, blob)] = "".join((item if isinstance(item, str) else json.dumps(item)) + "\n"
-                                           for item in lines).encode()
-
-
-class Api:
-    """A TestClient for one hub whose jobs reach the in-memory `store`; the owner's token unless told otherwise."""
-
-    def __init__(self, profile=IOTHUB, faults=(), hub: Hub | None = None):
-        self.hub = hub or Hub.create(profile=profile, faults=faults)
-        self.store = BlobStore()
-        self.hub.blob_transport = httpx.MockTransport(self.store.handler)
-        self.client = TestClient(create_app(self.hub), base_url=f"https://{self.hub.host_name}")
-
-    def policy(self, name: str = "iothubowner") -> str:
-        return sas.build_token(self.hub.host_name, self.hub.policies[name].key, name)
-
-    def request(self, method, url, token=MISSING, headers=None, params=API, **kwargs) -> httpx.Response:
-        auth = {} if token is None else {"Authorization": self.policy() if token is MISSING else token}
-        return self.client.request(method, url, params=params, headers={**auth, **(headers or {})}, **kwargs)
-
-    def device(self, device_id: str, **body) -> dict:
-        response = self.request("PUT", f"/devices/{device_id}", json={"deviceId": device_id, **body})
-        assert response.status_code in (200, 201), response.text
-        return response.json()
-
-    def create(self, body, **kwargs) -> httpx.Response:
-        return self.request("POST", "/jobs/create", json=body, **kwargs)
-
-    def export(self, **body) -> httpx.Response:
-        return self.create({"type": "export", "outputBlobContainerUri": container("out"), **body})
-
-    def import_(self, lines: list | None = None, **body) -> httpx.Response:
-        if lines is not None:
-            self.store.write(lines)
-        return self.create({"type": "import", "inputBlobContainerUri": container("in"),
-                            "outputBlobContainerUri": container("out"), **body})
-
-    def importdevices(self, body, **kwargs) -> httpx.Response:
-        return self.request("GET", "/importdevices", json=body, **kwargs)
-
-    def get(self, job_id: str, **kwargs) -> httpx.Response:
-        return self.request("GET", f"/jobs/{job_id}", **kwargs)
-
-    def list(self, **kwargs) -> httpx.Response:
-        return self.request("GET", "/jobs", **kwargs)
-
-    def cancel(self, job_id: str, **kwargs) -> httpx.Response:
-        return self.request("DELETE", f"/jobs/{job_id}", **kwargs)
-
-    def run(self, response: httpx.Response) -> dict:
-        """The job the response started, after its delay has passed."""
-        assert response.status_code == 200, response.text
-        self.hub.clock.advance(self.hub.job_delay + 1)
-        fetched = self.get(response.json()["jobId"])
-        assert fetched.status_code == 200
-        return fetched.json()
-
-
-def error_code(response: httpx.Response) -> str:
-    code = response.headers["iothub-errorcode"]
-    assert response.json()["Message"].startswith(f"ErrorCode:{code};")
-    return code
 
 
 def when(value: str) -> datetime:
@@ -154,8 +34,8 @@ def key(fill: int) -> str:
 
 
 @pytest.fixture
-def api() -> Api:
-    return Api()
+def api() -> ReferenceApi:
+    return ReferenceApi()
 
 
 # --- starting a job ---
@@ -198,13 +78,13 @@ def test_every_job_gets_a_fresh_id(api):
 
 @pytest.mark.parametrize("profile", [IOTHUB, DOCS_STRICT], ids=lambda p: p.name)
 def test_both_start_routes_are_served_under_every_profile(profile):
-    api = Api(profile=profile)
+    api = ReferenceApi(profile=profile)
     api.store.write([{"id": "a", "importMode": "create"}])
     started = api.importdevices({"inputBlobContainerUri": container("in"), "outputBlobContainerUri": container("out")})
     assert started.status_code == 200
     job = started.json()
     assert (job["type"], job["status"]) == ("import", "enqueued")
-    assert api.run(started)["status"] == "completed"
+    assert api.run_job(started)["status"] == "completed"
     assert "a" in api.hub.devices
     assert api.export().status_code == 200 and api.import_().status_code == 200
 
@@ -261,7 +141,7 @@ BAD_EXPORTS = [
 
 @pytest.mark.parametrize("body", BAD_EXPORTS)
 def test_invalid_create_body_is_400_argument_invalid(api, body):
-    response = api.create(body)
+    response = api.create_job(body)
     assert response.status_code == 400 and error_code(response) == "ArgumentInvalid"
     assert "sig=" not in response.text  # a refused URI is never echoed
     assert api.hub.jobs == {}
@@ -284,20 +164,20 @@ def test_http_containers_and_nested_paths_are_accepted(api):
 def test_get_and_list(api):
     first = api.export().json()
     second = api.import_([]).json()
-    assert api.get(first["jobId"]).json() == first
-    listed = api.list()
+    assert api.get_job(first["jobId"]).json() == first
+    listed = api.list_jobs()
     assert listed.status_code == 200 and listed.headers["Content-Type"] == "application/json; charset=utf-8"
     assert [job["jobId"] for job in listed.json()] == [first["jobId"], second["jobId"]]  # oldest first
     assert listed.json() == [first, second]
 
 
 def test_list_is_empty_on_a_new_hub(api):
-    assert api.list().json() == []
+    assert api.list_jobs().json() == []
 
 
 @pytest.mark.parametrize("job_id", ["00000000-0000-0000-0000-000000000000", "nope", "create"])
 def test_unknown_job_is_404_job_not_found(api, job_id):
-    for response in (api.get(job_id), api.cancel(job_id)):
+    for response in (api.get_job(job_id), api.cancel_job(job_id)):
         assert response.status_code == 404 and error_code(response) == "JobNotFound"
         assert response.json()["ExceptionMessage"].startswith("Tracking ID:")
 
@@ -305,29 +185,29 @@ def test_unknown_job_is_404_job_not_found(api, job_id):
 def test_cancel_an_enqueued_job(api):
     api.hub.job_delay = 30
     job = api.export().json()
-    response = api.cancel(job["jobId"])
+    response = api.cancel_job(job["jobId"])
     assert response.status_code == 204 and response.content == b""
-    cancelled = api.get(job["jobId"]).json()
+    cancelled = api.get_job(job["jobId"]).json()
     assert cancelled["status"] == "cancelled" and TIME.match(cancelled["endTimeUtc"])
     assert cancelled["startTimeUtc"] is None and cancelled["failureReason"] is None
     api.hub.clock.advance(60)
-    assert api.get(job["jobId"]).json() == cancelled  # a cancelled job never runs
+    assert api.get_job(job["jobId"]).json() == cancelled  # a cancelled job never runs
     assert api.store.blobs == {}
 
 
 def test_cancel_a_finished_job_is_204_and_changes_nothing(api):
-    done = api.run(api.export())
-    failed = api.run(api.import_())  # no input blob
+    done = api.run_job(api.export())
+    failed = api.run_job(api.import_())  # no input blob
     assert (done["status"], failed["status"]) == ("completed", "failed")
     for job in (done, failed):
-        assert api.cancel(job["jobId"]).status_code == 204
-        assert api.get(job["jobId"]).json() == job
+        assert api.cancel_job(job["jobId"]).status_code == 204
+        assert api.get_job(job["jobId"]).json() == job
     api.hub.job_delay = 30
     cancelled = api.export().json()["jobId"]
-    api.cancel(cancelled)
-    before = api.get(cancelled).json()
-    assert api.cancel(cancelled).status_code == 204
-    assert api.get(cancelled).json() == before
+    api.cancel_job(cancelled)
+    before = api.get_job(cancelled).json()
+    assert api.cancel_job(cancelled).status_code == 204
+    assert api.get_job(cancelled).json() == before
 
 
 def test_wrong_method_is_405_with_allow(api):
@@ -345,23 +225,23 @@ def test_job_waits_for_its_delay_then_completes(api):
     api.hub.job_delay = 30
     created = api.export()
     job_id = created.json()["jobId"]
-    assert api.get(job_id).json()["status"] == "enqueued"
+    assert api.get_job(job_id).json()["status"] == "enqueued"
     api.hub.clock.advance(29)
-    assert api.get(job_id).json()["status"] == "enqueued"
+    assert api.get_job(job_id).json()["status"] == "enqueued"
     assert api.store.blobs == {}
     api.hub.clock.advance(2)
-    done = api.get(job_id).json()
+    done = api.get_job(job_id).json()
     assert (done["status"], done["progress"], done["failureReason"]) == ("completed", 100, None)
     assert TIME.match(done["startTimeUtc"]) and TIME.match(done["endTimeUtc"])
-    assert jobs.utc(api.hub.jobs[job_id].created_at + 30) <= done["startTimeUtc"] <= done["endTimeUtc"]
-    assert when(done["endTimeUtc"]) <= when(jobs.utc(api.hub.clock.now()))
+    assert import_export_jobs.utc(api.hub.jobs[job_id].created_at + 30) <= done["startTimeUtc"] <= done["endTimeUtc"]
+    assert when(done["endTimeUtc"]) <= when(import_export_jobs.utc(api.hub.clock.now()))
 
 
 def test_default_delay_is_one_second_by_the_hub_clock(api):
     assert api.hub.job_delay == 1.0
     job_id = api.export().json()["jobId"]
     api.hub.clock.advance(2)
-    assert api.get(job_id).json()["status"] == "completed"
+    assert api.get_job(job_id).json()["status"] == "completed"
 
 
 @pytest.mark.parametrize("trigger", ["list", "get", "cancel", "create", "importdevices"])
@@ -369,13 +249,13 @@ def test_every_job_request_brings_jobs_up_to_date(api, trigger):
     job_id = api.export().json()["jobId"]
     api.hub.clock.advance(2)
     if trigger == "list":
-        api.list()
+        api.list_jobs()
     elif trigger == "get":
-        api.get("other")
+        api.get_job("other")
     elif trigger == "cancel":
-        api.cancel("other")
+        api.cancel_job("other")
     elif trigger == "create":
-        api.create({})
+        api.create_job({})
     else:
         api.importdevices({})
     assert api.hub.jobs[job_id].status == "completed"
@@ -395,8 +275,8 @@ def test_a_job_runs_only_once(api):
 
     api.hub.blob_transport = httpx.MockTransport(counting)
     for _ in range(3):
-        api.list()
-        api.get(job_id)
+        api.list_jobs()
+        api.get_job(job_id)
     assert puts == ["PUT"]
 
 
@@ -406,17 +286,17 @@ def test_a_running_job_is_seen_as_running_and_cancelling_it_keeps_it_cancelled(a
     job_id = api.import_().json()["jobId"]
     api.hub.clock.advance(2)
     api.store.gate = threading.Event()
-    runner = threading.Thread(target=api.list)
+    runner = threading.Thread(target=api.list_jobs)
     runner.start()
     try:
         assert api.store.entered.wait(10)  # the job is reading its input blob
-        seen = api.get(job_id).json()
+        seen = api.get_job(job_id).json()
         assert seen["status"] == "running" and TIME.match(seen["startTimeUtc"]) and seen["endTimeUtc"] is None
-        assert api.cancel(job_id).status_code == 204
+        assert api.cancel_job(job_id).status_code == 204
     finally:
         api.store.gate.set()
         runner.join(10)
-    done = api.get(job_id).json()
+    done = api.get_job(job_id).json()
     assert done["status"] == "cancelled" and TIME.match(done["endTimeUtc"])
     assert "b" not in api.hub.devices  # cancelled before it applied anything
 
@@ -427,8 +307,8 @@ def test_an_unexpected_error_fails_the_job(api, monkeypatch):
     def broken(*args):
         raise RuntimeError(f"boom {container('out')}")
 
-    monkeypatch.setattr(jobs, "export_item", broken)
-    job = api.run(api.export())
+    monkeypatch.setattr(import_export_jobs, "export_item", broken)
+    job = api.run_job(api.export())
     assert job["status"] == "failed" and job["failureReason"] == "export failed: internal error"
 
 
@@ -437,7 +317,7 @@ def test_an_unexpected_error_fails_the_job(api, monkeypatch):
 def test_export_writes_one_device_per_line_sorted(api):
     b = api.device("b", status="disabled", statusReason="broken")
     a = api.device("a")
-    job = api.run(api.export())
+    job = api.run_job(api.export())
     assert job["status"] == "completed"
     assert api.store.content_types[("out", "devices.txt")] == "text/plain"
     raw = api.store.blobs[("out", "devices.txt")].decode()
@@ -451,7 +331,7 @@ def test_export_writes_one_device_per_line_sorted(api):
 
 
 def test_export_of_an_empty_registry_is_an_empty_blob(api):
-    assert api.run(api.export())["status"] == "completed"
+    assert api.run_job(api.export())["status"] == "completed"
     assert api.store.blobs[("out", "devices.txt")] == b""
 
 
@@ -459,31 +339,31 @@ def test_export_sees_the_devices_as_they_are_when_it_runs(api):
     api.device("early")
     started = api.export()
     api.device("late")
-    api.run(started)
+    api.run_job(started)
     assert [line["id"] for line in api.store.lines()] == ["early", "late"]
 
 
 def test_export_to_a_named_blob(api):
     api.device("a")
-    assert api.run(api.export(outputBlobName="dir/export 1.txt"))["status"] == "completed"
+    assert api.run_job(api.export(outputBlobName="dir/export 1.txt"))["status"] == "completed"
     assert [line["id"] for line in api.store.lines(blob="dir/export 1.txt")] == ["a"]
 
 
 def test_export_excludes_keys_when_asked(api):
     api.device("a")
-    job = api.run(api.export(excludeKeysInExport=True))
+    job = api.run_job(api.export(excludeKeysInExport=True))
     assert job["excludeKeysInExport"] is True
     assert api.store.lines()[0]["authentication"] == {"symmetricKey": {"primaryKey": None, "secondaryKey": None}}
-    api.run(api.export(excludeKeysInExport=False, outputBlobName="keys.txt"))
+    api.run_job(api.export(excludeKeysInExport=False, outputBlobName="keys.txt"))
     assert api.store.lines(blob="keys.txt")[0]["authentication"]["symmetricKey"]["primaryKey"]
 
 
 @pytest.mark.parametrize(("profile", "excluded"), [(IOTHUB, False), (DOCS_STRICT, True)], ids=["iothub", "docs-strict"])
 def test_export_key_default_follows_the_profile(profile, excluded):
-    api = Api(profile=profile)
+    api = ReferenceApi(profile=profile)
     api.device("a")
     for started in (api.export(), api.export(excludeKeysInExport=None)):
-        job = api.run(started)
+        job = api.run_job(started)
         assert job["excludeKeysInExport"] is excluded
         assert (api.store.lines()[0]["authentication"]["symmetricKey"]["primaryKey"] is None) is excluded
 
@@ -494,7 +374,7 @@ def test_import_creates_devices(api):
     lines = [{"id": "a", "importMode": "create"},
              {"id": "b", "importMode": "create", "status": "disabled", "statusReason": "new",
               "authentication": {"symmetricKey": {"primaryKey": key(1), "secondaryKey": key(2)}}}]
-    job = api.run(api.import_(lines))
+    job = api.run_job(api.import_(lines))
     assert (job["status"], job["progress"], job["failureReason"]) == ("completed", 100, None)
     a = api.request("GET", "/devices/a").json()
     assert a["status"] == "enabled" and a["authentication"]["symmetricKey"]["primaryKey"]  # keys generated
@@ -505,7 +385,7 @@ def test_import_creates_devices(api):
 
 def test_import_update_replaces_given_fields_and_keeps_the_others(api):
     old = api.device("a", status="disabled", statusReason="why")
-    job = api.run(api.import_([{"id": "a", "importMode": "update", "status": "enabled",
+    job = api.run_job(api.import_([{"id": "a", "importMode": "update", "status": "enabled",
                                 "authentication": {"symmetricKey": {"primaryKey": key(3)}}}]))
     assert job["status"] == "completed"
     new = api.request("GET", "/devices/a").json()
@@ -517,11 +397,11 @@ def test_import_update_replaces_given_fields_and_keeps_the_others(api):
 
 def test_import_update_if_match_etag(api):
     etag = api.device("a")["etag"]
-    job = api.run(api.import_([{"id": "a", "importMode": "updateIfMatchETag", "eTag": etag, "statusReason": "ok"}]))
+    job = api.run_job(api.import_([{"id": "a", "importMode": "updateIfMatchETag", "eTag": etag, "statusReason": "ok"}]))
     assert job["status"] == "completed"
     current = api.request("GET", "/devices/a").json()
     assert current["statusReason"] == "ok"
-    stale = api.run(api.import_([{"id": "a", "importMode": "updateIfMatchETag", "eTag": etag, "statusReason": "no"}]))
+    stale = api.run_job(api.import_([{"id": "a", "importMode": "updateIfMatchETag", "eTag": etag, "statusReason": "no"}]))
     assert stale["status"] == "failed" and "line 1" in stale["failureReason"] and "eTag" in stale["failureReason"]
     assert api.request("GET", "/devices/a").json() == current
 
@@ -531,17 +411,17 @@ def test_import_delete_and_delete_if_match_etag(api):
     etag = api.device("b")["etag"]
     api.device("c")
     api.hub.enqueue("a", b"hello", {})
-    job = api.run(api.import_([{"id": "a", "importMode": "delete"},
+    job = api.run_job(api.import_([{"id": "a", "importMode": "delete"},
                                {"id": "b", "importMode": "deleteIfMatchETag", "eTag": etag}]))
     assert job["status"] == "completed"
     assert sorted(api.hub.devices) == ["c"]
     assert "a" not in api.hub.queues  # its cloud-to-device messages went with it
-    stale = api.run(api.import_([{"id": "c", "importMode": "deleteIfMatchETag", "eTag": etag}]))
+    stale = api.run_job(api.import_([{"id": "c", "importMode": "deleteIfMatchETag", "eTag": etag}]))
     assert stale["status"] == "failed" and "c" in api.hub.devices
 
 
 def test_import_lines_apply_in_order(api):
-    job = api.run(api.import_([{"id": "a", "importMode": "create"},
+    job = api.run_job(api.import_([{"id": "a", "importMode": "create"},
                                {"id": "a", "importMode": "update", "statusReason": "second"},
                                {"id": "b", "importMode": "create"},
                                {"id": "b", "importMode": "delete"}]))
@@ -551,23 +431,23 @@ def test_import_lines_apply_in_order(api):
 
 def test_import_skips_blank_lines_and_a_byte_order_mark(api):
     api.store.blobs[("in", "devices.txt")] = '\ufeff{"id":"a","importMode":"create"}\r\n\r\n  \n'.encode()
-    assert api.run(api.import_())["status"] == "completed"
+    assert api.run_job(api.import_())["status"] == "completed"
     assert "a" in api.hub.devices
 
 
 def test_import_from_a_named_blob(api):
     api.store.write([{"id": "a", "importMode": "create"}], blob="batch/1.txt")
-    assert api.run(api.import_(inputBlobName="batch/1.txt"))["status"] == "completed"
+    assert api.run_job(api.import_(inputBlobName="batch/1.txt"))["status"] == "completed"
     assert "a" in api.hub.devices
 
 
 def test_export_then_import_round_trip(api):
     for device_id in ("a", "b"):
         api.device(device_id, statusReason=device_id)
-    api.run(api.export())
+    api.run_job(api.export())
     exported = api.store.lines()
     api.hub.devices.clear()
-    assert api.run(api.import_([{**line, "importMode": "create"} for line in exported]))["status"] == "completed"
+    assert api.run_job(api.import_([{**line, "importMode": "create"} for line in exported]))["status"] == "completed"
     again = [api.request("GET", f"/devices/{line['id']}").json() for line in exported]
     assert [d["authentication"]["symmetricKey"] for d in again] == [line["authentication"]["symmetricKey"]
                                                                     for line in exported]
@@ -598,7 +478,7 @@ def test_a_bad_line_fails_the_whole_import_and_applies_nothing(api, line, why):
     before = dict(api.hub.devices)
     lines = [{"id": "fresh", "importMode": "create"}, {"id": "existing", "importMode": "update", "statusReason": "x"},
              line]
-    job = api.run(api.import_(lines))
+    job = api.run_job(api.import_(lines))
     assert job["status"] == "failed" and job["progress"] == 0
     assert job["failureReason"].startswith("import failed: line 3: ") and why in job["failureReason"]
     assert TIME.match(job["endTimeUtc"])
@@ -608,17 +488,17 @@ def test_a_bad_line_fails_the_whole_import_and_applies_nothing(api, line, why):
 def test_import_that_exceeds_the_device_quota_fails(api):
     api.hub.max_devices = 2
     api.device("a")
-    job = api.run(api.import_([{"id": "b", "importMode": "create"}, {"id": "c", "importMode": "create"}]))
+    job = api.run_job(api.import_([{"id": "b", "importMode": "create"}, {"id": "c", "importMode": "create"}]))
     assert job["status"] == "failed" and "line 2" in job["failureReason"] and "maximum" in job["failureReason"]
     assert sorted(api.hub.devices) == ["a"]
-    ok = api.run(api.import_([{"id": "a", "importMode": "delete"}, {"id": "b", "importMode": "create"},
+    ok = api.run_job(api.import_([{"id": "a", "importMode": "delete"}, {"id": "b", "importMode": "create"},
                               {"id": "c", "importMode": "create"}]))
     assert ok["status"] == "completed" and sorted(api.hub.devices) == ["b", "c"]
 
 
 def test_import_of_text_that_is_not_utf8_fails(api):
     api.store.blobs[("in", "devices.txt")] = b"\xff\xfe"
-    job = api.run(api.import_())
+    job = api.run_job(api.import_())
     assert job["status"] == "failed" and "UTF-8" in job["failureReason"]
 
 
@@ -637,7 +517,7 @@ def test_blob_failures_fail_the_job_without_revealing_the_sas(api, case):
         started = api.import_(inputBlobName="absent.txt")
     else:
         started = api.export(outputBlobContainerUri=container("out", account="https://elsewhere.example"))
-    job = api.run(started)
+    job = api.run_job(started)
     assert job["status"] == "failed" and job["endTimeUtc"] and job["progress"] == 0
     reason = job["failureReason"]
     assert reason and "sig=" not in reason and "c2VjcmV0" not in reason and "sv=" not in reason and "?" not in reason
@@ -649,7 +529,7 @@ def test_blob_failures_fail_the_job_without_revealing_the_sas(api, case):
 def test_without_a_transport_the_hub_uses_the_network():
     hub = Hub.create()
     assert hub.blob_transport is None
-    with jobs._client(hub) as client:
+    with import_export_jobs._client(hub) as client:
         assert isinstance(client, httpx.Client) and not client.is_closed
 
 
@@ -659,18 +539,18 @@ def test_tokens_and_permissions(api):
     job_id = api.export().json()["jobId"]
     read = api.policy("registryRead")
     assert api.export().status_code == 200
-    assert api.create({"type": "export", "outputBlobContainerUri": container()}, token=read).status_code == 401
+    assert api.create_job({"type": "export", "outputBlobContainerUri": container()}, token=read).status_code == 401
     assert api.importdevices({"inputBlobContainerUri": container("in"), "outputBlobContainerUri": container()},
                              token=read).status_code == 401
-    assert api.cancel(job_id, token=read).status_code == 401
-    assert api.get(job_id, token=read).status_code == 200
-    assert api.list(token=read).status_code == 200
+    assert api.cancel_job(job_id, token=read).status_code == 401
+    assert api.get_job(job_id, token=read).status_code == 200
+    assert api.list_jobs(token=read).status_code == 200
     read_write = api.policy("registryReadWrite")
-    assert api.cancel(job_id, token=read_write).status_code == 204
+    assert api.cancel_job(job_id, token=read_write).status_code == 204
     service = api.policy("service")
-    for response in (api.list(token=service), api.get(job_id, token=service), api.cancel(job_id, token=service),
-                     api.list(token=None), api.get(job_id, token=None), api.cancel(job_id, token=None),
-                     api.create({}, token=None), api.importdevices({}, token=None)):
+    for response in (api.list_jobs(token=service), api.get_job(job_id, token=service), api.cancel_job(job_id, token=service),
+                     api.list_jobs(token=None), api.get_job(job_id, token=None), api.cancel_job(job_id, token=None),
+                     api.create_job({}, token=None), api.importdevices({}, token=None)):
         assert response.status_code == 401 and error_code(response) == "IotHubUnauthorizedAccess"
 
 
@@ -682,18 +562,18 @@ def test_token_is_checked_before_the_body(api):
 @pytest.mark.parametrize("params", [{}, {"api-version": "2018-06-30"}])
 def test_api_version_is_required(api, params):
     job_id = api.export().json()["jobId"]
-    for response in (api.list(params=params), api.get(job_id, params=params), api.cancel(job_id, params=params),
-                     api.create({"type": "export", "outputBlobContainerUri": container()}, params=params),
+    for response in (api.list_jobs(params=params), api.get_job(job_id, params=params), api.cancel_job(job_id, params=params),
+                     api.create_job({"type": "export", "outputBlobContainerUri": container()}, params=params),
                      api.importdevices({}, params=params)):
         assert response.status_code == 400 and error_code(response) == "InvalidProtocolVersion"
-    assert api.get(job_id).json()["status"] == "enqueued"
+    assert api.get_job(job_id).json()["status"] == "enqueued"
     assert len(api.hub.jobs) == 1
 
 
 def test_request_id_on_every_response(api):
     job_id = api.export().json()["jobId"]
-    responses = [api.export(), api.list(), api.get(job_id), api.get("ghost"), api.cancel(job_id), api.cancel("ghost"),
-                 api.create({}), api.importdevices({}), api.list(token=None)]
+    responses = [api.export(), api.list_jobs(), api.get_job(job_id), api.get_job("ghost"), api.cancel_job(job_id),
+                 api.cancel_job("ghost"), api.create_job({}), api.importdevices({}), api.list_jobs(token=None)]
     ids = [response.headers["x-ms-request-id"] for response in responses]
     assert all(GUID.match(value) for value in ids) and len(set(ids)) == len(ids)
 
@@ -706,10 +586,10 @@ def test_the_job_model():
 
 
 def test_old_finished_jobs_are_forgotten(api, monkeypatch):
-    monkeypatch.setattr(jobs, "KEPT", 2)
+    monkeypatch.setattr(import_export_jobs, "KEPT", 2)
     api.hub.job_delay = 1000
     finished = api.export().json()["jobId"]
-    api.cancel(finished)
+    api.cancel_job(finished)
     waiting = [api.export().json()["jobId"] for _ in range(2)]
     assert list(api.hub.jobs) == waiting  # the finished one went to make room
     waiting.append(api.export().json()["jobId"])

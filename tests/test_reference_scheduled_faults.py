@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from iothub_conformance.reference import FAULTS
-from tests.test_reference_scheduled_jobs import ZERO_STATISTICS, Api, error_code, iso
+from tests.support.reference_api import TWIN_API, ZERO_STATISTICS, ReferenceApi, error_code, iso
 
 pytestmark = pytest.mark.filterwarnings("ignore::starlette.exceptions.StarletteDeprecationWarning")
 
@@ -18,15 +18,15 @@ SCHEDULED_FAULTS = [
 ]
 
 
-def hubs(fault: str) -> tuple[Api, Api]:
+def hubs(fault: str) -> tuple[ReferenceApi, ReferenceApi]:
     """A hub without the fault and one with it, each holding the devices a, b and c."""
-    pair = Api(), Api(faults=[fault])
+    pair = ReferenceApi(params=TWIN_API), ReferenceApi(fault, params=TWIN_API)
     for api in pair:
-        api.device("a", "b", "c")
+        api.devices("a", "b", "c")
     return pair
 
 
-def tags(api: Api, device_id: str) -> dict:
+def tags(api: ReferenceApi, device_id: str) -> dict:
     return api.twin(device_id).json()["tags"]
 
 
@@ -53,24 +53,24 @@ def test_the_descriptions():
 
 def test_fault_v2_unknown_job_returns_200():
     good, bad = hubs("v2-unknown-job-returns-200")
-    refused = good.get("ghost")
+    refused = good.get_v2("ghost")
     assert refused.status_code == 404 and error_code(refused) == "JobNotFound"
-    answered = bad.get("ghost")
+    answered = bad.get_v2("ghost")
     assert answered.status_code == 200 and answered.json() == {}
     job = bad.twin_job("t").json()
-    assert bad.get("t").json() == job  # known jobs are unchanged
-    assert bad.cancel("ghost").status_code == 404  # only the GET answers 200
+    assert bad.get_v2("t").json() == job  # known jobs are unchanged
+    assert bad.cancel_v2("ghost").status_code == 404  # only the GET answers 200
 
 
 def test_fault_v2_cancel_ignored():
-    for api, status, changed in ((Api(), "cancelled", {}), (Api(faults=["v2-cancel-ignored"]), "completed",
-                                                            {"site": "north"})):
-        api.device("a")
+    for api, status, changed in ((ReferenceApi(params=TWIN_API), "cancelled", {}),
+                                 (ReferenceApi("v2-cancel-ignored", params=TWIN_API), "completed", {"site": "north"})):
+        api.devices("a")
         api.twin_job("t", startTime=iso(api.hub.clock.now() + 60))
-        assert api.cancel("t").json()["status"] == "cancelled"
-        assert api.get("t").json()["status"] == "cancelled"
+        assert api.cancel_v2("t").json()["status"] == "cancelled"
+        assert api.get_v2("t").json()["status"] == "cancelled"
         api.hub.clock.advance(120)
-        assert api.get("t").json()["status"] == status
+        assert api.get_v2("t").json()["status"] == status
         assert tags(api, "a") == changed
 
 
@@ -79,8 +79,8 @@ def test_fault_v2_start_time_ignored():
     for api in (good, bad):
         created = api.twin_job("t", startTime=iso(api.hub.clock.now() + 3600)).json()
         assert created["status"] == "scheduled"  # the create answer is the same either way
-    assert good.get("t").json()["status"] == "scheduled" and tags(good, "a") == {}
-    ran = bad.get("t").json()
+    assert good.get_v2("t").json()["status"] == "scheduled" and tags(good, "a") == {}
+    ran = bad.get_v2("t").json()
     assert ran["status"] == "completed" and tags(bad, "a") == {"site": "north"}
 
 
@@ -91,9 +91,9 @@ def test_fault_v2_query_ignores_filters():
         api.method_job("m")
         api.hub.clock.advance(2)
         for params, expected in (({"jobType": "scheduleUpdateTwin"}, twin_jobs), ({"jobStatus": "completed"}, completed)):
-            items = api.query(**params).json()["value"]["items"]
+            items = api.query_v2(**params).json()["value"]["items"]
             assert [job["jobId"] for job in items] == expected
-        refused = api.query(jobType="export")  # values are still checked
+        refused = api.query_v2(jobType="export")  # values are still checked
         assert refused.status_code == 400
 
 
@@ -101,26 +101,26 @@ def test_fault_twin_job_updates_nothing():
     good, bad = hubs("twin-job-updates-nothing")
     for api, changed in ((good, {"site": "north"}), (bad, {})):
         api.twin_job("t")
-        done = api.run("t")
+        done = api.run_v2("t")
         assert done["status"] == "completed" and done["deviceJobStatistics"]["succeededCount"] == 1
         assert tags(api, "a") == changed
         assert (api.twin("a").json()["version"] == 1) is (not changed)
-    assert bad.patch("a", {"tags": {"k": 1}}).json()["tags"] == {"k": 1}  # a PATCH still works
+    assert bad.patch_twin("a", {"tags": {"k": 1}}).json()["tags"] == {"k": 1}  # a PATCH still works
 
 
 def test_fault_twin_job_ignores_condition():
     good, bad = hubs("twin-job-ignores-condition")
     for api, updated in ((good, "a"), (bad, "abc")):
         api.twin_job("t", condition="deviceId = 'a'")
-        done = api.run("t")
+        done = api.run_v2("t")
         assert done["status"] == "completed"
         assert [d for d in "abc" if tags(api, d) == {"site": "north"}] == list(updated)
         assert done["deviceJobStatistics"]["succeededCount"] == len(updated)
-    api = Api(faults=["twin-job-ignores-condition"])
-    api.device("a", "b")
+    api = ReferenceApi("twin-job-ignores-condition", params=TWIN_API)
+    api.devices("a", "b")
     api.hub.method_handlers["a"] = lambda name, payload: (200, None)
     api.method_job("m", condition="deviceId = 'a'")
-    assert api.run("m")["deviceJobStatistics"]["deviceCount"] == 1  # method jobs still follow their condition
+    assert api.run_v2("m")["deviceJobStatistics"]["deviceCount"] == 1  # method jobs still follow their condition
 
 
 def test_fault_method_job_offline_succeeds():
@@ -128,11 +128,11 @@ def test_fault_method_job_offline_succeeds():
     for api, counts in ((good, (1, 1)), (bad, (2, 0))):
         api.hub.method_handlers["a"] = lambda name, payload: (200, None)
         api.method_job("m", condition="deviceId IN ['a', 'b']")
-        statistics = api.run("m")["deviceJobStatistics"]
+        statistics = api.run_v2("m")["deviceJobStatistics"]
         assert (statistics["succeededCount"], statistics["failedCount"]) == counts
         api.hub.method_handlers["a"] = lambda name, payload: (500, None)
         api.method_job("m2", condition="deviceId = 'a'")
-        assert api.run("m2")["deviceJobStatistics"]["failedCount"] == 1  # an online device's failure still counts
+        assert api.run_v2("m2")["deviceJobStatistics"]["failedCount"] == 1  # an online device's failure still counts
 
 
 def test_fault_method_job_no_statistics():
@@ -143,26 +143,26 @@ def test_fault_method_job_no_statistics():
         api.twin_job("later", startTime=iso(api.hub.clock.now() + 600))
         api.hub.clock.advance(2)
     for job_id in ("m", "t"):
-        assert good.get(job_id).json()["deviceJobStatistics"]["deviceCount"] == 1
-        finished = bad.get(job_id).json()
+        assert good.get_v2(job_id).json()["deviceJobStatistics"]["deviceCount"] == 1
+        finished = bad.get_v2(job_id).json()
         assert finished["status"] == "completed" and "deviceJobStatistics" not in finished
-        assert all("deviceJobStatistics" not in job for job in bad.query(jobStatus="completed").json()["value"]["items"])
-    assert bad.get("later").json()["deviceJobStatistics"] == ZERO_STATISTICS  # a job still to run keeps them
+        assert all("deviceJobStatistics" not in job for job in bad.query_v2(jobStatus="completed").json()["value"]["items"])
+    assert bad.get_v2("later").json()["deviceJobStatistics"] == ZERO_STATISTICS  # a job still to run keeps them
 
 
 def test_fault_twin_patch_ignored():
     good, bad = hubs("twin-patch-ignored")
     for api in (good, bad):
         before = api.twin("a").json()
-        response = api.patch("a", {"tags": {"k": 1}, "properties": {"desired": {"d": 2}}})
+        response = api.patch_twin("a", {"tags": {"k": 1}, "properties": {"desired": {"d": 2}}})
         assert response.status_code == 200
         after = api.twin("a").json()
         if api is good:
             assert after["tags"] == {"k": 1} and after["version"] == before["version"] + 1
         else:
             assert after == before and response.json() == before
-    stale = bad.patch("a", {"tags": {"k": 1}}, if_match='"stale"')
+    stale = bad.patch_twin("a", {"tags": {"k": 1}}, if_match='"stale"')
     assert stale.status_code == 412  # preconditions still hold
     bad.twin_job("t")
-    bad.run("t")
+    bad.run_v2("t")
     assert tags(bad, "a") == {"site": "north"}  # twin jobs still write twins

@@ -7,101 +7,27 @@ import re
 import warnings
 from datetime import UTC, datetime
 
-import httpx
 import pytest
 from starlette.exceptions import StarletteDeprecationWarning
 
-from iothub_conformance.http import sas
-from iothub_conformance.reference import Hub, ScheduledJob, create_app, scheduled
-from iothub_conformance.reference.jobs import InvalidJob
-from tests.test_reference_jobs import Api as JobsApi
+from iothub_conformance.reference import Hub, ScheduledJob, scheduled_jobs_state
+from iothub_conformance.reference.import_export_jobs import InvalidJob
+from tests.support.reference_api import GUID, TWIN_API, ZERO_STATISTICS, ReferenceApi, error_code, iso
 
 with warnings.catch_warnings():  # Starlette asks for a newer client package; httpx is what this project uses
     warnings.simplefilter("ignore", StarletteDeprecationWarning)
-    from starlette.testclient import TestClient
 
 pytestmark = pytest.mark.filterwarnings("ignore::starlette.exceptions.StarletteDeprecationWarning")
 
 API = {"api-version": "2016-11-14"}
 REGISTRY_API = {"api-version": "2016-02-03"}
-GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
-MISSING = object()
-ZERO_STATISTICS = {"deviceCount": 0, "failedCount": 0, "succeededCount": 0, "runningCount": 0, "pendingCount": 0}
-
-
-class Api:
-    """A TestClient for one hub, with the owner's token unless told otherwise."""
-
-    def __init__(self, faults=(), hub: Hub | None = None):
-        self.hub = hub or Hub.create(faults=faults)
-        self.client = TestClient(create_app(self.hub), base_url=f"https://{self.hub.host_name}")
-
-    def policy(self, name: str = "iothubowner") -> str:
-        return sas.build_token(self.hub.host_name, self.hub.policies[name].key, name)
-
-    def request(self, method, url, token=MISSING, headers=None, params=API, **kwargs) -> httpx.Response:
-        auth = {} if token is None else {"Authorization": self.policy() if token is MISSING else token}
-        return self.client.request(method, url, params=params, headers={**auth, **(headers or {})}, **kwargs)
-
-    def device(self, *device_ids: str) -> None:
-        for device_id in device_ids:
-            response = self.request("PUT", f"/devices/{device_id}", params=REGISTRY_API, json={"deviceId": device_id})
-            assert response.status_code in (200, 201), response.text
-
-    def twin(self, device_id: str, **kwargs) -> httpx.Response:
-        return self.request("GET", f"/twins/{device_id}", **kwargs)
-
-    def patch(self, device_id: str, body=None, if_match=None, **kwargs) -> httpx.Response:
-        headers = {"If-Match": if_match} if if_match is not None else {}
-        return self.request("PATCH", f"/twins/{device_id}", headers=headers, json=body, **kwargs)
-
-    def create(self, job_id: str, body, **kwargs) -> httpx.Response:
-        return self.request("PUT", f"/jobs/v2/{job_id}", json=body, **kwargs)
-
-    def twin_job(self, job_id: str, condition: str = "deviceId = 'a'", update=None, token=MISSING,
-                 **body) -> httpx.Response:
-        update = {"tags": {"site": "north"}} if update is None else update
-        return self.create(job_id, {"jobId": job_id, "type": "scheduleUpdateTwin", "queryCondition": condition,
-                                    "updateTwin": update, **body}, token=token)
-
-    def method_job(self, job_id: str, condition: str = "deviceId = 'a'", name: str = "reboot", payload=None,
-                   token=MISSING, **body) -> httpx.Response:
-        return self.create(job_id, {"jobId": job_id, "type": "scheduleDeviceMethod", "queryCondition": condition,
-                                    "cloudToDeviceMethod": {"methodName": name, "payload": payload}, **body},
-                           token=token)
-
-    def get(self, job_id: str, **kwargs) -> httpx.Response:
-        return self.request("GET", f"/jobs/v2/{job_id}", **kwargs)
-
-    def cancel(self, job_id: str, **kwargs) -> httpx.Response:
-        return self.request("POST", f"/jobs/v2/{job_id}/cancel", **kwargs)
-
-    def query(self, token=MISSING, **params) -> httpx.Response:
-        return self.request("GET", "/jobs/v2/query", token=token, params={**API, **params})
-
-    def run(self, job_id: str) -> dict:
-        """The job after its delay has passed."""
-        self.hub.clock.advance(self.hub.job_delay + 1)
-        fetched = self.get(job_id)
-        assert fetched.status_code == 200, fetched.text
-        return fetched.json()
-
-
-def error_code(response: httpx.Response) -> str:
-    code = response.headers["iothub-errorcode"]
-    assert response.json()["Message"].startswith(f"ErrorCode:{code};")
-    return code
-
-
-def iso(seconds: float) -> str:
-    return datetime.fromtimestamp(seconds, UTC).isoformat()
 
 
 @pytest.fixture
-def api() -> Api:
-    made = Api()
-    made.device("a", "b", "c")
+def api() -> ReferenceApi:
+    made = ReferenceApi(params=TWIN_API)
+    made.devices("a", "b", "c")
     return made
 
 
@@ -121,7 +47,7 @@ def test_a_new_device_has_an_empty_twin(api):
 
 def test_patch_merges_tags_and_desired_properties(api):
     before = api.twin("a").json()
-    response = api.patch("a", {"tags": {"site": "north", "floor": {"level": 1}},
+    response = api.patch_twin("a", {"tags": {"site": "north", "floor": {"level": 1}},
                                "properties": {"desired": {"rate": 5}}})
     assert response.status_code == 200
     twin = response.json()
@@ -131,7 +57,7 @@ def test_patch_merges_tags_and_desired_properties(api):
     assert twin["version"] == before["version"] + 1 and twin["etag"] != before["etag"]
     assert response.headers["ETag"] == f'"{twin["etag"]}"'
     assert api.twin("a").json() == twin
-    tags_only = api.patch("a", {"tags": {"floor": {"room": "b2"}}}).json()
+    tags_only = api.patch_twin("a", {"tags": {"floor": {"room": "b2"}}}).json()
     assert tags_only["tags"] == {"site": "north", "floor": {"level": 1, "room": "b2"}}  # nested objects merge
     assert tags_only["properties"]["desired"] == {"rate": 5, "$version": 2}  # untouched: same $version
     assert tags_only["version"] == twin["version"] + 1
@@ -139,23 +65,23 @@ def test_patch_merges_tags_and_desired_properties(api):
 
 
 def test_a_null_removes_its_key(api):
-    api.patch("a", {"tags": {"site": "north", "floor": {"level": 1, "room": "b2"}},
+    api.patch_twin("a", {"tags": {"site": "north", "floor": {"level": 1, "room": "b2"}},
                     "properties": {"desired": {"rate": 5, "mode": "eco"}}})
-    twin = api.patch("a", {"tags": {"site": None, "floor": {"room": None}, "ghost": None, "new": {"x": None}},
+    twin = api.patch_twin("a", {"tags": {"site": None, "floor": {"room": None}, "ghost": None, "new": {"x": None}},
                            "properties": {"desired": {"mode": None}}}).json()
     assert twin["tags"] == {"floor": {"level": 1}, "new": {}}
     assert twin["properties"]["desired"] == {"rate": 5, "$version": 3}
 
 
 def test_an_object_replaces_a_value_and_a_value_replaces_an_object(api):
-    api.patch("a", {"tags": {"x": 1, "y": {"z": 2}}})
-    assert api.patch("a", {"tags": {"x": {"inner": True}, "y": [1, 2]}}).json()["tags"] == {
+    api.patch_twin("a", {"tags": {"x": 1, "y": {"z": 2}}})
+    assert api.patch_twin("a", {"tags": {"x": {"inner": True}, "y": [1, 2]}}).json()["tags"] == {
         "x": {"inner": True}, "y": [1, 2]}
 
 
 def test_read_only_members_of_a_patch_are_left_out(api):
     twin = api.twin("a").json()
-    patched = api.patch("a", {"deviceId": "a", "etag": "mine", "version": 99, "tags": {"k": "v"},
+    patched = api.patch_twin("a", {"deviceId": "a", "etag": "mine", "version": 99, "tags": {"k": "v"},
                               "properties": {"desired": {"$version": 42, "$metadata": {}, "d": 1}}}).json()
     assert patched["etag"] not in ("mine", twin["etag"]) and patched["version"] == 2
     assert patched["properties"]["desired"] == {"d": 1, "$version": 2}
@@ -163,22 +89,22 @@ def test_read_only_members_of_a_patch_are_left_out(api):
 
 def test_patch_if_match(api):
     etag = api.twin("a").json()["etag"]
-    stale = api.patch("a", {"tags": {"k": 1}}, if_match=f'"{etag}"')
+    stale = api.patch_twin("a", {"tags": {"k": 1}}, if_match=f'"{etag}"')
     assert stale.status_code == 200
-    refused = api.patch("a", {"tags": {"k": 2}}, if_match=f'"{etag}"')
+    refused = api.patch_twin("a", {"tags": {"k": 2}}, if_match=f'"{etag}"')
     assert refused.status_code == 412 and error_code(refused) == "PreconditionFailed"
     assert api.twin("a").json()["tags"] == {"k": 1}  # the refused change was not made
-    assert api.patch("a", {"tags": {"k": 3}}, if_match="*").status_code == 200
+    assert api.patch_twin("a", {"tags": {"k": 3}}, if_match="*").status_code == 200
     current = api.twin("a").json()["etag"]
-    assert api.patch("a", {"tags": {"k": 4}}, if_match=f'"other", "{current}"').status_code == 200
-    assert api.patch("a", {"tags": {"k": 5}}, if_match='""').status_code == 200  # "" counts as absent
-    malformed = api.patch("a", {"tags": {"k": 6}}, if_match="bare")
+    assert api.patch_twin("a", {"tags": {"k": 4}}, if_match=f'"other", "{current}"').status_code == 200
+    assert api.patch_twin("a", {"tags": {"k": 5}}, if_match='""').status_code == 200  # "" counts as absent
+    malformed = api.patch_twin("a", {"tags": {"k": 6}}, if_match="bare")
     assert malformed.status_code == 400 and error_code(malformed) == "ArgumentInvalid"
     assert api.twin("a").json()["tags"] == {"k": 5}
 
 
 def test_twin_of_an_unknown_device_is_404(api):
-    for response in (api.twin("ghost"), api.patch("ghost", {"tags": {}}), api.patch("ghost", {}, if_match="*")):
+    for response in (api.twin("ghost"), api.patch_twin("ghost", {"tags": {}}), api.patch_twin("ghost", {}, if_match="*")):
         assert response.status_code == 404 and error_code(response) == "DeviceNotFound"
     assert "ghost" not in api.hub.twins
 
@@ -224,44 +150,43 @@ BAD_PATCHES = [
 
 @pytest.mark.parametrize("body", BAD_PATCHES)
 def test_invalid_patch_is_400_argument_invalid(api, body):
-    response = api.patch("a", body)
+    response = api.patch_twin("a", body)
     assert response.status_code == 400 and error_code(response) == "ArgumentInvalid"
     assert api.twin("a").json()["version"] == 1
 
 
 def test_ten_levels_deep_is_allowed(api):
-    assert api.patch("a", {"tags": deep(10)}).status_code == 200
+    assert api.patch_twin("a", {"tags": deep(10)}).status_code == 200
 
 
 def test_empty_patch_gives_a_new_version(api):
-    twin = api.patch("a", {}).json()
+    twin = api.patch_twin("a", {}).json()
     assert twin["version"] == 2 and twin["tags"] == {}
     assert twin["properties"]["desired"] == {"$version": 1}
 
 
 @pytest.mark.parametrize("device_id", ["a%20b", "x" * 129, "a%3Cb"])
 def test_invalid_device_id_is_400(api, device_id):
-    for response in (api.twin(device_id), api.patch(device_id, {})):
+    for response in (api.twin(device_id), api.patch_twin(device_id, {})):
         assert response.status_code == 400 and error_code(response) == "ArgumentInvalid"
 
 
 def test_a_twin_goes_with_its_device(api):
-    api.patch("a", {"tags": {"k": 1}})
+    api.patch_twin("a", {"tags": {"k": 1}})
     assert api.request("DELETE", "/devices/a", params=REGISTRY_API, headers={"If-Match": "*"}).status_code == 204
     assert api.twin("a").status_code == 404
-    api.device("a")
+    api.devices("a")
     assert api.twin("a").json()["tags"] == {} and api.twin("a").json()["version"] == 1
 
 
 def test_an_import_that_deletes_or_creates_a_device_drops_its_twin():
-    jobs_api = JobsApi()
-    api = Api(hub=jobs_api.hub)
-    api.device("a", "b")
-    api.patch("a", {"tags": {"k": 1}})
-    api.patch("b", {"tags": {"k": 2}})
-    jobs_api.store.write([{"id": "a", "importMode": "delete"}, {"id": "a", "importMode": "create"},
-                          {"id": "b", "importMode": "update", "status": "disabled"}])
-    assert jobs_api.run(jobs_api.import_())["status"] == "completed"
+    api = ReferenceApi(params=TWIN_API)
+    api.devices("a", "b")
+    api.patch_twin("a", {"tags": {"k": 1}})
+    api.patch_twin("b", {"tags": {"k": 2}})
+    api.store.write([{"id": "a", "importMode": "delete"}, {"id": "a", "importMode": "create"},
+                     {"id": "b", "importMode": "update", "status": "disabled"}])
+    assert api.run_job(api.import_())["status"] == "completed"
     assert api.twin("a").json()["tags"] == {}
     assert api.twin("b").json()["tags"] == {"k": 2}  # an update keeps the twin
 
@@ -282,11 +207,11 @@ def test_create_twin_job_answers_the_job(api):
         "status": "queued", "failureReason": None, "statusMessage": None, "deviceJobStatistics": ZERO_STATISTICS,
     }
     assert TIME.match(job["createdTime"])
-    assert api.get("t1").json() == job
+    assert api.get_v2("t1").json() == job
 
 
 def test_create_method_job_answers_the_job(api):
-    job = api.create("m1", {"type": "scheduleDeviceMethod", "queryCondition": "deviceId IN ['a', 'b']",
+    job = api.create_v2("m1", {"type": "scheduleDeviceMethod", "queryCondition": "deviceId IN ['a', 'b']",
                             "cloudToDeviceMethod": {"methodName": "reboot", "payload": {"delay": 3},
                                                     "responseTimeoutInSeconds": 30, "connectTimeoutInSeconds": 0}}
                      ).json()
@@ -324,7 +249,7 @@ def test_start_time_forms(api, text):
 
 
 def test_body_job_id_may_be_left_out_but_must_match(api):
-    assert api.create("j1", {"type": "scheduleUpdateTwin", "queryCondition": "deviceId = 'a'",
+    assert api.create_v2("j1", {"type": "scheduleUpdateTwin", "queryCondition": "deviceId = 'a'",
                              "updateTwin": {}}).status_code == 200
     response = api.twin_job("j2", jobId="other")
     assert response.status_code == 400 and error_code(response) == "ArgumentInvalid"
@@ -333,11 +258,11 @@ def test_body_job_id_may_be_left_out_but_must_match(api):
 
 def test_a_job_id_already_used_is_400(api):
     first = api.twin_job("same").json()
-    api.run("same")
+    api.run_v2("same")
     for response in (api.twin_job("same"), api.method_job("same")):
         assert response.status_code == 400 and error_code(response) == "ArgumentInvalid"
         assert "job id 'same' already used" in response.json()["Message"]
-    assert api.get("same").json()["createdTime"] == first["createdTime"]
+    assert api.get_v2("same").json()["createdTime"] == first["createdTime"]
 
 
 TWIN = {"type": "scheduleUpdateTwin", "queryCondition": "deviceId = 'a'", "updateTwin": {"tags": {"k": 1}}}
@@ -382,7 +307,7 @@ BAD_JOBS = [
 
 @pytest.mark.parametrize("body", BAD_JOBS)
 def test_invalid_job_request_is_400_argument_invalid(api, body):
-    response = api.create("bad", body)
+    response = api.create_v2("bad", body)
     assert response.status_code == 400 and error_code(response) == "ArgumentInvalid"
     assert api.hub.scheduled_jobs == {}
 
@@ -396,14 +321,14 @@ def test_unreadable_job_request_is_400_format_error(api, content):
 
 @pytest.mark.parametrize("job_id", ["query", "a%20b", "x" * 129])
 def test_invalid_job_id_is_400(api, job_id):
-    response = api.create(job_id, TWIN)
+    response = api.create_v2(job_id, TWIN)
     assert response.status_code == 400 and error_code(response) == "ArgumentInvalid"
     assert api.hub.scheduled_jobs == {}
 
 
 def test_a_job_may_carry_the_other_types_section(api):
     # Only the section of the job's type counts; the other one is neither checked nor echoed.
-    job = api.create("j", {**TWIN, "cloudToDeviceMethod": "junk"}).json()
+    job = api.create_v2("j", {**TWIN, "cloudToDeviceMethod": "junk"}).json()
     assert "cloudToDeviceMethod" not in job and job["updateTwin"] == {"tags": {"k": 1}}
 
 
@@ -425,7 +350,7 @@ def test_a_job_may_carry_the_other_types_section(api):
     ("\tdeviceId\nIN\n['a']\n", ("a",)),
 ])
 def test_supported_conditions(condition, ids):
-    assert scheduled.parse_condition(condition) == ids
+    assert scheduled_jobs_state.parse_condition(condition) == ids
 
 
 @pytest.mark.parametrize("condition", [
@@ -436,7 +361,7 @@ def test_supported_conditions(condition, ids):
 ])
 def test_unsupported_conditions(api, condition):
     with pytest.raises(InvalidJob, match="supports only deviceId"):
-        scheduled.parse_condition(condition)
+        scheduled_jobs_state.parse_condition(condition)
     response = api.twin_job("j", condition=condition)
     assert response.status_code == 400 and error_code(response) == "ArgumentInvalid"
     assert "the reference supports only deviceId = '…' and deviceId IN [...] conditions" in response.json()["Message"]
@@ -445,12 +370,12 @@ def test_unsupported_conditions(api, condition):
 # --- running ---
 
 def test_twin_job_changes_exactly_the_selected_twins(api):
-    api.device("d")
-    api.patch("c", {"tags": {"site": "south", "keep": 1}})
+    api.devices("d")
+    api.patch_twin("c", {"tags": {"site": "south", "keep": 1}})
     before = {device_id: api.twin(device_id).json() for device_id in "abcd"}
     api.twin_job("t", condition="deviceId IN ['c', 'a', 'ghost']",
                  update={"tags": {"site": "north"}, "properties": {"desired": {"rate": 5}}})
-    done = api.run("t")
+    done = api.run_v2("t")
     assert done["status"] == "completed" and TIME.match(done["endTime"]) and done["failureReason"] is None
     assert done["deviceJobStatistics"] == {"deviceCount": 2, "failedCount": 0, "succeededCount": 2, "runningCount": 0,
                                            "pendingCount": 0}
@@ -475,7 +400,7 @@ def test_method_job_with_one_device_online_and_one_not(api):
 
     api.hub.method_handlers["a"] = handler
     api.method_job("m", condition="deviceId IN ['b', 'a']", payload={"delay": 3})
-    done = api.run("m")
+    done = api.run_v2("m")
     assert calls == [("reboot", {"delay": 3})]
     assert done["status"] == "completed" and TIME.match(done["endTime"])
     assert done["deviceJobStatistics"] == {"deviceCount": 2, "failedCount": 1, "succeededCount": 1, "runningCount": 0,
@@ -498,7 +423,7 @@ def test_method_job_device_fails_on_anything_but_a_2xx_answer(api, answer):
 
     api.hub.method_handlers["a"] = handler
     api.method_job("m")
-    done = api.run("m")
+    done = api.run_v2("m")
     assert done["status"] == "completed"
     assert (done["deviceJobStatistics"]["succeededCount"], done["deviceJobStatistics"]["failedCount"]) == (0, 1)
 
@@ -507,14 +432,14 @@ def test_method_job_device_fails_on_anything_but_a_2xx_answer(api, answer):
 def test_method_job_device_succeeds_on_2xx(api, status):
     api.hub.method_handlers["a"] = lambda name, payload: (status, None)
     api.method_job("m")
-    assert api.run("m")["deviceJobStatistics"]["succeededCount"] == 1
+    assert api.run_v2("m")["deviceJobStatistics"]["succeededCount"] == 1
 
 
 def test_a_job_that_selects_no_device_completes_with_count_0(api):
     api.twin_job("t", condition="deviceId IN ['ghost', 'other']")
     api.method_job("m", condition="deviceId IN []")
     for job_id in ("t", "m"):
-        done = api.run(job_id)
+        done = api.run_v2(job_id)
         assert done["status"] == "completed" and done["deviceJobStatistics"] == ZERO_STATISTICS
 
 
@@ -522,10 +447,10 @@ def test_a_job_waits_for_the_hub_delay(api):
     api.hub.job_delay = 30
     api.twin_job("t")
     api.hub.clock.advance(29)
-    assert api.get("t").json()["status"] == "queued"
+    assert api.get_v2("t").json()["status"] == "queued"
     assert api.twin("a").json()["tags"] == {}
     api.hub.clock.advance(2)
-    assert api.get("t").json()["status"] == "completed"
+    assert api.get_v2("t").json()["status"] == "completed"
 
 
 def test_a_future_job_does_not_run_before_its_start_time_and_runs_after(api):
@@ -533,11 +458,11 @@ def test_a_future_job_does_not_run_before_its_start_time_and_runs_after(api):
     created = api.twin_job("t", startTime=iso(start)).json()
     assert created["status"] == "scheduled"
     api.hub.clock.advance(3590)
-    waiting = api.get("t").json()
+    waiting = api.get_v2("t").json()
     assert waiting == created
     assert api.twin("a").json()["tags"] == {}
     api.hub.clock.advance(20)
-    done = api.get("t").json()
+    done = api.get_v2("t").json()
     assert done["status"] == "completed" and done["endTime"] >= done["startTime"] == created["startTime"]
     assert api.twin("a").json()["tags"] == {"site": "north"}
 
@@ -546,9 +471,9 @@ def test_a_job_whose_start_time_came_waits_queued_for_the_hub_delay(api):
     api.hub.job_delay = 30
     api.twin_job("t", startTime=iso(api.hub.clock.now() + 10))
     api.hub.clock.advance(15)
-    assert api.get("t").json()["status"] == "queued"
+    assert api.get_v2("t").json()["status"] == "queued"
     api.hub.clock.advance(20)
-    assert api.get("t").json()["status"] == "completed"
+    assert api.get_v2("t").json()["status"] == "completed"
 
 
 @pytest.mark.parametrize("trigger", ["get", "query", "cancel", "create", "twin", "patch"])
@@ -556,17 +481,17 @@ def test_every_twin_and_job_request_brings_jobs_up_to_date(api, trigger):
     api.twin_job("t")
     api.hub.clock.advance(2)
     if trigger == "get":
-        api.get("other")
+        api.get_v2("other")
     elif trigger == "query":
-        api.query()
+        api.query_v2()
     elif trigger == "cancel":
-        api.cancel("other")
+        api.cancel_v2("other")
     elif trigger == "create":
-        api.create("other", {})
+        api.create_v2("other", {})
     elif trigger == "twin":
         api.twin("ghost")
     else:
-        api.patch("ghost", {})
+        api.patch_twin("ghost", {})
     assert api.hub.scheduled_jobs["t"].status == "completed"
 
 
@@ -584,33 +509,33 @@ def test_a_job_runs_only_once(api):
     api.method_job("m")
     api.hub.clock.advance(2)
     for _ in range(3):
-        api.get("m")
-        api.query()
+        api.get_v2("m")
+        api.query_v2()
     assert calls == ["reboot"]
 
 
 def test_jobs_see_the_devices_as_they_are_when_they_run(api):
     api.twin_job("t", condition="deviceId IN ['a', 'late']")
-    api.device("late")
+    api.devices("late")
     api.request("DELETE", "/devices/a", params=REGISTRY_API, headers={"If-Match": "*"})
-    done = api.run("t")
+    done = api.run_v2("t")
     assert done["deviceJobStatistics"]["deviceCount"] == 1
     assert api.twin("late").json()["tags"] == {"site": "north"}
 
 
 def test_a_cancel_while_a_method_job_runs_stops_it(api):
     def handler(name, payload):
-        assert api.cancel("m").status_code == 200  # the cancel arrives while the job is running
+        assert api.cancel_v2("m").status_code == 200  # the cancel arrives while the job is running
         return 200, None
 
     api.hub.method_handlers["a"] = handler
     api.hub.method_handlers["b"] = handler
     api.method_job("m", condition="deviceId IN ['a', 'b']")
     api.hub.clock.advance(2)
-    api.query()
+    api.query_v2()
     job = api.hub.scheduled_jobs["m"]
     assert job.status == "cancelled" and job.outcomes == {}
-    seen = api.get("m").json()
+    seen = api.get_v2("m").json()
     assert seen["status"] == "cancelled" and TIME.match(seen["endTime"])
 
 
@@ -618,9 +543,9 @@ def test_an_unexpected_error_fails_the_job(api, monkeypatch):
     def broken(hub, job):
         raise RuntimeError("bug")
 
-    monkeypatch.setattr(scheduled, "_update_twins", broken)
+    monkeypatch.setattr(scheduled_jobs_state, "_update_twins", broken)
     api.twin_job("t")
-    done = api.run("t")
+    done = api.run_v2("t")
     assert done["status"] == "failed" and done["failureReason"] == "internal error" and TIME.match(done["endTime"])
 
 
@@ -628,49 +553,49 @@ def test_an_unexpected_error_fails_the_job(api, monkeypatch):
 
 def test_cancel_before_the_job_runs(api):
     api.twin_job("t", startTime=iso(api.hub.clock.now() + 60))
-    response = api.cancel("t")
+    response = api.cancel_v2("t")
     assert response.status_code == 200
     cancelled = response.json()
     assert cancelled["status"] == "cancelled" and TIME.match(cancelled["endTime"])
     assert cancelled["deviceJobStatistics"] == ZERO_STATISTICS
     api.hub.clock.advance(120)
-    assert api.get("t").json() == cancelled  # a cancelled job never runs
+    assert api.get_v2("t").json() == cancelled  # a cancelled job never runs
     assert api.twin("a").json()["tags"] == {}
 
 
 def test_cancel_a_queued_job(api):
     api.method_job("m")
-    assert api.cancel("m").json()["status"] == "cancelled"
+    assert api.cancel_v2("m").json()["status"] == "cancelled"
     calls = []
     api.hub.method_handlers["a"] = lambda name, payload: (calls.append(name), (200, None))[1]
-    api.run("m")
+    api.run_v2("m")
     assert calls == []
 
 
 def test_cancel_a_finished_job_changes_nothing(api):
     api.twin_job("t")
-    done = api.run("t")
-    response = api.cancel("t")
+    done = api.run_v2("t")
+    response = api.cancel_v2("t")
     assert response.status_code == 200 and response.json() == done
-    assert api.get("t").json() == done
+    assert api.get_v2("t").json() == done
     api.twin_job("c", startTime=iso(api.hub.clock.now() + 60))
-    cancelled = api.cancel("c").json()
+    cancelled = api.cancel_v2("c").json()
     api.hub.clock.advance(1)
-    assert api.cancel("c").json() == cancelled
+    assert api.cancel_v2("c").json() == cancelled
 
 
 @pytest.mark.parametrize("job_id", ["ghost", "v2", "t1"])
 def test_unknown_job_is_404_job_not_found(api, job_id):
-    for response in (api.get(job_id), api.cancel(job_id)):
+    for response in (api.get_v2(job_id), api.cancel_v2(job_id)):
         assert response.status_code == 404 and error_code(response) == "JobNotFound"
         assert response.json()["ExceptionMessage"].startswith("Tracking ID:")
-    assert api.cancel("query").status_code == 404  # no job can be named query
+    assert api.cancel_v2("query").status_code == 404  # no job can be named query
 
 
 # --- the query ---
 
 def test_query_on_a_new_hub(api):
-    response = api.query()
+    response = api.query_v2()
     assert response.status_code == 200 and response.headers["Content-Type"] == "application/json; charset=utf-8"
     assert response.json() == {"value": {"type": "jobResponse", "items": [], "continuationToken": None},
                                "nextLink": None}
@@ -682,10 +607,10 @@ def test_query_filters_by_type_and_status(api):
     api.hub.clock.advance(2)
     api.twin_job("t-scheduled", startTime=iso(api.hub.clock.now() + 600))
     api.method_job("m-cancelled", startTime=iso(api.hub.clock.now() + 600))
-    api.cancel("m-cancelled")
+    api.cancel_v2("m-cancelled")
 
     def ids(**params) -> list[str]:
-        response = api.query(**params)
+        response = api.query_v2(**params)
         assert response.status_code == 200
         return [job["jobId"] for job in response.json()["value"]["items"]]
 
@@ -699,14 +624,14 @@ def test_query_filters_by_type_and_status(api):
     assert ids(jobStatus="unknown") == [] and ids(jobStatus="failed") == [] and ids(jobStatus="queued") == []
     assert ids(jobType="", jobStatus="") == ids()  # an empty value is no filter
     assert ids(pageSize="1", continuationToken="x") == ids()  # one page holds everything
-    items = api.query().json()["value"]["items"]
-    assert items == [api.get(job_id).json() for job_id in ids()]
+    items = api.query_v2().json()["value"]["items"]
+    assert items == [api.get_v2(job_id).json() for job_id in ids()]
 
 
 @pytest.mark.parametrize("params", [{"jobType": "export"}, {"jobType": "ScheduleUpdateTwin"}, {"jobStatus": "done"},
                                     {"jobStatus": "Completed"}, {"jobType": "scheduleUpdateTwin", "jobStatus": "x"}])
 def test_query_with_unknown_filter_values_is_400(api, params):
-    response = api.query(**params)
+    response = api.query_v2(**params)
     assert response.status_code == 400 and error_code(response) == "ArgumentInvalid"
 
 
@@ -737,28 +662,28 @@ def test_wrong_method_is_405_with_allow(api):
 
 
 def test_old_finished_jobs_are_forgotten_and_unfinished_ones_never(api, monkeypatch):
-    monkeypatch.setattr(scheduled, "KEPT", 2)
+    monkeypatch.setattr(scheduled_jobs_state, "KEPT", 2)
     later = iso(api.hub.clock.now() + 600)
     api.twin_job("done")
-    api.cancel("done")
+    api.cancel_v2("done")
     api.twin_job("w1", startTime=later)
     api.twin_job("w2", startTime=later)
     assert list(api.hub.scheduled_jobs) == ["w1", "w2"]  # the finished one went to make room
     refused = api.twin_job("w3", startTime=later)
     assert refused.status_code == 403 and error_code(refused) == "JobQuotaExceeded"
     assert list(api.hub.scheduled_jobs) == ["w1", "w2"]  # a job that has not ended is never forgotten
-    api.cancel("w1")
+    api.cancel_v2("w1")
     assert api.twin_job("w3", startTime=later).status_code == 200
     assert list(api.hub.scheduled_jobs) == ["w2", "w3"]
 
 
 def test_at_most_1000_jobs_are_kept():
-    assert scheduled.KEPT == 1000
+    assert scheduled_jobs_state.KEPT == 1000
     hub = Hub.create()
     for number in range(1001):
         job = ScheduledJob(f"j{number}", "scheduleUpdateTwin", "deviceId = 'a'", ("a",), 0.0, 0.0, None, None, {},
                            None, status="completed")
-        assert scheduled.add(hub, job)
+        assert scheduled_jobs_state.add(hub, job)
     assert len(hub.scheduled_jobs) == 1000 and "j0" not in hub.scheduled_jobs
 
 
@@ -767,9 +692,9 @@ def test_at_most_1000_jobs_are_kept():
 def test_api_version_2016_11_14_only(api):
     api.twin_job("t")
     for params in ({}, REGISTRY_API, {"api-version": "2018-06-30"}, {"api-version": ["2016-11-14", "2016-02-03"]}):
-        for response in (api.twin("a", params=params), api.patch("a", {}, params=params),
-                         api.create("n", TWIN, params=params), api.get("t", params=params),
-                         api.cancel("t", params=params), api.request("GET", "/jobs/v2/query", params=params)):
+        for response in (api.twin("a", params=params), api.patch_twin("a", {}, params=params),
+                         api.create_v2("n", TWIN, params=params), api.get_v2("t", params=params),
+                         api.cancel_v2("t", params=params), api.request("GET", "/jobs/v2/query", params=params)):
             assert response.status_code == 400 and error_code(response) == "InvalidProtocolVersion"
     assert api.twin("a").json()["version"] == 1 and list(api.hub.scheduled_jobs) == ["t"]
     assert api.hub.scheduled_jobs["t"].status == "queued"
@@ -780,16 +705,16 @@ def test_api_version_2016_11_14_only(api):
 
 
 def test_the_api_version_faults_apply_here_too():
-    missing = Api(faults=["accept-missing-api-version"])
-    missing.device("a")
+    missing = ReferenceApi("accept-missing-api-version", params=TWIN_API)
+    missing.devices("a")
     assert missing.twin("a", params={}).status_code == 200
     assert missing.request("GET", "/jobs/v2/query", params={}).status_code == 200
     assert missing.twin("a", params=REGISTRY_API).status_code == 400
-    other = Api(faults=["accept-any-api-version"])
-    other.device("a")
+    other = ReferenceApi("accept-any-api-version", params=TWIN_API)
+    other.devices("a")
     assert other.twin("a", params=REGISTRY_API).status_code == 200
     assert other.twin("a", params={}).status_code == 400
-    code = Api(faults=["wrong-api-version-error-code"])
+    code = ReferenceApi("wrong-api-version-error-code", params=TWIN_API)
     response = code.twin("a", params=REGISTRY_API)
     assert response.status_code == 400 and response.headers["iothub-errorcode"] == "BadRequest"
 
@@ -798,19 +723,19 @@ def test_tokens_and_permissions(api):
     api.twin_job("t")
     read, read_write, service = api.policy("registryRead"), api.policy("registryReadWrite"), api.policy("service")
     assert api.twin("a", token=read).status_code == 200
-    assert api.get("t", token=read).status_code == 200
-    assert api.query(token=read).status_code == 200
+    assert api.get_v2("t", token=read).status_code == 200
+    assert api.query_v2(token=read).status_code == 200
     assert api.twin_job("rw", token=read_write).status_code == 200
-    assert api.patch("a", {}, token=read_write).status_code == 200
-    assert api.cancel("rw", token=read_write).status_code == 200
+    assert api.patch_twin("a", {}, token=read_write).status_code == 200
+    assert api.cancel_v2("rw", token=read_write).status_code == 200
     assert api.method_job("s", token=service).status_code == 200  # a method job reaches devices: ServiceConnect
     refused = [
-        api.patch("a", {}, token=read), api.twin_job("x", token=read), api.method_job("x", token=read),
-        api.cancel("t", token=read), api.method_job("x", token=read_write), api.twin_job("x", token=service),
-        api.twin("a", token=service), api.get("t", token=service), api.query(token=service),
-        api.cancel("t", token=service), api.twin("a", token=None), api.patch("a", {}, token=None),
-        api.twin_job("x", token=None), api.get("t", token=None), api.cancel("t", token=None), api.query(token=None),
-        api.create("x", {}, token=read), api.request("PUT", "/jobs/v2/x", token=read, content=b"{"),
+        api.patch_twin("a", {}, token=read), api.twin_job("x", token=read), api.method_job("x", token=read),
+        api.cancel_v2("t", token=read), api.method_job("x", token=read_write), api.twin_job("x", token=service),
+        api.twin("a", token=service), api.get_v2("t", token=service), api.query_v2(token=service),
+        api.cancel_v2("t", token=service), api.twin("a", token=None), api.patch_twin("a", {}, token=None),
+        api.twin_job("x", token=None), api.get_v2("t", token=None), api.cancel_v2("t", token=None), api.query_v2(token=None),
+        api.create_v2("x", {}, token=read), api.request("PUT", "/jobs/v2/x", token=read, content=b"{"),
     ]
     for number, response in enumerate(refused):
         assert response.status_code == 401 and error_code(response) == "IotHubUnauthorizedAccess", number
@@ -824,9 +749,9 @@ def test_token_is_checked_before_the_body(api):
 
 def test_request_id_on_every_response(api):
     api.twin_job("t")
-    responses = [api.twin("a"), api.twin("ghost"), api.patch("a", {}), api.patch("a", []), api.twin_job("t"),
-                 api.method_job("m"), api.get("t"), api.get("ghost"), api.cancel("t"), api.cancel("ghost"),
-                 api.query(), api.query(jobType="x"), api.twin("a", token=None), api.twin("a", params={}),
+    responses = [api.twin("a"), api.twin("ghost"), api.patch_twin("a", {}), api.patch_twin("a", []), api.twin_job("t"),
+                 api.method_job("m"), api.get_v2("t"), api.get_v2("ghost"), api.cancel_v2("t"), api.cancel_v2("ghost"),
+                 api.query_v2(), api.query_v2(jobType="x"), api.twin("a", token=None), api.twin("a", params={}),
                  api.request("DELETE", "/twins/a")]
     ids = [response.headers["x-ms-request-id"] for response in responses]
     assert all(GUID.match(value) for value in ids) and len(set(ids)) == len(ids)
@@ -860,4 +785,4 @@ def test_no_server_error_on_hostile_bodies(api, content):
     for method, path in (("PUT", "/jobs/v2/h"), ("PATCH", "/twins/a")):
         assert api.request(method, path, content=content).status_code < 500
     api.hub.clock.advance(2)
-    assert api.query().status_code == 200 and api.twin("a").status_code == 200
+    assert api.query_v2().status_code == 200 and api.twin("a").status_code == 200
