@@ -1,25 +1,89 @@
-"""How a check or a suite test says what it found: tagged failures (the target departs from a rule) and failed
-preconditions (the test could not set up what it judges, so the requirement is an error, never a pass)."""
+"""How a check or a suite test says what it found: typed failures (the target departs from a requirement) and failed
+preconditions (the test could not set up what it judges, so the requirement is an error, never a pass).
+
+A failure is data: `RequirementFailure(requirement, detail, evidence)` names its requirement, so the report reads the
+id from the exception, never from its message.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
+
+from iothub_conformance.rules.error_codes import error_code
+from iothub_conformance.rules.requirements import REQUIREMENTS
 
 
-class Failures:
-    def __init__(self) -> None:
-        self.messages: list[str] = []
+class RequirementFailure(AssertionError):
+    """The target departs from one requirement. An AssertionError, so pytest and schemathesis report it as a failure.
 
-    def add(self, message: str) -> None:
-        self.messages.append(message)
+    `detail` says what departs, in one line; `evidence` what the target did (e.g. `answered(response)`), when the
+    detail does not already say it. An unknown requirement id is a bug in the suite, raised at once."""
 
-    def extend(self, messages) -> None:
-        self.messages.extend(messages)
+    def __init__(self, requirement: str, detail: str, evidence: str | None = None) -> None:
+        if requirement not in REQUIREMENTS:
+            raise ValueError(f"unknown requirement id {requirement!r}: a failure must name a registered requirement")
+        self.requirement = requirement
+        self.detail = detail
+        self.evidence = evidence or None
+        super().__init__(self.message)
 
-    def raise_any(self) -> None:
-        if self.messages:
-            raise AssertionError("\n".join(self.messages))
+    @property
+    def message(self) -> str:
+        said = f"[{self.requirement}] {self.detail}"
+        return f"{said}: {self.evidence}" if self.evidence else said
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __repr__(self) -> str:
+        return f"RequirementFailure({self.requirement!r}, {self.detail!r}, {self.evidence!r})"
+
+
+class RequirementFailures(AssertionError):
+    """Several departures found together (one response breaking two rules, every probe of a check): none is dropped."""
+
+    def __init__(self, failures: Iterable[RequirementFailure]) -> None:
+        self.failures = tuple(failures)
+        if not self.failures:
+            raise ValueError("a group of failures needs at least one")
+        super().__init__("\n".join(f.message for f in self.failures))
+
+    def __str__(self) -> str:
+        return "\n".join(f.message for f in self.failures)
+
+
+def raise_all(failures: Iterable[RequirementFailure]) -> None:
+    """Raise what a check found: nothing, the one failure, or all of them as a group."""
+    found = list(failures)
+    if len(found) == 1:
+        raise found[0]
+    if found:
+        raise RequirementFailures(found)
+
+
+def expect(requirement: str, condition: object, detail: str, evidence: str | None = None) -> None:
+    """The suites' assertion: unless `condition` holds, the target departs from `requirement`."""
+    if not condition:
+        raise RequirementFailure(requirement, detail, evidence)
+
+
+def typed_failures(exc: BaseException) -> list[RequirementFailure] | None:
+    """The typed failures an exception carries (a group's, an exception group's), or None when any part of it is not
+    a RequirementFailure: then the caller decides what that other part means."""
+    if isinstance(exc, RequirementFailure):
+        return [exc]
+    if isinstance(exc, RequirementFailures):
+        return list(exc.failures)
+    if isinstance(exc, BaseExceptionGroup):
+        found: list[RequirementFailure] = []
+        for part in exc.exceptions:
+            typed = typed_failures(part)
+            if typed is None:
+                return None
+            found += typed
+        return found
+    return None
 
 
 class PreconditionFailed(Exception):
@@ -29,9 +93,7 @@ class PreconditionFailed(Exception):
 
 
 def _error_code(response) -> str | None:
-    from iothub_conformance.checks.envelope import error_code
-
-    return error_code(response)
+    return error_code(response.headers.get("iothub-errorcode"), _body(response))
 
 
 def answered(response) -> str:
