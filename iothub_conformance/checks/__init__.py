@@ -1,5 +1,11 @@
 """Custom schemathesis checks, one module each. They are registered with schemathesis only while a suite runs
-(`register()` / `unregister()`), so installing the package changes no other project's schemathesis checks."""
+(`register()` / `unregister()`), so installing the package changes no other project's schemathesis checks.
+
+One signature: a check judges `(response, context: Context)` and returns the RequirementFailure list it found (empty
+when the response keeps its rules); a judgment of a special request takes what that request was after those two
+(checks/api_version.py: the requirement and what was wrong with it). The schemathesis wrappers `(ctx, response,
+case)` raise what the judgment returns. checks/spec.py maps schemathesis' own check failures to the spec
+requirement."""
 
 from __future__ import annotations
 

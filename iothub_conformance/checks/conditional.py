@@ -12,8 +12,16 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from iothub_conformance.rules.failures import PreconditionFailed, answered, json_of, require_etag, require_object, served
-from iothub_conformance.rules.requirements import tag
+from iothub_conformance.rules.failures import (
+    PreconditionFailed,
+    RequirementFailure,
+    answered,
+    json_of,
+    raise_all,
+    require_etag,
+    require_object,
+    served,
+)
 from iothub_conformance.targets import session
 
 from .etag import opaque
@@ -48,25 +56,25 @@ def current(client, path, api_version, what: str) -> httpx.Response:
     return response
 
 
-def _unchanged(client, path, api_version, before: httpx.Response, requirement: str, what: str) -> list[str]:
+def _unchanged(client, path, api_version, before: httpx.Response, requirement: str, what: str) -> list[RequirementFailure]:
     after = read(client, path, api_version)
     if after.status_code == 404:
-        return [tag(requirement, f"{what} answered 412 but the device is gone: it reads back 404")]
+        return [RequirementFailure(requirement, f"{what} answered 412 but the device is gone: it reads back 404")]
     if after.status_code != 200 or not isinstance(json_of(after), dict):
         raise PreconditionFailed(f"could not read the device back after {what} answered 412: {answered(after)}")
     if after.headers.get("ETag") != before.headers.get("ETag") or json_of(after) != json_of(before):
-        return [tag(requirement, f"{what} answered 412 but the device changed (ETag {before.headers.get('ETag')} "
-                                 f"→ {after.headers.get('ETag')})")]
+        return [RequirementFailure(requirement, f"{what} answered 412 but the device changed "
+                                                f"(ETag {before.headers.get('ETag')} → {after.headers.get('ETag')})")]
     return []
 
 
-def _refused(client, method, path, api_version, if_match, requirement, what, body=None) -> list[str]:
+def _refused(client, method, path, api_version, if_match, requirement, what, body=None) -> list[RequirementFailure]:
     before = current(client, path, api_version, f"before {method} with {what} If-Match")
     response = client.request(method, path, params={"api-version": api_version}, headers={"If-Match": if_match},
                               json=body if body is not None else (writable(before.json()) if method == "PUT" else None))
     if response.status_code != 412:
-        return [tag(requirement, f"{method} {path} with {what} If-Match {if_match} → {response.status_code}, "
-                                 "expected 412")]
+        return [RequirementFailure(requirement, f"{method} {path} with {what} If-Match {if_match} → "
+                                                f"{response.status_code}, expected 412")]
     failures = _unchanged(client, path, api_version, before, requirement, f"{method} with {what} If-Match")
     if not failures:
         # A 412 shows the tag was compared only where the current ETag proceeds (a target that refuses every
@@ -77,36 +85,36 @@ def _refused(client, method, path, api_version, if_match, requirement, what, bod
     return failures
 
 
-def stale_put_is_refused(client, path, api_version) -> list[str]:
+def stale_put_is_refused(client, path, api_version) -> list[RequirementFailure]:
     return _refused(client, "PUT", path, api_version, stale_tag(), "DI-COND-001", "a stale")
 
 
-def stale_delete_is_refused(client, path, api_version) -> list[str]:
+def stale_delete_is_refused(client, path, api_version) -> list[RequirementFailure]:
     return _refused(client, "DELETE", path, api_version, stale_tag(), "DI-COND-002", "a stale")
 
 
-def weak_tag_does_not_match(client, path, api_version) -> list[str]:
+def weak_tag_does_not_match(client, path, api_version) -> list[RequirementFailure]:
     etag = current(client, path, api_version, "to make a weak tag of").headers["ETag"]
     return _refused(client, "PUT", path, api_version, f'W/"{opaque(etag)}"', "DI-COND-004", "a weak")
 
 
-def current_and_star_proceed(client, path, api_version) -> list[str]:
-    failures = []
+def current_and_star_proceed(client, path, api_version) -> list[RequirementFailure]:
+    failures: list[RequirementFailure] = []
     for label in ("current", "*"):
         before = current(client, path, api_version, f"before PUT with the {label} If-Match")
         if_match = before.headers["ETag"] if label == "current" else "*"
         response = client.put(path, params={"api-version": api_version}, headers={"If-Match": if_match},
                               json=writable(before.json()))
         if response.status_code != 200:
-            failures.append(tag("DI-COND-003", f"PUT {path} with the {label} If-Match {if_match} → "
-                                               f"{response.status_code}, expected 200"))
+            failures.append(RequirementFailure("DI-COND-003", f"PUT {path} with the {label} If-Match {if_match} → "
+                                                              f"{response.status_code}, expected 200"))
     return failures
 
 
-def probe_all(client, path, api_version) -> list[str]:
+def probe_all(client, path, api_version) -> list[RequirementFailure]:
     """Every probe's departures. A probe whose precondition fails adds none: as a side check of the generated
     requests it has nothing to judge, and suites/test_conditional_requests.py reports that precondition as an error."""
-    failures = []
+    failures: list[RequirementFailure] = []
     for probe in (stale_put_is_refused, weak_tag_does_not_match, stale_delete_is_refused, current_and_star_proceed):
         try:
             failures += probe(client, path, api_version)
@@ -120,7 +128,5 @@ def conditional_requests(ctx, response, case):
     if case.method.upper() != "PUT" or response.status_code not in (200, 201):
         return
     path = urlsplit(response.request.url).path  # still percent-encoded: ids may hold # ? %
-    failures = session.probe_once("conditional_requests", case.operation.label,
-                                  lambda: probe_all(session.client(), path, session.current().api_version))
-    if failures:
-        raise AssertionError("\n".join(failures))
+    raise_all(session.probe_once("conditional_requests", case.operation.label,
+                                 lambda: probe_all(session.client(), path, session.current().api_version)))

@@ -6,48 +6,37 @@ and the header `iothub-errorcode: <Name>`. docs-strict: the 2016 pages define no
 
 from __future__ import annotations
 
-import re
-
+from iothub_conformance.checks.context import Context
 from iothub_conformance.checks.observed import observe
-from iothub_conformance.rules.profiles import Profile
-from iothub_conformance.rules.requirements import tag
-from iothub_conformance.targets import session
-
-CODE = re.compile(r"^ErrorCode:([A-Za-z0-9]+);")
+from iothub_conformance.rules import error_codes
+from iothub_conformance.rules.failures import RequirementFailure, raise_all
 
 
 def error_code(response) -> str | None:
     """The error code a response names, from the iothub-errorcode header or the Message field."""
     obs = observe(response)
-    if obs.header("iothub-errorcode"):
-        return obs.header("iothub-errorcode")
-    body = obs.json()
-    if isinstance(body, dict) and isinstance(body.get("Message"), str):
-        match = CODE.match(body["Message"])
-        if match:
-            return match.group(1)
-    return None
+    return error_codes.error_code(obs.header("iothub-errorcode"), obs.body)
 
 
-def verify(response, profile: Profile) -> None:
+def verify(response, context: Context) -> list[RequirementFailure]:
     obs = observe(response)
-    if obs.status < 400 or profile.value("error_envelope") != "iothub":
-        return
+    if obs.status < 400 or context.value("error_envelope") != "iothub":
+        return []
     where = f"{obs.method} {obs.path} → {obs.status}"
     body = obs.json()
     if not isinstance(body, dict):
-        raise AssertionError(tag("COMMON-ERR-001", f"{where}: error body is not a JSON object: {obs.body[:80]!r}"))
+        return [RequirementFailure("COMMON-ERR-001", f"{where}: error body is not a JSON object: {obs.body[:80]!r}")]
     message = body.get("Message")
-    match = CODE.match(message) if isinstance(message, str) else None
-    if not match:
-        raise AssertionError(tag("COMMON-ERR-001", f"{where}: Message is not \"ErrorCode:<Name>;…\": {message!r}"))
+    code = error_codes.message_code(message)
+    if not code:
+        return [RequirementFailure("COMMON-ERR-001", f"{where}: Message is not \"ErrorCode:<Name>;…\": {message!r}")]
     if not isinstance(body.get("ExceptionMessage"), str):
-        raise AssertionError(tag("COMMON-ERR-001", f"{where}: no ExceptionMessage string"))
+        return [RequirementFailure("COMMON-ERR-001", f"{where}: no ExceptionMessage string")]
     header = obs.header("iothub-errorcode")
-    if header != match.group(1):
-        raise AssertionError(tag("COMMON-ERR-001",
-                                 f"{where}: iothub-errorcode header {header!r} ≠ body code {match.group(1)!r}"))
+    if header != code:
+        return [RequirementFailure("COMMON-ERR-001", f"{where}: iothub-errorcode header {header!r} ≠ body code {code!r}")]
+    return []
 
 
 def error_envelope(ctx, response, case):
-    verify(response, session.current().profile)
+    raise_all(verify(response, Context.of_run()))

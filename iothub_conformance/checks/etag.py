@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import re
 
+from iothub_conformance.checks.context import Context
 from iothub_conformance.evidence.journal import Journal
-from iothub_conformance.rules.failures import Failures
-from iothub_conformance.rules.profiles import Profile
-from iothub_conformance.rules.requirements import tag
-from iothub_conformance.targets import session
+from iothub_conformance.rules.failures import RequirementFailure, raise_all
 
 from .observed import Observed, observe
 
@@ -29,31 +27,30 @@ def opaque(etag: str) -> str:
     return value[1:-1] if len(value) >= 2 and value[0] == value[-1] == '"' else value
 
 
-def verify(response, profile: Profile, journal: Journal | None = None) -> None:
+def verify(response, context: Context) -> list[RequirementFailure]:
     obs = observe(response)
     if obs.messaging:
-        return  # a receive's ETag is the message lock id, not a version tag (INVENTORY §6): see checks/lock.py
+        return []  # a receive's ETag is the message lock id, not a version tag (INVENTORY §6): see checks/lock.py
     if obs.device_id is None or not 200 <= obs.status < 300:
-        return
-    failures = Failures()
+        return []
     etag = obs.header("etag")
-    required = obs.method in CARRIES_DEVICE or (obs.method == "DELETE" and profile.value("etag_on_delete"))
+    required = obs.method in CARRIES_DEVICE or (obs.method == "DELETE" and context.value("etag_on_delete"))
     if etag is None:
         if required:
-            failures.add(tag("DI-ETAG-001", f"{obs.method} {obs.path} → {obs.status} has no ETag header"))
-        failures.raise_any()
-        return
+            return [RequirementFailure("DI-ETAG-001", f"{obs.method} {obs.path} → {obs.status} has no ETag header")]
+        return []
+    failures = []
     if not SYNTAX.match(etag):
-        failures.add(tag("DI-ETAG-002", f"ETag {etag!r} is not an RFC 7232 entity-tag ([W/]\"…\")"))
+        failures.append(RequirementFailure("DI-ETAG-002", f"ETag {etag!r} is not an RFC 7232 entity-tag ([W/]\"…\")"))
     body = obs.json() if obs.method in CARRIES_DEVICE else None
     if isinstance(body, dict) and "etag" in body and body["etag"] not in (etag, opaque(etag)):
-        failures.add(tag("DI-ETAG-003", f"ETag header {etag!r} differs from body etag {body['etag']!r}"))
-    if journal is not None:
-        failures.extend(_history(obs, etag, journal))
-    failures.raise_any()
+        failures.append(RequirementFailure("DI-ETAG-003", f"ETag header {etag!r} differs from body etag {body['etag']!r}"))
+    if context.journal is not None:
+        failures += _history(obs, etag, context.journal)
+    return failures
 
 
-def _history(obs: Observed, etag: str, journal: Journal) -> list[str]:
+def _history(obs: Observed, etag: str, journal: Journal) -> list[RequirementFailure]:
     """Compare with the previous successful exchange on the same device: same tag after a read, new after a write."""
     history = journal.history(obs.path)
     rid = obs.header("x-ms-request-id")
@@ -73,13 +70,12 @@ def _history(obs: Observed, etag: str, journal: Journal) -> list[str]:
     if previous is None:
         return []
     if obs.method in READS and previous.etag != etag:
-        return [tag("DI-ETAG-005", f"GET {obs.path}: ETag changed from {previous.etag} to {etag} with no write "
-                                   "in between")]
+        return [RequirementFailure("DI-ETAG-005", f"GET {obs.path}: ETag changed from {previous.etag} to {etag} "
+                                                  "with no write in between")]
     if obs.method == "PUT" and previous.etag == etag:
-        return [tag("DI-ETAG-004", f"PUT {obs.path} succeeded but the ETag stayed {etag}")]
+        return [RequirementFailure("DI-ETAG-004", f"PUT {obs.path} succeeded but the ETag stayed {etag}")]
     return []
 
 
 def etag_rfc7232(ctx, response, case):
-    target = session.current()
-    verify(response, target.profile, target.journal)
+    raise_all(verify(response, Context.of_run()))

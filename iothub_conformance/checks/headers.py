@@ -6,41 +6,42 @@ SAS token); OBSERVED.md §1 (application/json; charset=utf-8); common-error-code
 
 from __future__ import annotations
 
+from iothub_conformance.checks.context import Context
 from iothub_conformance.http import cases
-from iothub_conformance.rules.requirements import tag
+from iothub_conformance.rules.failures import RequirementFailure, raise_all
 from iothub_conformance.targets import session
 
 from .observed import observe
 
 
-def verify_content_type(response) -> None:
+def verify_content_type(response, context: Context) -> list[RequirementFailure]:
     obs = observe(response)
     if obs.received_message:
-        return  # the body is the message's octet-stream, with the sender's Content-Type (receive page)
+        return []  # the body is the message's octet-stream, with the sender's Content-Type (receive page)
     if not obs.body.strip() or obs.json() is None:
-        return
+        return []
     media = (obs.header("content-type") or "").split(";")[0].strip().lower()
     if media != "application/json":
-        raise AssertionError(tag("COMMON-HDR-001", f"{obs.method} {obs.path} → {obs.status} has a JSON body but "
-                                                   f"Content-Type {obs.header('content-type')!r}"))
+        return [RequirementFailure("COMMON-HDR-001", f"{obs.method} {obs.path} → {obs.status} has a JSON body but "
+                                                     f"Content-Type {obs.header('content-type')!r}")]
+    return []
 
 
-def verify_unauthenticated(response) -> list[str]:
+def verify_unauthenticated(response, context: Context) -> list[RequirementFailure]:
     """`response` answers a request sent without Authorization."""
     obs = observe(response)
     if obs.status != 401:
-        return [tag("COMMON-AUTH-001", f"{obs.method} {obs.path} without Authorization → {obs.status}, expected 401")]
+        return [RequirementFailure("COMMON-AUTH-001",
+                                   f"{obs.method} {obs.path} without Authorization → {obs.status}, expected 401")]
     return []
 
 
 def json_content_type(ctx, response, case):
-    verify_content_type(response)
+    raise_all(verify_content_type(response, Context.of_run()))
 
 
 def authorization_required(ctx, response, case):
     if not 200 <= response.status_code < 300:
         return
-    failures = session.probe_once("authorization_required", case.operation.label, lambda: verify_unauthenticated(
-        cases.send(session.client(), case, drop_headers=("Authorization",), auth=None)))
-    if failures:
-        raise AssertionError("\n".join(failures))
+    raise_all(session.probe_once("authorization_required", case.operation.label, lambda: verify_unauthenticated(
+        cases.send(session.client(), case, drop_headers=("Authorization",), auth=None), Context.of_run())))

@@ -8,23 +8,23 @@ quotes); OBSERVED.md §5. It is exempt from the RFC 7232 version rules of checks
 
 from __future__ import annotations
 
-from iothub_conformance.rules.profiles import Profile
-from iothub_conformance.rules.requirements import tag
-from iothub_conformance.targets import session
+from iothub_conformance.checks.context import Context
+from iothub_conformance.rules.failures import RequirementFailure, raise_all
 
 from .observed import observe
 
 
-def verify(response, profile: Profile) -> None:
+def verify(response, context: Context) -> list[RequirementFailure]:
     obs = observe(response)
     if not obs.received_message or obs.status != 200:
-        return
+        return []
     etag = obs.header("etag")
     if not etag:
-        raise AssertionError(tag("MSG-RECV-002", f"GET {obs.path} → 200 carries no ETag: the message lock is missing"))
-    if profile.value("lock_etag_quoted") and not (len(etag) >= 3 and etag[0] == etag[-1] == '"'):
-        raise AssertionError(tag("MSG-LOCK-001", f"the receive ETag {etag!r} is not the lock token in double quotes"))
+        return [RequirementFailure("MSG-RECV-002", f"GET {obs.path} → 200 carries no ETag: the message lock is missing")]
+    if context.value("lock_etag_quoted") and not (len(etag) >= 3 and etag[0] == etag[-1] == '"'):
+        return [RequirementFailure("MSG-LOCK-001", f"the receive ETag {etag!r} is not the lock token in double quotes")]
+    return []
 
 
 def message_lock(ctx, response, case):
-    verify(response, session.current().profile)
+    raise_all(verify(response, Context.of_run()))

@@ -7,13 +7,10 @@ rule `expiry_headers`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
 
-from iothub_conformance.rules.failures import Failures
-from iothub_conformance.rules.profiles import Profile
-from iothub_conformance.rules.requirements import tag
-from iothub_conformance.targets import session
+from iothub_conformance.checks.context import Context
+from iothub_conformance.rules.failures import RequirementFailure, raise_all
 
 from .observed import observe
 
@@ -33,36 +30,36 @@ def iso8601(value: str) -> bool:
     return True
 
 
-def verify(response, profile: Profile, sent: Mapping[str, str] | None = None, body: bytes | None = None) -> None:
-    """`sent`: the properties (as header names) and `body` the message was fed with, when the caller knows them."""
+def verify(response, context: Context) -> list[RequirementFailure]:
+    """`context.sent`: the properties (as header names) and `context.body` the message was fed with, when the caller
+    knows them."""
     obs = observe(response)
     if not obs.received_message or obs.status != 200:
-        return
-    failures = Failures()
+        return []
     where = f"GET {obs.path} → 200"
+    problems = []
     sequence = obs.header("iothub-sequencenumber")
     if not sequence or not sequence.isdigit():
-        failures.add(tag("MSG-RECV-002", f"{where}: IoTHub-SequenceNumber is {sequence!r}, not a number"))
+        problems.append(f"IoTHub-SequenceNumber is {sequence!r}, not a number")
     enqueued = obs.header("iothub-enqueuedtime")
     if not enqueued or not iso8601(enqueued):
-        failures.add(tag("MSG-RECV-002", f"{where}: IoTHub-EnqueuedTime is {enqueued!r}, not ISO 8601"))
-    names = profile.value("expiry_headers")
-    if not any(obs.header(name) for name in names):
-        failures.add(tag("MSG-RECV-002", f"{where}: no expiry header ({' or '.join(names)})"))
-    for name, value in (sent or {}).items():
+        problems.append(f"IoTHub-EnqueuedTime is {enqueued!r}, not ISO 8601")
+    names = context.value("expiry_headers") or ()
+    if names and not any(obs.header(name) for name in names):
+        problems.append(f"no expiry header ({' or '.join(names)})")
+    for name, value in (context.sent or {}).items():
         got = obs.header(name)
         if got is None:
-            failures.add(tag("MSG-RECV-002", f"{where}: the sender's {name} did not come back"))
+            problems.append(f"the sender's {name} did not come back")
         elif name.lower() == "content-type":
             if got.split(";")[0].strip().lower() != value.split(";")[0].strip().lower():
-                failures.add(tag("MSG-RECV-002", f"{where}: Content-Type {got!r}, the sender set {value!r}"))
+                problems.append(f"Content-Type {got!r}, the sender set {value!r}")
         elif got != value:
-            failures.add(tag("MSG-RECV-002", f"{where}: {name} is {got!r}, the sender set {value!r}"))
-    if body is not None and obs.body != body:
-        failures.add(tag("MSG-RECV-002", f"{where}: the body differs from the one sent ({len(obs.body)} bytes, "
-                                         f"sent {len(body)})"))
-    failures.raise_any()
+            problems.append(f"{name} is {got!r}, the sender set {value!r}")
+    if context.body is not None and obs.body != context.body:
+        problems.append(f"the body differs from the one sent ({len(obs.body)} bytes, sent {len(context.body)})")
+    return [RequirementFailure("MSG-RECV-002", f"{where}: {problem}") for problem in problems]
 
 
 def received_message(ctx, response, case):
-    verify(response, session.current().profile)
+    raise_all(verify(response, Context.of_run()))

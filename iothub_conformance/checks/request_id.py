@@ -7,27 +7,25 @@ profile rule `request_id_scope`.
 
 from __future__ import annotations
 
-from iothub_conformance.evidence.journal import Journal
-from iothub_conformance.rules.profiles import Profile
-from iothub_conformance.rules.requirements import tag
-from iothub_conformance.targets import session
+from iothub_conformance.checks.context import Context
+from iothub_conformance.rules.failures import RequirementFailure, raise_all
 
 from .observed import observe
 
 
-def verify(response, journal: Journal | None = None, profile: Profile | None = None) -> None:
+def verify(response, context: Context) -> list[RequirementFailure]:
     obs = observe(response)
-    if obs.messaging and profile is not None and profile.value("request_id_scope") == "identities":
-        return  # the 2016 pages promise x-ms-request-id for the Device Identities section only
+    if obs.messaging and context.value("request_id_scope") == "identities":
+        return []  # the 2016 pages promise x-ms-request-id for the Device Identities section only
     rid = obs.header("x-ms-request-id")
     if rid is None or not rid.strip():
-        raise AssertionError(tag("COMMON-REQID-001",
-                                 f"{obs.method} {obs.path} → {obs.status} has no (or an empty) x-ms-request-id"))
-    seen = journal.times_seen(rid) if journal is not None else 0
+        return [RequirementFailure("COMMON-REQID-001",
+                                   f"{obs.method} {obs.path} → {obs.status} has no (or an empty) x-ms-request-id")]
+    seen = context.journal.times_seen(rid) if context.journal is not None else 0
     if seen > 1:
-        raise AssertionError(tag("COMMON-REQID-002", f"x-ms-request-id {rid!r} came back on {seen} responses"))
+        return [RequirementFailure("COMMON-REQID-002", f"x-ms-request-id {rid!r} came back on {seen} responses")]
+    return []
 
 
 def x_ms_request_id(ctx, response, case):
-    target = session.current() if session.active() else None
-    verify(response, target.journal if target else None, target.profile if target else None)
+    raise_all(verify(response, Context.of_run()))

@@ -9,10 +9,9 @@ data-plane checks leave those alone.
 
 from __future__ import annotations
 
+from iothub_conformance.checks.context import Context
 from iothub_conformance.checks.observed import Observed, observe
-from iothub_conformance.rules.profiles import Profile
-from iothub_conformance.rules.requirements import tag
-from iothub_conformance.targets import session
+from iothub_conformance.rules.failures import RequirementFailure, raise_all
 
 
 def is_rp(obs: Observed) -> bool:
@@ -51,20 +50,21 @@ def error_details_problems(obs: Observed) -> list[str]:
     return problems
 
 
-def verify(response, profile: Profile | None = None) -> None:
-    """Raise a tagged AssertionError for the first rule an RP response breaks; ignore other responses."""
+def verify(response, context: Context) -> list[RequirementFailure]:
+    """The first rule an RP response breaks, as a failure; other responses are not judged."""
     obs = observe(response)
     if not is_rp(obs):
-        return
+        return []
     where = f"{obs.method} {obs.path} → {obs.status}"
     for rid, problems in (("RP-REQID-001", request_id_problems(obs)), ("RP-ETAG-001", etag_problems(obs))):
         if problems:
-            raise AssertionError(tag(rid, f"{where}: {problems[0]}"))
-    if obs.status >= 400 and profile is not None and profile.value("rp_error_envelope") == "ErrorDetails":
+            return [RequirementFailure(rid, f"{where}: {problems[0]}")]
+    if obs.status >= 400 and context.value("rp_error_envelope") == "ErrorDetails":
         problems = error_details_problems(obs)
         if problems:
-            raise AssertionError(tag("RP-ERR-001", f"{where}: {'; '.join(problems)}"))
+            return [RequirementFailure("RP-ERR-001", f"{where}: {'; '.join(problems)}")]
+    return []
 
 
 def resource_provider(ctx, response, case):
-    verify(response, session.current().profile if session.active() else None)
+    raise_all(verify(response, Context.of_run()))
