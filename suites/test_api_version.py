@@ -1,12 +1,10 @@
-"""api-version: required on every URI; unsupported values refused; supported ones accepted (INVENTORY §1).
-
-PYTEST_DONT_REWRITE: every assert here says what the target did; pytest's rewriting would add Python reprs.
-"""
+"""api-version: required on every URI; unsupported values refused; supported ones accepted (INVENTORY §1)."""
 
 import pytest
 
 from iothub_conformance.checks import api_version as check
-from iothub_conformance.rules.failures import PreconditionFailed, answered, json_of, served
+from iothub_conformance.checks.context import Context
+from iothub_conformance.rules.failures import PreconditionFailed, answered, expect, json_of, raise_all, served
 from iothub_conformance.targets.target import SUPPORTED_API_VERSIONS
 
 # Each read and the JSON shape its answer has.
@@ -23,8 +21,7 @@ def read_is_served(client, path: str, api_version: str) -> None:
 @pytest.mark.parametrize("path", list(READS))
 def test_missing_api_version_returns_400(client, profile, api_version, path):
     read_is_served(client, path, api_version)
-    failures = check.verify_refused(client.get(path), profile, "COMMON-APIVER-001", "no api-version")
-    assert not failures, "\n".join(failures)
+    raise_all(check.verify_refused(client.get(path), Context(profile), "COMMON-APIVER-001", "no api-version"))
 
 
 @pytest.mark.requirement("COMMON-APIVER-001")
@@ -32,9 +29,9 @@ def test_missing_api_version_on_create_returns_400_and_creates_nothing(registry,
     registry.make("withver")  # the same create with api-version is served: else a refusal shows nothing
     device_id = registry.name("nover")
     response = client.put(f"/devices/{device_id}", json={"deviceId": device_id})
-    failures = check.verify_refused(response, profile, "COMMON-APIVER-001", "no api-version")
-    assert not failures, "\n".join(failures)
-    assert not registry.exists(device_id, "after a PUT without api-version"), "the device was created anyway"
+    raise_all(check.verify_refused(response, Context(profile), "COMMON-APIVER-001", "no api-version"))
+    expect("COMMON-APIVER-001", not registry.exists(device_id, "after a PUT without api-version"),
+           "the device was created anyway")
 
 
 @pytest.mark.requirement("COMMON-APIVER-002", "COMMON-APIVER-004")
@@ -42,8 +39,7 @@ def test_missing_api_version_on_create_returns_400_and_creates_nothing(registry,
 def test_unsupported_api_version_returns_400(client, profile, api_version, value):
     read_is_served(client, "/statistics/devices", api_version)
     response = client.get("/statistics/devices", params={"api-version": value})
-    failures = check.verify_refused(response, profile, "COMMON-APIVER-002", f"api-version={value!r}")
-    assert not failures, "\n".join(failures)
+    raise_all(check.verify_refused(response, Context(profile), "COMMON-APIVER-002", f"api-version={value!r}"))
 
 
 @pytest.mark.requirement("COMMON-APIVER-003")
@@ -51,7 +47,8 @@ def test_unsupported_api_version_returns_400(client, profile, api_version, value
 @pytest.mark.parametrize("path", list(READS))
 def test_each_supported_api_version_is_accepted(client, profile, version, path):
     response = client.get(path, params={"api-version": version})
-    assert response.status_code == 200, f"GET {path}?api-version={version}: {answered(response)}, expected 200"
+    expect("COMMON-APIVER-003", response.status_code == 200,
+           f"GET {path}?api-version={version}: {answered(response)}, expected 200")
     if not isinstance(json_of(response), READS[path]):
         # A 200 that is not the read's answer (an empty body, say) shows nothing about the api-version.
         raise PreconditionFailed(f"GET {path}?api-version={version}: {answered(response)} without the JSON "

@@ -1,13 +1,11 @@
-"""SAS authentication (INVENTORY §5): bad tokens get 401 and change nothing.
-
-PYTEST_DONT_REWRITE: every assert here says what the target did; pytest's rewriting would add Python reprs.
-"""
+"""SAS authentication (INVENTORY §5): bad tokens get 401 and change nothing."""
 
 import pytest
 
 from iothub_conformance.checks import headers
+from iothub_conformance.checks.context import Context
 from iothub_conformance.http import sas
-from iothub_conformance.rules.failures import answered, require_etag, served
+from iothub_conformance.rules.failures import answered, expect, raise_all, require_etag, served
 
 EXPIRED = 1_000_000_000  # 2001: long past
 READS = {"/devices": list, "/statistics/devices": dict, "/statistics/service": dict}  # each read, its JSON answer
@@ -32,10 +30,9 @@ def test_request_without_authorization_returns_401_and_creates_nothing(registry,
     device_id = registry.name("noauth")
     response = client.put(f"/devices/{device_id}", params={"api-version": api_version},
                           json={"deviceId": device_id}, auth=None)
-    failures = headers.verify_unauthenticated(response)
-    assert not failures, "\n".join(failures)
-    assert not registry.exists(device_id, "after a PUT without Authorization"), (
-        "[COMMON-AUTH-001] a PUT without Authorization was refused but created the device")
+    raise_all(headers.verify_unauthenticated(response, Context()))
+    expect("COMMON-AUTH-001", not registry.exists(device_id, "after a PUT without Authorization"),
+           "a PUT without Authorization was refused but created the device")
 
 
 @pytest.mark.requirement("COMMON-AUTH-001")
@@ -43,7 +40,8 @@ def test_request_without_authorization_returns_401_and_creates_nothing(registry,
 def test_read_without_authorization_returns_401(client, api_version, path):
     served(client.get(path, params={"api-version": api_version}), f"GET {path} with the run's token", READS[path])
     response = client.get(path, params={"api-version": api_version}, auth=None)
-    assert response.status_code == 401, f"GET {path} without Authorization: {answered(response)}, expected 401"
+    expect("COMMON-AUTH-001", response.status_code == 401,
+           f"GET {path} without Authorization: {answered(response)}, expected 401")
 
 
 @pytest.mark.requirement("COMMON-AUTH-002", "COMMON-AUTH-003", "COMMON-AUTH-004", "COMMON-AUTH-005")
@@ -60,8 +58,8 @@ def test_bad_token_returns_401_and_changes_nothing(registry, target, kind, opera
         response = registry.delete(device_id, if_match="*", headers=bad)
     else:
         response = registry.get(device_id, headers=bad)
-    assert response.status_code == 401, f"[{requirement}] {operation} with a {kind} token: {answered(response)}"
+    expect(requirement, response.status_code == 401, f"{operation} with a {kind} token: {answered(response)}")
     after = registry.read(device_id, f"after a refused {operation} with a {kind} token")
-    assert after.headers.get("ETag") == before, (
-        f"[{requirement}] the device changed after a refused {operation} with a {kind} token (ETag {before} → "
-        f"{after.headers.get('ETag')})")
+    expect(requirement, after.headers.get("ETag") == before,
+           f"the device changed after a refused {operation} with a {kind} token (ETag {before} → "
+           f"{after.headers.get('ETag')})")

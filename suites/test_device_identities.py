@@ -1,13 +1,10 @@
-"""Device identities: create, read, update, delete, list, statistics (api-version 2016-02-03 pages).
-
-PYTEST_DONT_REWRITE: every assert here says what the target did; pytest's rewriting would add Python reprs.
-"""
+"""Device identities: create, read, update, delete, list, statistics (api-version 2016-02-03 pages)."""
 
 import pytest
 
 from iothub_conformance.checks import etag as etag_check
-from iothub_conformance.rules.failures import answered, json_of, require, require_etag, require_object
-from iothub_conformance.rules.requirements import tag
+from iothub_conformance.checks.context import Context
+from iothub_conformance.rules.failures import answered, expect, json_of, raise_all, require, require_etag, require_object
 
 SPECIALS = "-:.+%_#*?!(),=@;$'"
 
@@ -24,19 +21,21 @@ def present_and_missing(registry) -> str:
 def test_create_device_returns_profile_status_and_full_identity(registry, profile):
     device_id, response = registry.create("create")
     allowed = sorted(profile.value("create_statuses"))
-    assert response.status_code in allowed, f"create: {answered(response)}; profile {profile.name} allows {allowed}"
+    expect("DI-CREATE-001", response.status_code in allowed,
+           f"create: {answered(response)}; profile {profile.name} allows {allowed}")
     body = json_of(response)
-    assert isinstance(body, dict), f"create: {answered(response)} without a JSON identity"
-    assert body.get("deviceId") == device_id, f"create of {device_id} answered deviceId {body.get('deviceId')!r}"
-    assert body.get("generationId") and body.get("etag"), f"identity lacks generationId or etag: {body}"
+    expect("DI-CREATE-001", isinstance(body, dict), f"create: {answered(response)} without a JSON identity")
+    expect("DI-CREATE-001", body.get("deviceId") == device_id,
+           f"create of {device_id} answered deviceId {body.get('deviceId')!r}")
+    expect("DI-CREATE-001", body.get("generationId") and body.get("etag"), f"identity lacks generationId or etag: {body}")
 
 
 @pytest.mark.requirement("DI-CREATE-002")
 def test_create_without_authentication_generates_two_keys(registry):
     _, response = registry.make("keys")
     keys = (json_of(response).get("authentication") or {}).get("symmetricKey") or {}
-    assert keys.get("primaryKey") and keys.get("secondaryKey"), f"no generated keys: {keys}"
-    assert keys["primaryKey"] != keys["secondaryKey"], "the two generated keys are the same"
+    expect("DI-CREATE-002", keys.get("primaryKey") and keys.get("secondaryKey"), f"no generated keys: {keys}")
+    expect("DI-CREATE-002", keys["primaryKey"] != keys["secondaryKey"], "the two generated keys are the same")
 
 
 @pytest.mark.requirement("DI-ID-001")
@@ -48,11 +47,12 @@ def test_valid_device_ids_round_trip(registry, label):
         device_id = registry.name("id")
         device_id += "x" * (128 - len(device_id))
     response = registry.put(device_id)
-    assert response.status_code in (200, 201), f"valid deviceId {device_id!r} refused: {answered(response)}"
+    expect("DI-ID-001", response.status_code in (200, 201), f"valid deviceId {device_id!r} refused: {answered(response)}")
     read = registry.get(device_id)
     body = json_of(read)
-    assert read.status_code == 200 and isinstance(body, dict), f"valid deviceId {device_id!r} reads back: {answered(read)}"
-    assert body.get("deviceId") == device_id, f"{device_id!r} reads back as {body.get('deviceId')!r}"
+    expect("DI-ID-001", read.status_code == 200 and isinstance(body, dict),
+           f"valid deviceId {device_id!r} reads back: {answered(read)}")
+    expect("DI-ID-001", body.get("deviceId") == device_id, f"{device_id!r} reads back as {body.get('deviceId')!r}")
 
 
 @pytest.mark.requirement("DI-ID-002")
@@ -61,7 +61,8 @@ def test_invalid_device_ids_are_refused_with_400(registry, suffix):
     valid, _ = registry.make("bad")  # the same create without the invalid suffix is served: else a 400 shows nothing
     device_id = valid + suffix
     response = registry.put(device_id, {"deviceId": device_id})
-    assert response.status_code == 400, tag("DI-ID-002", f"deviceId {device_id!r}: {answered(response)}, expected 400")
+    expect("DI-ID-002", response.status_code == 400,
+           f"deviceId {device_id!r}: {answered(response)}, expected 400")
 
 
 @pytest.mark.requirement("DI-GET-001")
@@ -69,19 +70,21 @@ def test_get_device_returns_stored_identity(registry):
     device_id, created = registry.make("get", status="disabled", statusReason="conformance")
     response = registry.get(device_id)
     body = json_of(response)
-    assert response.status_code == 200 and isinstance(body, dict), f"GET of a created device: {answered(response)}"
+    expect("DI-GET-001", response.status_code == 200 and isinstance(body, dict),
+           f"GET of a created device: {answered(response)}")
     got, stored = (body.get("deviceId"), body.get("status"), body.get("statusReason")), (device_id, "disabled",
                                                                                           "conformance")
-    assert got == stored, f"GET answered {got}, stored {stored}"
-    assert body.get("generationId") == json_of(created).get("generationId"), (
-        f"GET answered generationId {body.get('generationId')!r}, create gave {json_of(created).get('generationId')!r}")
+    expect("DI-GET-001", got == stored, f"GET answered {got}, stored {stored}")
+    expect("DI-GET-001", body.get("generationId") == json_of(created).get("generationId"),
+           f"GET answered generationId {body.get('generationId')!r}, create gave {json_of(created).get('generationId')!r}")
 
 
 @pytest.mark.requirement("DI-GET-002")
 def test_get_missing_device_returns_404(registry):
     missing = present_and_missing(registry)
     response = registry.get(missing)
-    assert response.status_code == 404, f"GET of a device that does not exist: {answered(response)}, expected 404"
+    expect("DI-GET-002", response.status_code == 404,
+           f"GET of a device that does not exist: {answered(response)}, expected 404")
 
 
 @pytest.mark.requirement("DI-UPDATE-001")
@@ -91,27 +94,31 @@ def test_update_returns_200_and_keeps_generation_id(registry):
     response = registry.put(device_id, {"deviceId": device_id, "status": "disabled", "generationId": "client-made"},
                             if_match="*")
     body = json_of(response)
-    assert response.status_code == 200 and isinstance(body, dict), f"update: {answered(response)}, expected 200"
-    assert body.get("status") == "disabled", f"update to disabled answered status {body.get('status')!r}"
-    assert body.get("generationId") == generation, (
-        f"update answered generationId {body.get('generationId')!r}: it must stay the server's {generation!r}")
+    expect("DI-UPDATE-001", response.status_code == 200 and isinstance(body, dict),
+           f"update: {answered(response)}, expected 200")
+    expect("DI-UPDATE-001", body.get("status") == "disabled", f"update to disabled answered status {body.get('status')!r}")
+    expect("DI-UPDATE-001", body.get("generationId") == generation,
+           f"update answered generationId {body.get('generationId')!r}: it must stay the server's {generation!r}")
     stored = json_of(registry.read(device_id, "after the update")).get("generationId")
-    assert stored == generation, f"after the update the device reads back generationId {stored!r}, not {generation!r}"
+    expect("DI-UPDATE-001", stored == generation,
+           f"after the update the device reads back generationId {stored!r}, not {generation!r}")
 
 
 @pytest.mark.requirement("DI-DELETE-001")
 def test_delete_with_wildcard_removes_device(registry):
     device_id, _ = registry.make("delete")
     response = registry.delete(device_id, if_match="*")
-    assert response.status_code == 204, f"DELETE with If-Match *: {answered(response)}, expected 204"
-    assert not registry.exists(device_id, "after its delete"), f"{device_id} still reads back 200 after DELETE → 204"
+    expect("DI-DELETE-001", response.status_code == 204, f"DELETE with If-Match *: {answered(response)}, expected 204")
+    expect("DI-DELETE-001", not registry.exists(device_id, "after its delete"),
+           f"{device_id} still reads back 200 after DELETE → 204")
 
 
 @pytest.mark.requirement("DI-DELETE-002")
 def test_delete_missing_device_returns_404(registry):
     missing = present_and_missing(registry)
     response = registry.delete(missing, if_match="*")
-    assert response.status_code == 404, f"DELETE of a device that does not exist: {answered(response)}, expected 404"
+    expect("DI-DELETE-002", response.status_code == 404,
+           f"DELETE of a device that does not exist: {answered(response)}, expected 404")
 
 
 @pytest.mark.requirement("DI-DELETE-003")
@@ -119,18 +126,21 @@ def test_delete_without_if_match_follows_profile(registry, profile):
     device_id, _ = registry.make("noifmatch")
     response = registry.delete(device_id, if_match=None)
     if profile.value("delete_requires_if_match"):
-        assert 400 <= response.status_code < 500, f"DELETE without If-Match: {answered(response)}, expected 4xx"
-        assert registry.exists(device_id, "after a refused DELETE"), "DELETE without If-Match was refused but the " \
-            "device is gone"
+        expect("DI-DELETE-003", 400 <= response.status_code < 500,
+               f"DELETE without If-Match: {answered(response)}, expected 4xx")
+        expect("DI-DELETE-003", registry.exists(device_id, "after a refused DELETE"),
+               "DELETE without If-Match was refused but the "
+               "device is gone")
     else:
-        assert response.status_code == 204, f"DELETE without If-Match: {answered(response)}, expected 204"
-        assert not registry.exists(device_id, "after its delete"), f"{device_id} still reads back 200 after DELETE → 204"
+        expect("DI-DELETE-003", response.status_code == 204, f"DELETE without If-Match: {answered(response)}, expected 204")
+        expect("DI-DELETE-003", not registry.exists(device_id, "after its delete"),
+               f"{device_id} still reads back 200 after DELETE → 204")
 
 
-def device_list(response, what: str) -> list:
+def device_list(response, what: str, requirement: str) -> list:
     body = json_of(response)
-    assert response.status_code == 200 and isinstance(body, list), f"{what}: {answered(response)}, expected 200 " \
-        "with a JSON array"
+    expect(requirement, response.status_code == 200 and isinstance(body, list),
+           f"{what}: {answered(response)}, expected 200 with a JSON array")
     return body
 
 
@@ -138,13 +148,14 @@ def device_list(response, what: str) -> list:
 def test_list_devices_honours_top(registry, client, api_version):
     for _ in range(3):
         registry.make("list")
-    top = device_list(client.get("/devices", params={"api-version": api_version, "top": 2}), "GET /devices?top=2")
-    assert len(top) <= 2, f"top=2 gave {len(top)} devices"
-    everything = device_list(client.get("/devices", params={"api-version": api_version}), "GET /devices")
-    assert len(everything) <= 1000, f"GET /devices gave {len(everything)} devices, more than 1000"
+    top = device_list(client.get("/devices", params={"api-version": api_version, "top": 2}), "GET /devices?top=2",
+                      "DI-LIST-001")
+    expect("DI-LIST-001", len(top) <= 2, f"top=2 gave {len(top)} devices")
+    everything = device_list(client.get("/devices", params={"api-version": api_version}), "GET /devices", "DI-LIST-001")
+    expect("DI-LIST-001", len(everything) <= 1000, f"GET /devices gave {len(everything)} devices, more than 1000")
     listed = {d.get("deviceId") for d in everything if isinstance(d, dict)}
     missing = sorted(set(registry.created) - listed)
-    assert not missing or len(everything) == 1000, f"created devices missing from the list: {missing}"
+    expect("DI-LIST-001", not missing or len(everything) == 1000, f"created devices missing from the list: {missing}")
 
 
 @pytest.mark.requirement("DI-LIST-002")
@@ -157,46 +168,51 @@ def test_top_outside_range_is_taken_as_1000(registry, client, api_version, top):
     if isinstance(total, int) and total > 1000:
         pytest.skip(f"the hub holds {total} devices: a list of 1000 need not show the run's own")
     listed_devices = device_list(client.get("/devices", params={"api-version": api_version, "top": top}),
-                                 f"GET /devices?top={top}")
+                                 f"GET /devices?top={top}", "DI-LIST-002")
     # The run's own devices, not a count: others (another worker, the hub's users) may add or remove theirs meanwhile.
     listed = {d.get("deviceId") for d in listed_devices if isinstance(d, dict)}
-    assert made <= listed, f"top={top} returned {len(listed)} devices without the run's {sorted(made - listed)}"
+    expect("DI-LIST-002", made <= listed,
+           f"top={top} returned {len(listed)} devices without the run's {sorted(made - listed)}")
 
 
 @pytest.mark.requirement("DI-STATS-001")
 def test_registry_statistics_count_devices(registry, client, api_version):
     before = client.get("/statistics/devices", params={"api-version": api_version})
-    assert before.status_code == 200, f"registry statistics: {answered(before)}, expected 200"
+    expect("DI-STATS-001", before.status_code == 200, f"registry statistics: {answered(before)}, expected 200")
     registry.make("stats", status="disabled")
     response = client.get("/statistics/devices", params={"api-version": api_version})
     after = json_of(response)
-    assert response.status_code == 200 and isinstance(after, dict), f"registry statistics: {answered(response)}"
-    assert isinstance(after.get("totalDeviceCount"), int), f"totalDeviceCount is {after.get('totalDeviceCount')!r}"
-    assert after["totalDeviceCount"] >= 1, "totalDeviceCount is 0 with the run's device in the registry"
+    expect("DI-STATS-001", response.status_code == 200 and isinstance(after, dict),
+           f"registry statistics: {answered(response)}")
+    expect("DI-STATS-001", isinstance(after.get("totalDeviceCount"), int),
+           f"totalDeviceCount is {after.get('totalDeviceCount')!r}")
+    expect("DI-STATS-001", after["totalDeviceCount"] >= 1, "totalDeviceCount is 0 with the run's device in the registry")
     by_status = after.get("totalDevicesByStatus")
     if by_status is not None:
         counted = by_status.get("enabled", 0) + by_status.get("disabled", 0)
-        assert counted == after["totalDeviceCount"], (
-            f"devices by status add up to {counted}, totalDeviceCount is {after['totalDeviceCount']}")
+        expect("DI-STATS-001", counted == after["totalDeviceCount"],
+               f"devices by status add up to {counted}, totalDeviceCount is {after['totalDeviceCount']}")
 
 
 @pytest.mark.requirement("DI-STATS-002")
 def test_service_statistics_report_connected_devices(client, api_version):
     response = client.get("/statistics/service", params={"api-version": api_version})
     body = json_of(response)
-    assert response.status_code == 200 and isinstance(body, dict), f"service statistics: {answered(response)}"
-    assert isinstance(body.get("totalConnectedDevices"), int), (
-        f"totalConnectedDevices is {body.get('totalConnectedDevices')!r}, not a number")
+    expect("DI-STATS-002", response.status_code == 200 and isinstance(body, dict),
+           f"service statistics: {answered(response)}")
+    expect("DI-STATS-002", isinstance(body.get("totalConnectedDevices"), int),
+           f"totalConnectedDevices is {body.get('totalConnectedDevices')!r}, not a number")
 
 
 @pytest.mark.requirement("DI-ETAG-001", "DI-ETAG-002")
 def test_device_responses_carry_rfc7232_etag(registry, profile):
     device_id, created = registry.make("etag")
-    etag_check.verify(created, profile)
-    etag_check.verify(registry.read(device_id), profile)
-    etag_check.verify(require(registry.put(device_id, if_match="*"), f"could not update {device_id}"), profile)
-    etag_check.verify(require(registry.delete(device_id, if_match="*"), f"could not delete {device_id}", (200, 204)),
-                      profile)
+    context = Context(profile)
+    raise_all(etag_check.verify(created, context))
+    raise_all(etag_check.verify(registry.read(device_id), context))
+    raise_all(etag_check.verify(require(registry.put(device_id, if_match="*"), f"could not update {device_id}"), context))
+    raise_all(etag_check.verify(require(registry.delete(device_id, if_match="*"), f"could not delete {device_id}",
+                                        (200, 204)), context))
 
 
 @pytest.mark.requirement("DI-ETAG-003")
@@ -207,7 +223,7 @@ def test_device_etag_header_matches_body_etag(registry, profile):
     for response in responses:
         require_object(response, "no body etag to compare the ETag header with", (200, 201), field="etag")
         require_etag(response, "no ETag header to compare the body etag with")
-        etag_check.verify(response, profile)
+        raise_all(etag_check.verify(response, Context(profile)))
 
 
 @pytest.mark.requirement("DI-ETAG-004")
@@ -218,7 +234,7 @@ def test_etag_changes_on_every_write(registry):
         response = require(registry.put(device_id, {"deviceId": device_id, "status": status}, if_match="*"),
                            f"could not update {device_id}")
         seen.append(require_etag(response, f"the update of {device_id}"))
-    assert len(set(seen)) == len(seen), f"ETag repeated across writes: {seen}"
+    expect("DI-ETAG-004", len(set(seen)) == len(seen), f"ETag repeated across writes: {seen}")
 
 
 @pytest.mark.requirement("DI-ETAG-005")
@@ -226,4 +242,4 @@ def test_etag_stable_across_reads(registry):
     device_id, created = registry.make("etagread")
     first = require_etag(created, f"the create of {device_id}")
     reads = [require_etag(registry.read(device_id), f"a read of {device_id}") for _ in range(3)]
-    assert reads == [first] * 3, f"ETag moved without a write: {first} → {reads}"
+    expect("DI-ETAG-005", reads == [first] * 3, f"ETag moved without a write: {first} → {reads}")

@@ -3,8 +3,6 @@
 Pages: send-device-to-cloud-message.md, receive-/complete-/reject-/abandon-a-cloud-to-device-message.md; INVENTORY.md
 §2b, §5, §6. Cloud-to-device messages are fed through the `feeder` fixture (iothub_conformance/surfaces/feeders.py); lock
 timeouts use the `clock` fixture, so no test waits one out.
-
-PYTEST_DONT_REWRITE: every assert here says what the target did; pytest's rewriting would add Python reprs.
 """
 
 import uuid
@@ -13,8 +11,9 @@ import pytest
 
 from iothub_conformance.checks import envelope as errors
 from iothub_conformance.checks import lock, received
+from iothub_conformance.checks.context import Context
 from iothub_conformance.http import sas
-from iothub_conformance.rules.failures import PreconditionFailed, answered, served
+from iothub_conformance.rules.failures import PreconditionFailed, RequirementFailure, answered, expect, raise_all, served
 from iothub_conformance.surfaces.messaging import lock_of
 
 LOCK_SECONDS = 60  # INVENTORY §6: the lock (visibility) timeout is one minute by default
@@ -47,17 +46,17 @@ def received_lock(response, what="receive", requirement: str | None = None) -> s
     said = f"{what}: {answered(response)}, expected 200 with the message and its lock in ETag"
     if requirement is None:
         raise PreconditionFailed(said)
-    raise AssertionError(f"[{requirement}] {said}")
+    raise RequirementFailure(requirement, said)
 
 
 def assert_lock_lost(response, profile, requirement, what):
     statuses = profile.value("lock_lost_statuses")
-    assert response.status_code in statuses, (
-        f"[{requirement}] {what} → {response.status_code}, expected {' or '.join(map(str, sorted(statuses)))}")
+    expect(requirement, response.status_code in statuses,
+           f"{what} → {response.status_code}, expected {' or '.join(map(str, sorted(statuses)))}")
     code = profile.value("lock_lost_code")
     if code and response.status_code == 412:
-        assert errors.error_code(response) == code, (
-            f"[{requirement}] {what} → 412 names {errors.error_code(response)!r}, expected {code!r}")
+        expect(requirement, errors.error_code(response) == code,
+               f"{what} → 412 names {errors.error_code(response)!r}, expected {code!r}")
 
 
 def policy_token(target, policy):
@@ -75,8 +74,8 @@ def policy_token(target, policy):
 @pytest.mark.parametrize("body", [b"", b"hello hub", bytes(range(256)), b"\x00" * 200_000])
 def test_send_device_to_cloud_message_returns_204(device, body):
     response = device.send(body, headers={"Content-Type": "application/octet-stream"})
-    assert response.status_code == 204, f"[MSG-D2C-001] send of {len(body)} bytes → {response.status_code}"
-    assert response.content == b"", "[MSG-D2C-001] a 204 carries no body"
+    expect("MSG-D2C-001", response.status_code == 204, f"send of {len(body)} bytes → {response.status_code}")
+    expect("MSG-D2C-001", response.content == b"", "a 204 carries no body")
 
 
 @pytest.mark.requirement("MSG-D2C-002")
@@ -85,15 +84,16 @@ def test_send_with_properties_as_headers_returns_204(device):
                "Content-Type": "application/json", "Content-Encoding": "utf-8",
                "IoTHub-app-temperature": "21.5", "IoTHub-app-unit": "celsius"}
     response = device.send(b'{"temperature": 21.5}', headers=headers)
-    assert response.status_code == 204, f"send with properties as headers → {response.status_code}, expected 204"
+    expect("MSG-D2C-002", response.status_code == 204,
+           f"send with properties as headers → {response.status_code}, expected 204")
 
 
-@pytest.mark.requirement("MSG-D2C-003")
+@pytest.mark.requirement("MSG-D2C-003", "MSG-D2C-001")
 def test_send_of_256_kb_returns_413(device):
     under = device.send(b"a" * 250_000, headers={"Content-Type": "application/octet-stream"})
-    assert under.status_code == 204, f"[MSG-D2C-001] send of 250,000 bytes → {under.status_code}, expected 204"
+    expect("MSG-D2C-001", under.status_code == 204, f"send of 250,000 bytes → {under.status_code}, expected 204")
     over = device.send(b"a" * D2C_LIMIT, headers={"Content-Type": "application/octet-stream"})
-    assert over.status_code == 413, f"send of {D2C_LIMIT} bytes (256 KB) → {over.status_code}, expected 413"
+    expect("MSG-D2C-003", over.status_code == 413, f"send of {D2C_LIMIT} bytes (256 KB) → {over.status_code}, expected 413")
 
 
 @pytest.mark.requirement("MSG-D2C-004")
@@ -102,7 +102,7 @@ def test_send_of_256_kb_returns_413(device):
 def test_send_with_invalid_application_property_returns_400(device, name, value):
     served(device.send(b"x"), "the same send without that property", statuses=(204,))
     response = device.send(b"x", headers={name: value})
-    assert response.status_code == 400, f"send with {name}: {value!r} → {response.status_code}, expected 400"
+    expect("MSG-D2C-004", response.status_code == 400, f"send with {name}: {value!r} → {response.status_code}, expected 400")
 
 
 # -- cloud-to-device ---------------------------------------------------------------------------------------------
@@ -111,8 +111,8 @@ def test_send_with_invalid_application_property_returns_400(device, name, value)
 @pytest.mark.requirement("MSG-RECV-001")
 def test_receive_on_empty_queue_returns_204(device):
     response = device.receive()
-    assert response.status_code == 204, f"receive on an empty queue → {response.status_code}, expected 204"
-    assert response.content == b"", "a 204 carries no body"
+    expect("MSG-RECV-001", response.status_code == 204, f"receive on an empty queue → {response.status_code}, expected 204")
+    expect("MSG-RECV-001", response.content == b"", "a 204 carries no body")
 
 
 @pytest.mark.requirement("MSG-RECV-002")
@@ -121,7 +121,7 @@ def test_received_message_carries_lock_and_documented_headers(device, feeder, pr
     feed(feeder, device, body, **PROPERTIES)
     response = device.receive()
     received_lock(response, requirement="MSG-RECV-002")
-    received.verify(response, profile, sent=PROPERTIES, body=body)
+    raise_all(received.verify(response, Context(profile, sent=PROPERTIES, body=body)))
 
 
 @pytest.mark.requirement("MSG-LOCK-001")
@@ -130,7 +130,7 @@ def test_receive_etag_is_the_lock_token_in_the_profile_form(device, feeder, prof
     feed(feeder, device)
     response = device.receive()
     received_lock(response)
-    lock.verify(response, profile)
+    raise_all(lock.verify(response, Context(profile)))
 
 
 @pytest.mark.requirement("MSG-RECV-003")
@@ -138,7 +138,8 @@ def test_received_message_is_invisible_while_locked(device, feeder):
     feed(feeder, device)
     received_lock(device.receive(), "first receive")
     again = device.receive()
-    assert again.status_code == 204, f"a second receive while the only message is locked → {again.status_code}"
+    expect("MSG-RECV-003", again.status_code == 204,
+           f"a second receive while the only message is locked → {again.status_code}")
 
 
 @pytest.mark.requirement("MSG-COMPLETE-001")
@@ -146,9 +147,10 @@ def test_complete_returns_204_and_removes_the_message(device, feeder):
     feed(feeder, device)
     token = received_lock(device.receive())
     response = device.complete(token)
-    assert response.status_code == 204, f"complete → {response.status_code}, expected 204"
+    expect("MSG-COMPLETE-001", response.status_code == 204, f"complete → {response.status_code}, expected 204")
     after = device.receive()
-    assert after.status_code == 204, f"receive after complete → {after.status_code}: the message is still there"
+    expect("MSG-COMPLETE-001", after.status_code == 204,
+           f"receive after complete → {after.status_code}: the message is still there")
 
 
 @pytest.mark.requirement("MSG-REJECT-001")
@@ -156,11 +158,12 @@ def test_reject_returns_204_and_dead_letters_the_message(device, feeder, target)
     feed(feeder, device)
     token = received_lock(device.receive())
     response = device.reject(token)
-    assert response.status_code == 204, f"reject → {response.status_code}, expected 204"
-    assert device.receive().status_code == 204, "receive after reject delivered the message again"
+    expect("MSG-REJECT-001", response.status_code == 204, f"reject → {response.status_code}, expected 204")
+    expect("MSG-REJECT-001", device.receive().status_code == 204, "receive after reject delivered the message again")
     if target.controls is not None:  # past the old lock's timeout it must still not come back
         target.controls.advance(LOCK_SECONDS + 1)
-        assert device.receive().status_code == 204, "the rejected message came back after its lock timeout"
+        expect("MSG-REJECT-001", device.receive().status_code == 204,
+               "the rejected message came back after its lock timeout")
 
 
 @pytest.mark.requirement("MSG-ABANDON-001")
@@ -169,16 +172,17 @@ def test_abandon_returns_204_and_redelivers_with_higher_delivery_count(device, f
     first = device.receive()
     token = received_lock(first)
     response = device.abandon(token)
-    assert response.status_code == 204, f"abandon → {response.status_code}, expected 204"
+    expect("MSG-ABANDON-001", response.status_code == 204, f"abandon → {response.status_code}, expected 204")
     second = device.receive()
     received_lock(second, "receive after abandon", "MSG-ABANDON-001")
-    assert second.headers.get("IoTHub-MessageId") == "conformance-abandon", "a different message came back"
+    expect("MSG-ABANDON-001", second.headers.get("IoTHub-MessageId") == "conformance-abandon",
+           "a different message came back")
     header = profile.value("delivery_count_header")
     if header:
         before, after = first.headers.get(header), second.headers.get(header)
-        assert before is not None and after is not None and before.isdigit() and after.isdigit(), (
-            f"{header} missing or not a number: {before!r}, {after!r}")
-        assert int(after) > int(before), f"{header} went from {before} to {after} across an abandon"
+        expect("MSG-ABANDON-001", before is not None and after is not None and before.isdigit() and after.isdigit(),
+               f"{header} missing or not a number: {before!r}, {after!r}")
+        expect("MSG-ABANDON-001", int(after) > int(before), f"{header} went from {before} to {after} across an abandon")
 
 
 @pytest.mark.requirement("MSG-LOCK-002")
@@ -189,7 +193,8 @@ def test_unknown_lock_is_refused_and_changes_nothing(device, feeder, profile, op
     response = getattr(device, operation)(str(uuid.uuid4()))
     assert_lock_lost(response, profile, "MSG-LOCK-002", f"{operation} with a lock that was never issued")
     kept = device.complete(token)
-    assert kept.status_code == 204, f"the held lock no longer completes after a refused {operation}: {kept.status_code}"
+    expect("MSG-LOCK-002", kept.status_code == 204,
+           f"the held lock no longer completes after a refused {operation}: {kept.status_code}")
 
 
 @pytest.mark.requirement("MSG-LOCK-003")
@@ -208,8 +213,9 @@ def test_expired_lock_makes_the_message_visible_again(device, feeder, clock):
     received_lock(device.receive())
     clock.advance(LOCK_SECONDS + 1)
     again = device.receive()
-    assert again.status_code == 200, f"receive after the lock expired → {again.status_code}, expected the message"
-    assert again.headers.get("IoTHub-MessageId") == "conformance-expiry", "a different message came back"
+    expect("MSG-LOCK-004", again.status_code == 200,
+           f"receive after the lock expired → {again.status_code}, expected the message")
+    expect("MSG-LOCK-004", again.headers.get("IoTHub-MessageId") == "conformance-expiry", "a different message came back")
 
 
 @pytest.mark.requirement("MSG-DELIVERY-001")
@@ -219,11 +225,12 @@ def test_message_is_dead_lettered_after_max_delivery_count(device, feeder, targe
         token = received_lock(device.receive(), f"delivery {delivery} of {target.max_delivery_count}",
                               "MSG-DELIVERY-001")
         abandoned = device.abandon(token)
-        assert abandoned.status_code == 204, f"abandon of delivery {delivery}: {answered(abandoned)}, expected 204"
+        expect("MSG-DELIVERY-001", abandoned.status_code == 204,
+               f"abandon of delivery {delivery}: {answered(abandoned)}, expected 204")
     last = device.receive()
-    assert last.status_code == 204, (
-        f"after {target.max_delivery_count} deliveries the message came back ({last.status_code}) instead of "
-        "being dead-lettered")
+    expect("MSG-DELIVERY-001", last.status_code == 204,
+           f"after {target.max_delivery_count} deliveries the message came back ({last.status_code}) instead of "
+           "being dead-lettered")
 
 
 @pytest.mark.requirement("MSG-DELIVERY-002")
@@ -235,35 +242,38 @@ def test_lock_expiry_counts_toward_delivery_count_as_profile_says(device, feeder
         clock.advance(LOCK_SECONDS + 1)
     last = device.receive()
     if counts:
-        assert last.status_code == 204, (f"after {target.max_delivery_count} expired locks the message came back: "
-                                         "expiries should count toward the max delivery count")
+        expect("MSG-DELIVERY-002", last.status_code == 204,
+               f"after {target.max_delivery_count} expired locks the message came back: "
+               "expiries should count toward the max delivery count")
     else:
-        assert last.status_code == 200, (f"after {target.max_delivery_count} expired locks the message is gone "
-                                         f"({last.status_code}): only an abandon should count as a delivery")
+        expect("MSG-DELIVERY-002", last.status_code == 200,
+               f"after {target.max_delivery_count} expired locks the message is gone "
+               f"({last.status_code}): only an abandon should count as a delivery")
 
 
 @pytest.mark.requirement("MSG-QUEUE-001")
 def test_device_queue_holds_at_most_50_messages(device, feeder, profile):
     for n in range(1, 51):
         fed = feeder.send(device.device_id, f"message {n}".encode(), {"Content-Type": "text/plain"})
-        assert fed.accepted, f"message {n} of 50 was refused: {fed.status} {fed.code} {fed.detail}"
+        expect("MSG-QUEUE-001", fed.accepted, f"message {n} of 50 was refused: {fed.status} {fed.code} {fed.detail}")
     fed = feeder.send(device.device_id, b"message 51", {"Content-Type": "text/plain"})
-    assert not fed.accepted, "the 51st message in a device queue was accepted"
+    expect("MSG-QUEUE-001", not fed.accepted, "the 51st message in a device queue was accepted")
     if feeder.reports_status:
-        assert fed.status == 403, f"the 51st message → {fed.status}, expected 403"
+        expect("MSG-QUEUE-001", fed.status == 403, f"the 51st message → {fed.status}, expected 403")
         if profile.value("error_envelope"):
-            assert fed.code == "DeviceMaximumQueueDepthExceeded", f"the 51st message names {fed.code!r}"
+            expect("MSG-QUEUE-001", fed.code == "DeviceMaximumQueueDepthExceeded", f"the 51st message names {fed.code!r}")
 
 
 @pytest.mark.requirement("MSG-C2D-001")
 def test_c2d_message_over_profile_limit_is_refused_with_413(device, feeder, profile):
     limit = profile.value("c2d_max_bytes")
     under = feeder.send(device.device_id, b"a" * int(limit * 0.9), {"Content-Type": "application/octet-stream"})
-    assert under.accepted, f"a C2D message of {int(limit * 0.9)} bytes was refused: {under.status} {under.code}"
+    expect("MSG-C2D-001", under.accepted,
+           f"a C2D message of {int(limit * 0.9)} bytes was refused: {under.status} {under.code}")
     over = feeder.send(device.device_id, b"a" * (limit + 1), {"Content-Type": "application/octet-stream"})
-    assert not over.accepted, f"a C2D message of {limit + 1} bytes (limit {limit}) was accepted"
+    expect("MSG-C2D-001", not over.accepted, f"a C2D message of {limit + 1} bytes (limit {limit}) was accepted")
     if feeder.reports_status:
-        assert over.status == 413, f"a C2D message of {limit + 1} bytes → {over.status}, expected 413"
+        expect("MSG-C2D-001", over.status == 413, f"a C2D message of {limit + 1} bytes → {over.status}, expected 413")
 
 
 # -- device authentication ---------------------------------------------------------------------------------------
@@ -272,15 +282,16 @@ def test_c2d_message_over_profile_limit_is_refused_with_413(device, feeder, prof
 @pytest.mark.requirement("MSG-AUTH-001")
 def test_device_token_is_accepted_for_its_own_device(device):
     sent = device.send(b"x")
-    assert sent.status_code == 204, f"send with the device's own token → {sent.status_code}, expected 204"
+    expect("MSG-AUTH-001", sent.status_code == 204, f"send with the device's own token → {sent.status_code}, expected 204")
     taken = device.receive()
-    assert taken.status_code == 204, f"receive with the device's own token → {taken.status_code}, expected 204"
+    expect("MSG-AUTH-001", taken.status_code == 204,
+           f"receive with the device's own token → {taken.status_code}, expected 204")
 
 
 @pytest.mark.requirement("MSG-AUTH-001")
 def test_policy_with_device_connect_is_accepted(device, target):
     response = device.send(b"x", headers={"Authorization": policy_token(target, "device")})
-    assert response.status_code == 204, f"send with a DeviceConnect policy token → {response.status_code}"
+    expect("MSG-AUTH-001", response.status_code == 204, f"send with a DeviceConnect policy token → {response.status_code}")
 
 
 @pytest.mark.requirement("MSG-AUTH-002")
@@ -290,9 +301,10 @@ def test_device_token_on_another_device_returns_401(devices, feeder):
     served(other.send(b"x"), "a send with the device's own token", statuses=(204,))
     wrong = {"Authorization": mine.token()}
     sent = other.send(b"x", headers=wrong)
-    assert sent.status_code == 401, f"send to another device with my token → {sent.status_code}, expected 401"
+    expect("MSG-AUTH-002", sent.status_code == 401,
+           f"send to another device with my token → {sent.status_code}, expected 401")
     taken = other.receive(headers=wrong)
-    assert taken.status_code == 401, f"receive from another device with my token → {taken.status_code}"
+    expect("MSG-AUTH-002", taken.status_code == 401, f"receive from another device with my token → {taken.status_code}")
     # its message was neither taken nor locked
     received_lock(other.receive(), "the other device's own receive", "MSG-AUTH-002")
 
@@ -303,7 +315,8 @@ def test_policy_without_device_connect_returns_401(device, target, policy):
     token = policy_token(target, policy)
     served(device.send(b"x"), "a send with the device's own token", statuses=(204,))
     response = device.send(b"x", headers={"Authorization": token})
-    assert response.status_code == 401, f"send with a {policy} policy token → {response.status_code}, expected 401"
+    expect("MSG-AUTH-003", response.status_code == 401,
+           f"send with a {policy} policy token → {response.status_code}, expected 401")
 
 
 @pytest.mark.requirement("MSG-AUTH-004")
@@ -311,6 +324,8 @@ def test_disabled_device_cannot_send_or_receive(devices):
     served(devices("enabled").send(b"x"), "a send from an enabled device", statuses=(204,))
     disabled = devices("disabled", status="disabled")
     sent = disabled.send(b"x")
-    assert 400 <= sent.status_code < 500, f"send from a disabled device → {sent.status_code}, expected a refusal"
+    expect("MSG-AUTH-004", 400 <= sent.status_code < 500,
+           f"send from a disabled device → {sent.status_code}, expected a refusal")
     taken = disabled.receive()
-    assert 400 <= taken.status_code < 500, f"receive by a disabled device → {taken.status_code}, expected a refusal"
+    expect("MSG-AUTH-004", 400 <= taken.status_code < 500,
+           f"receive by a disabled device → {taken.status_code}, expected a refusal")

@@ -1,13 +1,11 @@
-"""Errors: the common error codes page (400 for an unparseable body) and the profile's error envelope.
-
-PYTEST_DONT_REWRITE: every assert here says what the target did; pytest's rewriting would add Python reprs.
-"""
+"""Errors: the common error codes page (400 for an unparseable body) and the profile's error envelope."""
 
 import pytest
 
 from iothub_conformance.checks import envelope as errors
 from iothub_conformance.checks import headers, request_id
-from iothub_conformance.rules.failures import PreconditionFailed, answered, require, served
+from iothub_conformance.checks.context import Context
+from iothub_conformance.rules.failures import PreconditionFailed, answered, expect, raise_all, require, served
 
 REQUEST_IDS = 5
 
@@ -26,7 +24,7 @@ def test_unparseable_body_returns_400(registry, client, api_version, body):
     device_id = registry.name("badjson")
     response = client.put(f"/devices/{device_id}", params={"api-version": api_version}, content=body,
                           headers={"Content-Type": "application/json"})
-    assert response.status_code == 400, f"PUT with body {body!r}: {answered(response)}, expected 400"
+    expect("COMMON-ERR-002", response.status_code == 400, f"PUT with body {body!r}: {answered(response)}, expected 400")
 
 
 @pytest.mark.requirement("COMMON-ERR-001")
@@ -42,7 +40,7 @@ def test_errors_use_profile_envelope(registry, client, api_version, profile, pro
                 "Authorization"),  # 401
     ]
     for response in responses:
-        errors.verify(response, profile)
+        raise_all(errors.verify(response, Context(profile)))
 
 
 @pytest.mark.requirement("COMMON-REQID-001")
@@ -52,7 +50,7 @@ def test_every_response_carries_request_id_errors_included(registry, client, api
                      client.get("/devices", params={"api-version": "1999-01-01"}),
                      client.get("/devices", params={"api-version": api_version}, auth=None),
                      registry.delete(device_id)):
-        request_id.verify(response)
+        raise_all(request_id.verify(response, Context()))
 
 
 @pytest.mark.requirement("COMMON-REQID-002")
@@ -63,7 +61,7 @@ def test_request_ids_are_unique_across_the_run(registry, target):
         raise PreconditionFailed(f"{REQUEST_IDS - len(carried)} of {REQUEST_IDS} responses carry no x-ms-request-id "
                                  f"to compare: {answered(responses[0])}")
     repeated = {rid: n for rid, n in target.journal.request_ids.items() if n > 1}
-    assert not repeated, f"x-ms-request-id repeated: {dict(list(repeated.items())[:3])}"
+    expect("COMMON-REQID-002", not repeated, f"x-ms-request-id repeated: {dict(list(repeated.items())[:3])}")
 
 
 @pytest.mark.requirement("COMMON-HDR-001")
@@ -73,7 +71,7 @@ def test_json_responses_declare_application_json(registry, client, api_version):
                      require(client.get("/devices", params={"api-version": api_version}), "could not list devices"),
                      require(client.get("/statistics/devices", params={"api-version": api_version}),
                              "could not read the registry statistics")):
-        headers.verify_content_type(response)
+        raise_all(headers.verify_content_type(response, Context()))
 
 
 @pytest.mark.requirement("COMMON-ERR-001")
@@ -86,11 +84,11 @@ def test_messaging_errors_use_profile_envelope(device, profile, profile_rule):
         device.complete("conformance-no-such-lock"),  # 412 or 404
     ]
     for response in responses:
-        errors.verify(refused(response, "a messaging request the pages refuse"), profile)
+        raise_all(errors.verify(refused(response, "a messaging request the pages refuse"), Context(profile)))
 
 
 @pytest.mark.requirement("COMMON-REQID-001")
 def test_messaging_responses_carry_request_id_as_the_profile_says(device, profile):
     for response in (device.send(b"x"), device.receive(), device.complete("conformance-no-such-lock"),
                      device.send(b"x", headers={"Authorization": device.token(expiry=1_000_000_000)})):
-        request_id.verify(response, profile=profile)
+        raise_all(request_id.verify(response, Context(profile)))

@@ -5,8 +5,6 @@ Pages: list-import-export-jobs.md, retrieve-import-export-job.md, cancel-import-
 import-or-update-device-identities.md, export-device-identities1.md; the later start route
 autogen-2018-06-30__Service_CreateImportExportJob.yml (profile rule `job_start`). Jobs need a blob container
 (`--blob-container`); waits use the embedded reference's clock where there is one.
-
-PYTEST_DONT_REWRITE: every assert here says what the target did; pytest's rewriting would add Python reprs.
 """
 
 import uuid
@@ -16,16 +14,16 @@ import pytest
 
 from iothub_conformance.checks import envelope as errors
 from iothub_conformance.checks.received import iso8601
-from iothub_conformance.rules.failures import PreconditionFailed, answered, json_of, require
+from iothub_conformance.rules.failures import PreconditionFailed, answered, expect, json_of, require
 from iothub_conformance.surfaces.import_export import ORDER, NotStartable, lines_of
 
 STATUSES = ("enqueued", "running", "completed", "failed", "cancelled")
 
 
 def started(response, what="the job") -> dict:
-    assert response.status_code == 200, f"[JOB-CREATE-001] starting {what}: {answered(response)}, expected 200"
+    expect("JOB-CREATE-001", response.status_code == 200, f"starting {what}: {answered(response)}, expected 200")
     job = json_of(response)
-    assert isinstance(job, dict) and job.get("jobId"), f"[JOB-CREATE-001] {what} answered without a jobId: {job}"
+    expect("JOB-CREATE-001", isinstance(job, dict) and job.get("jobId"), f"{what} answered without a jobId: {job}")
     return job
 
 
@@ -37,28 +35,30 @@ def export(jobs, container, **kwargs):
     return started(response, "an export"), blob
 
 
-def finished(jobs, job_id, clock, expected="completed", judged=False) -> dict:
-    """The job once it ended. That it ended `expected` is the test's subject when `judged`; otherwise it is what the
-    test relies on (an export must complete before its output can be read), so another outcome is a precondition."""
+def finished(jobs, job_id, clock, expected="completed", judged: str | None = None) -> dict:
+    """The job once it ended. That it ended `expected` is the subject of requirement `judged` when given; otherwise
+    it is what the test relies on (an export must complete before its output can be read), so another outcome is a
+    precondition."""
     job, seen = jobs.wait(job_id, clock)
-    assert job is not None, f"[JOB-GET-001] GET /jobs/{job_id} stopped answering 200 while the job ran"
+    expect("JOB-GET-001", job is not None, f"GET /jobs/{job_id} stopped answering 200 while the job ran")
     unknown = [status for status in seen if status not in STATUSES]
-    assert not unknown, f"[JOB-GET-001] job {job_id} reported the status {unknown[0]!r}, not one of {', '.join(STATUSES)}"
+    expect("JOB-GET-001", not unknown, f"job {job_id} reported the status {unknown[:1]}, not one of {', '.join(STATUSES)}")
     ranks = [ORDER.get(status, -1) for status in seen]
-    assert ranks == sorted(ranks) and -1 not in ranks, f"[JOB-LIFE-001] statuses went {' → '.join(map(str, seen))}"
-    assert job["status"] in ("completed", "failed", "cancelled"), (
-        f"[JOB-LIFE-001] job {job_id} did not end within the wait (last status {job['status']!r})")
+    expect("JOB-LIFE-001", ranks == sorted(ranks) and -1 not in ranks, f"statuses went {' → '.join(map(str, seen))}")
+    expect("JOB-LIFE-001", job["status"] in ("completed", "failed", "cancelled"),
+           f"job {job_id} did not end within the wait (last status {job['status']!r})")
     said = f"job {job_id} ended {job['status']!r} ({job.get('failureReason')!r}), expected {expected!r}"
     if job["status"] != expected and not judged:
         raise PreconditionFailed(said)
-    assert job["status"] == expected, said
+    if judged:
+        expect(judged, job["status"] == expected, said)
     return job
 
 
 def exported(container, blob) -> dict[str, dict]:
     lines = lines_of(container.get(blob))
     not_objects = [line for line in lines if not isinstance(line, dict) or "id" not in line]
-    assert not not_objects, f"[JOB-EXPORT-001] export lines that are not one JSON device each: {not_objects[:2]!r}"
+    expect("JOB-EXPORT-001", not not_objects, f"export lines that are not one JSON device each: {not_objects[:2]!r}")
     return {line["id"]: line for line in lines}
 
 
@@ -81,9 +81,10 @@ def jobs_endpoint_answers(client, api_version) -> None:
 def test_get_of_unknown_job_returns_404(client, api_version, profile):
     jobs_endpoint_answers(client, api_version)
     response = client.get(f"/jobs/{uuid.uuid4()}", params={"api-version": api_version})
-    assert response.status_code == 404, f"GET of a job that does not exist → {response.status_code}, expected 404"
+    expect("JOB-GET-002", response.status_code == 404,
+           f"GET of a job that does not exist → {response.status_code}, expected 404")
     if profile.value("error_envelope"):
-        assert errors.error_code(response) == "JobNotFound", f"the 404 names {errors.error_code(response)!r}"
+        expect("JOB-GET-002", errors.error_code(response) == "JobNotFound", f"the 404 names {errors.error_code(response)!r}")
 
 
 @pytest.mark.requirement("JOB-CANCEL-002")
@@ -91,16 +92,18 @@ def test_cancel_of_unknown_job_returns_404(target, api_version, profile):
     jobs_endpoint_answers(target.client(), api_version)
     # A fresh random id names no job of anyone's, so the run's guard (only its own jobs) is not needed here.
     response = target.client(guarded=False).delete(f"/jobs/{uuid.uuid4()}", params={"api-version": api_version})
-    assert response.status_code == 404, f"DELETE of a job that does not exist → {response.status_code}, expected 404"
+    expect("JOB-CANCEL-002", response.status_code == 404,
+           f"DELETE of a job that does not exist → {response.status_code}, expected 404")
     if profile.value("error_envelope"):
-        assert errors.error_code(response) == "JobNotFound", f"the 404 names {errors.error_code(response)!r}"
+        expect("JOB-CANCEL-002", errors.error_code(response) == "JobNotFound",
+               f"the 404 names {errors.error_code(response)!r}")
 
 
 @pytest.mark.requirement("JOB-LIST-001")
 def test_list_jobs_returns_a_json_array(jobs):
     response = jobs.list()
-    assert response.status_code == 200, f"GET /jobs: {answered(response)}, expected 200"
-    assert isinstance(json_of(response), list), f"GET /jobs: {answered(response)} without a JSON array"
+    expect("JOB-LIST-001", response.status_code == 200, f"GET /jobs: {answered(response)}, expected 200")
+    expect("JOB-LIST-001", isinstance(json_of(response), list), f"GET /jobs: {answered(response)} without a JSON array")
 
 
 # -- lifecycle (an import of nothing: both profiles can start one) ----------------------------------------------
@@ -109,16 +112,16 @@ def test_list_jobs_returns_a_json_array(jobs):
 @pytest.mark.requirement("JOB-CREATE-001", "JOB-GET-001", "JOB-LIFE-001")
 def test_job_is_created_and_runs_to_completion_with_documented_fields(jobs, container, clock_if_any):
     job = started(jobs.start_import(container, []), "an import")
-    assert job.get("type") == "import", f"[JOB-CREATE-001] the new job's type is {job.get('type')!r}"
-    assert job.get("status") in STATUSES, f"[JOB-CREATE-001] the new job's status is {job.get('status')!r}"
+    expect("JOB-CREATE-001", job.get("type") == "import", f"the new job's type is {job.get('type')!r}")
+    expect("JOB-CREATE-001", job.get("status") in STATUSES, f"the new job's status is {job.get('status')!r}")
     done = finished(jobs, job["jobId"], clock_if_any)
-    assert done.get("type") == "import" and done.get("jobId") == job["jobId"], f"[JOB-GET-001] {done}"
-    assert done.get("progress") in (100, "100"), f"[JOB-LIFE-001] a completed job has progress {done.get('progress')!r}"
+    expect("JOB-GET-001", done.get("type") == "import" and done.get("jobId") == job["jobId"], f"{done}")
+    expect("JOB-LIFE-001", done.get("progress") in (100, "100"), f"a completed job has progress {done.get('progress')!r}")
     for name in ("startTimeUtc", "endTimeUtc"):
-        assert isinstance(done.get(name), str) and iso8601(done[name]), (
-            f"[JOB-GET-001] a completed job's {name} is {done.get(name)!r}, not an ISO 8601 time")
-    assert datetime.fromisoformat(done["endTimeUtc"].replace("Z", "+00:00")[:26]) >= \
-        datetime.fromisoformat(done["startTimeUtc"].replace("Z", "+00:00")[:26]), "[JOB-GET-001] it ended before it began"
+        expect("JOB-GET-001", isinstance(done.get(name), str) and iso8601(done[name]),
+               f"a completed job's {name} is {done.get(name)!r}, not an ISO 8601 time")
+    expect("JOB-GET-001", datetime.fromisoformat(done["endTimeUtc"].replace("Z", "+00:00")[:26]) >=
+           datetime.fromisoformat(done["startTimeUtc"].replace("Z", "+00:00")[:26]), "it ended before it began")
 
 
 @pytest.mark.requirement("JOB-LIST-001")
@@ -126,9 +129,9 @@ def test_list_jobs_holds_the_runs_job(jobs, container, clock_if_any):
     job = started(jobs.start_import(container, []), "an import")
     finished(jobs, job["jobId"], clock_if_any)
     listed = jobs.list()
-    assert listed.status_code == 200 and isinstance(json_of(listed), list), f"GET /jobs: {answered(listed)}"
+    expect("JOB-LIST-001", listed.status_code == 200 and isinstance(json_of(listed), list), f"GET /jobs: {answered(listed)}")
     ids = [j.get("jobId") for j in json_of(listed) if isinstance(j, dict)]
-    assert job["jobId"] in ids, f"GET /jobs does not hold the run's finished job {job['jobId']}"
+    expect("JOB-LIST-001", job["jobId"] in ids, f"GET /jobs does not hold the run's finished job {job['jobId']}")
 
 
 @pytest.mark.requirement("JOB-CANCEL-001")
@@ -140,13 +143,15 @@ def test_cancel_of_unfinished_job_returns_204_and_the_job_ends_cancelled(jobs, c
     if current.get("status") in ("completed", "failed", "cancelled"):
         pytest.skip(f"the job ended ({current['status']}) before the suite could cancel it")
     response = jobs.cancel(job["jobId"])
-    assert response.status_code == 204, f"DELETE of an unfinished job → {response.status_code}, expected 204"
-    finished(jobs, job["jobId"], clock_if_any, expected="cancelled", judged=True)
+    expect("JOB-CANCEL-001", response.status_code == 204,
+           f"DELETE of an unfinished job → {response.status_code}, expected 204")
+    finished(jobs, job["jobId"], clock_if_any, expected="cancelled", judged="JOB-CANCEL-001")
     # Give the job the time it would have needed: it must stay cancelled and import nothing.
     after, _ = jobs.wait(job["jobId"], clock_if_any, settle=True)
-    assert after is not None and after.get("status") == "cancelled", (
-        f"the cancelled job went on to {after and after.get('status')!r}")
-    assert not registry.exists(never, "after the cancelled import"), f"the cancelled import still created {never}"
+    expect("JOB-CANCEL-001", after is not None and after.get("status") == "cancelled",
+           f"the cancelled job went on to {after and after.get('status')!r}")
+    expect("JOB-CANCEL-001", not registry.exists(never, "after the cancelled import"),
+           f"the cancelled import still created {never}")
 
 
 @pytest.mark.requirement("JOB-CANCEL-003")
@@ -155,10 +160,11 @@ def test_cancel_of_finished_job_answers_as_profile_says_and_keeps_its_outcome(jo
     finished(jobs, job["jobId"], clock_if_any)
     allowed = profile.value("cancel_finished_statuses")
     response = jobs.cancel(job["jobId"])
-    assert response.status_code in allowed, (
-        f"DELETE of a completed job → {response.status_code}, expected {' or '.join(map(str, sorted(allowed)))}")
+    expect("JOB-CANCEL-003", response.status_code in allowed,
+           f"DELETE of a completed job → {response.status_code}, expected {' or '.join(map(str, sorted(allowed)))}")
     after = json_of(require(jobs.get(job["jobId"]), f"could not read job {job['jobId']} after the cancel")) or {}
-    assert after.get("status") == "completed", f"the completed job reads {after.get('status')!r} after a cancel"
+    expect("JOB-CANCEL-003", after.get("status") == "completed",
+           f"the completed job reads {after.get('status')!r} after a cancel")
 
 
 @pytest.mark.requirement("JOB-FAIL-001")
@@ -166,9 +172,9 @@ def test_job_whose_input_cannot_be_read_fails_with_a_reason(jobs, container, clo
     # The same SAS on a container that does not exist: storage refuses every read.
     missing = f"{container.base}-{uuid.uuid4().hex[:8]}-missing?{container.sas}"
     job = started(jobs.start_import(container, [], input_uri=missing), "an import from an unreadable container")
-    done = finished(jobs, job["jobId"], clock_if_any, expected="failed", judged=True)
-    assert isinstance(done.get("failureReason"), str) and done["failureReason"].strip(), (
-        f"a failed job's failureReason is {done.get('failureReason')!r}")
+    done = finished(jobs, job["jobId"], clock_if_any, expected="failed", judged="JOB-FAIL-001")
+    expect("JOB-FAIL-001", isinstance(done.get("failureReason"), str) and done["failureReason"].strip(),
+           f"a failed job's failureReason is {done.get('failureReason')!r}")
 
 
 # -- export ------------------------------------------------------------------------------------------------------
@@ -181,12 +187,13 @@ def test_export_writes_one_json_device_per_line_with_every_run_device(jobs, cont
     finished(jobs, job["jobId"], clock_if_any)
     devices = exported(container, blob)
     missing = [device_id for device_id in ids if device_id not in devices]
-    assert not missing, f"the export lacks the run's devices {missing}"
+    expect("JOB-EXPORT-001", not missing, f"the export lacks the run's devices {missing}")
     for device_id in ids:
-        assert devices[device_id].get("status") == "enabled", f"exported {device_id} with {devices[device_id]!r}"
+        expect("JOB-EXPORT-001", devices[device_id].get("status") == "enabled",
+               f"exported {device_id} with {devices[device_id]!r}")
 
 
-@pytest.mark.requirement("JOB-EXPORT-002")
+@pytest.mark.requirement("JOB-EXPORT-002", "JOB-EXPORT-001")
 @pytest.mark.parametrize("exclude", [True, False])
 def test_export_keys_follow_exclude_keys_in_export(jobs, container, registry, clock_if_any, exclude):
     device_id, created = registry.make("keys")
@@ -196,25 +203,25 @@ def test_export_keys_follow_exclude_keys_in_export(jobs, container, registry, cl
     job, blob = export(jobs, container, exclude_keys=exclude)
     finished(jobs, job["jobId"], clock_if_any)
     line = exported(container, blob).get(device_id)
-    assert line is not None, f"[JOB-EXPORT-001] the export lacks {device_id}"
+    expect("JOB-EXPORT-001", line is not None, f"the export lacks {device_id}")
     expected = (None, None) if exclude else (symmetric["primaryKey"], symmetric["secondaryKey"])
-    assert keys_of(line) == expected, (
-        f"[JOB-EXPORT-002] with excludeKeysInExport {str(exclude).lower()} the export's keys are "
-        f"{'present' if any(keys_of(line)) else 'null'}")
+    expect("JOB-EXPORT-002", keys_of(line) == expected,
+           f"with excludeKeysInExport {str(exclude).lower()} the export's keys are "
+           f"{'present' if any(keys_of(line)) else 'null'}")
 
 
-@pytest.mark.requirement("JOB-EXPORT-003")
+@pytest.mark.requirement("JOB-EXPORT-003", "JOB-EXPORT-001")
 def test_export_without_exclude_keys_follows_the_profile_default(jobs, container, registry, clock_if_any, profile_rule):
     excluded = profile_rule("exclude_keys_default")
     device_id, _ = registry.make("default-keys")
     job, blob = export(jobs, container)
     finished(jobs, job["jobId"], clock_if_any)
     line = exported(container, blob).get(device_id)
-    assert line is not None, f"[JOB-EXPORT-001] the export lacks {device_id}"
+    expect("JOB-EXPORT-001", line is not None, f"the export lacks {device_id}")
     wrote = "keys" if any(keys_of(line)) else "null keys"
-    assert (not any(keys_of(line))) == excluded, (
-        f"[JOB-EXPORT-003] an export without excludeKeysInExport wrote {wrote}; the profile's default is to "
-        f"{'exclude' if excluded else 'include'} them")
+    expect("JOB-EXPORT-003", (not any(keys_of(line))) == excluded,
+           f"an export without excludeKeysInExport wrote {wrote}; the profile's default is to "
+           f"{'exclude' if excluded else 'include'} them")
 
 
 # -- import ------------------------------------------------------------------------------------------------------
@@ -234,11 +241,11 @@ def test_import_changes_exactly_the_listed_devices(jobs, container, registry, cl
     ]
     job = started(jobs.start_import(container, lines), "an import")
     finished(jobs, job["jobId"], clock_if_any)
-    assert registry.exists(created, "after the import"), f"the import did not create {created}"
+    expect("JOB-IMPORT-001", registry.exists(created, "after the import"), f"the import did not create {created}")
     status = json_of(registry.read(updated, "after the import")).get("status")
-    assert status == "disabled", f"the import did not update {updated}: its status is {status!r}"
-    assert not registry.exists(deleted, "after the import"), f"the import did not delete {deleted}"
+    expect("JOB-IMPORT-001", status == "disabled", f"the import did not update {updated}: its status is {status!r}")
+    expect("JOB-IMPORT-001", not registry.exists(deleted, "after the import"), f"the import did not delete {deleted}")
     kept = registry.read(untouched, "after the import")
-    assert kept.headers.get("ETag") == before.headers.get("ETag"), (
-        f"the import changed {untouched}, which its input does not list (ETag {before.headers.get('ETag')} → "
-        f"{kept.headers.get('ETag')})")
+    expect("JOB-IMPORT-001", kept.headers.get("ETag") == before.headers.get("ETag"),
+           f"the import changed {untouched}, which its input does not list (ETag {before.headers.get('ETag')} → "
+           f"{kept.headers.get('ETag')})")

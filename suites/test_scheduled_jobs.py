@@ -3,13 +3,11 @@
 Pages: autogen-2016-11-14__JobApi_{CreateJob,GetJob,CancelJob,QueryJobs}.yml,
 autogen-2016-11-14__DeviceTwinApi_{GetDeviceTwin,UpdateDeviceTwin}.yml. Every job names only devices the run
 created; waits and start times use the embedded reference's clock where there is one.
-
-PYTEST_DONT_REWRITE: every assert here says what the target did; pytest's rewriting would add Python reprs.
 """
 
 import pytest
 
-from iothub_conformance.rules.failures import answered, json_of, require
+from iothub_conformance.rules.failures import answered, expect, json_of, require
 from iothub_conformance.surfaces.scheduled_jobs import TERMINAL, items_of
 
 HOUR = 3600
@@ -17,24 +15,25 @@ HOUR = 3600
 
 def created(response, requirement="JOBV2-CREATE-001") -> dict:
     body = json_of(response)
-    assert response.status_code == 200 and isinstance(body, dict), (
-        f"[{requirement}] {answered(response)}, expected 200 with the job: {response.text[:200]}")
+    expect(requirement, response.status_code == 200 and isinstance(body, dict),
+           f"{answered(response)}, expected 200 with the job: {response.text[:200]}")
     return body
 
 
-def ended(scheduled, job_id, clock, expected="completed") -> dict:
+def ended(scheduled, job_id, clock, requirement: str, expected="completed") -> dict:
+    """The job once it ended; that it ended `expected` is part of what `requirement` judges."""
     job = scheduled.wait(job_id, clock)
-    assert job is not None, f"[JOBV2-GET-001] GET /jobs/v2/{job_id} stopped answering 200"
-    assert job.get("status") in TERMINAL, f"[JOBV2-GET-001] job {job_id} did not end (status {job.get('status')!r})"
-    assert job["status"] == expected, f"job {job_id} ended {job['status']!r} ({job.get('failureReason')!r})"
+    expect("JOBV2-GET-001", job is not None, f"GET /jobs/v2/{job_id} stopped answering 200")
+    expect("JOBV2-GET-001", job.get("status") in TERMINAL, f"job {job_id} did not end (status {job.get('status')!r})")
+    expect(requirement, job["status"] == expected, f"job {job_id} ended {job['status']!r} ({job.get('failureReason')!r})")
     return job
 
 
 def twin_of(scheduled, device_id) -> dict:
     response = scheduled.twin(device_id)
     body = json_of(response)
-    assert response.status_code == 200 and isinstance(body, dict), (
-        f"[TWIN-GET-001] twin of {device_id}: {answered(response)}")
+    expect("TWIN-GET-001", response.status_code == 200 and isinstance(body, dict),
+           f"twin of {device_id}: {answered(response)}")
     return body
 
 
@@ -49,21 +48,22 @@ def desired(twin: dict) -> dict:
 def test_get_twin_returns_the_devices_twin(registry, scheduled):
     device_id, _ = registry.make("twin")
     twin = twin_of(scheduled, device_id)
-    assert twin.get("deviceId") == device_id, f"the twin of {device_id} names {twin.get('deviceId')!r}"
-    assert isinstance((twin.get("properties") or {}).get("desired"), dict), f"the twin has no properties.desired: {twin}"
+    expect("TWIN-GET-001", twin.get("deviceId") == device_id, f"the twin of {device_id} names {twin.get('deviceId')!r}")
+    expect("TWIN-GET-001", isinstance((twin.get("properties") or {}).get("desired"), dict),
+           f"the twin has no properties.desired: {twin}")
 
 
 @pytest.mark.requirement("TWIN-PATCH-001")
 def test_patch_twin_merges_tags_and_desired_properties(registry, scheduled):
     device_id, _ = registry.make("twin-patch")
     first = scheduled.patch_twin(device_id, {"tags": {"site": "north"}, "properties": {"desired": {"mode": "eco"}}})
-    assert first.status_code == 200, f"PATCH /twins/{device_id} → {first.status_code}, expected 200"
+    expect("TWIN-PATCH-001", first.status_code == 200, f"PATCH /twins/{device_id} → {first.status_code}, expected 200")
     second = scheduled.patch_twin(device_id, {"properties": {"desired": {"rate": "5"}}})
-    assert second.status_code == 200, f"a second PATCH → {second.status_code}, expected 200"
+    expect("TWIN-PATCH-001", second.status_code == 200, f"a second PATCH → {second.status_code}, expected 200")
     twin = twin_of(scheduled, device_id)
-    assert (twin.get("tags") or {}).get("site") == "north", f"the tag did not stay: {twin.get('tags')}"
-    assert desired(twin).get("mode") == "eco" and desired(twin).get("rate") == "5", (
-        f"the desired properties were not merged: {desired(twin)}")
+    expect("TWIN-PATCH-001", (twin.get("tags") or {}).get("site") == "north", f"the tag did not stay: {twin.get('tags')}")
+    expect("TWIN-PATCH-001", desired(twin).get("mode") == "eco" and desired(twin).get("rate") == "5",
+           f"the desired properties were not merged: {desired(twin)}")
 
 
 # -- scheduled jobs ----------------------------------------------------------------------------------------------
@@ -75,17 +75,17 @@ def test_twin_job_updates_exactly_the_selected_twins(registry, scheduled, clock_
     other, _ = registry.make("twin-job-other")
     job_id, response = scheduled.twin_job(chosen, {"tags": {"jobbed": "yes"}, "properties": {"desired": {"jobbed": "yes"}}})
     job = created(response)
-    assert job.get("jobId") == job_id and job.get("type") == "scheduleUpdateTwin", f"[JOBV2-CREATE-001] {job}"
-    done = ended(scheduled, job_id, clock_if_any)
-    assert done.get("endTime"), f"[JOBV2-GET-001] a completed job has no endTime: {done}"
-    assert isinstance(done.get("deviceJobStatistics"), dict), f"[JOBV2-GET-001] no deviceJobStatistics: {done}"
+    expect("JOBV2-CREATE-001", job.get("jobId") == job_id and job.get("type") == "scheduleUpdateTwin", f"{job}")
+    done = ended(scheduled, job_id, clock_if_any, "JOBV2-CREATE-001")
+    expect("JOBV2-GET-001", done.get("endTime"), f"a completed job has no endTime: {done}")
+    expect("JOBV2-GET-001", isinstance(done.get("deviceJobStatistics"), dict), f"no deviceJobStatistics: {done}")
     for device_id in chosen:
         twin = twin_of(scheduled, device_id)
-        assert (twin.get("tags") or {}).get("jobbed") == "yes" and desired(twin).get("jobbed") == "yes", (
-            f"[JOBV2-TWIN-001] the job did not update the twin of {device_id}: {twin}")
+        expect("JOBV2-TWIN-001", (twin.get("tags") or {}).get("jobbed") == "yes" and desired(twin).get("jobbed") == "yes",
+               f"the job did not update the twin of {device_id}: {twin}")
     untouched = twin_of(scheduled, other)
-    assert "jobbed" not in (untouched.get("tags") or {}) and "jobbed" not in desired(untouched), (
-        f"[JOBV2-TWIN-001] the job updated {other}, which its queryCondition does not select")
+    expect("JOBV2-TWIN-001", "jobbed" not in (untouched.get("tags") or {}) and "jobbed" not in desired(untouched),
+           f"the job updated {other}, which its queryCondition does not select")
 
 
 @pytest.mark.requirement("JOBV2-GET-002")
@@ -94,9 +94,9 @@ def test_get_and_cancel_of_unknown_job_return_404(scheduled):
     require(scheduled.query(), "could not query the scheduled jobs")
     unknown = scheduled.job_id("never-created")
     response = scheduled.get(unknown)
-    assert response.status_code == 404, f"GET of an unknown job: {answered(response)}, expected 404"
+    expect("JOBV2-GET-002", response.status_code == 404, f"GET of an unknown job: {answered(response)}, expected 404")
     cancel = scheduled.cancel(unknown)
-    assert cancel.status_code == 404, f"cancel of an unknown job: {answered(cancel)}, expected 404"
+    expect("JOBV2-GET-002", cancel.status_code == 404, f"cancel of an unknown job: {answered(cancel)}, expected 404")
 
 
 @pytest.mark.requirement("JOBV2-SCHEDULE-001")
@@ -107,13 +107,16 @@ def test_job_with_a_later_start_time_waits_for_it(registry, scheduled, clock_if_
     if clock_if_any is not None:
         clock_if_any.advance(5)
     early = json_of(require(scheduled.get(job_id), f"could not read job {job_id}")) or {}
-    assert early.get("status") not in ("running", "completed"), f"a job due in an hour is {early.get('status')!r}"
-    assert "later" not in (twin_of(scheduled, device_id).get("tags") or {}), "the job ran before its startTime"
+    expect("JOBV2-SCHEDULE-001", early.get("status") not in ("running", "completed"),
+           f"a job due in an hour is {early.get('status')!r}")
+    expect("JOBV2-SCHEDULE-001", "later" not in (twin_of(scheduled, device_id).get("tags") or {}),
+           "the job ran before its startTime")
     if clock_if_any is None:
         pytest.skip("the job is due in an hour: that it then runs is tested on the embedded reference's clock")
     clock_if_any.advance(HOUR)
-    ended(scheduled, job_id, clock_if_any)
-    assert (twin_of(scheduled, device_id).get("tags") or {}).get("later") == "yes", "the job did not run after its start"
+    ended(scheduled, job_id, clock_if_any, "JOBV2-SCHEDULE-001")
+    expect("JOBV2-SCHEDULE-001", (twin_of(scheduled, device_id).get("tags") or {}).get("later") == "yes",
+           "the job did not run after its start")
 
 
 @pytest.mark.requirement("JOBV2-CANCEL-001")
@@ -122,12 +125,14 @@ def test_cancel_of_a_job_that_has_not_run_stops_it(registry, scheduled, clock_if
     job_id, response = scheduled.twin_job([device_id], {"tags": {"cancelled": "no"}}, start=scheduled.now() + HOUR)
     created(response)
     cancel = scheduled.cancel(job_id)
-    assert cancel.status_code == 200, f"POST /jobs/v2/{job_id}/cancel → {cancel.status_code}, expected 200"
+    expect("JOBV2-CANCEL-001", cancel.status_code == 200,
+           f"POST /jobs/v2/{job_id}/cancel → {cancel.status_code}, expected 200")
     if clock_if_any is not None:
         clock_if_any.advance(HOUR + 5)
     job = json_of(require(scheduled.get(job_id), f"could not read job {job_id} after its cancel")) or {}
-    assert job.get("status") == "cancelled", f"the cancelled job reads {job.get('status')!r}"
-    assert "cancelled" not in (twin_of(scheduled, device_id).get("tags") or {}), "the cancelled job still ran"
+    expect("JOBV2-CANCEL-001", job.get("status") == "cancelled", f"the cancelled job reads {job.get('status')!r}")
+    expect("JOBV2-CANCEL-001", "cancelled" not in (twin_of(scheduled, device_id).get("tags") or {}),
+           "the cancelled job still ran")
 
 
 @pytest.mark.requirement("JOBV2-QUERY-001")
@@ -135,27 +140,32 @@ def test_query_lists_only_jobs_of_the_asked_type_and_status(registry, scheduled,
     device_id, _ = registry.make("query")
     job_id, response = scheduled.twin_job([device_id], {"tags": {"queried": "yes"}})
     created(response)
-    ended(scheduled, job_id, clock_if_any)
+    ended(scheduled, job_id, clock_if_any, "JOBV2-QUERY-001")
     answer = scheduled.query("scheduleUpdateTwin", "completed")
-    assert answer.status_code == 200, f"GET /jobs/v2/query: {answered(answer)}, expected 200"
+    expect("JOBV2-QUERY-001", answer.status_code == 200, f"GET /jobs/v2/query: {answered(answer)}, expected 200")
     items = items_of(json_of(answer), profile.value("job_query_shape"))
-    assert items is not None, f"the query answer has no list of jobs where the profile expects it: {answer.text[:200]}"
+    expect("JOBV2-QUERY-001", items is not None,
+           f"the query answer has no list of jobs where the profile expects it: {answer.text[:200]}")
     wrong = [j for j in items if j.get("type") != "scheduleUpdateTwin" or j.get("status") != "completed"]
-    assert not wrong, f"the query for completed twin jobs lists {wrong[0].get('type')}/{wrong[0].get('status')}"
-    assert job_id in [j.get("jobId") for j in items], f"the query does not list the run's completed job {job_id}"
+    stray = wrong[0] if wrong else {}
+    expect("JOBV2-QUERY-001", not wrong,
+           f"the query for completed twin jobs lists {stray.get('type')}/{stray.get('status')}")
+    expect("JOBV2-QUERY-001", job_id in [j.get("jobId") for j in items],
+           f"the query does not list the run's completed job {job_id}")
 
 
-@pytest.mark.requirement("JOBV2-METHOD-001")
+@pytest.mark.requirement("JOBV2-METHOD-001", "JOBV2-CREATE-001")
 def test_method_job_counts_a_device_that_is_not_online_as_failed(registry, scheduled, clock_if_any):
     device_id, _ = registry.make("offline")
     job_id, response = scheduled.method_job([device_id], "conformanceMethod", {"n": 1})
     job = created(response)
-    assert job.get("type") == "scheduleDeviceMethod", f"[JOBV2-CREATE-001] {job}"
-    done = ended(scheduled, job_id, clock_if_any)
+    expect("JOBV2-CREATE-001", job.get("type") == "scheduleDeviceMethod", f"{job}")
+    done = ended(scheduled, job_id, clock_if_any, "JOBV2-METHOD-001")
     stats = done.get("deviceJobStatistics") or {}
-    assert stats.get("deviceCount") == 1, f"the job counted {stats.get('deviceCount')} devices, selected 1: {stats}"
-    assert stats.get("failedCount") == 1 and not stats.get("succeededCount"), (
-        f"a device that is not online should count as failed: {stats}")
+    expect("JOBV2-METHOD-001", stats.get("deviceCount") == 1,
+           f"the job counted {stats.get('deviceCount')} devices, selected 1: {stats}")
+    expect("JOBV2-METHOD-001", stats.get("failedCount") == 1 and not stats.get("succeededCount"),
+           f"a device that is not online should count as failed: {stats}")
 
 
 @pytest.mark.requirement("JOBV2-METHOD-002")
@@ -165,6 +175,7 @@ def test_method_job_counts_a_device_that_answers_as_succeeded(registry, schedule
     method_responder(online)
     job_id, response = scheduled.method_job([online, offline], "conformanceMethod", {"n": 2})
     created(response)
-    stats = ended(scheduled, job_id, clock_if_any).get("deviceJobStatistics") or {}
-    assert (stats.get("deviceCount"), stats.get("succeededCount"), stats.get("failedCount")) == (2, 1, 1), (
-        f"one device answered and one is offline, but the statistics are {stats}")
+    stats = ended(scheduled, job_id, clock_if_any, "JOBV2-METHOD-002").get("deviceJobStatistics") or {}
+    counts = (stats.get("deviceCount"), stats.get("succeededCount"), stats.get("failedCount"))
+    expect("JOBV2-METHOD-002", counts == (2, 1, 1),
+           f"one device answered and one is offline, but the statistics are {stats}")
