@@ -198,9 +198,11 @@ def pytest_runtest_makereport(item, call):
         if outcome == "error" and _cut_by_run_deadline(call.excinfo.value):
             outcome = "not reached"
         report.user_properties.append(("outcome", outcome))
-        # The failure's own messages: the requirement ids they name decide which requirement failed (the longrepr
-        # also shows the test's source, whose other assertions name other ids).
+        # The failure's own messages (the longrepr also quotes the test's source), for an error's detail.
         report.user_properties.append(("failure", bounded(_messages(call.excinfo.value))))
+        if outcome == "fail":
+            # Which requirements failed, read from the typed failures themselves, never from their text.
+            report.user_properties.append(("findings", json.dumps(_findings(call.excinfo.value, marker_ids))))
 
 
 @pytest.hookimpl(trylast=True)
@@ -211,7 +213,7 @@ def pytest_exception_interact(node, call, report):
             report.longrepr = bounded(str(report.longrepr))
 
 
-def _cut_by_run_deadline(exc: BaseException, depth: int = 0) -> bool:
+def _cut_by_run_deadline(exc: BaseException | None, depth: int = 0) -> bool:
     """The exception is (or was caused by) the transport refusing a request after the run deadline."""
     from iothub_conformance.http.transport import RunDeadlineReached
 
@@ -222,6 +224,17 @@ def _cut_by_run_deadline(exc: BaseException, depth: int = 0) -> bool:
     if isinstance(exc, BaseExceptionGroup):
         return any(_cut_by_run_deadline(e, depth + 1) for e in exc.exceptions)
     return _cut_by_run_deadline(exc.__cause__ or exc.__context__, depth + 1)
+
+
+def _findings(exc: BaseException, claimed: list[str]) -> list[list[str]]:
+    """[requirement id, message] per departure the failure holds. A RequirementFailure names its requirement; a
+    failure of schemathesis' own checks that no suite helper mapped is COMMON-SPEC-001's (checks/spec.py); a bare
+    assertion names none, so it fails the test's first (main) requirement."""
+    from iothub_conformance.checks import spec
+
+    typed, other = spec.split(exc, spec.SPEC)
+    found = [[failure.requirement, bounded(failure.message)] for failure in typed]
+    return found + [[claimed[0], bounded(str(part))] for part in other if claimed]
 
 
 def _messages(exc: BaseException) -> str:

@@ -93,17 +93,16 @@ class Collector:
                           f"; {report.nodeid} was cut short)")
             elif dict(report.user_properties).get("outcome") == "error":
                 failure = dict(report.user_properties).get("failure")
-                self._add(claimed, report.nodeid, "error", excerpt(failure) if failure else _excerpt(text, []),
+                self._add(claimed, report.nodeid, "error", excerpt(failure) if failure else _excerpt(text),
                           _evidence(report))
             else:
-                failure = dict(report.user_properties).get("failure")
-                named = requirements.ids_in(failure if failure is not None else text)
-                # A failure that names its requirements fails those; otherwise the test's first (main) requirement.
-                failed = named or claimed[:1]
+                findings = _findings(report)
+                # The requirements the typed failures name fail; a report without them (no plugin) fails the main one.
+                failed = list(dict.fromkeys(rid for rid, _ in findings)) or claimed[:1]
                 for rid in failed:
-                    # The exception's own message first: the longrepr also quotes the source line of the assert.
-                    detail = _excerpt(failure, [rid]) if failure else ""
-                    self._add([rid], report.nodeid, "fail", detail or _excerpt(text, [rid]), _evidence(report))
+                    said = "\n".join(dict.fromkeys(detail for named, detail in findings if named == rid))
+                    self._add([rid], report.nodeid, "fail", excerpt(said, LIMIT) if said else _excerpt(text),
+                              _evidence(report))
                 # The test's other requirements were not judged: it stopped at the failure first.
                 stopped = f"not reached: the test stopped at [{failed[0]}] first ({report.nodeid})"
                 self._add([rid for rid in claimed if rid not in failed], report.nodeid, "skip", stopped)
@@ -270,15 +269,17 @@ def _specs() -> list[dict]:
             for p in sorted(root.rglob("*.yaml"))]
 
 
-SCHEMATHESIS_FAILURE = re.compile(r"- (ST\d{3} .*)")
+def _findings(report) -> list[tuple[str, str]]:
+    """The (requirement id, message) pairs the plugin read from the test's typed failures."""
+    raw = dict(report.user_properties).get("findings")
+    try:
+        pairs = json.loads(raw) if raw else []
+    except ValueError:
+        return []
+    return [(rid, detail) for rid, detail in pairs if rid in requirements.REQUIREMENTS]
 
 
-def _excerpt(text: str, named: list[str]) -> str:
-    for line in text.splitlines():
-        if any(f"[{rid}]" in line for rid in named):
-            return excerpt(line.strip().lstrip("E|").strip(), LIMIT)
-    match = SCHEMATHESIS_FAILURE.search(text)
-    if match:
-        return excerpt(match.group(1).strip(), LIMIT)
+def _excerpt(text: str) -> str:
+    """A failure's line from a longrepr, when no failure message was kept: its first `E ` line, else its last."""
     lines = [line.strip() for line in text.splitlines() if line.strip().startswith("E ")]
     return (lines[0][1:].strip() if lines else text.strip().splitlines()[-1] if text.strip() else "")[:300]
