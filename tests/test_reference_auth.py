@@ -14,7 +14,7 @@ from starlette.requests import Request
 from iothub_conformance.config import ConfigError
 from iothub_conformance.http import sas
 from iothub_conformance.reference import Hub, create_app
-from iothub_conformance.reference.auth import authorize
+from iothub_conformance.reference.authorization import authorize
 
 with warnings.catch_warnings():  # Starlette asks for a newer client package; httpx is what this project uses
     warnings.simplefilter("ignore", StarletteDeprecationWarning)

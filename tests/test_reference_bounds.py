@@ -11,10 +11,18 @@ import pytest
 from starlette.exceptions import StarletteDeprecationWarning
 
 from iothub_conformance.http import sas
-from iothub_conformance.reference import Hub, create_app, queues, rp, scheduled, storage, twins
+from iothub_conformance.reference import (
+    REFERENCE_RP_TOKEN,
+    Hub,
+    create_app,
+    queues,
+    resource_provider,
+    scheduled_jobs_state,
+    storage,
+    twins,
+)
 from iothub_conformance.reference.bodies import MAX_REQUEST_BODY
 from iothub_conformance.reference.queues import Event, EventLog
-from iothub_conformance.reference.rp import REFERENCE_RP_TOKEN
 
 with warnings.catch_warnings():  # Starlette asks for a newer client package; httpx is what this project uses
     warnings.simplefilter("ignore", StarletteDeprecationWarning)
@@ -192,7 +200,7 @@ def test_a_twin_job_that_would_overgrow_a_twin_fails_for_that_device(api):
 # -- jobs and storage ---------------------------------------------------------------------------------------------------
 
 def test_scheduled_jobs_are_capped_in_bytes_with_job_quota_exceeded(api, monkeypatch):
-    monkeypatch.setattr(scheduled, "KEPT_BYTES", 1500)
+    monkeypatch.setattr(scheduled_jobs_state, "KEPT_BYTES", 1500)
     start = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(api.hub.clock.now() + 3600))
 
     def job(job_id: str) -> httpx.Response:
@@ -236,7 +244,7 @@ HUB_BODY = {"location": "West US", "sku": {"name": "S1", "capacity": 1}}
 
 
 def test_a_subscription_holds_at_most_50_hubs(api):
-    for n in range(rp.MAX_HUBS_PER_SUBSCRIPTION):
+    for n in range(resource_provider.MAX_HUBS_PER_SUBSCRIPTION):
         assert api.rp("PUT", HUBS.format(sub="s1", name=f"conf-hub-{n}"), json=HUB_BODY).status_code == 201
     refused = api.rp("PUT", HUBS.format(sub="s1", name="conf-hub-extra"), json=HUB_BODY)
     assert refused.status_code == 403 and refused.json()["Code"] == "QuotaExceeded"
@@ -244,15 +252,15 @@ def test_a_subscription_holds_at_most_50_hubs(api):
 
 
 def test_the_provider_holds_at_most_max_hubs(api, monkeypatch):
-    monkeypatch.setattr(rp, "MAX_HUBS", 3)
+    monkeypatch.setattr(resource_provider, "MAX_HUBS", 3)
     for n in range(3):
         assert api.rp("PUT", HUBS.format(sub=f"s{n}", name=f"conf-hub-{n}"), json=HUB_BODY).status_code == 201
     refused = api.rp("PUT", HUBS.format(sub="s9", name="conf-hub-9"), json=HUB_BODY)
-    assert refused.status_code == 403 and len(api.hub.rp.hubs) == 3
+    assert refused.status_code == 403 and len(api.client.app.state.rp.hubs) == 3
 
 
 def test_an_endpoint_holds_at_most_its_consumer_groups(api, monkeypatch):
-    monkeypatch.setattr(rp, "MAX_CONSUMER_GROUPS", 3)
+    monkeypatch.setattr(resource_provider, "MAX_CONSUMER_GROUPS", 3)
     hub = HUBS.format(sub="s", name="conf-cg")
     assert api.rp("PUT", hub, json=HUB_BODY).status_code == 201
     api.hub.clock.advance(60)
@@ -262,7 +270,7 @@ def test_an_endpoint_holds_at_most_its_consumer_groups(api, monkeypatch):
     assert refused.status_code == 403 and refused.json()["Code"] == "QuotaExceeded"
     assert api.rp("PUT", groups + "G1").status_code == 200  # an existing name is no new group
     # Names count in bytes too: a name is path text of any length.
-    monkeypatch.setattr(rp, "MAX_CONSUMER_GROUPS", 100)
-    monkeypatch.setattr(rp, "MAX_CONSUMER_GROUP_BYTES", 1000)
+    monkeypatch.setattr(resource_provider, "MAX_CONSUMER_GROUPS", 100)
+    monkeypatch.setattr(resource_provider, "MAX_CONSUMER_GROUP_BYTES", 1000)
     assert api.rp("PUT", groups + "n" * 900).status_code == 200
     assert api.rp("PUT", groups + "m" * 100).status_code == 403

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import time
 import warnings
 from urllib.parse import quote
@@ -10,10 +12,13 @@ import httpx
 import pytest
 from starlette.exceptions import StarletteDeprecationWarning
 
+from iothub_conformance import reference
 from iothub_conformance.config import ConfigError
 from iothub_conformance.http import sas
-from iothub_conformance.reference import FAULTS, Hub, create_app, parse_faults
+from iothub_conformance.reference import FAULTS, Hub, ResourceProvider, create_app, parse_faults
+from iothub_conformance.reference.faults import switch
 from iothub_conformance.rules.profiles import DOCS_STRICT, IOTHUB
+from tests.support.reference_api import SURFACE_PREFIXES, faults_breaking
 
 with warnings.catch_warnings():  # Starlette asks for a newer client package; httpx is what this project uses
     warnings.simplefilter("ignore", StarletteDeprecationWarning)
@@ -54,15 +59,30 @@ def path(device_id: str) -> str:
 
 
 def test_every_fault_has_a_test_here():
-    from tests.test_reference_jobs_faults import JOB_FAULTS  # tested in that module
-    from tests.test_reference_messaging_faults import MESSAGING_FAULTS  # tested in that module
-    from tests.test_reference_rp_faults import RP_FAULTS  # tested in that module
-    from tests.test_reference_scheduled_faults import SCHEDULED_FAULTS  # tested in that module
-
-    missing = [name for name in FAULTS if name not in MESSAGING_FAULTS and name not in JOB_FAULTS
-               and name not in SCHEDULED_FAULTS and name not in RP_FAULTS
-               and f"test_fault_{name.replace('-', '_')}" not in globals()]
+    # A surface's faults (by the requirements they break) are proven in that surface's own *_faults module; the rest here.
+    elsewhere = faults_breaking(*(prefix for prefixes in SURFACE_PREFIXES.values() for prefix in prefixes))
+    missing = [name for name in FAULTS if name not in elsewhere and f"test_fault_{name.replace('-', '_')}" not in globals()]
     assert not missing
+
+
+def test_an_undeclared_fault_name_is_an_error_in_switch_and_in_has():
+    with pytest.raises(LookupError, match="undeclared fault switch 'unquoted-etags'"):
+        switch("unquoted-etags")
+    hub = Hub.create(faults=["unquoted-etag"])
+    for holder in (hub, ResourceProvider.beside(hub)):
+        assert holder.has("unquoted-etag") is True and holder.has("no-etag-header") is False
+        with pytest.raises(LookupError, match="undeclared fault switch"):
+            holder.has("unquoted-etags")
+
+
+def test_every_declared_fault_is_bound_by_a_reference_module():
+    # Each switch site names a constant bound with switch() at import; a declared fault no module binds does nothing.
+    bound = set()
+    for info in pkgutil.iter_modules(reference.__path__):
+        module = importlib.import_module(f"{reference.__name__}.{info.name}")
+        bound |= {value for name, value in vars(module).items()
+                  if name.isupper() and isinstance(value, str) and value in FAULTS}
+    assert bound == set(FAULTS)
 
 
 def test_parse_faults():

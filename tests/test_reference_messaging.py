@@ -15,7 +15,7 @@ from starlette.exceptions import StarletteDeprecationWarning
 from starlette.requests import Request
 
 from iothub_conformance.http import sas
-from iothub_conformance.reference import Clock, Enqueued, Event, Hub, create_app, messaging
+from iothub_conformance.reference import Clock, Enqueued, Event, Hub, create_app, messaging_routes
 from iothub_conformance.rules.profiles import DOCS_STRICT, IOTHUB
 
 with warnings.catch_warnings():  # Starlette asks for a newer client package; httpx is what this project uses
@@ -664,7 +664,7 @@ def test_send_reads_a_large_body_only_as_far_as_the_limit():
         return {"type": "http.request", "body": b"x" * (64 * 1024), "more_body": len(pulled) < 100}
 
     request = Request({"type": "http", "method": "POST", "path": "/", "headers": []}, receive)
-    body = anyio.run(messaging.read_body, request, 256 * 1024 - 1)
+    body = anyio.run(messaging_routes.read_body, request, 256 * 1024 - 1)
     assert len(body) == 256 * 1024
     assert len(pulled) == 4
 

@@ -5,48 +5,38 @@ from __future__ import annotations
 
 import base64
 import logging
-import warnings
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from starlette.exceptions import StarletteDeprecationWarning
 
-from iothub_conformance.http import sas
-from iothub_conformance.reference import Hub, create_app
-from iothub_conformance.reference.jobs import CONTAINER_URI
-from iothub_conformance.reference.rp import REFERENCE_RP_TOKEN
-
-with warnings.catch_warnings():  # Starlette asks for a newer client package; httpx is what this project uses
-    warnings.simplefilter("ignore", StarletteDeprecationWarning)
-    from starlette.testclient import TestClient
+from iothub_conformance.reference.import_export_jobs import CONTAINER_URI
+from tests.support.reference_api import API, ReferenceApi
 
 pytestmark = pytest.mark.filterwarnings("ignore::starlette.exceptions.StarletteDeprecationWarning")
 
-API = {"api-version": "2016-02-03"}
 HUB = "/subscriptions/s/resourceGroups/g/providers/Microsoft.Devices/IotHubs/conf-rules"
 KEY = base64.b64encode(bytes(range(32))).decode()
 
 
 @pytest.fixture
-def hub() -> Hub:
-    made = Hub.create()
-    made.rp_delay = 0
+def api() -> ReferenceApi:
+    return reference()
+
+
+def reference() -> ReferenceApi:
+    made = ReferenceApi()
+    made.provider.delay = 0
     return made
 
 
-def client(hub: Hub) -> TestClient:
-    return TestClient(create_app(hub), base_url=f"https://{hub.host_name}")
+def start_job(api: ReferenceApi, body: dict):
+    return api.create_job(body)
 
 
-def start_job(hub: Hub, body: dict):
-    owner = sas.build_token(hub.host_name, hub.policies["iothubowner"].key, "iothubowner")
-    return client(hub).post("/jobs/create", params=API, json=body, headers={"Authorization": owner})
-
-
-def put_hub(hub: Hub, properties: dict):
+def put_hub(api: ReferenceApi, properties: dict):
     body = {"location": "West US", "sku": {"name": "S1", "capacity": 1}, "properties": properties}
-    return client(hub).put(HUB, params=API, json=body, headers={"Authorization": f"Bearer {REFERENCE_RP_TOKEN}"})
+    return api.rp_request("PUT", HUB, params=API, json=body)
 
 
 @pytest.mark.parametrize("uri", [
@@ -54,52 +44,52 @@ def put_hub(hub: Hub, properties: dict):
     "http://127.0.0.1:10000/devstoreaccount1/container?sv=2020-10-02&sig=x",  # Azurite, a five-digit port
     "http://localhost:65535/c",
 ])
-def test_a_container_uri_of_the_spec_form_is_taken(hub, uri):
+def test_a_container_uri_of_the_spec_form_is_taken(api, uri):
     assert CONTAINER_URI.fullmatch(uri)
-    assert start_job(hub, {"type": "export", "outputBlobContainerUri": uri}).status_code == 200
+    assert start_job(api, {"type": "export", "outputBlobContainerUri": uri}).status_code == 200
 
 
 @pytest.mark.parametrize("uri", [
     "http://", "http://host", "http://host/", "ftp://host/c", "http://host:65536/c", "http://-host/c",
     "http://h\u00f6st/c", "http://host/c?sig=a b", "http://user@host/c",
 ])
-def test_a_container_uri_outside_the_spec_form_is_400(hub, uri):
+def test_a_container_uri_outside_the_spec_form_is_400(api, uri):
     assert not CONTAINER_URI.fullmatch(uri)
-    refused = start_job(hub, {"type": "export", "outputBlobContainerUri": uri})
+    refused = start_job(api, {"type": "export", "outputBlobContainerUri": uri})
     assert refused.status_code == 400 and refused.headers["iothub-errorcode"] == "ArgumentInvalid"
 
 
-def test_an_export_does_not_judge_an_input_uri_it_never_reads(hub):
+def test_an_export_does_not_judge_an_input_uri_it_never_reads(api):
     body = {"type": "export", "outputBlobContainerUri": "https://a.blob.core.windows.net/c", "inputBlobContainerUri": "x"}
-    assert start_job(hub, body).status_code == 200
+    assert start_job(api, body).status_code == 200
 
 
-def test_a_policy_key_is_a_256_bit_key_in_canonical_base64(hub):
+def test_a_policy_key_is_a_256_bit_key_in_canonical_base64(api):
     policy = {"keyName": "p", "rights": "RegistryRead"}
-    assert put_hub(hub, {"authorizationPolicies": [{**policy, "primaryKey": KEY}]}).status_code in (200, 201)
+    assert put_hub(api, {"authorizationPolicies": [{**policy, "primaryKey": KEY}]}).status_code in (200, 201)
     short = base64.b64encode(bytes(16)).decode()
     loose = KEY[:-2] + "x="  # decodes to the same 32 bytes' length with stray trailing bits
     for key in (short, loose, "not base64!"):
-        refused = put_hub(hub, {"authorizationPolicies": [{**policy, "primaryKey": key}]})
+        refused = put_hub(api, {"authorizationPolicies": [{**policy, "primaryKey": key}]})
         assert refused.status_code == 400, key
 
 
 @pytest.mark.parametrize("left_out", [None, ""])
-def test_a_policy_key_left_out_empty_or_null_is_generated(hub, left_out):
-    made = put_hub(hub, {"authorizationPolicies": [{"keyName": "p", "rights": "RegistryRead", "secondaryKey": left_out}]})
+def test_a_policy_key_left_out_empty_or_null_is_generated(api, left_out):
+    made = put_hub(api, {"authorizationPolicies": [{"keyName": "p", "rights": "RegistryRead", "secondaryKey": left_out}]})
     assert made.status_code in (200, 201)
     policy = next(p for p in made.json()["properties"]["authorizationPolicies"] if p["keyName"] == "p")
     assert len(base64.b64decode(policy["secondaryKey"])) == 32
 
 
-def test_one_retention_spelling_and_a_null_one_does_not_hide_the_other(hub):
-    both = put_hub(hub, {"eventHubEndpoints": {"events": {"retentionTimeInDays": 2, "messageRetentionInDays": 3}}})
+def test_one_retention_spelling_and_a_null_one_does_not_hide_the_other(api):
+    both = put_hub(api, {"eventHubEndpoints": {"events": {"retentionTimeInDays": 2, "messageRetentionInDays": 3}}})
     assert both.status_code == 400
-    hidden = put_hub(hub, {"eventHubEndpoints": {"events": {"retentionTimeInDays": None, "messageRetentionInDays": 0}}})
+    hidden = put_hub(api, {"eventHubEndpoints": {"events": {"retentionTimeInDays": None, "messageRetentionInDays": 0}}})
     assert hidden.status_code == 400  # the docs spelling is read, and 0 days is refused
-    fine = put_hub(hub, {"eventHubEndpoints": {"events": {"retentionTimeInDays": None, "messageRetentionInDays": 3}}})
+    fine = put_hub(api, {"eventHubEndpoints": {"events": {"retentionTimeInDays": None, "messageRetentionInDays": 3}}})
     assert fine.status_code in (200, 201)
-    assert hub.rp.hubs[("s", "g", "conf-rules")].spec.endpoints["events"].retention_days == 3
+    assert api.provider.hubs[("s", "g", "conf-rules")].spec.endpoints["events"].retention_days == 3
 
 
 # -- what these rules read never makes a 500 --------------------------------------------------------------------------
@@ -113,9 +103,9 @@ URIS = st.one_of(st.text(max_size=60), st.from_regex(CONTAINER_URI, fullmatch=Tr
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(kind=st.sampled_from(["import", "export", None]), uri=URIS, other=JSON)
 def test_fuzzed_job_bodies_never_make_a_server_error(caplog, kind, uri, other):
-    hub = Hub.create()
+    api = reference()
     body = {"type": kind, "inputBlobContainerUri": uri, "outputBlobContainerUri": uri, "excludeKeysInExport": other}
-    assert start_job(hub, body).status_code < 500
+    assert start_job(api, body).status_code < 500
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
@@ -124,10 +114,9 @@ def test_fuzzed_job_bodies_never_make_a_server_error(caplog, kind, uri, other):
                                     max_size=48)),
        retention=JSON, other_retention=JSON, partitions=JSON)
 def test_fuzzed_policies_and_endpoints_never_make_a_server_error(caplog, key, retention, other_retention, partitions):
-    hub = Hub.create()
-    hub.rp_delay = 0
+    api = reference()
     events = {"retentionTimeInDays": retention, "messageRetentionInDays": other_retention, "partitionCount": partitions}
-    answer = put_hub(hub, {"authorizationPolicies": [{"keyName": "p", "rights": "RegistryRead", "primaryKey": key}],
+    answer = put_hub(api, {"authorizationPolicies": [{"keyName": "p", "rights": "RegistryRead", "primaryKey": key}],
                            "eventHubEndpoints": {"events": events}})
     assert answer.status_code < 500
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]

@@ -22,7 +22,7 @@ import httpx
 from starlette.exceptions import StarletteDeprecationWarning
 
 from iothub_conformance.http import sas
-from iothub_conformance.reference import Hub, ResourceProvider, create_app
+from iothub_conformance.reference import FAULTS, Hub, ResourceProvider, create_app
 from iothub_conformance.reference.storage import MemoryStorage
 from iothub_conformance.rules.profiles import IOTHUB, Profile
 
@@ -384,3 +384,17 @@ ZERO_STATISTICS = {"deviceCount": 0, "failedCount": 0, "succeededCount": 0, "run
 def iso(seconds: float) -> str:
     """Epoch seconds as an ISO 8601 UTC time with an offset."""
     return datetime.fromtimestamp(seconds, UTC).isoformat()
+
+
+# The requirement-id prefixes of each surface whose faults a test module of its own proves (FAULTS[name].breaks).
+SURFACE_PREFIXES = {
+    "messaging": ("MSG-",),
+    "import/export jobs": ("JOB-",),
+    "scheduled jobs and twins": ("JOBV2-", "TWIN-"),
+    "resource provider": ("RP-",),
+}
+
+
+def faults_breaking(*prefixes: str) -> list[str]:
+    """The declared faults that break a requirement whose id starts with one of `prefixes`, in table order."""
+    return [name for name, fault in FAULTS.items() if any(req.startswith(prefixes) for req in fault.breaks)]
