@@ -119,7 +119,7 @@ def test_redact_removes_a_storage_account_key():
 def test_failing_rp_run_writes_no_bearer_token_or_hub_key_anywhere(tmp_path):
     # These faults make RP checks fail on responses that carry the hubs' keys, and the failing generated reads print
     # their requests (with the bearer token) as reproduction commands.
-    from iothub_conformance.reference.rp import REFERENCE_RP_TOKEN
+    from iothub_conformance.reference import REFERENCE_RP_TOKEN
 
     log_file = tmp_path / "run.log"
     run = run_suite(tmp_path / "report", "--iothub-reference-faults", "rp-get-reveals-keys,rp-no-etag-header", *LOGS,
