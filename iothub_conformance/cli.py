@@ -1,6 +1,7 @@
-"""`iothub-conformance run | serve | send-c2d | faults | requirements | diff | report`: the suite against a target
-(default: the embedded reference), the reference served over HTTP for SDKs and other tools, a cloud-to-device message
-fed to a served reference, the conformance document, two runs compared, and a run's report page rendered again."""
+"""`iothub-conformance run | serve | send-c2d | faults | requirements | explain | diff | report`: the suite against a
+target (default: the embedded reference), the reference served over HTTP for SDKs and other tools, a cloud-to-device
+message fed to a served reference, the conformance document, one requirement's chain from statement to fault, two runs
+compared, and a run's report page rendered again."""
 
 from __future__ import annotations
 
@@ -56,7 +57,12 @@ def build_parser() -> argparse.ArgumentParser:
     doc = sub.add_parser("requirements", help="print the conformance document: every requirement, the tests that "
                                               "prove it and what each profile makes of it")
     doc.add_argument("--format", default="md", help="md (default) or json")
-    doc.add_argument("--output", help="write it to this file instead of stdout")
+    doc.add_argument("--output", help="write it to this file instead of stdout (CONFORMANCE.md: the committed copy)")
+    doc.add_argument("--check", metavar="FILE",
+                     help="exit 1 when FILE (e.g. CONFORMANCE.md) differs from the document the code generates now")
+    why = sub.add_parser("explain", help="one requirement's chain: statement, source, profiles, spec operations, "
+                                         "checks, suite tests, and the faults that break it with their proofs")
+    why.add_argument("requirement", metavar="ID", help="a requirement id, e.g. DI-ETAG-002")
     diff = sub.add_parser("diff", help="compare two runs: exit 1 when NEW has a requirement failing that OLD did not")
     diff.add_argument("old", help="the earlier run: a report directory or its results.json")
     diff.add_argument("new", help="the later run: a report directory or its results.json")
@@ -80,6 +86,11 @@ def main(argv: list[str] | None = None) -> int:
             return send_c2d(args)
         if args.command == "requirements":
             return requirements_doc(args)
+        if args.command == "explain":
+            from .report.explain import explain
+
+            sys.stdout.write(explain(args.requirement))
+            return 0
         if args.command == "diff":
             return diff_runs(args)
         if args.command == "report":
@@ -294,6 +305,8 @@ def requirements_doc(args) -> int:
     from .report.conformance import document
 
     text = document(args.format)
+    if args.check:
+        return _check_document(Path(args.check), text, args.format)
     if args.output:
         try:
             Path(args.output).write_text(text, encoding="utf-8")
@@ -302,6 +315,21 @@ def requirements_doc(args) -> int:
         print(f"wrote {args.output}")
     else:
         sys.stdout.write(text)
+    return 0
+
+
+def _check_document(path: Path, text: str, fmt: str) -> int:
+    """CI's staleness check of the committed document: one line saying how to bring it up to date."""
+    regenerate = f"iothub-conformance requirements{'' if fmt == 'md' else ' --format ' + fmt} --output {path}"
+    try:
+        committed = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror or exc}; write it with `{regenerate}`") from None
+    if committed != text:
+        print(f"{path} is stale: it differs from what the registry, profiles, specs, suites and faults say now; "
+              f"regenerate it with `{regenerate}`", file=sys.stderr)
+        return 1
+    print(f"{path} is current")
     return 0
 
 

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from tests.conftest import ROOT
+from iothub_conformance.rules.sources import REPOSITORY as ROOT
 
 GOOD_KEY = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
 CONNECTION_STRING = f"HostName=h.azure-devices.net;SharedAccessKeyName=o;SharedAccessKey={GOOD_KEY}"
@@ -51,6 +51,8 @@ def _cli(*args):
     (["run", "--ca-bundle", "/nonexistent/ca.pem"], "--ca-bundle: cannot read '/nonexistent/ca.pem'"),
     (["run", "--run-id", "Not OK"], "--run-id takes 1–24 lowercase letters"),
     (["run", "--name-prefix", "../x"], "--name-prefix takes 1–16 letters"),
+    (["explain", "DI-ETAG-999"], "unknown requirement 'DI-ETAG-999' (did you mean DI-ETAG-"),
+    (["requirements", "--check", "/nonexistent/CONFORMANCE.md"], "cannot read /nonexistent/CONFORMANCE.md"),
 ])
 def test_bad_input_exits_2_with_one_line(args, message):
     done = _cli(*args)

@@ -1,5 +1,6 @@
 """The conformance document: every requirement is proven by a test in suites/, every marker names a real requirement,
-and the document shows each requirement once with what each profile makes of it."""
+and the document shows each requirement once with its spec operations, faults and what each profile makes of it;
+the committed CONFORMANCE.md is the document the code generates now."""
 
 import json
 import subprocess
@@ -7,6 +8,7 @@ import sys
 
 import pytest
 
+from iothub_conformance.reference.faults import FAULTS, Fault
 from iothub_conformance.report import conformance
 from iothub_conformance.rules.profiles import PROFILES
 from iothub_conformance.rules.requirements import REQUIREMENTS
@@ -91,6 +93,7 @@ def test_json_round_trips_with_every_field():
         requirement = REQUIREMENTS[row["id"]]
         assert (row["level"], row["statement"], row["source"]) == (requirement.level, requirement.statement,
                                                                    requirement.source)
+        assert (row["since"], row["operations"]) == (requirement.since, list(requirement.operations))
         assert row["tests"] and set(row["profiles"]) == set(PROFILES)
     assert json.loads(json.dumps(rows)) == rows
 
@@ -147,3 +150,55 @@ def test_cli_unknown_format_is_one_line_and_exit_2():
     assert done.returncode == 2
     assert done.stderr.strip() == "error: unknown format 'html' (known: md, json)"
     assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_a_row_links_its_spec_operations_and_the_faults_that_break_it():
+    rows = {r["id"]: r for r in json.loads(conformance.document("json"))}
+    etag = rows["DI-ETAG-002"]
+    assert etag["spec_operations"] == {"2016-02-03/device-identities.yaml": ["createOrUpdateDevice", "getDevice",
+                                                                            "deleteDevice"]}
+    assert etag["faults"] == [{"fault": "unquoted-etag", "how": "breaks", "why": FAULTS["unquoted-etag"].description}]
+    assert rows["COMMON-AUTH-001"]["spec_operations"]["2016-02-03/device-identities.yaml"] == ["all"]
+    line = next(line for line in conformance.document("md").splitlines() if line.startswith("| DI-ETAG-002 "))
+    assert "`2016-02-03/device-identities.yaml`: createOrUpdateDevice, getDevice, deleteDevice" in line
+    assert "| `unquoted-etag` |" in line and "| 0.1.0 |" in line
+
+
+def test_every_fault_appears_under_each_requirement_it_fails():
+    rows = {r["id"]: r for r in json.loads(conformance.document("json"))}
+    for fault in FAULTS.values():
+        for rid in fault.fails:
+            assert fault.name in [f["fault"] for f in rows[rid]["faults"]], (fault.name, rid)
+
+
+def test_a_collateral_fault_is_marked_so_with_why(monkeypatch):
+    extra = Fault("answers-200", "answers 200 to everything", breaks=("DI-GET-002",),
+                  collateral=(("DI-ETAG-002", "the 200 carries no ETag"),))
+    monkeypatch.setitem(FAULTS, extra.name, extra)
+    assert {"fault": "answers-200", "how": "collateral", "why": "the 200 carries no ETag"} in conformance.faults_of(
+        "DI-ETAG-002")
+    line = next(line for line in conformance.document("md").splitlines() if line.startswith("| DI-ETAG-002 "))
+    assert "`answers-200` (collateral)" in line
+
+
+REGENERATE = "iothub-conformance requirements --output CONFORMANCE.md"
+
+
+def test_the_committed_conformance_md_is_current():
+    committed = (ROOT / "CONFORMANCE.md").read_text(encoding="utf-8")
+    assert committed == conformance.document("md"), (
+        f"CONFORMANCE.md is stale: it differs from what the code says now; regenerate it with `{REGENERATE}` "
+        "and commit it")
+
+
+def test_check_says_current_or_stale_and_how_to_regenerate(tmp_path):
+    current = tmp_path / "CONFORMANCE.md"
+    current.write_text(conformance.document("md"), encoding="utf-8")
+    done = _cli("requirements", "--check", str(current))
+    assert done.returncode == 0 and done.stdout.strip() == f"{current} is current", done.stderr
+    current.write_text(conformance.document("md").replace("DI-ETAG-002", "DI-ETAG-00X", 1), encoding="utf-8")
+    done = _cli("requirements", "--check", str(current))
+    assert done.returncode == 1
+    assert done.stderr.strip() == (f"{current} is stale: it differs from what the registry, profiles, specs, suites "
+                                   "and faults say now; regenerate it with "
+                                   f"`iothub-conformance requirements --output {current}`")

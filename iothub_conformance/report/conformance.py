@@ -1,7 +1,10 @@
-"""The conformance document: every requirement, the tests that prove it and what each profile makes of it.
+"""The conformance document: every requirement, the spec operations it concerns, the tests that prove it, the faults
+that break it and what each profile makes of it.
 
-Generated from the registry and the suites' markers, so the document cannot drift from the code. The suites are read
-with `ast`, not imported: importing them would load specs, schemathesis and the plugin just to read decorators.
+Generated from the registry, the specs' x-requirements, the suites' markers and the fault table, so the document
+cannot drift from the code; CONFORMANCE.md is the committed copy (`requirements --check CONFORMANCE.md` in CI). The
+suites are read with `ast`, not imported: importing them would load specs, schemathesis and the plugin just to read
+decorators.
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ import json
 from pathlib import Path
 
 from iothub_conformance.config import ConfigError
+from iothub_conformance.reference.faults import FAULTS
+from iothub_conformance.rules import spec_operations
 from iothub_conformance.rules.profiles import PROFILES
 from iothub_conformance.rules.requirements import REQUIREMENTS, Requirement
 
@@ -51,9 +56,9 @@ def _pytestmark(body: list[ast.stmt]) -> list[str]:
     return ids
 
 
-def _scan(body: list[ast.stmt], prefix: str, inherited: list[str], found: dict[str, list[str]]) -> bool:
-    """Record each decorated function or class under body; a class's marks pass to its test methods, and the class
-    is recorded itself only when none of them was. Returns whether anything was recorded."""
+def _scan(body: list[ast.stmt], prefix: str, inherited: list[str], found: dict[str, dict[str, int]]) -> bool:
+    """Record each decorated function or class under body, with its line; a class's marks pass to its test methods,
+    and the class is recorded itself only when none of them was. Returns whether anything was recorded."""
     recorded = False
     for node in body:
         if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
@@ -68,21 +73,24 @@ def _scan(body: list[ast.stmt], prefix: str, inherited: list[str], found: dict[s
         else:
             ids = own + (inherited if node.name.startswith("test") else [])
         for rid in dict.fromkeys(ids):
-            tests = found.setdefault(rid, [])
-            if name not in tests:
-                tests.append(name)
+            found.setdefault(rid, {}).setdefault(name, node.lineno)
             recorded = True
     return recorded
 
 
-def tests_by_requirement(suites_dir: Path | None = None) -> dict[str, list[str]]:
-    """Requirement id → the "suites/<module>.py::<test>" ids that claim it, from every suites/*.py."""
+def tests_with_lines(suites_dir: Path | None = None) -> dict[str, dict[str, int]]:
+    """Requirement id → {"suites/<module>.py::<test>": line of its def} for every test that claims it."""
     directory = Path(suites_dir) if suites_dir else paths.suites_dir()
-    found: dict[str, list[str]] = {}
+    found: dict[str, dict[str, int]] = {}
     for module in sorted(directory.glob("*.py")):
         tree = ast.parse(module.read_text(encoding="utf-8"), filename=str(module))
         _scan(tree.body, f"{directory.name}/{module.name}", _pytestmark(tree.body), found)
     return found
+
+
+def tests_by_requirement(suites_dir: Path | None = None) -> dict[str, list[str]]:
+    """Requirement id → the "suites/<module>.py::<test>" ids that claim it, from every suites/*.py."""
+    return {rid: list(tests) for rid, tests in tests_with_lines(suites_dir).items()}
 
 
 def surface(requirement_id: str) -> str:
@@ -112,10 +120,35 @@ def applies(requirement: Requirement, profile) -> str:
     return f"applies ({requirement.profile_rule}={_brief(rule.value)})"
 
 
+def faults_of(requirement_id: str) -> list[dict]:
+    """The fault switches that fail the id: {"fault", "how": "breaks" | "collateral", "why"}."""
+    found = []
+    for fault in FAULTS.values():
+        if requirement_id in fault.breaks:
+            found.append({"fault": fault.name, "how": "breaks", "why": fault.description})
+        found += [{"fault": fault.name, "how": "collateral", "why": why} for rid, why in fault.collateral
+                  if rid == requirement_id]
+    return found
+
+
+def _operations_by_spec(requirement: Requirement) -> dict[str, list[str]]:
+    """Spec file → the requirement's operations in it ("all" when it concerns every operation of the file)."""
+    in_file: dict[str, list[str]] = {}
+    for operation in spec_operations.operations():
+        in_file.setdefault(operation.spec.removeprefix("specs/"), []).append(operation.operation_id)
+    chosen = {}
+    for spec, operations in in_file.items():
+        mine = [o for o in operations if o in requirement.operations]
+        if mine:
+            chosen[spec] = ["all"] if mine == operations and len(operations) > 1 else mine
+    return chosen
+
+
 def entries(suites_dir: Path | None = None) -> list[dict]:
     tests = tests_by_requirement(suites_dir)
     return [{"id": r.id, "surface": surface(r.id), "level": r.level, "statement": r.statement, "source": r.source,
-             "profile_rule": r.profile_rule, "tests": tests.get(r.id, []),
+             "since": r.since, "profile_rule": r.profile_rule, "operations": list(r.operations),
+             "spec_operations": _operations_by_spec(r), "tests": tests.get(r.id, []), "faults": faults_of(r.id),
              "profiles": {name: applies(r, profile) for name, profile in PROFILES.items()}}
             for r in REQUIREMENTS.values()]
 
@@ -128,20 +161,30 @@ def markdown(rows: list[dict]) -> str:
     names = list(PROFILES)
     lines = ["# IoT Hub REST API conformance requirements", "",
              "Generated by `iothub-conformance requirements` from the requirement registry "
-             "(iothub_conformance/rules/requirements.py), the profiles (iothub_conformance/rules/profiles.py) and the "
-             "`requirement` markers in suites/; do not edit by hand."]
+             "(iothub_conformance/rules/requirements.py), the profiles (iothub_conformance/rules/profiles.py), the "
+             "specs' `x-requirements`, the `requirement` markers in suites/ and the fault table "
+             "(iothub_conformance/reference/faults.py); do not edit by hand. Regenerate it with "
+             "`iothub-conformance requirements --output CONFORMANCE.md`; `iothub-conformance explain ID` prints one "
+             "requirement's whole chain.", "",
+             "Sources cite docs/sources/ (the copied pages and the research notes); Spec operations name the "
+             "operationIds of specs/<api-version>/<surface>.yaml (all: every operation of the file); Faults are the "
+             "reference's fault switches that fail the requirement (collateral: it fails too, besides the one the "
+             "fault exists for), each proven by `pytest tests/test_suite_on_reference.py -k <fault>`."]
     by_surface: dict[str, list[dict]] = {}
     for row in rows:
         by_surface.setdefault(row["surface"], []).append(row)
-    header = ["ID", "Level", "Statement", "Source", "Tests", *names]
+    header = ["ID", "Level", "Since", "Statement", "Source", "Spec operations", "Tests", "Faults", *names]
     for prefix, group in by_surface.items():
         title = SURFACES.get(prefix, prefix)
         lines += ["", f"## {title} ({prefix})" if title != prefix else f"## {prefix}", "",
                   "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         for row in group:
             tests = "<br>".join(f"`{t}`" for t in row["tests"]) or "—"
-            cells = [row["id"], row["level"], _cell(row["statement"]), _cell(row["source"]), tests,
-                     *(_cell(row["profiles"][n]) for n in names)]
+            operations = "<br>".join(f"`{spec}`: {', '.join(ids)}" for spec, ids in row["spec_operations"].items())
+            faults = "<br>".join(f"`{f['fault']}`" + (" (collateral)" if f["how"] == "collateral" else "")
+                                 for f in row["faults"]) or "—"
+            cells = [row["id"], row["level"], row["since"], _cell(row["statement"]), _cell(row["source"]),
+                     operations or "—", tests, faults, *(_cell(row["profiles"][n]) for n in names)]
             lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 

@@ -22,7 +22,7 @@ class Requirement:
     id: str
     level: str  # MUST | SHOULD
     statement: str
-    source: str  # citations, `; `-separated: docs/sources/<page> (section), docs/sources/INVENTORY.md §N, RFC …
+    source: str  # citations, `; `-separated: docs/sources/<page> (section), docs/sources/INVENTORY.md §5, RFC 7232 §2.3
     operations: tuple[str, ...]  # operationIds in specs/ this requirement concerns
     since: str  # the suite version that made it binding
     profile_rule: str | None = None  # the profiles.py rule that decides it, when disputed

@@ -67,6 +67,7 @@ OLD_FORMS = (
 _PAGE = re.compile(r"(?<![\w/.\-*])([a-z0-9][\w.*\-]*\.(?:md|yml))(?![\w\-])")
 _NOTE = re.compile(r"\b(INVENTORY|OBSERVED|DESIGN)(\.md)?(?![\w\-])")
 _PATH = re.compile(r"(?<![\w/.\-])((?:docs|specs)/[\w.*\-/]*)")
+_NOTE_PREFIX = re.compile(r"(?<![\w/.\-])(?:docs|specs)/[\w.\-/]*/\Z|(?<![\w/.\-])docs/\Z")
 _RFC = re.compile(r"\bRFC ?(\d{3,5})(?:,? ?§ ?(\d+(?:\.\d+)*))?")
 _OUTSIDE_FORM = re.compile(re.escape("".join(_OUTSIDE)) + r"[\w./*\-]*|/" + "work" + r"/[\w./*\-]*")
 _URL = re.compile(r"https?://[^\s)>\]'\"`|]+")
@@ -129,11 +130,13 @@ def citations_in(text: str) -> list[Citation]:
         sections, end = _note_sections(text, m.end())
         if in_url(m.start()) or not (m.group(2) or sections):
             continue  # a bare "INVENTORY" is a word, not a citation; "INVENTORY §5" is one
-        found.append((m.start(), Citation(text[m.start():end].strip(), "note", NOTES[m.group(1)], sections,
-                                          _line_of(text, m.start()))))
+        # Written with its path ("docs/sources/INVENTORY.md §5"): one citation, and the path must be the note's.
+        prefix = _NOTE_PREFIX.search(text, 0, m.start())
+        start, target = (prefix.start(), prefix.group(0) + m.group(0)) if prefix else (m.start(), NOTES[m.group(1)])
+        found.append((start, Citation(text[start:end].strip(), "note", target, sections, _line_of(text, start))))
     for m in _PATH.finditer(text):
         path = m.group(1).rstrip("./")
-        if not in_url(m.start()):
+        if not in_url(m.start()) and not _NOTE.fullmatch(path.rsplit("/", 1)[-1]):  # a note's path: read above
             found.append((m.start(), Citation(path, "path", path, line=_line_of(text, m.start()))))
     for m in _OUTSIDE_FORM.finditer(text):
         found.append((m.start(), Citation(m.group(0), "outside", m.group(0), line=_line_of(text, m.start()))))
