@@ -92,6 +92,7 @@ def test_the_scan_covers_the_specs_the_registry_and_the_notes():
     ("autogen-2016-11-14__JobApi_QueryJobs.yml", "docs/sources/autogen-2016-11-14__JobApi_QueryJobs.yml"),
     ("autogen-2016-11-14__JobApi_QueryJobs.yml.md", "docs/sources/autogen-2016-11-14__JobApi_QueryJobs.yml.md"),
     ("INVENTORY.md §5", "docs/sources/INVENTORY.md"),
+    ("docs/sources/INVENTORY.md §5", "docs/sources/INVENTORY.md"),
     ("INVENTORY §2a, §7 item 10", "docs/sources/INVENTORY.md"),
     ("OBSERVED.md §1", "docs/sources/OBSERVED.md"),
     ("DESIGN.md", "docs/DESIGN.md"),
@@ -123,6 +124,7 @@ def test_public_forms_resolve_to_their_url(written, url):
     ("docs/sources/no-such-page.md", "no file docs/sources/no-such-page.md"),
     ("specs/2016-02-03/no-such-surface.yaml", "no file specs/2016-02-03/no-such-surface.yaml"),
     ("INVENTORY §99", "has no section §99"),
+    ("docs/INVENTORY.md §5", "no file docs/INVENTORY.md"),
     ("OBSERVED.md §1, §42", "has no section §42"),
     ("../" + "shared/reference/docs/create-a-new-device-identity.md", "points outside the repository"),
     ("just words", "none of the citation forms"),
@@ -137,6 +139,12 @@ def test_a_note_takes_every_section_that_follows_it_parentheticals_and_items_inc
                          "OBSERVED.md §1, §4")
     assert [(c.kind, c.sections) for c in found] == [("note", ("8", "7")), ("external", ()), ("note", ("1", "4"))]
     assert [c.kind for c in citations_in("INVENTORY-2021-04-12.md, an INVENTORY of pages")] == []
+
+
+def test_a_note_written_with_its_path_is_one_citation():
+    found = citations_in("RFC 7232 §2.3 (docs/sources/OBSERVED.md §3)")
+    assert [(c.kind, c.text, c.sections) for c in found] == [("rfc", "RFC 7232 §2.3", ()),
+                                                             ("note", "docs/sources/OBSERVED.md §3", ("3",))]
 
 
 def test_citations_carry_their_line():
