@@ -1,0 +1,162 @@
+"""Fault proofs: what a run with a fault on must show, derived from the fault table alone, and how to judge a run.
+
+A proof runs the suite tests that claim `fault.fails` (breaks ∪ collateral) with the fault on, under its profile, and
+holds that exactly `fault.fails` fail while every other requirement the run reached keeps its status on the clean
+reference under that profile.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from iothub_conformance.reference.faults import Fault
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = 4  # generated examples per operation in the project's own suite runs: enough to meet every fault
+FAILING = ("fail", "error")
+NOT_REACHED_PREFIX = "not reached"  # report/summary.py and report/bundle.py begin such a row's detail so
+
+
+@dataclass
+class Run:
+    """One suite run: its exit code, its pytest output, and its bundle's per-requirement rows."""
+
+    code: int
+    output: str
+    report_dir: Path
+
+    @property
+    def rows(self) -> list[dict]:
+        path = self.report_dir / "results.json"
+        return json.loads(path.read_text())["requirements"] if path.is_file() else []
+
+    @property
+    def statuses(self) -> dict[str, str]:
+        return {row["id"]: row["status"] for row in self.rows}
+
+    @property
+    def reached(self) -> dict[str, str]:
+        """The requirements this run judged: some test claimed them (the others read skip, "no test ran") and did
+        not stop before them (a test that failed earlier, or the run deadline, leaves them "not reached")."""
+        return {row["id"]: row["status"] for row in self.rows if row["tests"] and not unjudged(row)}
+
+    def failing(self) -> set[str]:
+        return {rid for rid, status in self.statuses.items() if status in FAILING}
+
+    def summary(self) -> str:
+        """What failed and why, then the end of pytest's output."""
+        lines = [f"{row['status'].upper()} {row['id']}: {row['detail'][:400]}" for row in self.rows
+                 if row["status"] in FAILING]
+        at = self.output.find("short test summary")
+        return "\n".join(lines) + "\n" + (self.output[at:] if at >= 0 else self.output[-1500:])
+
+
+def unjudged(row: dict) -> bool:
+    """A results.json row no test judged: skipped as "not reached" (its test stopped at another failure first, or
+    the run ended early)."""
+    return row["status"] == "skip" and str(row.get("detail") or "").startswith(NOT_REACHED_PREFIX)
+
+
+def proof_args(fault: Fault) -> list[str]:
+    """The suite options of a fault's proof: its profile, the fault, and only the tests that claim what it fails."""
+    return ["--iothub-profile", fault.profile, "--iothub-reference-faults", fault.name,
+            "--iothub-only-requirements", ",".join(sorted(fault.fails))]
+
+
+def changes(clean: dict[str, str], run: dict[str, str]) -> dict[str, tuple[str, str]]:
+    """Requirement → (clean status, status in the run), for those of `run` whose status differs from `clean`."""
+    return {rid: (clean.get(rid, "absent"), status) for rid, status in sorted(run.items())
+            if clean.get(rid, "absent") != status}
+
+
+def judge(fault: Fault, clean: dict[str, str], reached: dict[str, str]) -> list[str]:
+    """What is wrong with a proof run, one line each; [] when exactly fault.fails fail and the rest kept their status.
+
+    `clean`: the statuses of the clean reference under the fault's profile; `reached`: the proof run's requirements
+    that some test claimed.
+    """
+    problems = [f"{rid} should fail with {fault.name} but reads {reached.get(rid, 'not reached')}"
+                for rid in sorted(fault.fails) if reached.get(rid) not in FAILING]
+    problems += [f"{rid} reads {now} with {fault.name} (clean: {before}), which the fault table does not declare"
+                 for rid, (before, now) in changes(clean, reached).items() if rid not in fault.fails]
+    return problems
+
+
+class SuiteWorker:
+    """A `tests.support.suite_worker` child that runs suite sessions on request; restarted after a run that hung or
+    broke it, so one bad run costs its own proof only."""
+
+    def __init__(self, examples: int = EXAMPLES):
+        self.examples = examples
+        self._proc: subprocess.Popen | None = None
+        self._answers: queue.Queue[str | None] = queue.Queue()
+
+    def _start(self) -> subprocess.Popen:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("IOTHUB_")}
+        proc = subprocess.Popen([sys.executable, "-m", "tests.support.suite_worker", str(self.examples)], cwd=ROOT,
+                                env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                text=True, start_new_session=True)
+        self._answers = queue.Queue()
+        answers, stdout = self._answers, proc.stdout
+        assert stdout is not None
+
+        def read() -> None:
+            for line in stdout:
+                answers.put(line)
+            answers.put(None)  # the worker ended
+
+        threading.Thread(target=read, daemon=True).start()
+        return proc
+
+    def run(self, args: list[str], report_dir: Path, timeout: float = 180) -> Run:
+        """One suite session with these options, its bundle in report_dir; a run still going at the timeout is
+        killed with its worker and reads as code None."""
+        if self._proc is None or self._proc.poll() is not None:
+            self._proc = self._start()
+        assert self._proc.stdin is not None
+        self._proc.stdin.write(json.dumps({"args": args, "bundle": str(report_dir)}) + "\n")
+        self._proc.stdin.flush()
+        try:
+            line = self._answers.get(timeout=timeout)
+        except queue.Empty:
+            line = None
+        output = report_dir.with_name(report_dir.name + ".out")
+        text = output.read_text(errors="replace") if output.is_file() else ""
+        if line is None:
+            self.close(kill=True)
+            return Run(-1, f"the suite worker hung or died (timeout {timeout:g}s)\n{text}", report_dir)
+        return Run(int(json.loads(line)["code"]), text, report_dir)
+
+    def close(self, kill: bool = False) -> None:
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return
+        if proc.stdin is not None:
+            proc.stdin.close()  # the worker ends when its requests do
+        try:
+            proc.wait(timeout=0 if kill else 10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+
+
+def run_fresh(args: list[str], report_dir: Path, timeout: float = 300, examples: int = EXAMPLES) -> Run:
+    """One suite session in a fresh interpreter (`pytest suites`), as a user's run starts."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IOTHUB_")}
+    env["IOTHUB_MAX_EXAMPLES"] = str(examples)
+    command = [sys.executable, "-m", "pytest", "suites", "-q", "-p", "no:cacheprovider", "-p", "no:randomly",
+               "--iothub-bundle", str(report_dir), *args]
+    try:
+        done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired as exc:
+        said = exc.stdout.decode(errors="replace") if isinstance(exc.stdout, bytes) else exc.stdout or ""
+        return Run(-1, f"the run did not end within {timeout:g}s\n{said}", report_dir)
+    return Run(done.returncode, done.stdout + done.stderr, report_dir)

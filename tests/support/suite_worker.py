@@ -1,0 +1,67 @@
+"""A child process that runs the conformance suite again and again in one interpreter (`python -m
+tests.support.suite_worker EXAMPLES`): one JSON request a line on stdin, one JSON answer a line on the stdout it
+started with.
+
+Each request is a whole `pytest suites …` session of its own (a fresh reference, target, collector and bundle); only
+the interpreter and the imported suite modules are kept, which saves the start-up and spec loading a fresh process pays
+per run. The suite modules read --max-examples when they are imported, so a worker runs every session with the one
+count it started with. The sessions' pytest output goes to a file per run, never to the answer channel.
+
+    request: {"args": ["--iothub-profile", "iothub", …], "bundle": "/tmp/…/report"}
+    answer:  {"code": 1, "output": "/tmp/…/report.out"}
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_once(args: list[str], bundle: Path) -> tuple[int, Path]:
+    import pytest
+
+    output = bundle.with_name(bundle.name + ".out")
+    bundle.parent.mkdir(parents=True, exist_ok=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    with output.open("wb") as out:
+        os.dup2(out.fileno(), 1)
+        os.dup2(out.fileno(), 2)
+        try:
+            code = int(pytest.main(["suites", "-q", "-p", "no:cacheprovider", "-p", "no:randomly",
+                                    "--iothub-bundle", str(bundle), *args]))
+        except BaseException as exc:  # noqa: BLE001 - every request gets an answer; the parent judges it
+            print(f"the suite worker's run raised {type(exc).__name__}: {exc}", file=sys.stderr)
+            code = -1
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            for fd in saved:
+                os.close(fd)
+    return code, output
+
+
+def main(argv: list[str]) -> int:
+    os.chdir(ROOT)
+    for name in [n for n in os.environ if n.startswith("IOTHUB_")]:
+        del os.environ[name]
+    os.environ["IOTHUB_MAX_EXAMPLES"] = str(int(argv[0]))
+    answers = os.fdopen(os.dup(1), "w", buffering=1)
+    sys.stdout = sys.stderr  # nothing but answers on the answer channel
+    for line in sys.stdin:
+        if line.strip():
+            request = json.loads(line)
+            code, output = run_once([str(a) for a in request["args"]], Path(request["bundle"]))
+            answers.write(json.dumps({"code": code, "output": str(output)}) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
