@@ -87,9 +87,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "requirements":
             return requirements_doc(args)
         if args.command == "explain":
+            from .reference.faults import FAULTS
             from .report.explain import explain
 
-            sys.stdout.write(explain(args.requirement))
+            sys.stdout.write(explain(args.requirement, FAULTS))
             return 0
         if args.command == "diff":
             return diff_runs(args)
@@ -302,9 +303,10 @@ def send_c2d(args) -> int:
 
 
 def requirements_doc(args) -> int:
+    from .reference.faults import FAULTS
     from .report.conformance import document
 
-    text = document(args.format)
+    text = document(args.format, FAULTS)
     if args.check:
         return _check_document(Path(args.check), text, args.format)
     if args.output:

@@ -71,7 +71,7 @@ def not_marked():
 
 
 def test_markdown_has_one_row_per_requirement_in_registry_order():
-    text = conformance.document("md")
+    text = conformance.document("md", FAULTS)
     rows = [line.split(" | ")[0].removeprefix("| ") for line in text.splitlines()
             if line.startswith("| ") and not line.startswith("| ID ")]
     assert rows == list(REQUIREMENTS)
@@ -79,7 +79,7 @@ def test_markdown_has_one_row_per_requirement_in_registry_order():
 
 
 def test_markdown_has_a_section_per_surface_with_readable_names():
-    text = conformance.document("md")
+    text = conformance.document("md", FAULTS)
     prefixes = list(dict.fromkeys(rid.split("-")[0] for rid in REQUIREMENTS))
     sections = [line for line in text.splitlines() if line.startswith("## ")]
     assert len(sections) == len(prefixes)
@@ -87,7 +87,7 @@ def test_markdown_has_a_section_per_surface_with_readable_names():
 
 
 def test_json_round_trips_with_every_field():
-    rows = json.loads(conformance.document("json"))
+    rows = json.loads(conformance.document("json", FAULTS))
     assert [r["id"] for r in rows] == list(REQUIREMENTS)
     for row in rows:
         requirement = REQUIREMENTS[row["id"]]
@@ -100,15 +100,16 @@ def test_json_round_trips_with_every_field():
 
 def test_a_rule_the_profile_takes_no_position_on_is_skip_with_its_source():
     # docs-strict takes no position on the error envelope: the 2016 pages define no error body.
-    row = {r["id"]: r for r in json.loads(conformance.document("json"))}["COMMON-ERR-001"]
+    row = {r["id"]: r for r in json.loads(conformance.document("json", FAULTS))}["COMMON-ERR-001"]
     assert row["profiles"]["docs-strict"] == f"skip: {PROFILES['docs-strict']['error_envelope'].source}"
     assert row["profiles"]["iothub"] == "applies (error_envelope=iothub)"
-    markdown_row = next(line for line in conformance.document("md").splitlines() if line.startswith("| COMMON-ERR-001 "))
+    markdown_row = next(line for line in conformance.document("md", FAULTS).splitlines()
+                        if line.startswith("| COMMON-ERR-001 "))
     assert markdown_row.rstrip(" |").endswith("skip: the 2016 pages define no error body")
 
 
 def test_every_profile_cell_agrees_with_profiles():
-    for row in json.loads(conformance.document("json")):
+    for row in json.loads(conformance.document("json", FAULTS)):
         rule = REQUIREMENTS[row["id"]].profile_rule
         for name, profile in PROFILES.items():
             cell = row["profiles"][name]
@@ -121,7 +122,7 @@ def test_every_profile_cell_agrees_with_profiles():
 
 
 def test_a_rule_value_is_shown_briefly():
-    rows = {r["id"]: r for r in json.loads(conformance.document("json"))}
+    rows = {r["id"]: r for r in json.loads(conformance.document("json", FAULTS))}
     assert rows["RP-KEYS-002"]["profiles"] == {"iothub": "applies (rp_dialect=arm16)",
                                               "docs-strict": "applies (rp_dialect=docs)"}
     assert rows["DI-CREATE-001"]["profiles"]["iothub"] == "applies (create_statuses=200/201)"
@@ -136,7 +137,7 @@ def test_cli_writes_the_document_and_exits_0(tmp_path):
     out = tmp_path / "CONFORMANCE.md"
     done = _cli("requirements", "--output", str(out))
     assert done.returncode == 0, done.stderr
-    assert out.read_text() == conformance.document("md")
+    assert out.read_text() == conformance.document("md", FAULTS)
 
 
 def test_cli_prints_json_to_stdout():
@@ -153,19 +154,19 @@ def test_cli_unknown_format_is_one_line_and_exit_2():
 
 
 def test_a_row_links_its_spec_operations_and_the_faults_that_break_it():
-    rows = {r["id"]: r for r in json.loads(conformance.document("json"))}
+    rows = {r["id"]: r for r in json.loads(conformance.document("json", FAULTS))}
     etag = rows["DI-ETAG-002"]
     assert etag["spec_operations"] == {"2016-02-03/device-identities.yaml": ["createOrUpdateDevice", "getDevice",
                                                                             "deleteDevice"]}
     assert etag["faults"] == [{"fault": "unquoted-etag", "how": "breaks", "why": FAULTS["unquoted-etag"].description}]
     assert rows["COMMON-AUTH-001"]["spec_operations"]["2016-02-03/device-identities.yaml"] == ["all"]
-    line = next(line for line in conformance.document("md").splitlines() if line.startswith("| DI-ETAG-002 "))
+    line = next(line for line in conformance.document("md", FAULTS).splitlines() if line.startswith("| DI-ETAG-002 "))
     assert "`2016-02-03/device-identities.yaml`: createOrUpdateDevice, getDevice, deleteDevice" in line
     assert "| `unquoted-etag` |" in line and "| 0.1.0 |" in line
 
 
 def test_every_fault_appears_under_each_requirement_it_fails():
-    rows = {r["id"]: r for r in json.loads(conformance.document("json"))}
+    rows = {r["id"]: r for r in json.loads(conformance.document("json", FAULTS))}
     for fault in FAULTS.values():
         for rid in fault.fails:
             assert fault.name in [f["fault"] for f in rows[rid]["faults"]], (fault.name, rid)
@@ -176,8 +177,8 @@ def test_a_collateral_fault_is_marked_so_with_why(monkeypatch):
                   collateral=(("DI-ETAG-002", "the 200 carries no ETag"),))
     monkeypatch.setitem(FAULTS, extra.name, extra)
     assert {"fault": "answers-200", "how": "collateral", "why": "the 200 carries no ETag"} in conformance.faults_of(
-        "DI-ETAG-002")
-    line = next(line for line in conformance.document("md").splitlines() if line.startswith("| DI-ETAG-002 "))
+        "DI-ETAG-002", FAULTS)
+    line = next(line for line in conformance.document("md", FAULTS).splitlines() if line.startswith("| DI-ETAG-002 "))
     assert "`answers-200` (collateral)" in line
 
 
@@ -186,17 +187,17 @@ REGENERATE = "iothub-conformance requirements --output CONFORMANCE.md"
 
 def test_the_committed_conformance_md_is_current():
     committed = (ROOT / "CONFORMANCE.md").read_text(encoding="utf-8")
-    assert committed == conformance.document("md"), (
+    assert committed == conformance.document("md", FAULTS), (
         f"CONFORMANCE.md is stale: it differs from what the code says now; regenerate it with `{REGENERATE}` "
         "and commit it")
 
 
 def test_check_says_current_or_stale_and_how_to_regenerate(tmp_path):
     current = tmp_path / "CONFORMANCE.md"
-    current.write_text(conformance.document("md"), encoding="utf-8")
+    current.write_text(conformance.document("md", FAULTS), encoding="utf-8")
     done = _cli("requirements", "--check", str(current))
     assert done.returncode == 0 and done.stdout.strip() == f"{current} is current", done.stderr
-    current.write_text(conformance.document("md").replace("DI-ETAG-002", "DI-ETAG-00X", 1), encoding="utf-8")
+    current.write_text(conformance.document("md", FAULTS).replace("DI-ETAG-002", "DI-ETAG-00X", 1), encoding="utf-8")
     done = _cli("requirements", "--check", str(current))
     assert done.returncode == 1
     assert done.stderr.strip() == (f"{current} is stale: it differs from what the registry, profiles, specs, suites "

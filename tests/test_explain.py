@@ -82,7 +82,7 @@ def test_a_check_site_points_at_code_that_names_the_requirement(rid):
 
 
 def test_the_spec_lines_are_those_of_the_operations_carrying_the_id():
-    text = explain.explain("COMMON-AUTH-001")
+    text = explain.explain("COMMON-AUTH-001", FAULTS)
     carriers = spec_operations.by_requirement()["COMMON-AUTH-001"]
     for operation in carriers:
         assert f"{operation.spec}:{operation.line}  {operation.method.upper()} {operation.path}" in text
@@ -105,14 +105,14 @@ def test_a_fault_that_fails_an_id_as_collateral_says_why(monkeypatch):
     extra = Fault("ignore-everything", "answers 200 to everything", breaks=("DI-GET-002",),
                   collateral=(("DI-ETAG-002", "the 200 carries no ETag"),))
     monkeypatch.setitem(FAULTS, extra.name, extra)
-    assert (extra, "the 200 carries no ETag") in explain.faults_breaking("DI-ETAG-002")
+    assert (extra, "the 200 carries no ETag") in explain.faults_breaking("DI-ETAG-002", FAULTS)
     assert "ignore-everything: answers 200 to everything (collateral: the 200 carries no ETag)" in explain.explain(
-        "DI-ETAG-002")
+        "DI-ETAG-002", FAULTS)
 
 
 def test_a_proof_command_selects_only_its_fault():
     for fault in FAULTS.values():
-        command = explain.proof_command(fault)
+        command = explain.proof_command(fault, FAULTS)
         expression = command.split(" -k ", 1)[1].strip("'")
         selected = [name for name in FAULTS if _matches(expression, name)]
         assert selected == [fault.name], (command, selected)
@@ -141,5 +141,5 @@ def test_an_unknown_id_is_one_line_exit_2_with_close_matches(given, message):
 
 def test_every_requirement_can_be_explained():
     for rid in REQUIREMENTS:
-        text = explain.explain(rid)
+        text = explain.explain(rid, FAULTS)
         assert "UNRESOLVED" not in text and "spec operations" in text and "suite tests" in text, rid

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import ast
 import json
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Protocol
 
 from iothub_conformance.config import ConfigError
-from iothub_conformance.reference.faults import FAULTS
 from iothub_conformance.rules import spec_operations
 from iothub_conformance.rules.profiles import PROFILES
 from iothub_conformance.rules.requirements import REQUIREMENTS, Requirement
@@ -22,6 +23,26 @@ from iothub_conformance.rules.requirements import REQUIREMENTS, Requirement
 from .. import paths
 
 FORMATS = ("md", "json")
+
+
+class FaultLike(Protocol):
+    """What the document reads of a fault switch. The table itself (reference/faults.py) is handed in by the caller:
+    the report side does not import the reference (import-linter contract in pyproject.toml)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def description(self) -> str: ...
+
+    @property
+    def profile(self) -> str: ...
+
+    @property
+    def breaks(self) -> tuple[str, ...]: ...
+
+    @property
+    def collateral(self) -> tuple[tuple[str, str], ...]: ...
 
 # Readable names for the id prefixes; a prefix not listed here is shown as itself.
 SURFACES = {
@@ -120,10 +141,10 @@ def applies(requirement: Requirement, profile) -> str:
     return f"applies ({requirement.profile_rule}={_brief(rule.value)})"
 
 
-def faults_of(requirement_id: str) -> list[dict]:
+def faults_of(requirement_id: str, faults: Mapping[str, FaultLike]) -> list[dict]:
     """The fault switches that fail the id: {"fault", "how": "breaks" | "collateral", "why"}."""
     found = []
-    for fault in FAULTS.values():
+    for fault in faults.values():
         if requirement_id in fault.breaks:
             found.append({"fault": fault.name, "how": "breaks", "why": fault.description})
         found += [{"fault": fault.name, "how": "collateral", "why": why} for rid, why in fault.collateral
@@ -144,11 +165,11 @@ def _operations_by_spec(requirement: Requirement) -> dict[str, list[str]]:
     return chosen
 
 
-def entries(suites_dir: Path | None = None) -> list[dict]:
+def entries(faults: Mapping[str, FaultLike], suites_dir: Path | None = None) -> list[dict]:
     tests = tests_by_requirement(suites_dir)
     return [{"id": r.id, "surface": surface(r.id), "level": r.level, "statement": r.statement, "source": r.source,
              "since": r.since, "profile_rule": r.profile_rule, "operations": list(r.operations),
-             "spec_operations": _operations_by_spec(r), "tests": tests.get(r.id, []), "faults": faults_of(r.id),
+             "spec_operations": _operations_by_spec(r), "tests": tests.get(r.id, []), "faults": faults_of(r.id, faults),
              "profiles": {name: applies(r, profile) for name, profile in PROFILES.items()}}
             for r in REQUIREMENTS.values()]
 
@@ -189,8 +210,9 @@ def markdown(rows: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def document(fmt: str = "md", suites_dir: Path | None = None) -> str:
+def document(fmt: str, faults: Mapping[str, FaultLike], suites_dir: Path | None = None) -> str:
+    """The document in md or json; faults: the reference's fault table (`reference.faults.FAULTS`)."""
     if fmt not in FORMATS:
         raise ConfigError(f"unknown format {fmt!r} (known: {', '.join(FORMATS)})")
-    rows = entries(suites_dir)
+    rows = entries(faults, suites_dir)
     return markdown(rows) if fmt == "md" else json.dumps(rows, indent=2) + "\n"

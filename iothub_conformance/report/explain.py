@@ -3,26 +3,26 @@
 Statement, level and since; its source, each citation resolved; what each profile makes of it; the spec operations
 whose x-requirements name it; the places in the package that raise it (a string constant naming it, found with
 `ast`); the suite tests that claim it and the suite lines that assert it; the fault switches that break it, and the
-command that runs each one's proof. Everything is read from the registry, the specs, the sources and the fault table,
-so the chain printed is the chain the code has.
+command that runs each one's proof. Everything is read from the registry, the specs, the sources and the fault table
+(handed in by the CLI: the report side does not import the reference), so the chain printed is the chain the code has.
 """
 
 from __future__ import annotations
 
 import ast
 import difflib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 from iothub_conformance.config import ConfigError
-from iothub_conformance.reference.faults import FAULTS, Fault
 from iothub_conformance.rules import sources, spec_operations
 from iothub_conformance.rules.profiles import PROFILES
 from iothub_conformance.rules.requirements import REQUIREMENTS, Requirement
 
 from .. import paths
-from .conformance import tests_with_lines
+from .conformance import FaultLike, tests_with_lines
 
 PROOFS = "tests/test_suite_on_reference.py"
 # Where the registry and the fault table name every id: they are the chain's ends, not places that raise it.
@@ -136,19 +136,19 @@ def asserted_in_suites(requirement_id: str) -> list[Site]:
             for line in _named(m.strings, requirement_id) if line not in m.markers]
 
 
-def faults_breaking(requirement_id: str) -> list[tuple[Fault, str | None]]:
+def faults_breaking(requirement_id: str, faults: Mapping[str, FaultLike]) -> list[tuple[FaultLike, str | None]]:
     """(fault, why) for each fault that fails the id: why is None where the id is what the fault exists to break."""
-    found: list[tuple[Fault, str | None]] = []
-    for fault in FAULTS.values():
+    found: list[tuple[FaultLike, str | None]] = []
+    for fault in faults.values():
         if requirement_id in fault.breaks:
             found.append((fault, None))
         found += [(fault, why) for rid, why in fault.collateral if rid == requirement_id]
     return found
 
 
-def proof_command(fault: Fault) -> str:
+def proof_command(fault: FaultLike, faults: Mapping[str, FaultLike]) -> str:
     """The pytest command that runs this fault's proof alone (`-k` matches substrings: other names are excluded)."""
-    longer = sorted(name for name in FAULTS if name != fault.name and fault.name in name)
+    longer = sorted(name for name in faults if name != fault.name and fault.name in name)
     expression = " and ".join([fault.name, *(f"not {name}" for name in longer)])
     return f"pytest {PROOFS} -k " + (f"'{expression}'" if longer else fault.name)
 
@@ -186,7 +186,8 @@ def _value(value: object) -> str:
     return str(value)
 
 
-def explain(requirement_id: str) -> str:
+def explain(requirement_id: str, faults: Mapping[str, FaultLike]) -> str:
+    """The chain of one requirement; faults: the reference's fault table (`reference.faults.FAULTS`)."""
     requirement = find(requirement_id)
     rid = requirement.id
     lines = [f"{rid}  {requirement.level}  (binding since {requirement.since})", f"  {requirement.statement}", "",
@@ -210,12 +211,12 @@ def explain(requirement_id: str) -> str:
     asserted = asserted_in_suites(rid)
     if asserted:
         lines += ["", "suite lines that assert it:", *(f"  {site}" for site in asserted)]
-    faults = faults_breaking(rid)
+    breaking = faults_breaking(rid, faults)
     lines += ["", "faults that break it, and their proofs:"]
-    for fault, why in faults:
+    for fault, why in breaking:
         how = "breaks it" if why is None else f"collateral: {why}"
-        profile = "" if fault.profile == "iothub" else f", profile {fault.profile}"
-        lines += [f"  {fault.name}: {fault.description} ({how}{profile})", f"    proof: {proof_command(fault)}"]
-    if not faults:
+        under = "" if fault.profile == "iothub" else f", profile {fault.profile}"
+        lines += [f"  {fault.name}: {fault.description} ({how}{under})", f"    proof: {proof_command(fault, faults)}"]
+    if not breaking:
         lines.append("  none: no fault switch of the reference breaks it")
     return "\n".join(lines) + "\n"
