@@ -26,9 +26,9 @@ def exchange(**changes) -> dict:
 
 
 def requirement(rid, status, level="MUST", detail=None, evidence=()) -> dict:
-    return {"id": rid, "level": level, "statement": f"statement of {rid}", "source": f"page-of-{rid.lower()}.md",
-            "profile_rule": None, "status": status, "detail": detail, "tests": [f"suites/t.py::test_{rid}"],
-            "evidence": list(evidence)}
+    return {"id": rid, "level": level, "statement": f"statement of {rid}",
+            "source": "docs/sources/update-an-existing-device-identity.md", "profile_rule": None, "status": status,
+            "detail": detail, "tests": [f"suites/t.py::test_{rid}"], "evidence": list(evidence)}
 
 
 DATA = {
@@ -55,10 +55,12 @@ DATA = {
     ],
     "coverage": [
         {"spec": "specs/2016-02-03/device-identities.yaml", "operation_id": "getDevice", "method": "GET",
-         "path": "/devices/{deviceId}", "source": "x.md", "requests": 7, "generated_cases": 3,
+         "path": "/devices/{deviceId}", "source": "docs/sources/retrieve-a-device-identity.md", "requests": 7,
+         "generated_cases": 3,
          "statuses": [200, 404], "reached": True, "why_not": None},
         {"spec": "specs/2016-02-03/jobs.yaml", "operation_id": "importDevices", "method": "GET",
-         "path": "/importdevices", "source": "y.md", "requests": 0, "generated_cases": 0, "statuses": [],
+         "path": "/importdevices", "source": "docs/sources/import-or-update-device-identities.md", "requests": 0,
+         "generated_cases": 0, "statuses": [],
          "reached": False, "why_not": "profile iothub starts jobs with POST /jobs/create (rule job_start)"},
     ],
 }
@@ -99,7 +101,7 @@ def test_every_requirement_has_a_row_and_every_failure_its_details_with_the_curl
         assert f'<article class="failure" id="req-{rid}">' in failures
     assert "COMMON-SPEC-001" not in failures and "DI-COND-005" not in failures
     etag = failures[failures.index('id="req-DI-ETAG-002"'):failures.index('id="req-MSG-D2C-001"')]
-    assert "statement of DI-ETAG-002" in etag and "page-of-di-etag-002.md" in etag
+    assert "statement of DI-ETAG-002" in etag and "docs/sources/update-an-existing-device-identity.md" in etag
     assert "suites/t.py::test_etag" in etag and "is not an RFC 7232 entity-tag" in etag
     assert html._text(CURL) in etag and html.NOTE in etag
     assert "HTTP 200" in etag and "etag: AAAQ" in etag and "content-type: application/json" in etag
