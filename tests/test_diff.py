@@ -14,7 +14,8 @@ from tests.support.suite_runs import ROOT
 
 def entry(rid, status, detail=""):
     return {"id": rid, "level": "MUST", "statement": f"statement of {rid}",
-            "source": "docs/sources/create-a-new-device-identity.md", "profile_rule": None, "status": status, "detail": detail, "tests": [f"suites/test_x.py::test_{rid}"], "evidence": []}
+            "source": "docs/sources/create-a-new-device-identity.md", "profile_rule": None, "status": status,
+            "detail": detail, "tests": [f"suites/test_x.py::test_{rid}"], "evidence": []}
 
 
 def results(statuses: dict, profile="iothub", api_version="2016-02-03", url="http://127.0.0.1:8080", **details):
