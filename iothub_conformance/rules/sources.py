@@ -26,7 +26,9 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-REPOSITORY = Path(__file__).resolve().parents[2]
+# Citations are paths from the checkout's root; an installed wheel carries docs/, specs/ and suites/ in _bundled/.
+_CHECKOUT = Path(__file__).resolve().parents[2]
+REPOSITORY = _CHECKOUT if (_CHECKOUT / "docs" / "sources").is_dir() else _CHECKOUT / "iothub_conformance" / "_bundled"
 SOURCES = "docs/sources"
 NOTES = {"INVENTORY": f"{SOURCES}/INVENTORY.md", "OBSERVED": f"{SOURCES}/OBSERVED.md", "DESIGN": "docs/DESIGN.md"}
 # Files of docs/sources/ the project wrote; every other file there is a page copied byte for byte.
