@@ -18,6 +18,7 @@ from urllib.parse import quote
 import httpx
 
 from iothub_conformance.config import FEEDERS, ConfigError
+from iothub_conformance.rules import error_codes
 from iothub_conformance.targets.controls import Controls
 from iothub_conformance.targets.target import SafetyError, amqp_host_problem
 
@@ -65,9 +66,8 @@ class HttpFeeder(Feeder):
         headers = {**(properties or {}), "IoTHub-To": f"/devices/{quote(device_id, safe='')}/messages/devicebound"}
         response = self.client.post("/messages/deviceBound", params={"api-version": self.api_version},
                                     content=body, headers=headers)
-        from iothub_conformance.checks.envelope import error_code
-
-        code = error_code(response) if response.status_code >= 400 else None
+        code = error_codes.error_code(response.headers.get("iothub-errorcode"), response.content) \
+            if response.status_code >= 400 else None
         return Fed(response.status_code, code, response.text[:200] if response.status_code >= 400 else "")
 
 
