@@ -69,7 +69,9 @@ def create_app(hub: Hub, rp: ResourceProvider | None = None) -> Starlette:
     # Outermost first: every answer gets its request id, bodies are read whole before any handler (bodies.py).
     middleware = [Middleware(RequestIds, hub=hub, rp=rp), Middleware(RequestBodies, hub=hub, rp=rp),
                   Middleware(NoServerErrors, hub=hub, rp=rp)]
-    app = Starlette(routes=routes, middleware=middleware, exception_handlers={HTTPException: routing_error})
+    # Starlette types every handler as taking Exception, though it calls one with the class it is keyed by.
+    handlers = {HTTPException: routing_error}
+    app = Starlette(routes=routes, middleware=middleware, exception_handlers=handlers)  # type: ignore[arg-type]
     # `/devices/` is not a route of the service; answer 404 rather than redirect a client elsewhere.
     app.router.redirect_slashes = False
     app.state.hub = hub

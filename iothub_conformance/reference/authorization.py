@@ -35,7 +35,7 @@ def authorize(hub: Hub, request: Request, permission: str, device_id: str | None
     if token.se <= time.time() and not hub.has(ACCEPT_EXPIRED_TOKEN):
         return "the token has expired"
     if token.skn is not None:
-        granted, reason = _policy_permissions(hub, token)
+        granted, reason = _policy_permissions(hub, token, token.skn)
         token_device = None
     elif hub.has(REFUSE_DEVICE_TOKENS):
         return "device-scoped tokens are not accepted"
@@ -58,11 +58,12 @@ def authorize(hub: Hub, request: Request, permission: str, device_id: str | None
     return None
 
 
-def _policy_permissions(hub: Hub, token: sas.Token) -> tuple[frozenset[str], str | None]:
-    policy = hub.policies.get(token.skn)
+def _policy_permissions(hub: Hub, token: sas.Token, policy_name: str) -> tuple[frozenset[str], str | None]:
+    """`policy_name`: the token's skn, given apart because only a token that names a policy comes here."""
+    policy = hub.policies.get(policy_name)
     if policy is None:
         if not hub.has(ACCEPT_UNKNOWN_POLICY):
-            return frozenset(), f"no shared access policy named {token.skn!r}"
+            return frozenset(), f"no shared access policy named {policy_name!r}"
         policy = hub.policies[OWNER]
     if not hub.has(SKIP_SIGNATURE_CHECK) and not sas.signature_valid(token, policy.key):
         return frozenset(), "the token's signature does not match the policy key"

@@ -140,19 +140,19 @@ def new_device(hub: IdentityHub, device_id: str, given: DeviceInput) -> Device:
 def updated_device(hub: IdentityHub, old: Device, given: DeviceInput) -> Device:
     """`old` changed as an update body asks; what the body leaves out keeps its old value. Call under hub.lock."""
     status = given.status or old.status
-    changes = {
-        "primary_key": given.primary_key or old.primary_key,
-        "secondary_key": given.secondary_key or old.secondary_key,
-        "status": status,
-        "status_reason": old.status_reason if given.status_reason is None else given.status_reason,
-    }
-    if status != old.status:
-        changes["status_updated_time"] = _now(after=old.status_updated_time)
-    if not hub.has(ETAG_UNCHANGED_ON_WRITE):
-        changes["etag"] = hub.next_etag()
-    if hub.has(UPDATE_OVERWRITES_GENERATION_ID) and given.generation_id:
-        changes["generation_id"] = given.generation_id
-    return replace(old, **changes)
+    status_updated_time = old.status_updated_time if status == old.status else _now(after=old.status_updated_time)
+    etag = old.etag if hub.has(ETAG_UNCHANGED_ON_WRITE) else hub.next_etag()
+    overwrite_generation = hub.has(UPDATE_OVERWRITES_GENERATION_ID)
+    return replace(
+        old,
+        primary_key=given.primary_key or old.primary_key,
+        secondary_key=given.secondary_key or old.secondary_key,
+        status=status,
+        status_reason=old.status_reason if given.status_reason is None else given.status_reason,
+        status_updated_time=status_updated_time,
+        etag=etag,
+        generation_id=given.generation_id if overwrite_generation and given.generation_id else old.generation_id,
+    )
 
 
 def _now(after: str | None = None) -> str:

@@ -248,6 +248,7 @@ def plan_import(hub: JobHub, text: str) -> tuple[dict[str, Device], set[str]]:
             devices[device_id] = new_device(hub, device_id, given)
             renewed.add(device_id)
         elif mode.startswith("update"):
+            assert old is not None  # _precondition refuses an update of a device that does not exist
             devices[device_id] = updated_device(hub, old, given)
         else:
             del devices[device_id]

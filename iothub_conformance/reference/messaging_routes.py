@@ -86,7 +86,7 @@ async def receive(request: Request) -> Response:
     if refused := _admit_device(request, device_id):
         return refused
     timeout = request.headers.get("iothub-messagelocktimeout")
-    seconds = hub.lock_seconds
+    seconds: float = hub.lock_seconds  # a float: LOCK_NEVER_EXPIRES makes it math.inf
     if timeout is not None:
         digits = timeout.strip().lstrip("0")
         if not LOCK_TIMEOUT.fullmatch(digits):

@@ -12,6 +12,7 @@ import binascii
 import json
 import re
 from dataclasses import dataclass
+from typing import TypedDict, TypeGuard
 
 from .policies import (
     ALL_PERMISSIONS,
@@ -40,7 +41,25 @@ MAX_PARTITIONS = 128  # the reference's choice: no page states a range; it bound
 # retention and two partitions per event-hub endpoint; cloud-to-device values as the reference hub's own.
 DEFAULT_RETENTION_DAYS = 1
 DEFAULT_PARTITIONS = 2
-DEFAULT_CLOUD_TO_DEVICE = {
+
+
+class Feedback(TypedDict):
+    """ARM16 FeedbackProperties, as the RP answers it."""
+
+    lockDurationAsIso8601: str
+    ttlAsIso8601: str
+    maxDeliveryCount: int
+
+
+class CloudToDevice(TypedDict):
+    """ARM16 CloudToDeviceProperties, as the RP answers it."""
+
+    maxDeliveryCount: int
+    defaultTtlAsIso8601: str
+    feedback: Feedback
+
+
+DEFAULT_CLOUD_TO_DEVICE: CloudToDevice = {
     "maxDeliveryCount": 10,
     "defaultTtlAsIso8601": "PT1H",
     "feedback": {"lockDurationAsIso8601": "PT1M", "ttlAsIso8601": "PT1H", "maxDeliveryCount": 10},
@@ -75,7 +94,7 @@ class HubSpec:
     capacity: int
     policies: tuple[RpPolicy, ...]
     endpoints: dict[str, EventHub]
-    cloud_to_device: dict
+    cloud_to_device: CloudToDevice
 
 
 def read_json(raw: bytes):
@@ -200,23 +219,26 @@ def _endpoints(value) -> dict[str, EventHub]:
     return endpoints
 
 
-def _cloud_to_device(value) -> dict:
+def _cloud_to_device(value) -> CloudToDevice:
     """ARM16 CloudToDeviceProperties and FeedbackProperties: maxDeliveryCount 1-100, durations in ISO 8601."""
     given = _or_empty(value, "properties.cloudToDevice")
     feedback = _or_empty(given.get("feedback"), "cloudToDevice.feedback")
-    chosen = {
-        "maxDeliveryCount": _delivery_count(given.get("maxDeliveryCount"), "cloudToDevice.maxDeliveryCount",
-                                            DEFAULT_CLOUD_TO_DEVICE["maxDeliveryCount"]),
-        "defaultTtlAsIso8601": _duration(given.get("defaultTtlAsIso8601"), "cloudToDevice.defaultTtlAsIso8601",
-                                         DEFAULT_CLOUD_TO_DEVICE["defaultTtlAsIso8601"]),
-        "feedback": {},
-    }
+    # Read in this order, so the first bad value named is the same one each time.
+    max_delivery_count = _delivery_count(given.get("maxDeliveryCount"), "cloudToDevice.maxDeliveryCount",
+                                         DEFAULT_CLOUD_TO_DEVICE["maxDeliveryCount"])
+    default_ttl = _duration(given.get("defaultTtlAsIso8601"), "cloudToDevice.defaultTtlAsIso8601",
+                            DEFAULT_CLOUD_TO_DEVICE["defaultTtlAsIso8601"])
     defaults = DEFAULT_CLOUD_TO_DEVICE["feedback"]
-    for name in ("lockDurationAsIso8601", "ttlAsIso8601"):
-        chosen["feedback"][name] = _duration(feedback.get(name), f"cloudToDevice.feedback.{name}", defaults[name])
-    chosen["feedback"]["maxDeliveryCount"] = _delivery_count(
-        feedback.get("maxDeliveryCount"), "cloudToDevice.feedback.maxDeliveryCount", defaults["maxDeliveryCount"])
-    return chosen
+    chosen_feedback: Feedback = {
+        "lockDurationAsIso8601": _duration(feedback.get("lockDurationAsIso8601"),
+                                           "cloudToDevice.feedback.lockDurationAsIso8601",
+                                           defaults["lockDurationAsIso8601"]),
+        "ttlAsIso8601": _duration(feedback.get("ttlAsIso8601"), "cloudToDevice.feedback.ttlAsIso8601",
+                                  defaults["ttlAsIso8601"]),
+        "maxDeliveryCount": _delivery_count(feedback.get("maxDeliveryCount"), "cloudToDevice.feedback.maxDeliveryCount",
+                                            defaults["maxDeliveryCount"]),
+    }
+    return {"maxDeliveryCount": max_delivery_count, "defaultTtlAsIso8601": default_ttl, "feedback": chosen_feedback}
 
 
 def _delivery_count(value, where: str, default: int) -> int:
@@ -244,7 +266,7 @@ def _or_empty(value, where: str) -> dict:
     return value
 
 
-def _is_int(value) -> bool:
+def _is_int(value) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypedDict
 
 from .clock import Clock
 from .error_envelope import ARGUMENT_INVALID, DEVICE_NOT_FOUND, DEVICE_NOT_ONLINE, GATEWAY_TIMEOUT
@@ -55,6 +55,15 @@ IN_LIST = re.compile(r"""\s*deviceId\s+IN\s*\[(.*)\]\s*""", re.IGNORECASE | re.D
 LIST_ITEM = re.compile(r"""\s*(?:'([^']*)'|"([^"]*)")\s*(,|\Z)""")
 
 
+class DeviceMethod(TypedDict):
+    """A method job's cloudToDeviceMethod as it was read (_method): the name is a non-empty string."""
+
+    methodName: str
+    payload: Any
+    responseTimeoutInSeconds: int | None
+    connectTimeoutInSeconds: int | None
+
+
 @dataclass
 class ScheduledJob:
     job_id: str
@@ -64,7 +73,7 @@ class ScheduledJob:
     created_at: float  # hub.clock seconds
     start_at: float  # the startTime asked for, or the creation time
     max_execution_seconds: int | None
-    method: dict | None  # cloudToDeviceMethod, for a method job
+    method: DeviceMethod | None  # cloudToDeviceMethod, for a method job
     update_twin: dict | None  # updateTwin as given, for a twin job
     patch: TwinPatch | None  # what updateTwin changes in each twin
     status: str = QUEUED
@@ -78,7 +87,7 @@ class ScheduledJob:
     size: int = 0  # the bytes of the request that made it, counted against KEPT_BYTES
 
     def to_json(self) -> dict:
-        payload = {
+        payload: dict[str, Any] = {
             "jobId": self.job_id,
             "queryCondition": self.query_condition,
             "createdTime": utc(self.created_at),
@@ -294,7 +303,8 @@ def _update_twins(hub: ScheduledJobHub, job: ScheduledJob) -> None:
 
 def _call_methods(hub: ScheduledJobHub, job: ScheduledJob) -> None:
     outcomes = {}
-    method = job.method or {}
+    method = job.method
+    assert method is not None  # read_request gives every method job its cloudToDeviceMethod
     for device_id in job.selected:
         with hub.lock:
             if not _still_wanted(hub, job):
@@ -305,16 +315,16 @@ def _call_methods(hub: ScheduledJobHub, job: ScheduledJob) -> None:
             _end(hub, job, outcomes)
 
 
-def _call(hub: ScheduledJobHub, device_id: str, method: dict) -> dict:
+def _call(hub: ScheduledJobHub, device_id: str, method: DeviceMethod) -> dict:
     """One device's direct-method call: its handler answers (status, payload); no handler means not online."""
     handler = hub.method_handlers.get(device_id)
     if handler is None:
         if hub.has(METHOD_JOB_OFFLINE_SUCCEEDS):
             return {"status": COMPLETED}
         return _failure(DEVICE_NOT_ONLINE, f"device {device_id!r} is not online")
-    payload = json.loads(json.dumps(method.get("payload")))  # the handler gets a copy it may change freely
+    payload = json.loads(json.dumps(method["payload"]))  # the handler gets a copy it may change freely
     try:
-        answer = handler(method.get("methodName"), payload)
+        answer = handler(method["methodName"], payload)
         status, answered = answer
     except Exception:
         log.warning("reference hub: the method handler of device %r raised or gave no (status, payload)", device_id,
@@ -343,7 +353,7 @@ def _failure(code: str, description: str) -> dict:
     return {"status": FAILED, "error": {"code": code, "description": description}}
 
 
-def _method(method) -> dict:
+def _method(method) -> DeviceMethod:
     if not isinstance(method, dict):
         raise InvalidJob(ARGUMENT_INVALID, f"cloudToDeviceMethod is required for a {METHOD_JOB} job: "
                                            "{methodName, payload, responseTimeoutInSeconds, connectTimeoutInSeconds}")
