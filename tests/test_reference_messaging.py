@@ -4,92 +4,22 @@ hub.clock.advance, never by sleeping."""
 from __future__ import annotations
 
 import re
-import warnings
 from datetime import datetime, timedelta
 from urllib.parse import quote
 
 import anyio
-import httpx
 import pytest
-from starlette.exceptions import StarletteDeprecationWarning
 from starlette.requests import Request
 
 from iothub_conformance.http import sas
-from iothub_conformance.reference import Clock, Enqueued, Event, Hub, create_app, messaging_routes
+from iothub_conformance.reference import Clock, Enqueued, Event, Hub, messaging_routes
 from iothub_conformance.rules.profiles import DOCS_STRICT, IOTHUB
-
-with warnings.catch_warnings():  # Starlette asks for a newer client package; httpx is what this project uses
-    warnings.simplefilter("ignore", StarletteDeprecationWarning)
-    from starlette.testclient import TestClient
+from tests.support.reference_api import API, ReferenceApi, error_code, lock_of
 
 pytestmark = pytest.mark.filterwarnings("ignore::starlette.exceptions.StarletteDeprecationWarning")
 
-API = {"api-version": "2016-02-03"}
 LOCK = re.compile(r'^"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"$')
 SPECIAL_ID = "a-:.+%_#*?!(),=@;$'b"
-MISSING = object()
-
-
-class Api:
-    """A TestClient for one hub. Device calls sign with the device's own key unless given another token."""
-
-    def __init__(self, profile=IOTHUB, faults=()):
-        self.hub = Hub.create(profile=profile, faults=faults)
-        self.client = TestClient(create_app(self.hub), base_url=f"https://{self.hub.host_name}")
-        self.keys: dict[str, str] = {}
-
-    def policy(self, name: str = "iothubowner") -> str:
-        return sas.build_token(self.hub.host_name, self.hub.policies[name].key, name)
-
-    def device_token(self, device_id: str) -> str:
-        return sas.build_token(f"{self.hub.host_name}/devices/{device_id}", self.keys[device_id])
-
-    def device(self, device_id: str = "dev1", **body) -> dict:
-        response = self.request("PUT", "/devices/" + quote(device_id, safe=""), token=self.policy(),
-                                json={"deviceId": device_id, **body})
-        assert response.status_code in (200, 201), response.text
-        self.keys[device_id] = response.json()["authentication"]["symmetricKey"]["primaryKey"]
-        return response.json()
-
-    def request(self, method, url, token=MISSING, headers=None, params=API, **kwargs) -> httpx.Response:
-        auth = {} if token is None else {"Authorization": token if token is not MISSING else self.policy()}
-        return self.client.request(method, url, params=params, headers={**auth, **(headers or {})}, **kwargs)
-
-    def _device_call(self, method, device_id, suffix, token=MISSING, **kwargs) -> httpx.Response:
-        token = self.device_token(device_id) if token is MISSING else token
-        return self.request(method, f"/devices/{quote(device_id, safe='')}/messages/{suffix}", token=token, **kwargs)
-
-    def send(self, device_id="dev1", body=b"", **kwargs):
-        return self._device_call("POST", device_id, "events", content=body, **kwargs)
-
-    def receive(self, device_id="dev1", **kwargs):
-        return self._device_call("GET", device_id, "devicebound", **kwargs)
-
-    def complete(self, lock, device_id="dev1", **kwargs):
-        return self._device_call("DELETE", device_id, f"devicebound/{lock}", **kwargs)
-
-    def reject(self, lock, device_id="dev1", **kwargs):
-        return self._device_call("DELETE", device_id, f"devicebound/{lock}", params={**API, "reject": ""}, **kwargs)
-
-    def abandon(self, lock, device_id="dev1", **kwargs):
-        return self._device_call("POST", device_id, f"devicebound/{lock}/abandon", **kwargs)
-
-    def enqueue(self, device_id="dev1", body=b"hello", **properties) -> Enqueued:
-        return self.hub.enqueue(device_id, body, properties)
-
-    def post_c2d(self, to, body=b"hello", headers=None, token=MISSING, path="/messages/deviceBound"):
-        to_header = {} if to is None else {"IoTHub-To": to}
-        return self.request("POST", path, token=token, headers={**to_header, **(headers or {})}, content=body)
-
-
-def lock_of(response: httpx.Response) -> str:
-    return response.headers["ETag"].strip('"')
-
-
-def error_code(response: httpx.Response) -> str:
-    code = response.headers["iothub-errorcode"]
-    assert response.json()["Message"].startswith(f"ErrorCode:{code};")
-    return code
 
 
 def when(value: str) -> datetime:
@@ -97,8 +27,8 @@ def when(value: str) -> datetime:
 
 
 @pytest.fixture
-def api() -> Api:
-    api = Api()
+def api() -> ReferenceApi:
+    api = ReferenceApi()
     api.device("dev1")
     return api
 
@@ -296,7 +226,7 @@ def test_reject_dead_letters_the_message(api):
 def test_reject_takes_any_value(api):
     api.enqueue()
     lock = lock_of(api.receive())
-    response = api._device_call("DELETE", "dev1", f"devicebound/{lock}", params={**API, "reject": "true"})
+    response = api.device_call("DELETE", "dev1", f"devicebound/{lock}", params={**API, "reject": "true"})
     assert response.status_code == 204
     assert len(api.hub.queues["dev1"].dead_letters) == 1
 
@@ -340,7 +270,7 @@ def test_max_delivery_count_is_a_hub_setting(api):
 
 
 def test_lock_expiry_counts_toward_delivery_under_docs_strict():
-    api = Api(profile=DOCS_STRICT)
+    api = ReferenceApi(profile=DOCS_STRICT)
     api.device("dev1")
     api.enqueue()
     for count in range(10):
@@ -441,7 +371,7 @@ def test_queue_depth_via_service_send(api):
 
 @pytest.mark.parametrize(("profile", "limit"), [(IOTHUB, 65536), (DOCS_STRICT, 256 * 1024 - 1)])
 def test_c2d_size_limit_follows_the_profile(profile, limit):
-    api = Api(profile=profile)
+    api = ReferenceApi(profile=profile)
     api.device("dev1")
     assert api.enqueue(body=b"x" * limit).status == 200
     too_large = api.enqueue(body=b"x" * (limit + 1))
@@ -590,14 +520,14 @@ def test_every_response_has_a_request_id(api):
 def test_wrong_methods_are_405(api):
     for method, suffix in (("GET", "events"), ("PUT", "devicebound"), ("POST", "devicebound"),
                            ("GET", "devicebound/x"), ("GET", "devicebound/x/abandon")):
-        response = api._device_call(method, "dev1", suffix)
+        response = api.device_call(method, "dev1", suffix)
         assert response.status_code == 405 and error_code(response) == "MethodNotAllowed"
     assert api.request("GET", "/messages/deviceBound").status_code == 405
 
 
 def test_head_does_not_lock_a_message(api):
     api.enqueue()
-    assert api._device_call("HEAD", "dev1", "devicebound").status_code == 405
+    assert api.device_call("HEAD", "dev1", "devicebound").status_code == 405
     assert api.receive().status_code == 200
 
 

@@ -57,6 +57,11 @@ def error_code(response: httpx.Response) -> str:
     return code
 
 
+def lock_of(response: httpx.Response) -> str:
+    """The lock token of a received cloud-to-device message: its ETag without the quotes."""
+    return response.headers["ETag"].strip('"')
+
+
 def rp_error_code(response: httpx.Response) -> str:
     """The resource provider's ErrorDetails code, after checking the envelope."""
     assert response.headers["content-type"] == RP_JSON
