@@ -4,61 +4,21 @@ request past a cap gets a 4xx (the documented error where one exists), never a 5
 from __future__ import annotations
 
 import time
-import warnings
 
 import httpx
 import pytest
-from starlette.exceptions import StarletteDeprecationWarning
 
-from iothub_conformance.http import sas
-from iothub_conformance.reference import (
-    REFERENCE_RP_TOKEN,
-    Hub,
-    create_app,
-    queues,
-    resource_provider,
-    scheduled_jobs_state,
-    storage,
-    twins,
-)
+from iothub_conformance.reference import queues, resource_provider, scheduled_jobs_state, storage, twins
 from iothub_conformance.reference.bodies import MAX_REQUEST_BODY
 from iothub_conformance.reference.queues import Event, EventLog
-
-with warnings.catch_warnings():  # Starlette asks for a newer client package; httpx is what this project uses
-    warnings.simplefilter("ignore", StarletteDeprecationWarning)
-    from starlette.testclient import TestClient
+from tests.support.reference_api import API, TWIN_API, ReferenceApi
 
 pytestmark = pytest.mark.filterwarnings("ignore::starlette.exceptions.StarletteDeprecationWarning")
 
-API = {"api-version": "2016-02-03"}
-TWIN_API = {"api-version": "2016-11-14"}
-
-
-class Api:
-    def __init__(self):
-        self.hub = Hub.create()
-        self.client = TestClient(create_app(self.hub), base_url=f"https://{self.hub.host_name}")
-        self.owner = sas.build_token(self.hub.host_name, self.hub.policies["iothubowner"].key, "iothubowner")
-
-    def request(self, method: str, url: str, params=API, token: str | None = None, **kwargs) -> httpx.Response:
-        headers = {"Authorization": token or self.owner, **kwargs.pop("headers", {})}
-        return self.client.request(method, url, params=params, headers=headers, **kwargs)
-
-    def device(self, device_id: str) -> str:
-        """Create the device; its device token."""
-        made = self.request("PUT", f"/devices/{device_id}", json={"deviceId": device_id})
-        assert made.status_code == 200, made.text
-        key = made.json()["authentication"]["symmetricKey"]["primaryKey"]
-        return sas.build_token(f"{self.hub.host_name}/devices/{device_id}", key)
-
-    def rp(self, method: str, path: str, **kwargs) -> httpx.Response:
-        headers = {"Authorization": f"Bearer {REFERENCE_RP_TOKEN}", **kwargs.pop("headers", {})}
-        return self.client.request(method, path, params=API, headers=headers, **kwargs)
-
 
 @pytest.fixture
-def api() -> Api:
-    return Api()
+def api() -> ReferenceApi:
+    return ReferenceApi()
 
 
 def code_of(response: httpx.Response) -> str:
@@ -79,7 +39,8 @@ def test_event_log_keeps_the_newest_within_its_count_and_bytes():
 
 
 def test_full_size_device_to_cloud_messages_are_kept_up_to_the_byte_cap(api):
-    token = api.device("dev1")
+    api.device("dev1")
+    token = api.device_token("dev1")
     size = api.hub.d2c_max_bytes - 100
     sent = queues.EVENTS_KEPT_BYTES // size + 5
     for n in range(sent):
@@ -92,7 +53,8 @@ def test_full_size_device_to_cloud_messages_are_kept_up_to_the_byte_cap(api):
 
 
 def test_small_device_to_cloud_messages_are_kept_up_to_the_count(api):
-    token = api.device("dev1")
+    api.device("dev1")
+    token = api.device_token("dev1")
     for n in range(queues.EVENTS_KEPT + 20):
         api.hub.events.append(Event("dev1", str(n).encode(), {}))
     assert api.request("POST", "/devices/dev1/messages/events", token=token, content=b"last").status_code == 204
@@ -117,7 +79,8 @@ def test_the_hub_wide_c2d_budget_refuses_with_iothub_quota_exceeded(api):
 
 
 def test_completed_and_dead_lettered_messages_give_their_bytes_back(api):
-    token = api.device("dev1")
+    api.device("dev1")
+    token = api.device_token("dev1")
     api.hub.enqueue("dev1", b"x" * 1000, {"IoTHub-MessageId": "m1", "IoTHub-app-k": "v" * 100})
     api.hub.enqueue("dev1", b"y" * 1000, {})
     assert api.hub.c2d_budget.used > 2000
@@ -155,7 +118,8 @@ def test_a_request_body_over_the_cap_is_413_in_the_data_plane_envelope(api):
 
 def test_a_request_body_over_the_cap_is_413_in_the_resource_provider_envelope(api):
     path = "/subscriptions/s/resourceGroups/g/providers/Microsoft.Devices/IotHubs/conf-big"
-    refused = api.rp("PUT", path, content=b" " * (MAX_REQUEST_BODY + 1), headers={"Content-Type": "application/json"})
+    refused = api.rp_request("PUT", path, content=b" " * (MAX_REQUEST_BODY + 1),
+                             headers={"Content-Type": "application/json"})
     assert refused.status_code == 413 and refused.json()["Code"] == "RequestEntityTooLarge"
 
 
@@ -245,32 +209,32 @@ HUB_BODY = {"location": "West US", "sku": {"name": "S1", "capacity": 1}}
 
 def test_a_subscription_holds_at_most_50_hubs(api):
     for n in range(resource_provider.MAX_HUBS_PER_SUBSCRIPTION):
-        assert api.rp("PUT", HUBS.format(sub="s1", name=f"conf-hub-{n}"), json=HUB_BODY).status_code == 201
-    refused = api.rp("PUT", HUBS.format(sub="s1", name="conf-hub-extra"), json=HUB_BODY)
+        assert api.rp_request("PUT", HUBS.format(sub="s1", name=f"conf-hub-{n}"), json=HUB_BODY).status_code == 201
+    refused = api.rp_request("PUT", HUBS.format(sub="s1", name="conf-hub-extra"), json=HUB_BODY)
     assert refused.status_code == 403 and refused.json()["Code"] == "QuotaExceeded"
-    assert api.rp("PUT", HUBS.format(sub="s2", name="conf-hub-extra"), json=HUB_BODY).status_code == 201
+    assert api.rp_request("PUT", HUBS.format(sub="s2", name="conf-hub-extra"), json=HUB_BODY).status_code == 201
 
 
 def test_the_provider_holds_at_most_max_hubs(api, monkeypatch):
     monkeypatch.setattr(resource_provider, "MAX_HUBS", 3)
     for n in range(3):
-        assert api.rp("PUT", HUBS.format(sub=f"s{n}", name=f"conf-hub-{n}"), json=HUB_BODY).status_code == 201
-    refused = api.rp("PUT", HUBS.format(sub="s9", name="conf-hub-9"), json=HUB_BODY)
+        assert api.rp_request("PUT", HUBS.format(sub=f"s{n}", name=f"conf-hub-{n}"), json=HUB_BODY).status_code == 201
+    refused = api.rp_request("PUT", HUBS.format(sub="s9", name="conf-hub-9"), json=HUB_BODY)
     assert refused.status_code == 403 and len(api.client.app.state.rp.hubs) == 3
 
 
 def test_an_endpoint_holds_at_most_its_consumer_groups(api, monkeypatch):
     monkeypatch.setattr(resource_provider, "MAX_CONSUMER_GROUPS", 3)
     hub = HUBS.format(sub="s", name="conf-cg")
-    assert api.rp("PUT", hub, json=HUB_BODY).status_code == 201
+    assert api.rp_request("PUT", hub, json=HUB_BODY).status_code == 201
     api.hub.clock.advance(60)
     groups = hub + "/eventHubEndpoints/events/ConsumerGroups/"
-    assert [api.rp("PUT", groups + name).status_code for name in ("g1", "g2")] == [200, 200]  # with $default: 3
-    refused = api.rp("PUT", groups + "g3")
+    assert [api.rp_request("PUT", groups + name).status_code for name in ("g1", "g2")] == [200, 200]  # with $default: 3
+    refused = api.rp_request("PUT", groups + "g3")
     assert refused.status_code == 403 and refused.json()["Code"] == "QuotaExceeded"
-    assert api.rp("PUT", groups + "G1").status_code == 200  # an existing name is no new group
+    assert api.rp_request("PUT", groups + "G1").status_code == 200  # an existing name is no new group
     # Names count in bytes too: a name is path text of any length.
     monkeypatch.setattr(resource_provider, "MAX_CONSUMER_GROUPS", 100)
     monkeypatch.setattr(resource_provider, "MAX_CONSUMER_GROUP_BYTES", 1000)
-    assert api.rp("PUT", groups + "n" * 900).status_code == 200
-    assert api.rp("PUT", groups + "m" * 100).status_code == 403
+    assert api.rp_request("PUT", groups + "n" * 900).status_code == 200
+    assert api.rp_request("PUT", groups + "m" * 100).status_code == 403
