@@ -49,7 +49,7 @@ def received_lock(response, what="receive", requirement: str | None = None) -> s
     raise RequirementFailure(requirement, said)
 
 
-def assert_lock_lost(response, profile, requirement, what):
+def expect_lock_lost(response, profile, requirement, what):
     statuses = profile.value("lock_lost_statuses")
     expect(requirement, response.status_code in statuses,
            f"{what} → {response.status_code}, expected {' or '.join(map(str, sorted(statuses)))}")
@@ -191,7 +191,7 @@ def test_unknown_lock_is_refused_and_changes_nothing(device, feeder, profile, op
     feed(feeder, device)
     token = received_lock(device.receive())
     response = getattr(device, operation)(str(uuid.uuid4()))
-    assert_lock_lost(response, profile, "MSG-LOCK-002", f"{operation} with a lock that was never issued")
+    expect_lock_lost(response, profile, "MSG-LOCK-002", f"{operation} with a lock that was never issued")
     kept = device.complete(token)
     expect("MSG-LOCK-002", kept.status_code == 204,
            f"the held lock no longer completes after a refused {operation}: {kept.status_code}")
@@ -204,7 +204,7 @@ def test_expired_lock_is_refused(device, feeder, profile, clock, operation):
     token = received_lock(device.receive())
     clock.advance(LOCK_SECONDS + 1)
     response = getattr(device, operation)(token)
-    assert_lock_lost(response, profile, "MSG-LOCK-003", f"{operation} with an expired lock")
+    expect_lock_lost(response, profile, "MSG-LOCK-003", f"{operation} with an expired lock")
 
 
 @pytest.mark.requirement("MSG-LOCK-004")
