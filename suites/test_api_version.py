@@ -1,4 +1,7 @@
-"""api-version: required on every URI; unsupported values refused; supported ones accepted (INVENTORY §1)."""
+"""api-version: required on every URI; unsupported values refused; supported ones accepted (INVENTORY §1).
+
+PYTEST_DONT_REWRITE: failures here are RequirementFailures that say what the target did (no bare assert).
+"""
 
 import pytest
 

@@ -1,4 +1,7 @@
-"""SAS authentication (INVENTORY §5): bad tokens get 401 and change nothing."""
+"""SAS authentication (INVENTORY §5): bad tokens get 401 and change nothing.
+
+PYTEST_DONT_REWRITE: failures here are RequirementFailures that say what the target did (no bare assert).
+"""
 
 import pytest
 

@@ -1,4 +1,7 @@
-"""Conditional requests on device identities (RFC 7232 §3.1; delete page; index If-Match rules)."""
+"""Conditional requests on device identities (RFC 7232 §3.1; delete page; index If-Match rules).
+
+PYTEST_DONT_REWRITE: failures here are RequirementFailures that say what the target did (no bare assert).
+"""
 
 import pytest
 

@@ -3,6 +3,8 @@
 Pages: send-device-to-cloud-message.md, receive-/complete-/reject-/abandon-a-cloud-to-device-message.md; INVENTORY.md
 §2b, §5, §6. Cloud-to-device messages are fed through the `feeder` fixture (iothub_conformance/surfaces/feeders.py); lock
 timeouts use the `clock` fixture, so no test waits one out.
+
+PYTEST_DONT_REWRITE: failures here are RequirementFailures that say what the target did (no bare assert).
 """
 
 import uuid

@@ -1,4 +1,7 @@
-"""Errors: the common error codes page (400 for an unparseable body) and the profile's error envelope."""
+"""Errors: the common error codes page (400 for an unparseable body) and the profile's error envelope.
+
+PYTEST_DONT_REWRITE: failures here are RequirementFailures that say what the target did (no bare assert).
+"""
 
 import pytest
 

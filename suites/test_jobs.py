@@ -5,6 +5,8 @@ Pages: list-import-export-jobs.md, retrieve-import-export-job.md, cancel-import-
 import-or-update-device-identities.md, export-device-identities1.md; the later start route
 autogen-2018-06-30__Service_CreateImportExportJob.yml (profile rule `job_start`). Jobs need a blob container
 (`--blob-container`); waits use the embedded reference's clock where there is one.
+
+PYTEST_DONT_REWRITE: failures here are RequirementFailures that say what the target did (no bare assert).
 """
 
 import uuid

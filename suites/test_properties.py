@@ -6,6 +6,8 @@ A test here claims only the requirements its checks judge on every response (the
 that judge some responses only (Content-Type on a JSON body, a received message's headers) still fail their
 requirement when a response breaks it, but a run of generated requests that met no such response is no evidence it
 holds: those requirements are claimed by their own tests, which see the behaviour or report an error.
+
+PYTEST_DONT_REWRITE: failures here are RequirementFailures that say what the target did (no bare assert).
 """
 
 import re

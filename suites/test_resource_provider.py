@@ -5,6 +5,8 @@ Pages: rp__*.md, export-device-identities1.md, import-device-identities.md; INVE
 §2c, §7 item 8. Where the pages and the ARM Swagger differ, profile rule `rp_dialect` says which one the suite speaks;
 `rp_conditions` holds the If-Match tables. Every hub is named under the run prefix and deleted afterwards: the suite
 never changes, or reads the keys of, a hub it did not create.
+
+PYTEST_DONT_REWRITE: failures here are RequirementFailures that say what the target did (no bare assert).
 """
 
 import base64

@@ -3,6 +3,8 @@
 Pages: autogen-2016-11-14__JobApi_{CreateJob,GetJob,CancelJob,QueryJobs}.yml,
 autogen-2016-11-14__DeviceTwinApi_{GetDeviceTwin,UpdateDeviceTwin}.yml. Every job names only devices the run
 created; waits and start times use the embedded reference's clock where there is one.
+
+PYTEST_DONT_REWRITE: failures here are RequirementFailures that say what the target did (no bare assert).
 """
 
 import pytest
