@@ -1,9 +1,10 @@
 """The whole suite with each fault on (a measurement for a nightly job, not a test): what every fault changes.
 
-    python -m tests.fault_sweep [--jobs 2] [--faults NAME,NAME] [--examples 4] [--timeout 300] [--keep DIR]
+    python -m tests.fault_sweep [--jobs 2] [--faults NAME,NAME] [--examples 4] [--timeout 300] [--keep DIR] [--fresh]
 
 Runs the clean reference once under each profile a fault names, then the whole suite once per fault under its profile,
-each in a fresh interpreter, `--jobs` at a time. Prints, per fault, every requirement whose status differs from the
+`--jobs` at a time, in suite workers as the proofs do (tests/support/suite_worker.py; `--fresh`: a new interpreter for
+every run). Prints, per fault, every requirement whose status differs from the
 clean run under that profile (pass→fail, pass→error, skip→pass, …), marked as the fault table declares it: [breaks],
 [collateral], or UNDECLARED; and the declared ones that did not change (MISSING). Exit 0 when every fault changes
 exactly what it declares (breaks ∪ collateral all failing, nothing else moved), 1 otherwise, 2 on a bad option.
@@ -12,6 +13,7 @@ exactly what it declares (breaks ∪ collateral all failing, nothing else moved)
 from __future__ import annotations
 
 import argparse
+import queue
 import sys
 import tempfile
 import time
@@ -20,7 +22,7 @@ from pathlib import Path
 
 from iothub_conformance.config import ConfigError
 from iothub_conformance.reference.faults import FAULTS, Fault, parse_faults
-from tests.support.proofs import EXAMPLES, FAILING, Run, changes, run_fresh, unjudged
+from tests.support.proofs import EXAMPLES, FAILING, Run, SuiteWorker, changes, unjudged
 
 
 def sweep_line(fault: Fault, clean: Run, run: Run) -> tuple[bool, list[str]]:
@@ -57,6 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--examples", type=int, default=EXAMPLES, choices=range(1, 101), metavar="1-100")
     parser.add_argument("--timeout", type=float, default=300, help="seconds one run may take (default 300)")
     parser.add_argument("--keep", help="keep the runs' bundles in this directory")
+    parser.add_argument("--fresh", action="store_true", help="a new interpreter for every run")
     args = parser.parse_args(argv)
     try:
         chosen = sorted(parse_faults(args.faults)) if args.faults else sorted(FAULTS)
@@ -64,12 +67,29 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     faults = [FAULTS[name] for name in chosen]
+    workers: queue.Queue[SuiteWorker] = queue.Queue()
+    for _ in range(args.jobs):
+        workers.put(SuiteWorker(args.examples))
+    try:
+        return _sweep(faults, args, workers)
+    finally:
+        while not workers.empty():
+            workers.get().close()
+
+
+def _sweep(faults: list[Fault], args: argparse.Namespace, workers: queue.Queue[SuiteWorker]) -> int:
     started = time.monotonic()
     with tempfile.TemporaryDirectory() as scratch, ThreadPoolExecutor(args.jobs) as pool:
         reports = Path(args.keep) if args.keep else Path(scratch)
 
         def run(name: str, extra: list[str]) -> Run:
-            return run_fresh(extra, reports / name, timeout=args.timeout, examples=args.examples)
+            worker = workers.get()  # one run at a time per worker
+            try:
+                return worker.run(extra, reports / name, timeout=args.timeout)
+            finally:
+                if args.fresh:
+                    worker.close()
+                workers.put(worker)
 
         profiles = sorted({fault.profile for fault in faults})
         cleans = dict(zip(profiles, pool.map(lambda p: run(f"clean-{p}", ["--iothub-profile", p]), profiles),

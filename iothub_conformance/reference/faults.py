@@ -15,7 +15,9 @@ class Fault:
 
     `breaks` are the requirements the fault exists for; `collateral` the others it may fail too, each with why. A proof
     (tests/test_suite_on_reference.py) runs the suite with the fault under `profile` and asserts that exactly
-    breaks ∪ collateral fail while every other requirement keeps the status it has on the clean reference.
+    breaks ∪ collateral fail while every other requirement keeps the status it has on the clean reference. The proof
+    runs only the tests that claim those requirements, unless `whole_suite`: the fault's effects reach them through
+    state other tests leave behind (a device its cleanup could not delete, a job another test cancelled).
     """
 
     name: str
@@ -23,6 +25,7 @@ class Fault:
     breaks: tuple[str, ...]
     profile: str = "iothub"
     collateral: tuple[tuple[str, str], ...] = ()  # (requirement id, why this fault fails it too)
+    whole_suite: bool = False
 
     @property
     def fails(self) -> frozenset[str]:
@@ -30,27 +33,111 @@ class Fault:
 
 
 _TABLE = (
-    Fault("drop-request-id", "error responses carry no x-ms-request-id header", breaks=("COMMON-REQID-001",)),
-    Fault("repeat-request-id", "every response carries the same x-ms-request-id", breaks=("COMMON-REQID-002",)),
+    Fault("drop-request-id", "error responses carry no x-ms-request-id header", breaks=("COMMON-REQID-001",),
+          collateral=(
+              ("COMMON-REQID-002", "errors: 5 of 5 responses carry no x-ms-request-id to compare: GET /devices/uniq-1 → "
+                                   "404 (DeviceNotFound)"),
+              ("COMMON-SPEC-001", "GET /devices/{deviceId}: ST107 Missing required response headers:"),
+          )),
+    Fault("repeat-request-id", "every response carries the same x-ms-request-id", breaks=("COMMON-REQID-002",),
+          collateral=(
+              ("DI-ETAG-004", "PUT /devices/0 succeeded but the ETag stayed …"),
+          )),
     Fault("accept-missing-api-version", "a request without api-version is served", breaks=("COMMON-APIVER-001",)),
-    Fault("accept-any-api-version", "an unsupported api-version value is served", breaks=("COMMON-APIVER-002",)),
+    Fault("accept-any-api-version", "an unsupported api-version value is served", breaks=("COMMON-APIVER-002",),
+          collateral=(
+              ("COMMON-ERR-001", "errors: an unsupported api-version was not refused, so there is no error envelope to "
+                                 "judge: GET /devices → …"),
+          )),
     Fault("wrong-api-version-error-code",
           "api-version errors name the code BadRequest instead of InvalidProtocolVersion",
           breaks=("COMMON-APIVER-004",)),
-    Fault("no-etag-header", "device responses carry no ETag header", breaks=("DI-ETAG-001",)),
-    Fault("unquoted-etag", "the ETag header is sent without quotes", breaks=("DI-ETAG-002",)),
+    Fault("no-etag-header", "device responses carry no ETag header", breaks=("DI-ETAG-001",),
+          collateral=(
+              ("COMMON-AUTH-002", "errors: the create of auth-1: PUT /devices/auth-1 → 200 without an ETag to compare with"),
+              ("COMMON-AUTH-003", "errors: the create of auth-1: PUT /devices/auth-1 → 200 without an ETag to compare with"),
+              ("COMMON-AUTH-004", "errors: the create of auth-1: PUT /devices/auth-1 → 200 without an ETag to compare with"),
+              ("COMMON-AUTH-005", "errors: the create of auth-1: PUT /devices/auth-1 → 200 without an ETag to compare with"),
+              ("COMMON-SPEC-001", "PUT /devices/{deviceId}: ST107 Missing required response headers:"),
+              ("DI-COND-001", "errors: could not read the device's ETag before PUT with a stale If-Match: GET "
+                              "/devices/stale-1 → 200 …"),
+              ("DI-COND-002", "errors: could not read the device's ETag before DELETE with a stale If-Match: GET "
+                              "/devices/stale-1 → 200 …"),
+              ("DI-COND-003", "errors: could not read the device's ETag before PUT with the current If-Match: GET "
+                              "/devices/current-1 → 200 …"),
+              ("DI-COND-004", "errors: could not read the device's ETag to make a weak tag of: GET /devices/weak-1 → 200"
+                              " without an ETag …"),
+              ("DI-ETAG-003", "errors: no ETag header to compare the body etag with: PUT /devices/etagbody-1 → 200 "
+                              "without an ETag to …"),
+              ("DI-ETAG-004", "errors: the create of etagwrite-1: PUT /devices/etagwrite-1 → 200 without an ETag to "
+                              "compare with"),
+              ("DI-ETAG-005", "errors: the create of etagread-1: PUT /devices/etagread-1 → 200 without an ETag to "
+                              "compare with"),
+          )),
+    Fault("unquoted-etag", "the ETag header is sent without quotes", breaks=("DI-ETAG-002",),
+          collateral=(
+              ("COMMON-SPEC-001", "PUT /devices/{deviceId}: ST108 Response header does not conform to the schema: … does"
+                                  " not match …"),
+          )),
     Fault("etag-header-mismatch", "the ETag header differs from the body etag", breaks=("DI-ETAG-003",)),
     Fault("etag-unchanged-on-write", "an update keeps the device's old etag", breaks=("DI-ETAG-004",)),
-    Fault("etag-changes-on-read", "every GET of a device returns a fresh etag", breaks=("DI-ETAG-005",)),
-    Fault("ignore-if-match", "If-Match is ignored on PUT and DELETE", breaks=("DI-COND-001",)),
+    Fault("etag-changes-on-read", "every GET of a device returns a fresh etag", breaks=("DI-ETAG-005",),
+          collateral=(
+              ("COMMON-AUTH-002", "the device changed after a refused update with a expired token (ETag … → …)"),
+              ("COMMON-AUTH-003", "the device changed after a refused update with a bad-signature token (ETag … → …)"),
+              ("COMMON-AUTH-004", "the device changed after a refused update with a unknown-policy token (ETag … → …)"),
+              ("COMMON-AUTH-005", "the device changed after a refused update with a other-hub token (ETag … → …)"),
+              ("DI-COND-001", "PUT with a stale If-Match answered 412 but the device changed (ETag … → …)"),
+              ("DI-COND-002", "DELETE with a stale If-Match answered 412 but the device changed (ETag … → …)"),
+              ("DI-COND-004", "PUT with a weak If-Match answered 412 but the device changed (ETag … → …)"),
+              ("JOB-IMPORT-001", "the import changed import-untouched-3, which its input does not list (ETag … → …)"),
+          )),
+    Fault("ignore-if-match", "If-Match is ignored on PUT and DELETE", breaks=("DI-COND-001",),
+          collateral=(
+              ("DI-COND-002", "DELETE /devices/stale-1 with a stale If-Match \"stale-…\" → 204, expected 412"),
+              ("DI-COND-004", "PUT /devices/weak-1 with a weak If-Match W/… → 200, expected 412"),
+          )),
     Fault("write-before-precondition",
           "a PUT with a stale If-Match applies the change, then answers 412",
-          breaks=("DI-COND-001",)),
+          breaks=("DI-COND-001",),
+          collateral=(
+              ("DI-COND-004", "PUT with a weak If-Match answered 412 but the device changed (ETag … → …)"),
+          )),
     Fault("weak-if-match-matches", "If-Match W/\"<current>\" matches (weak comparison)", breaks=("DI-COND-004",)),
-    Fault("reject-if-match-star", "If-Match: * answers 412 on an existing device", breaks=("DI-COND-003",)),
-    Fault("no-content-type", "JSON responses carry no Content-Type header", breaks=("COMMON-HDR-001",)),
-    Fault("no-auth-required", "requests without Authorization are served", breaks=("COMMON-AUTH-001",)),
-    Fault("accept-expired-token", "an expired SAS token is accepted", breaks=("COMMON-AUTH-002",)),
+    Fault("reject-if-match-star", "If-Match: * answers 412 on an existing device", breaks=("DI-COND-003",),
+          collateral=(
+              ("DI-COND-007", "If-Match \"*\": PUT /devices/quotedstar-1 → 412 (PreconditionFailed)"),
+              ("DI-DELETE-001", "DELETE with If-Match *: DELETE /devices/delete-1 → 412 (PreconditionFailed)"),
+              ("DI-ETAG-001", "errors: could not update etag-1: PUT /devices/etag-1 → 412 (PreconditionFailed)"),
+              ("DI-ETAG-002", "errors: could not update etag-1: PUT /devices/etag-1 → 412 (PreconditionFailed)"),
+              ("DI-ETAG-003", "errors: could not update etagbody-1: PUT /devices/etagbody-1 → 412 (PreconditionFailed)"),
+              ("DI-ETAG-004", "errors: could not update etagwrite-1: PUT /devices/etagwrite-1 → 412 (PreconditionFailed)"),
+              ("DI-UPDATE-001", "update: PUT /devices/update-1 → 412 (PreconditionFailed)"),
+              ("MSG-ABANDON-001", "a different message came back"),
+              ("MSG-AUTH-001", "receive with the device's own token → 200, expected 204"),
+              ("MSG-C2D-001", "a C2D message of 58982 bytes was refused: 403 DeviceMaximumQueueDepthExceeded"),
+              ("MSG-DELIVERY-001", "after 10 deliveries the message came back (200) instead of being dead-lettered"),
+              ("MSG-LOCK-004", "a different message came back"),
+              ("MSG-QUEUE-001", "message 42 of 50 was refused: 403 DeviceMaximumQueueDepthExceeded the queue of device "
+                                "'msg-1' …"),
+              ("MSG-REJECT-001", "the rejected message came back after its lock timeout"),
+          ),
+          # the suite's cleanup deletes with If-Match *: devices left behind fill the messaging tests' queues
+          whole_suite=True),
+    Fault("no-content-type", "JSON responses carry no Content-Type header", breaks=("COMMON-HDR-001",),
+          collateral=(
+              ("COMMON-SPEC-001", "PUT /devices/{deviceId}: ST104 Missing Content-Type header:"),
+          )),
+    Fault("no-auth-required", "requests without Authorization are served", breaks=("COMMON-AUTH-001",),
+          collateral=(
+              ("COMMON-ERR-001", "errors: a read without Authorization was not refused, so there is no error envelope to"
+                                 " judge: GET /devices …"),
+          )),
+    Fault("accept-expired-token", "an expired SAS token is accepted", breaks=("COMMON-AUTH-002",),
+          collateral=(
+              ("COMMON-ERR-001", "errors: a messaging request the pages refuse was not refused, so there is no error "
+                                 "envelope to judge: POST …"),
+          )),
     Fault("skip-signature-check", "the SAS signature is not verified", breaks=("COMMON-AUTH-003",)),
     Fault("accept-unknown-policy",
           "a token naming an unknown policy is treated as the owner policy",
@@ -60,48 +147,286 @@ _TABLE = (
           breaks=("COMMON-AUTH-005",)),
     Fault("create-returns-200",
           "a device create answers 200 whatever the profile says",
-          breaks=("DI-CREATE-001",), profile="docs-strict"),
+          breaks=("DI-CREATE-001",), profile="docs-strict",
+          collateral=(
+              ("DI-COND-006", "create with If-Match None: PUT /devices/plain-1 → 200"),
+          )),
     Fault("error-envelope-plain",
           "errors are text/plain \"error\" without envelope or iothub-errorcode",
-          breaks=("COMMON-ERR-001",)),
+          breaks=("COMMON-ERR-001",),
+          collateral=(
+              ("COMMON-APIVER-004", "GET /devices with no api-version names error code None, expected "
+                                    "'InvalidProtocolVersion'"),
+              ("JOB-CANCEL-002", "the 404 names None"),
+              ("JOB-GET-002", "the 404 names None"),
+              ("MSG-LOCK-002", "complete with a lock that was never issued → 412 names None, expected "
+                               "'DeviceMessageLockLost'"),
+              ("MSG-LOCK-003", "complete with an expired lock → 412 names None, expected 'DeviceMessageLockLost'"),
+          )),
     Fault("server-error-on-bad-json", "a PUT body that is not JSON gets 500", breaks=("COMMON-ERR-002",)),
     Fault("list-ignores-top", "GET /devices ignores top", breaks=("DI-LIST-001",)),
     Fault("update-overwrites-generation-id", "a client generationId on update is stored", breaks=("DI-UPDATE-001",)),
     Fault("delete-missing-returns-204", "DELETE of an unknown device answers 204", breaks=("DI-DELETE-002",)),
-    Fault("no-generated-keys", "a create without authentication stores no keys", breaks=("DI-CREATE-002",)),
+    Fault("no-generated-keys", "a create without authentication stores no keys", breaks=("DI-CREATE-002",),
+          collateral=(
+              ("COMMON-ERR-001", "errors: device msg-1 has no primary key to sign its messages with: PUT /devices/msg-1 "
+                                 "→ 200"),
+              ("COMMON-REQID-001", "errors: device msg-1 has no primary key to sign its messages with: PUT "
+                                   "/devices/msg-1 → 200"),
+              ("COMMON-REQID-002", "errors: device prop-msg-1 has no primary key to sign its messages with: PUT "
+                                   "/devices/prop-msg-1 → 200"),
+              ("COMMON-SPEC-001", "errors: device prop-msg-1 has no primary key to sign its messages with: PUT "
+                                  "/devices/prop-msg-1 → 200"),
+              ("JOB-EXPORT-001", "errors: device keys-1 was created without keys to compare the export with"),
+              ("JOB-EXPORT-002", "errors: device keys-1 was created without keys to compare the export with"),
+              ("JOB-EXPORT-003", "an export without excludeKeysInExport wrote null keys; the profile's default is to "
+                                 "include them"),
+              ("MSG-ABANDON-001", "errors: device msg-1 has no primary key to sign its messages with: PUT /devices/msg-1"
+                                  " → 200"),
+              ("MSG-AUTH-001", "errors: device msg-1 has no primary key to sign its messages with: PUT /devices/msg-1 → "
+                               "200"),
+              ("MSG-AUTH-002", "errors: device mine-1 has no primary key to sign its messages with: PUT /devices/mine-1 "
+                               "→ 200"),
+              ("MSG-AUTH-003", "errors: device msg-1 has no primary key to sign its messages with: PUT /devices/msg-1 → "
+                               "200"),
+              ("MSG-AUTH-004", "errors: device enabled-1 has no primary key to sign its messages with: PUT "
+                               "/devices/enabled-1 → 200"),
+              ("MSG-C2D-001", "errors: device msg-1 has no primary key to sign its messages with: PUT /devices/msg-1 → 200"),
+              ("MSG-COMPLETE-001", "errors: device msg-1 has no primary key to sign its messages with: PUT "
+                                   "/devices/msg-1 → 200"),
+              ("MSG-D2C-001", "errors: device msg-1 has no primary key to sign its messages with: PUT /devices/msg-1 → 200"),
+              ("MSG-D2C-002", "errors: device msg-1 has no primary key to sign its messages with: PUT /devices/msg-1 → 200"),
+              ("MSG-D2C-003", "errors: device msg-1 has no primary key to sign its messages with: PUT /devices/msg-1 → 200"),
+              ("MSG-D2C-004", "errors: device msg-1 has no primary key to sign its messages with: PUT /devices/msg-1 → 200"),
+              ("MSG-DELIVERY-001", "errors: device msg-1 has no primary key to sign its messages with: PUT "
+                                   "/devices/msg-1 → 200"),
+              ("MSG-DELIVERY-002", "errors: device msg-1 has no primary key to sign its messages with: PUT "
+                                   "/devices/msg-1 → 200"),
+              ("MSG-LOCK-001", "errors: device msg-1 has no primary key to sign its messages with: PUT /devices/msg-1 → "
+                               "200"),
+              ("MSG-LOCK-002", "errors: device msg-1 has no primary key to sign its messages with: PUT /devices/msg-1 → "
+                               "200"),
+              ("MSG-LOCK-003", "errors: device msg-1 has no primary key to sign its messages with: PUT /devices/msg-1 → "
+                               "200"),
+              ("MSG-LOCK-004", "errors: device msg-1 has no primary key to sign its messages with: PUT /devices/msg-1 → "
+                               "200"),
+              ("MSG-QUEUE-001", "errors: device msg-1 has no primary key to sign its messages with: PUT /devices/msg-1 →"
+                                " 200"),
+              ("MSG-RECV-001", "errors: device msg-1 has no primary key to sign its messages with: PUT /devices/msg-1 → "
+                               "200"),
+              ("MSG-RECV-002", "errors: device msg-1 has no primary key to sign its messages with: PUT /devices/msg-1 → "
+                               "200"),
+              ("MSG-RECV-003", "errors: device msg-1 has no primary key to sign its messages with: PUT /devices/msg-1 → "
+                               "200"),
+              ("MSG-REJECT-001", "errors: device msg-1 has no primary key to sign its messages with: PUT /devices/msg-1 "
+                                 "→ 200"),
+          )),
     Fault("reject-special-device-ids",
           "deviceIds with any documented special character are refused with 400",
-          breaks=("DI-ID-001",)),
-    Fault("stats-missing-field", "GET /statistics/devices omits totalDeviceCount", breaks=("COMMON-SPEC-001",)),
-    Fault("d2c-returns-200", "a device-to-cloud send answers 200 instead of 204", breaks=("MSG-D2C-001",)),
-    Fault("d2c-no-size-limit", "a device-to-cloud message of 256 KB or more is accepted", breaks=("MSG-D2C-003",)),
-    Fault("d2c-accepts-invalid-properties",
-          "application property names and values are not checked",
-          breaks=("MSG-D2C-004",)),
+          breaks=("DI-ID-001",),
+          collateral=(
+              ("COMMON-APIVER-001", "errors: could not create device withver-1: PUT /devices/withver-1 → 400 "
+                                    "(ArgumentInvalid)"),
+              ("COMMON-AUTH-001", "errors: could not create device withauth-1: PUT /devices/withauth-1 → 400 "
+                                  "(ArgumentInvalid)"),
+              ("COMMON-AUTH-002", "errors: could not create device auth-1: PUT /devices/auth-1 → 400 (ArgumentInvalid)"),
+              ("COMMON-AUTH-003", "errors: could not create device auth-1: PUT /devices/auth-1 → 400 (ArgumentInvalid)"),
+              ("COMMON-AUTH-004", "errors: could not create device auth-1: PUT /devices/auth-1 → 400 (ArgumentInvalid)"),
+              ("COMMON-AUTH-005", "errors: could not create device auth-1: PUT /devices/auth-1 → 400 (ArgumentInvalid)"),
+              ("COMMON-ERR-001", "errors: could not create device envelope-1: PUT /devices/envelope-1 → 400 "
+                                 "(ArgumentInvalid)"),
+              ("COMMON-ERR-002", "errors: could not create device goodjson-1: PUT /devices/goodjson-1 → 400 "
+                                 "(ArgumentInvalid)"),
+              ("COMMON-HDR-001", "errors: could not create device ctype-1: PUT /devices/ctype-1 → 400 (ArgumentInvalid)"),
+              ("COMMON-REQID-001", "errors: could not create device reqid-1: PUT /devices/reqid-1 → 400 (ArgumentInvalid)"),
+              ("COMMON-REQID-002", "errors: could not create device prop-msg-1: PUT /devices/prop-msg-1 → 400 "
+                                   "(ArgumentInvalid)"),
+              ("COMMON-SPEC-001", "PUT /devices/{deviceId}: ST202 Schema-valid request rejected: Valid data should have "
+                                  "been accepted"),
+              ("DI-COND-001", "errors: could not create device stale-1: PUT /devices/stale-1 → 400 (ArgumentInvalid)"),
+              ("DI-COND-002", "errors: could not create device stale-1: PUT /devices/stale-1 → 400 (ArgumentInvalid)"),
+              ("DI-COND-003", "errors: could not create device current-1: PUT /devices/current-1 → 400 (ArgumentInvalid)"),
+              ("DI-COND-004", "errors: could not create device weak-1: PUT /devices/weak-1 → 400 (ArgumentInvalid)"),
+              ("DI-COND-006", "create with If-Match None: PUT /devices/plain-1 → 400 (ArgumentInvalid)"),
+              ("DI-COND-007", "errors: could not create device quotedstar-1: PUT /devices/quotedstar-1 → 400 "
+                              "(ArgumentInvalid)"),
+              ("DI-CREATE-001", "create: PUT /devices/create-1 → 400 (ArgumentInvalid)"),
+              ("DI-CREATE-002", "errors: could not create device keys-1: PUT /devices/keys-1 → 400 (ArgumentInvalid)"),
+              ("DI-DELETE-001", "errors: could not create device delete-1: PUT /devices/delete-1 → 400 (ArgumentInvalid)"),
+              ("DI-DELETE-002", "errors: could not create device present-1: PUT /devices/present-1 → 400 (ArgumentInvalid)"),
+              ("DI-DELETE-003", "errors: could not create device noifmatch-1: PUT /devices/noifmatch-1 → 400 "
+                                "(ArgumentInvalid)"),
+              ("DI-ETAG-001", "errors: could not create device etag-1: PUT /devices/etag-1 → 400 (ArgumentInvalid)"),
+              ("DI-ETAG-002", "errors: could not create device etag-1: PUT /devices/etag-1 → 400 (ArgumentInvalid)"),
+              ("DI-ETAG-003", "errors: could not create device etagbody-1: PUT /devices/etagbody-1 → 400 (ArgumentInvalid)"),
+              ("DI-ETAG-004", "errors: could not create device etagwrite-1: PUT /devices/etagwrite-1 → 400 "
+                              "(ArgumentInvalid)"),
+              ("DI-ETAG-005", "errors: could not create device etagread-1: PUT /devices/etagread-1 → 400 (ArgumentInvalid)"),
+              ("DI-GET-001", "errors: could not create device get-1: PUT /devices/get-1 → 400 (ArgumentInvalid)"),
+              ("DI-GET-002", "errors: could not create device present-1: PUT /devices/present-1 → 400 (ArgumentInvalid)"),
+              ("DI-ID-002", "errors: could not create device bad-1: PUT /devices/bad-1 → 400 (ArgumentInvalid)"),
+              ("DI-LIST-001", "errors: could not create device list-1: PUT /devices/list-1 → 400 (ArgumentInvalid)"),
+              ("DI-LIST-002", "errors: could not create device top-1: PUT /devices/top-1 → 400 (ArgumentInvalid)"),
+              ("DI-STATS-001", "errors: could not create device stats-1: PUT /devices/stats-1 → 400 (ArgumentInvalid)"),
+              ("DI-UPDATE-001", "errors: could not create device update-1: PUT /devices/update-1 → 400 (ArgumentInvalid)"),
+              ("JOB-CANCEL-001", "errors: could not tell whether device cancelled-import-1 exists after the cancelled "
+                                 "import: GET …"),
+              ("JOB-EXPORT-001", "errors: could not create device export-1: PUT /devices/export-1 → 400 (ArgumentInvalid)"),
+              ("JOB-EXPORT-002", "errors: could not create device keys-1: PUT /devices/keys-1 → 400 (ArgumentInvalid)"),
+              ("JOB-EXPORT-003", "errors: could not create device default-keys-1: PUT /devices/default-keys-1 → 400 "
+                                 "(ArgumentInvalid)"),
+              ("JOB-IMPORT-001", "errors: could not create device import-update-1: PUT /devices/import-update-1 → 400 "
+                                 "(ArgumentInvalid)"),
+              ("JOBV2-CANCEL-001", "errors: could not create device cancel-1: PUT /devices/cancel-1 → 400 "
+                                   "(ArgumentInvalid)"),
+              ("JOBV2-CREATE-001", "errors: could not create device twin-job-1: PUT /devices/twin-job-1 → 400 "
+                                   "(ArgumentInvalid)"),
+              ("JOBV2-GET-001", "errors: could not create device twin-job-1: PUT /devices/twin-job-1 → 400 "
+                                "(ArgumentInvalid)"),
+              ("JOBV2-METHOD-001", "errors: could not create device offline-1: PUT /devices/offline-1 → 400 "
+                                   "(ArgumentInvalid)"),
+              ("JOBV2-METHOD-002", "errors: could not create device online-1: PUT /devices/online-1 → 400 "
+                                   "(ArgumentInvalid)"),
+              ("JOBV2-QUERY-001", "errors: could not create device query-1: PUT /devices/query-1 → 400 (ArgumentInvalid)"),
+              ("JOBV2-SCHEDULE-001", "errors: could not create device scheduled-1: PUT /devices/scheduled-1 → 400 "
+                                     "(ArgumentInvalid)"),
+              ("JOBV2-TWIN-001", "errors: could not create device twin-job-1: PUT /devices/twin-job-1 → 400 "
+                                 "(ArgumentInvalid)"),
+              ("MSG-ABANDON-001", "errors: could not create device msg-1 for a messaging test: PUT /devices/msg-1 → 400 "
+                                  "(ArgumentInvalid)"),
+              ("MSG-AUTH-001", "errors: could not create device msg-1 for a messaging test: PUT /devices/msg-1 → 400 "
+                               "(ArgumentInvalid)"),
+              ("MSG-AUTH-002", "errors: could not create device mine-1 for a messaging test: PUT /devices/mine-1 → 400 "
+                               "(ArgumentInvalid)"),
+              ("MSG-AUTH-003", "errors: could not create device msg-1 for a messaging test: PUT /devices/msg-1 → 400 "
+                               "(ArgumentInvalid)"),
+              ("MSG-AUTH-004", "errors: could not create device enabled-1 for a messaging test: PUT /devices/enabled-1 →"
+                               " 400 …"),
+              ("MSG-C2D-001", "errors: could not create device msg-1 for a messaging test: PUT /devices/msg-1 → 400 "
+                              "(ArgumentInvalid)"),
+              ("MSG-COMPLETE-001", "errors: could not create device msg-1 for a messaging test: PUT /devices/msg-1 → 400"
+                                   " (ArgumentInvalid)"),
+              ("MSG-D2C-001", "errors: could not create device msg-1 for a messaging test: PUT /devices/msg-1 → 400 "
+                              "(ArgumentInvalid)"),
+              ("MSG-D2C-002", "errors: could not create device msg-1 for a messaging test: PUT /devices/msg-1 → 400 "
+                              "(ArgumentInvalid)"),
+              ("MSG-D2C-003", "errors: could not create device msg-1 for a messaging test: PUT /devices/msg-1 → 400 "
+                              "(ArgumentInvalid)"),
+              ("MSG-D2C-004", "errors: could not create device msg-1 for a messaging test: PUT /devices/msg-1 → 400 "
+                              "(ArgumentInvalid)"),
+              ("MSG-DELIVERY-001", "errors: could not create device msg-1 for a messaging test: PUT /devices/msg-1 → 400"
+                                   " (ArgumentInvalid)"),
+              ("MSG-DELIVERY-002", "errors: could not create device msg-1 for a messaging test: PUT /devices/msg-1 → 400"
+                                   " (ArgumentInvalid)"),
+              ("MSG-LOCK-001", "errors: could not create device msg-1 for a messaging test: PUT /devices/msg-1 → 400 "
+                               "(ArgumentInvalid)"),
+              ("MSG-LOCK-002", "errors: could not create device msg-1 for a messaging test: PUT /devices/msg-1 → 400 "
+                               "(ArgumentInvalid)"),
+              ("MSG-LOCK-003", "errors: could not create device msg-1 for a messaging test: PUT /devices/msg-1 → 400 "
+                               "(ArgumentInvalid)"),
+              ("MSG-LOCK-004", "errors: could not create device msg-1 for a messaging test: PUT /devices/msg-1 → 400 "
+                               "(ArgumentInvalid)"),
+              ("MSG-QUEUE-001", "errors: could not create device msg-1 for a messaging test: PUT /devices/msg-1 → 400 "
+                                "(ArgumentInvalid)"),
+              ("MSG-RECV-001", "errors: could not create device msg-1 for a messaging test: PUT /devices/msg-1 → 400 "
+                               "(ArgumentInvalid)"),
+              ("MSG-RECV-002", "errors: could not create device msg-1 for a messaging test: PUT /devices/msg-1 → 400 "
+                               "(ArgumentInvalid)"),
+              ("MSG-RECV-003", "errors: could not create device msg-1 for a messaging test: PUT /devices/msg-1 → 400 "
+                               "(ArgumentInvalid)"),
+              ("MSG-REJECT-001", "errors: could not create device msg-1 for a messaging test: PUT /devices/msg-1 → 400 "
+                                 "(ArgumentInvalid)"),
+              ("TWIN-GET-001", "errors: could not create device twin-1: PUT /devices/twin-1 → 400 (ArgumentInvalid)"),
+              ("TWIN-PATCH-001", "errors: could not create device twin-patch-1: PUT /devices/twin-patch-1 → 400 "
+                                 "(ArgumentInvalid)"),
+          )),
+    Fault("stats-missing-field", "GET /statistics/devices omits totalDeviceCount", breaks=("COMMON-SPEC-001",),
+          collateral=(
+              ("DI-LIST-002", "errors: could not count the registry's devices: GET /statistics/devices → 200 without "
+                              "totalDeviceCount"),
+              ("DI-STATS-001", "totalDeviceCount is None"),
+          )),
+    Fault("d2c-returns-200", "a device-to-cloud send answers 200 instead of 204", breaks=("MSG-D2C-001",),
+          collateral=(
+              ("COMMON-SPEC-001", "POST /devices/{deviceId}/messages/events: ST103 Undocumented status code"),
+              ("MSG-AUTH-001", "send with the device's own token → 200, expected 204"),
+              ("MSG-AUTH-002", "errors: the valid request (a send with the device's own token) is not served, so a "
+                               "refusal of the invalid …"),
+              ("MSG-AUTH-003", "errors: the valid request (a send with the device's own token) is not served, so a "
+                               "refusal of the invalid …"),
+              ("MSG-AUTH-004", "errors: the valid request (a send from an enabled device) is not served, so a refusal of"
+                               " the invalid one …"),
+              ("MSG-D2C-002", "send with properties as headers → 200, expected 204"),
+              ("MSG-D2C-004", "errors: the valid request (the same send without that property) is not served, so a "
+                              "refusal of the invalid …"),
+          )),
+    Fault("d2c-no-size-limit", "a device-to-cloud message of 256 KB or more is accepted", breaks=("MSG-D2C-003",),
+          collateral=(
+              ("COMMON-ERR-001", "errors: a messaging request the pages refuse was not refused, so there is no error "
+                                 "envelope to judge: POST …"),
+          )),
+    Fault("d2c-accepts-invalid-properties", "application property names and values are not checked", breaks=("MSG-D2C-004",),
+          collateral=(
+              ("COMMON-ERR-001", "errors: a messaging request the pages refuse was not refused, so there is no error "
+                                 "envelope to judge: POST …"),
+          )),
     Fault("d2c-refuses-properties",
           "a device-to-cloud send with any IoTHub-app-* header is refused with 400",
-          breaks=("MSG-D2C-002",)),
-    Fault("empty-queue-returns-200",
-          "a receive on an empty queue answers 200 with an empty body",
-          breaks=("MSG-RECV-001",)),
+          breaks=("MSG-D2C-002",),
+          collateral=(
+              ("COMMON-SPEC-001", "POST /devices/{deviceId}/messages/events: ST202 Schema-valid request rejected: Valid "
+                                  "data should …"),
+          )),
+    Fault("empty-queue-returns-200", "a receive on an empty queue answers 200 with an empty body", breaks=("MSG-RECV-001",),
+          collateral=(
+              ("COMMON-SPEC-001", "GET /devices/{deviceId}/messages/devicebound: ST109 JSON deserialization error: "
+                                  "Response must be …"),
+              ("MSG-AUTH-001", "receive with the device's own token → 200, expected 204"),
+              ("MSG-COMPLETE-001", "receive after complete → 200: the message is still there"),
+              ("MSG-DELIVERY-001", "after 10 deliveries the message came back (200) instead of being dead-lettered"),
+              ("MSG-RECV-002", "GET /devices/prop-msg-1/messages/devicebound → 200 carries no ETag: the message lock is "
+                               "missing GET …"),
+              ("MSG-RECV-003", "a second receive while the only message is locked → 200"),
+              ("MSG-REJECT-001", "receive after reject delivered the message again"),
+          )),
     Fault("receive-drops-properties",
           "a received message lacks its IoTHub-MessageId and IoTHub-app-* headers",
-          breaks=("MSG-RECV-002",)),
+          breaks=("MSG-RECV-002",),
+          collateral=(
+              ("MSG-ABANDON-001", "a different message came back"),
+              ("MSG-LOCK-004", "a different message came back"),
+          )),
     Fault("no-message-lock", "a received message stays visible to other receives", breaks=("MSG-RECV-003",)),
     Fault("unquoted-lock-etag", "the receive ETag carries the lock token without quotes", breaks=("MSG-LOCK-001",)),
     Fault("complete-keeps-message", "a completed message is delivered again", breaks=("MSG-COMPLETE-001",)),
     Fault("reject-requeues", "a rejected message is delivered again", breaks=("MSG-REJECT-001",)),
-    Fault("abandon-keeps-delivery-count", "an abandon does not raise the delivery count", breaks=("MSG-ABANDON-001",)),
+    Fault("abandon-keeps-delivery-count", "an abandon does not raise the delivery count", breaks=("MSG-ABANDON-001",),
+          collateral=(
+              ("MSG-DELIVERY-001", "after 10 deliveries the message came back (200) instead of being dead-lettered"),
+          )),
     Fault("accept-unknown-lock",
           "complete, reject and abandon with a lock that was never issued answer 204",
-          breaks=("MSG-LOCK-002",)),
+          breaks=("MSG-LOCK-002",),
+          collateral=(
+              ("COMMON-ERR-001", "errors: a messaging request the pages refuse was not refused, so there is no error "
+                                 "envelope to judge: …"),
+          )),
     Fault("lock-lost-precondition-failed",
           "a lost lock is answered 412 PreconditionFailed instead of DeviceMessageLockLost",
-          breaks=("MSG-LOCK-002",)),
+          breaks=("MSG-LOCK-002",),
+          collateral=(
+              ("MSG-LOCK-003", "complete with an expired lock → 412 names 'PreconditionFailed', expected "
+                               "'DeviceMessageLockLost'"),
+          )),
     Fault("expired-lock-still-valid",
           "an expired lock still completes, rejects or abandons its message",
           breaks=("MSG-LOCK-003",)),
-    Fault("lock-never-expires", "a locked message never becomes visible again", breaks=("MSG-LOCK-004",)),
+    Fault("lock-never-expires", "a locked message never becomes visible again", breaks=("MSG-LOCK-004",),
+          collateral=(
+              ("MSG-DELIVERY-002", "delivery 2 of 10: GET /devices/msg-1/messages/devicebound → 204, expected 200 with "
+                                   "the message and …"),
+              ("MSG-LOCK-003", "complete with an expired lock → 204, expected 404 or 412"),
+          )),
     Fault("no-max-delivery-count",
           "a message is never dead-lettered after the max delivery count",
           breaks=("MSG-DELIVERY-001",)),
@@ -119,10 +444,43 @@ _TABLE = (
           "a policy token without DeviceConnect is accepted on messaging",
           breaks=("MSG-AUTH-003",)),
     Fault("disabled-device-connects", "a disabled device can send and receive", breaks=("MSG-AUTH-004",)),
-    Fault("refuse-device-tokens", "device-scoped tokens (no skn) are refused", breaks=("MSG-AUTH-001",)),
-    Fault("unknown-job-returns-200",
-          "GET of an unknown job answers 200 with an empty job object",
-          breaks=("JOB-GET-002",)),
+    Fault("refuse-device-tokens", "device-scoped tokens (no skn) are refused", breaks=("MSG-AUTH-001",),
+          collateral=(
+              ("MSG-ABANDON-001", "errors: receive: GET /devices/msg-1/messages/devicebound → 401 "
+                                  "(IotHubUnauthorizedAccess): the target …"),
+              ("MSG-AUTH-002", "errors: the valid request (a send with the device's own token) is not served, so a "
+                               "refusal of the invalid …"),
+              ("MSG-AUTH-003", "errors: the valid request (a send with the device's own token) is not served, so a "
+                               "refusal of the invalid …"),
+              ("MSG-AUTH-004", "errors: the valid request (a send from an enabled device) is not served, so a refusal of"
+                               " the invalid one …"),
+              ("MSG-COMPLETE-001", "errors: receive: GET /devices/msg-1/messages/devicebound → 401 "
+                                   "(IotHubUnauthorizedAccess): the target …"),
+              ("MSG-D2C-001", "send of 0 bytes → 401"),
+              ("MSG-D2C-002", "send with properties as headers → 401, expected 204"),
+              ("MSG-D2C-004", "errors: the valid request (the same send without that property) is not served, so a "
+                              "refusal of the invalid …"),
+              ("MSG-DELIVERY-001", "delivery 1 of 10: GET /devices/msg-1/messages/devicebound → 401 "
+                                   "(IotHubUnauthorizedAccess): the …"),
+              ("MSG-DELIVERY-002", "delivery 1 of 10: GET /devices/msg-1/messages/devicebound → 401 "
+                                   "(IotHubUnauthorizedAccess): the …"),
+              ("MSG-LOCK-001", "errors: receive: GET /devices/msg-1/messages/devicebound → 401 "
+                               "(IotHubUnauthorizedAccess): the target …"),
+              ("MSG-LOCK-002", "errors: receive: GET /devices/msg-1/messages/devicebound → 401 "
+                               "(IotHubUnauthorizedAccess): the target …"),
+              ("MSG-LOCK-003", "errors: receive: GET /devices/msg-1/messages/devicebound → 401 "
+                               "(IotHubUnauthorizedAccess): the target …"),
+              ("MSG-LOCK-004", "errors: receive: GET /devices/msg-1/messages/devicebound → 401 "
+                               "(IotHubUnauthorizedAccess): the target …"),
+              ("MSG-RECV-001", "receive on an empty queue → 401, expected 204"),
+              ("MSG-RECV-002", "receive: GET /devices/msg-1/messages/devicebound → 401 (IotHubUnauthorizedAccess): the "
+                               "target …"),
+              ("MSG-RECV-003", "errors: first receive: GET /devices/msg-1/messages/devicebound → 401 "
+                               "(IotHubUnauthorizedAccess): the target …"),
+              ("MSG-REJECT-001", "errors: receive: GET /devices/msg-1/messages/devicebound → 401 "
+                                 "(IotHubUnauthorizedAccess): the target …"),
+          )),
+    Fault("unknown-job-returns-200", "GET of an unknown job answers 200 with an empty job object", breaks=("JOB-GET-002",)),
     Fault("cancel-unknown-job-returns-204", "DELETE of an unknown job answers 204", breaks=("JOB-CANCEL-002",)),
     Fault("cancel-ignored", "a cancelled job still runs to completion", breaks=("JOB-CANCEL-001",)),
     Fault("cancel-finished-returns-409", "DELETE on a finished job answers 409", breaks=("JOB-CANCEL-003",)),
@@ -133,78 +491,145 @@ _TABLE = (
           "an export without excludeKeysInExport does the opposite of the profile's default",
           breaks=("JOB-EXPORT-003",)),
     Fault("export-skips-last-device", "an export leaves out the last device", breaks=("JOB-EXPORT-001",)),
-    Fault("export-json-array",
-          "an export writes one JSON array instead of one device per line",
-          breaks=("JOB-EXPORT-001",)),
+    Fault("export-json-array", "an export writes one JSON array instead of one device per line", breaks=("JOB-EXPORT-001",)),
     Fault("import-skips-updates", "an import applies only its create lines", breaks=("JOB-IMPORT-001",)),
     Fault("job-never-completes", "a started job stays running forever", breaks=("JOB-LIFE-001",)),
     Fault("completed-job-progress-0", "a completed job reports progress 0", breaks=("JOB-LIFE-001",)),
     Fault("failed-job-without-reason", "a failed job has no failureReason", breaks=("JOB-FAIL-001",)),
     Fault("list-jobs-omits-finished", "GET /jobs leaves out finished jobs", breaks=("JOB-LIST-001",)),
-    Fault("job-status-done",
-          "a completed job's status reads \"done\" instead of \"completed\"",
-          breaks=("JOB-GET-001",)),
+    Fault("job-status-done", "a completed job's status reads \"done\" instead of \"completed\"", breaks=("JOB-GET-001",)),
     Fault("jobs-create-not-found", "POST /jobs/create answers 404", breaks=("JOB-CREATE-001",)),
-    Fault("importdevices-not-found",
-          "GET /importdevices answers 404",
-          breaks=("JOB-CREATE-001",), profile="docs-strict"),
+    Fault("importdevices-not-found", "GET /importdevices answers 404", breaks=("JOB-CREATE-001",), profile="docs-strict"),
     Fault("v2-unknown-job-returns-200",
           "GET /jobs/v2/{jobId} of an unknown job answers 200 with an empty job",
           breaks=("JOBV2-GET-002",)),
     Fault("v2-cancel-ignored", "a cancelled scheduled job still runs", breaks=("JOBV2-CANCEL-001",)),
-    Fault("v2-start-time-ignored",
-          "a scheduled job runs at once, whatever its startTime",
-          breaks=("JOBV2-SCHEDULE-001",)),
-    Fault("v2-query-ignores-filters", "GET /jobs/v2/query ignores jobType and jobStatus", breaks=("JOBV2-QUERY-001",)),
-    Fault("twin-job-updates-nothing",
-          "a twin-update job completes without changing any twin",
-          breaks=("JOBV2-TWIN-001",)),
+    Fault("v2-start-time-ignored", "a scheduled job runs at once, whatever its startTime", breaks=("JOBV2-SCHEDULE-001",),
+          collateral=(
+              ("JOBV2-CANCEL-001", "the cancelled job reads 'completed'"),
+          )),
+    Fault("v2-query-ignores-filters", "GET /jobs/v2/query ignores jobType and jobStatus", breaks=("JOBV2-QUERY-001",),
+          whole_suite=True),  # the query test's own job is the one it asks for; another test's cancelled job shows it
+    Fault("twin-job-updates-nothing", "a twin-update job completes without changing any twin", breaks=("JOBV2-TWIN-001",),
+          collateral=(
+              ("JOBV2-SCHEDULE-001", "the job did not run after its start"),
+          )),
     Fault("twin-job-ignores-condition",
           "a twin-update job updates every twin, not only those its queryCondition selects",
           breaks=("JOBV2-TWIN-001",)),
     Fault("method-job-offline-succeeds",
           "a device that is not online counts as succeeded in a method job",
-          breaks=("JOBV2-METHOD-001",)),
-    Fault("method-job-no-statistics", "a finished job has no deviceJobStatistics", breaks=("JOBV2-GET-001",)),
+          breaks=("JOBV2-METHOD-001",),
+          collateral=(
+              ("JOBV2-METHOD-002", "one device answered and one is offline, but the statistics are {'deviceCount': 2, "
+                                   "'failedCount': 0, …"),
+          )),
+    Fault("method-job-no-statistics", "a finished job has no deviceJobStatistics", breaks=("JOBV2-GET-001",),
+          collateral=(
+              ("JOBV2-METHOD-001", "the job counted None devices, selected 1: {}"),
+              ("JOBV2-METHOD-002", "one device answered and one is offline, but the statistics are {}"),
+          )),
     Fault("twin-patch-ignored", "PATCH /twins/{deviceId} answers 200 but changes nothing", breaks=("TWIN-PATCH-001",)),
-    Fault("rp-no-auth-required", "RP requests without Authorization are served", breaks=("RP-AUTH-001",)),
+    Fault("rp-no-auth-required", "RP requests without Authorization are served", breaks=("RP-AUTH-001",),
+          collateral=(
+              ("RP-REQID-001", "the requests the RP must refuse answered [200, 404, 200, 400], expected 404, 401, 400 "
+                               "after the 200"),
+          )),
     Fault("rp-accept-any-token", "any bearer token is accepted", breaks=("RP-AUTH-002",)),
-    Fault("rp-drop-request-id", "RP responses carry no x-ms-request-id", breaks=("RP-REQID-001",)),
-    Fault("rp-accept-missing-api-version", "RP requests without api-version are served", breaks=("RP-APIVER-001",)),
-    Fault("rp-plain-errors",
-          "RP errors are text/plain \"error\" without the ErrorDetails envelope",
-          breaks=("RP-ERR-001",)),
+    Fault("rp-drop-request-id", "RP responses carry no x-ms-request-id", breaks=("RP-REQID-001",),
+          collateral=(
+              ("RP-READ-001", "GET …/IotHubs/{resourceName}: ST107 Missing required response headers:"),
+          )),
+    Fault("rp-accept-missing-api-version", "RP requests without api-version are served", breaks=("RP-APIVER-001",),
+          collateral=(
+              ("RP-REQID-001", "the requests the RP must refuse answered [200, 404, 401, 200], expected 404, 401, 400 "
+                               "after the 200"),
+          )),
+    Fault("rp-plain-errors", "RP errors are text/plain \"error\" without the ErrorDetails envelope", breaks=("RP-ERR-001",),
+          collateral=(
+              ("RP-READ-001", "GET "
+                              "…/IotHubs/{resourceName}/eventHubEndpoints/{eventHubEndpointName}/ConsumerGroups/{name}: "
+                              "ST105 …"),
+          )),
     Fault("rp-create-returns-200",
           "a hub create answers 200 synchronously, without Azure-AsyncOperation",
-          breaks=("RP-CREATE-001",)),
-    Fault("rp-operation-never-ends", "every operation status stays InProgress", breaks=("RP-LRO-001",)),
+          breaks=("RP-CREATE-001",),
+          collateral=(
+              ("RP-COND-001", "PUT of a missing hub with {'If-None-Match': '*'} → 200, the table says [201]"),
+          )),
+    Fault("rp-operation-never-ends", "every operation status stays InProgress", breaks=("RP-LRO-001",),
+          collateral=(
+              ("RP-CG-001", "creating hub cg…: its operation reported InProgress"),
+              ("RP-COND-001", "creating hub cond…: its operation reported InProgress"),
+              ("RP-DELETE-001", "creating hub delete…: its operation reported InProgress"),
+              ("RP-ERR-001", "errors: creating hub reads…: its operation reported InProgress"),
+              ("RP-ETAG-001", "errors: creating hub reads…: its operation reported InProgress"),
+              ("RP-GET-001", "creating hub get…: its operation reported InProgress"),
+              ("RP-GET-002", "errors: creating hub list…: its operation reported InProgress"),
+              ("RP-JOB-001", "creating hub export…: its operation reported InProgress"),
+              ("RP-JOB-002", "creating hub import…: its operation reported InProgress"),
+              ("RP-KEYS-001", "errors: creating hub keys…: its operation reported InProgress"),
+              ("RP-KEYS-002", "errors: creating hub keys…: its operation reported InProgress"),
+              ("RP-LIST-001", "errors: creating hub list…: its operation reported InProgress"),
+              ("RP-LIST-002", "errors: creating hub list…: its operation reported InProgress"),
+              ("RP-NAME-001", "creating hub name…: its operation reported InProgress"),
+              ("RP-READ-001", "errors: creating hub reads…: its operation reported InProgress"),
+              ("RP-REQID-001", "errors: creating hub reads…: its operation reported InProgress"),
+              ("RP-STATS-001", "creating hub stats…: its operation reported InProgress"),
+              ("RP-UPDATE-001", "creating hub update…: its operation reported InProgress"),
+          )),
     Fault("rp-succeeded-before-hub-exists",
           "a create's operation status says Succeeded at once, but GET of the hub answers 404 until the delay has passed",
-          breaks=("RP-LRO-001",)),
+          breaks=("RP-LRO-001",),
+          collateral=(
+              ("RP-CG-001", "GET of the hub just created → 404"),
+              ("RP-COND-001", "GET of the hub just created → 404"),
+              ("RP-DELETE-001", "GET of the hub just created → 404"),
+              ("RP-ERR-001", "errors: GET of the hub just created → 404"),
+              ("RP-ETAG-001", "errors: GET of the hub just created → 404"),
+              ("RP-GET-001", "GET of the hub just created → 404"),
+              ("RP-GET-002", "errors: GET of the hub just created → 404"),
+              ("RP-JOB-001", "GET of the hub just created → 404"),
+              ("RP-JOB-002", "GET of the hub just created → 404"),
+              ("RP-KEYS-001", "errors: GET of the hub just created → 404"),
+              ("RP-KEYS-002", "errors: GET of the hub just created → 404"),
+              ("RP-LIST-001", "errors: GET of the hub just created → 404"),
+              ("RP-LIST-002", "errors: GET of the hub just created → 404"),
+              ("RP-NAME-001", "GET of the hub just created → 404"),
+              ("RP-READ-001", "errors: GET of the hub just created → 404"),
+              ("RP-REQID-001", "errors: GET of the hub just created → 404"),
+              ("RP-STATS-001", "GET of the hub just created → 404"),
+              ("RP-UPDATE-001", "GET of the hub just created → 404"),
+          )),
     Fault("rp-delete-keeps-hub",
           "the delete operation succeeds but the hub stays (GET keeps answering 200)",
           breaks=("RP-DELETE-001",)),
-    Fault("rp-delete-no-location",
-          "the delete's 202 carries neither Location nor Retry-After",
-          breaks=("RP-DELETE-001",)),
+    Fault("rp-delete-no-location", "the delete's 202 carries neither Location nor Retry-After", breaks=("RP-DELETE-001",)),
     Fault("rp-get-reveals-keys", "GET of a hub includes the policies with their keys", breaks=("RP-GET-002",)),
-    Fault("rp-update-ignored",
-          "a PUT on an existing hub answers as usual but stores nothing",
-          breaks=("RP-UPDATE-001",)),
+    Fault("rp-update-ignored", "a PUT on an existing hub answers as usual but stores nothing", breaks=("RP-UPDATE-001",)),
     Fault("rp-listkeys-drops-policy", "both listkeys operations omit the last policy", breaks=("RP-KEYS-001",)),
     Fault("rp-keyname-ignored",
           "keys-by-name returns the first policy whatever the name (unknown names too)",
           breaks=("RP-KEYS-002",)),
     Fault("rp-page-repeats-item",
           "each next page of a hub list starts with the previous page's last hub",
-          breaks=("RP-LIST-001",)),
-    Fault("rp-nextlink-dropped", "hub lists return their first page without nextLink", breaks=("RP-LIST-001",)),
+          breaks=("RP-LIST-001",),
+          collateral=(
+              ("RP-LIST-002", "the subscription list holds ['list1537'] more than once (2 pages, 3 listings)"),
+          )),
+    Fault("rp-nextlink-dropped", "hub lists return their first page without nextLink", breaks=("RP-LIST-001",),
+          collateral=(
+              ("RP-LIST-002", "the subscription list lacks ['list1458'] (1 pages, 3 listings)"),
+          )),
     Fault("rp-ignore-if-match", "PUT ignores If-Match and If-None-Match", breaks=("RP-COND-001",)),
     Fault("rp-delete-ignores-if-match", "DELETE ignores If-Match", breaks=("RP-COND-002",)),
     Fault("rp-write-before-precondition",
           "a PUT with a stale If-Match stores the change, then answers 412",
           breaks=("RP-COND-003",)),
-    Fault("rp-no-etag-header", "hub responses carry no ETag header", breaks=("RP-ETAG-001",)),
+    Fault("rp-no-etag-header", "hub responses carry no ETag header", breaks=("RP-ETAG-001",),
+          collateral=(
+              ("RP-READ-001", "GET …/IotHubs/{resourceName}: ST107 Missing required response headers:"),
+          )),
     Fault("rp-etag-unchanged-on-update", "an update keeps the hub's old etag", breaks=("RP-ETAG-002",)),
     Fault("rp-cg-create-ignored",
           "consumer-group creates (both path families) answer success but store nothing",
@@ -217,9 +642,7 @@ _TABLE = (
           breaks=("RP-CG-002",)),
     Fault("rp-name-always-available", "checkNameAvailability always says available", breaks=("RP-NAME-001",)),
     Fault("rp-stats-zero", "IotHubStats always counts 0 devices", breaks=("RP-STATS-001",)),
-    Fault("rp-export-never-completes",
-          "an export started through the RP never leaves \"running\"",
-          breaks=("RP-JOB-001",)),
+    Fault("rp-export-never-completes", "an export started through the RP never leaves \"running\"", breaks=("RP-JOB-001",)),
     Fault("rp-import-ignores-blob",
           "an import started through the RP completes without applying its blob",
           breaks=("RP-JOB-002",), profile="docs-strict"),

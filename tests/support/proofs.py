@@ -66,9 +66,10 @@ def unjudged(row: dict) -> bool:
 
 
 def proof_args(fault: Fault) -> list[str]:
-    """The suite options of a fault's proof: its profile, the fault, and only the tests that claim what it fails."""
-    return ["--iothub-profile", fault.profile, "--iothub-reference-faults", fault.name,
-            "--iothub-only-requirements", ",".join(sorted(fault.fails))]
+    """The suite options of a fault's proof: its profile, the fault, and only the tests that claim what it fails
+    (the whole suite for a fault whose effects travel through state other tests leave)."""
+    only = [] if fault.whole_suite else ["--iothub-only-requirements", ",".join(sorted(fault.fails))]
+    return ["--iothub-profile", fault.profile, "--iothub-reference-faults", fault.name, *only]
 
 
 def changes(clean: dict[str, str], run: dict[str, str]) -> dict[str, tuple[str, str]]:
@@ -147,16 +148,3 @@ class SuiteWorker:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=10)
 
-
-def run_fresh(args: list[str], report_dir: Path, timeout: float = 300, examples: int = EXAMPLES) -> Run:
-    """One suite session in a fresh interpreter (`pytest suites`), as a user's run starts."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("IOTHUB_")}
-    env["IOTHUB_MAX_EXAMPLES"] = str(examples)
-    command = [sys.executable, "-m", "pytest", "suites", "-q", "-p", "no:cacheprovider", "-p", "no:randomly",
-               "--iothub-bundle", str(report_dir), *args]
-    try:
-        done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired as exc:
-        said = exc.stdout.decode(errors="replace") if isinstance(exc.stdout, bytes) else exc.stdout or ""
-        return Run(-1, f"the run did not end within {timeout:g}s\n{said}", report_dir)
-    return Run(done.returncode, done.stdout + done.stderr, report_dir)

@@ -7,6 +7,9 @@ the interpreter and the imported suite modules are kept, which saves the start-u
 per run. The suite modules read --max-examples when they are imported, so a worker runs every session with the one
 count it started with. The sessions' pytest output goes to a file per run, never to the answer channel.
 
+Its sessions do not shrink: a proof asks which requirements fail, not for the smallest example, and shrinking a
+stateful test whose failure depends on the hub's state can take until the run deadline (170 s) for one proof.
+
     request: {"args": ["--iothub-profile", "iothub", …], "bundle": "/tmp/…/report"}
     answer:  {"code": 1, "output": "/tmp/…/report.out"}
 """
@@ -19,6 +22,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+PROFILE = "iothub-proofs"  # hypothesis settings: every phase but shrinking
 
 
 def run_once(args: list[str], bundle: Path) -> tuple[int, Path]:
@@ -34,7 +38,7 @@ def run_once(args: list[str], bundle: Path) -> tuple[int, Path]:
         os.dup2(out.fileno(), 2)
         try:
             code = int(pytest.main(["suites", "-q", "-p", "no:cacheprovider", "-p", "no:randomly",
-                                    "--iothub-bundle", str(bundle), *args]))
+                                    f"--hypothesis-profile={PROFILE}", "--iothub-bundle", str(bundle), *args]))
         except BaseException as exc:  # noqa: BLE001 - every request gets an answer; the parent judges it
             print(f"the suite worker's run raised {type(exc).__name__}: {exc}", file=sys.stderr)
             code = -1
@@ -49,6 +53,9 @@ def run_once(args: list[str], bundle: Path) -> tuple[int, Path]:
 
 
 def main(argv: list[str]) -> int:
+    from hypothesis import Phase, settings
+
+    settings.register_profile(PROFILE, phases=[Phase.explicit, Phase.reuse, Phase.generate])
     os.chdir(ROOT)
     for name in [n for n in os.environ if n.startswith("IOTHUB_")]:
         del os.environ[name]
