@@ -178,6 +178,10 @@ class ReferenceApi:
         return self.request("PUT", "/devices/" + quote(device_id, safe=""), headers=headers,
                             json={} if body is None else body, **kwargs)
 
+    def put_named(self, device_id: str = "d", body=None, if_match=None, **kwargs) -> httpx.Response:
+        """put_device with a body that names the device (`{"deviceId": device_id}`) unless given one."""
+        return self.put_device(device_id, {"deviceId": device_id} if body is None else body, if_match, **kwargs)
+
     def get_device(self, device_id: str = "d", **kwargs) -> httpx.Response:
         kwargs.setdefault("params", API)
         return self.request("GET", "/devices/" + quote(device_id, safe=""), **kwargs)
