@@ -1,8 +1,9 @@
 """The requirement registry: every rule the suite asserts, with its level, statement, source, the spec operations it
 concerns, the profile rule that decides it when disputed, and the suite version that made it binding.
 
-Tests name the requirements they prove with `@pytest.mark.requirement("ID", …)`; checks put the id at the start of
-their failure message (`[ID] …`) so the report can tell which requirement a failure belongs to. Each source is a
+Tests name the requirements they prove with `@pytest.mark.requirement("ID", …)`; a check or a test that finds a
+departure raises `rules.failures.RequirementFailure("ID", …)`, so the report knows which requirement failed without
+reading any message. Each source is a
 citation that resolves inside the repository (iothub_conformance/rules/sources.py); each operation is an operationId of
 specs/, whose operations name the same requirements back in `x-requirements` (tests/test_specs.py checks both agree).
 `iothub-conformance explain ID` prints the whole chain.
@@ -10,7 +11,6 @@ specs/, whose operations name the same requirements back in `x-requirements` (te
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 # The suite version that first shipped the registry: every requirement below has been binding since.
@@ -657,23 +657,7 @@ _ALL = [
 ]
 
 REQUIREMENTS: dict[str, Requirement] = {r.id: r for r in _ALL}
-ID_PATTERN = re.compile(r"\[([A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*-\d{3})\]")
 
 
 def get(requirement_id: str) -> Requirement:
     return REQUIREMENTS[requirement_id]
-
-
-def ids_in(text: str) -> list[str]:
-    """Requirement ids a failure message names (`[DI-ETAG-002] …`), in order, without repeats."""
-    seen: dict[str, None] = {}
-    for match in ID_PATTERN.finditer(text or ""):
-        if match.group(1) in REQUIREMENTS:
-            seen[match.group(1)] = None
-    return list(seen)
-
-
-def tag(requirement_id: str, message: str) -> str:
-    """A failure message that names its requirement."""
-    get(requirement_id)  # unknown ids are a bug in the suite, not the target
-    return f"[{requirement_id}] {message}"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import httpx
 
@@ -11,7 +13,8 @@ from iothub_conformance.targets.target import Target
 _lock = threading.Lock()
 _target: Target | None = None
 _client: httpx.Client | None = None
-_probed: dict[tuple[str, str], list[str]] = {}
+_probed: dict[tuple[str, str], list[Any]] = {}  # what each probe found: its checks' typed failures
+T = TypeVar("T")
 
 
 def activate(target: Target) -> None:
@@ -48,7 +51,7 @@ def client() -> httpx.Client:
         return _client
 
 
-def probe_once(check: str, operation: str, probe) -> list[str]:
+def probe_once(check: str, operation: str, probe: Callable[[], list[T]]) -> list[T]:
     """Active checks re-send requests; they do it once per operation per run to keep runs fast. The result is kept
     so a replayed example (hypothesis shrinking) sees the same verdict."""
     key = (check, operation)
