@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.served import free_port as _free_port  # noqa: F401  (kept until every importer moves)
-from tests.support.served import rp_flags, serving  # noqa: F401
-from tests.support.suite_runs import ROOT, SuiteRun, run_suite  # noqa: F401
+from tests.support.served import serving
+from tests.support.suite_runs import SuiteRun, run_suite
 
 
 @pytest.fixture

@@ -39,3 +39,22 @@ def test_the_package_type_checks():
     done = _run(_tool("mypy"), "--cache-dir", str(ROOT / ".mypy_cache"))
     assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
     assert "Success: no issues found" in done.stdout, done.stdout[-2000:]
+
+
+def test_no_test_module_imports_another():
+    # Shared helpers live in tests/support/ (or are fixtures): importing a test module runs its collection-time code
+    # and ties two test files together.
+    import ast
+
+    offenders = []
+    for path in sorted((ROOT / "tests").rglob("*.py")):
+        if "node_modules" in path.parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [node.module or ""] if isinstance(node, ast.ImportFrom) else \
+                [alias.name for alias in node.names] if isinstance(node, ast.Import) else []
+            for name in names:
+                last = name.split(".")[-1]
+                if name.startswith("tests.") and (last.startswith("test_") or last == "conftest"):
+                    offenders.append(f"{path.relative_to(ROOT)}:{node.lineno} imports {name}")
+    assert not offenders, offenders

@@ -15,8 +15,8 @@ import time
 
 import pytest
 
-from tests.conftest import ROOT, run_suite
 from tests.support import junit_schema
+from tests.support.suite_runs import ROOT, run_suite
 
 NOT_REACHED = "not reached: the run ended early"
 

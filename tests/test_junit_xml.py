@@ -11,8 +11,8 @@ import pytest
 
 from iothub_conformance.evidence.redact import redact
 from iothub_conformance.report import junit
-from tests.conftest import run_suite
 from tests.support import junit_schema, nasty_bytes
+from tests.support.suite_runs import run_suite
 
 KEY = base64.b64encode(b"junit-xml-test-secret-key-32byte").decode()
 CONNECTION_STRING = f"HostName=nasty.azure-devices.net;SharedAccessKeyName=iothubowner;SharedAccessKey={KEY}"

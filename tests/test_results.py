@@ -11,7 +11,7 @@ from iothub_conformance.evidence import transcript
 from iothub_conformance.evidence.redact import redact
 from iothub_conformance.paths import specs_dir
 from iothub_conformance.rules.requirements import REQUIREMENTS
-from tests.conftest import run_suite
+from tests.support.suite_runs import run_suite
 
 
 def test_a_failing_run_writes_results_with_metadata_and_evidence(tmp_path):
