@@ -100,8 +100,9 @@ def main(argv: list[str] | None = None) -> int:
             from .reference import FAULTS
 
             for fault in FAULTS.values():
-                fails = ", ".join(sorted(fault.fails)) + ("" if fault.profile == "iothub" else f" (profile {fault.profile})")
-                print(f"{fault.name:32} breaks {fails}: {fault.description}")
+                also = f"; also fails {', '.join(sorted(r for r, _ in fault.collateral))}" if fault.collateral else ""
+                under = "" if fault.profile == "iothub" else f" (profile {fault.profile})"
+                print(f"{fault.name:32} {fault.description}: breaks {', '.join(fault.breaks)}{under}{also}")
             return 0
     except ConfigError as exc:
         from iothub_conformance.evidence.redact import redact

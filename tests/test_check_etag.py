@@ -208,3 +208,13 @@ def test_a_response_missing_from_the_journal_skips_the_history():
     journal = Journal()
     journal.record(exchange(etag_header='"e1"', json=device("e1")))
     assert etag.verify(exchange(etag_header='"e2"', json=device("e2")), Context(IOTHUB, journal)) == []
+
+
+def test_a_repeated_request_id_skips_the_history_instead_of_judging_the_wrong_pair():
+    # A target that repeats x-ms-request-id (COMMON-REQID-002 fails it) cannot have its responses placed in the
+    # journal: this PUT did change the ETag, and the later read that shares its id must not make it look unchanged.
+    journal = Journal()
+    read = exchange(etag_header='"e1"', json=device("e1"), request_id="same")
+    write = exchange("PUT", etag_header='"e2"', json=device("e2"), request_id="same")
+    recorded(journal, read, write, exchange(etag_header='"e2"', json=device("e2"), request_id="same"))
+    assert etag.verify(write, Context(IOTHUB, journal)) == []

@@ -54,8 +54,10 @@ def _history(obs: Observed, etag: str, journal: Journal) -> list[RequirementFail
     """Compare with the previous successful exchange on the same device: same tag after a read, new after a write."""
     history = journal.history(obs.path)
     rid = obs.header("x-ms-request-id")
-    if not rid:
-        return []  # cannot place this response in the journal; COMMON-REQID-001 reports the missing id
+    if not rid or journal.times_seen(rid) > 1:
+        # Cannot place this response in the journal: COMMON-REQID-001 reports a missing id, COMMON-REQID-002 a
+        # repeated one. Comparing with an exchange that only shares the id would judge the wrong pair.
+        return []
     here = next((i for i in range(len(history) - 1, -1, -1) if history[i].request_id == rid), None)
     if here is None:
         return []

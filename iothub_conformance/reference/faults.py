@@ -39,10 +39,7 @@ _TABLE = (
                                    "404 (DeviceNotFound)"),
               ("COMMON-SPEC-001", "GET /devices/{deviceId}: ST107 Missing required response headers:"),
           )),
-    Fault("repeat-request-id", "every response carries the same x-ms-request-id", breaks=("COMMON-REQID-002",),
-          collateral=(
-              ("DI-ETAG-004", "PUT /devices/0 succeeded but the ETag stayed …"),
-          )),
+    Fault("repeat-request-id", "every response carries the same x-ms-request-id", breaks=("COMMON-REQID-002",)),
     Fault("accept-missing-api-version", "a request without api-version is served", breaks=("COMMON-APIVER-001",)),
     Fault("accept-any-api-version", "an unsupported api-version value is served", breaks=("COMMON-APIVER-002",),
           collateral=(
