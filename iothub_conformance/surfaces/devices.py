@@ -15,17 +15,21 @@ def path(device_id: str) -> str:
     return "/devices/" + quote(device_id, safe="")
 
 
+# One counter for the whole run (each process; under `run -n N` the prefix names the worker): a device a test could
+# not delete (a target refusing the cleanup) never comes back as another test's "fresh" device with its old queue.
+_NAMES = itertools.count(1)
+
+
 class Registry:
     def __init__(self, client: httpx.Client, api_version: str, prefix: str) -> None:
         self.client = client
         self.api_version = api_version
         self.prefix = prefix
         self.created: list[str] = []
-        self._counter = itertools.count(1)
 
     def name(self, label: str = "dev") -> str:
         """A fresh deviceId owned by this run."""
-        return f"{self.prefix}{label}-{next(self._counter)}"
+        return f"{self.prefix}{label}-{next(_NAMES)}"
 
     def _params(self, api_version) -> dict:
         return {"api-version": api_version or self.api_version}
