@@ -158,11 +158,16 @@ def test_a_row_links_its_spec_operations_and_the_faults_that_break_it():
     etag = rows["DI-ETAG-002"]
     assert etag["spec_operations"] == {"2016-02-03/device-identities.yaml": ["createOrUpdateDevice", "getDevice",
                                                                             "deleteDevice"]}
-    assert etag["faults"] == [{"fault": "unquoted-etag", "how": "breaks", "why": FAULTS["unquoted-etag"].description}]
+    # The fault that exists for it breaks it; every other fault listed there declares it as collateral, with its why.
+    assert etag["faults"][0] == {"fault": "unquoted-etag", "how": "breaks", "why": FAULTS["unquoted-etag"].description}
+    expected = sorted((name, dict(fault.collateral)["DI-ETAG-002"]) for name, fault in FAULTS.items()
+                      if "DI-ETAG-002" in dict(fault.collateral))
+    assert sorted((f["fault"], f["why"]) for f in etag["faults"][1:] if f["how"] == "collateral") == expected
+    assert [f for f in etag["faults"][1:] if f["how"] != "collateral"] == []
     assert rows["COMMON-AUTH-001"]["spec_operations"]["2016-02-03/device-identities.yaml"] == ["all"]
     line = next(line for line in conformance.document("md", FAULTS).splitlines() if line.startswith("| DI-ETAG-002 "))
     assert "`2016-02-03/device-identities.yaml`: createOrUpdateDevice, getDevice, deleteDevice" in line
-    assert "| `unquoted-etag` |" in line and "| 0.1.0 |" in line
+    assert "| `unquoted-etag`<br>" in line and "`reject-if-match-star` (collateral)" in line and "| 0.1.0 |" in line
 
 
 def test_every_fault_appears_under_each_requirement_it_fails():
