@@ -3,6 +3,8 @@ and never a failure of the rule under test."""
 
 from __future__ import annotations
 
+import re
+
 import httpx
 import pytest
 import respx
@@ -83,9 +85,10 @@ def test_require_and_require_etag_pass_what_holds_and_refuse_what_does_not():
 def test_make_refuses_a_device_the_target_did_not_create(hub, answer):
     mock, registry = hub
     mock.put(path__startswith="/devices/").mock(return_value=answer)
-    with pytest.raises(PreconditionFailed, match=r"could not create device conf-x-dev-1: PUT /devices/conf-x-dev-1"):
+    with pytest.raises(PreconditionFailed, match=r"could not create device (conf-x-dev-\d+): PUT /devices/\1 ") as refused:
         registry.make("dev")
-    assert registry.created == ([] if answer.status_code != 200 else ["conf-x-dev-1"])
+    device_id = re.search(r"device (\S+):", str(refused.value)).group(1)
+    assert registry.created == ([] if answer.status_code != 200 else [device_id])
 
 
 def test_make_and_read_return_a_created_device(hub):
@@ -93,7 +96,7 @@ def test_make_and_read_return_a_created_device(hub):
     mock.put(path__startswith="/devices/").mock(return_value=httpx.Response(201, json=DEVICE))
     mock.get(path__startswith="/devices/").mock(return_value=httpx.Response(200, json=DEVICE))
     device_id, created = registry.make("dev")
-    assert (device_id, created.status_code) == ("conf-x-dev-1", 201)
+    assert re.fullmatch(r"conf-x-dev-\d+", device_id) and created.status_code == 201
     assert registry.read(device_id).json() == DEVICE
 
 
@@ -150,3 +153,10 @@ def test_a_served_valid_request_lets_the_test_go_on():
     assert served(response(200, json=[], method="GET", path="/devices"), "a list", list) is None
     assert served(response(204, method="POST", path="/devices/d/messages/events"), "a send", statuses=(204,)) is None
     assert require_json(response(200, json={"a": 1}, method="GET"), "a read") == {"a": 1}
+
+
+def test_two_registries_of_one_run_never_name_the_same_device():
+    # Each test has its own registry; a device one test could not delete must not be the next test's "fresh" one.
+    first, second = Registry(None, "2016-02-03", "conf-x-"), Registry(None, "2016-02-03", "conf-x-")
+    names = [first.name("msg"), second.name("msg"), first.name("msg")]
+    assert len(set(names)) == 3, names
