@@ -22,10 +22,11 @@ from pathlib import Path
 
 from iothub_conformance.config import ConfigError
 from iothub_conformance.reference.faults import FAULTS, Fault, parse_faults
-from tests.support.proofs import EXAMPLES, FAILING, Run, SuiteWorker, changes, unjudged
+from tests.support.proofs import EXAMPLES, SuiteWorker, changes
+from tests.support.suite_runs import FAILING, SuiteRun, unjudged
 
 
-def sweep_line(fault: Fault, clean: Run, run: Run) -> tuple[bool, list[str]]:
+def sweep_line(fault: Fault, clean: SuiteRun, run: SuiteRun) -> tuple[bool, list[str]]:
     """Whether the fault changed exactly what it declares, and the lines saying what it changed."""
     moved = changes(clean.statuses, run.statuses)
     rows = {row["id"]: row for row in run.rows}
@@ -82,7 +83,7 @@ def _sweep(faults: list[Fault], args: argparse.Namespace, workers: queue.Queue[S
     with tempfile.TemporaryDirectory() as scratch, ThreadPoolExecutor(args.jobs) as pool:
         reports = Path(args.keep) if args.keep else Path(scratch)
 
-        def run(name: str, extra: list[str]) -> Run:
+        def run(name: str, extra: list[str]) -> SuiteRun:
             worker = workers.get()  # one run at a time per worker
             try:
                 return worker.run(extra, reports / name, timeout=args.timeout)

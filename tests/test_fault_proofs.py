@@ -10,19 +10,20 @@ import pytest
 from iothub_conformance.reference.faults import Fault
 from tests import fault_sweep
 from tests.support import proofs
+from tests.support.suite_runs import SuiteRun
 
 FAULT = Fault("some-fault", "does something wrong", breaks=("DI-COND-001",),
               collateral=(("DI-COND-002", "the same If-Match handling serves DELETE"),))
 CLEAN = {"DI-COND-001": "pass", "DI-COND-002": "pass", "DI-COND-005": "skip", "DI-ETAG-001": "pass"}
 
 
-def written(tmp_path, statuses: dict[str, str], code: int = 1, detail: dict | None = None) -> proofs.Run:
+def written(tmp_path, statuses: dict[str, str], code: int = 1, detail: dict | None = None) -> SuiteRun:
     rows = [{"id": rid, "status": status, "detail": (detail or {}).get(rid, ""), "tests": ["suites/x.py::t"]}
             for rid, status in statuses.items()]
     report = tmp_path / f"report-{len(list(tmp_path.iterdir()))}"
     report.mkdir()
     (report / "results.json").write_text(json.dumps({"requirements": rows}))
-    return proofs.Run(code, "", report)
+    return SuiteRun(code, "", report)
 
 
 def test_a_proof_runs_the_tests_claiming_breaks_and_collateral_under_the_faults_profile():

@@ -14,6 +14,7 @@ from iothub_conformance.reference.faults import FAULTS
 from iothub_conformance.rules.profiles import PROFILES
 from iothub_conformance.rules.requirements import REQUIREMENTS
 from tests.support import proofs
+from tests.support.suite_runs import SuiteRun
 
 
 @pytest.fixture(scope="session")
@@ -26,9 +27,9 @@ def suite_worker():
 @pytest.fixture(scope="session")
 def clean_reference(suite_worker, tmp_path_factory):
     """profile → the whole suite's run on the clean reference (its own storage), once per pytest worker."""
-    runs: dict[str, proofs.Run] = {}
+    runs: dict[str, SuiteRun] = {}
 
-    def clean(profile: str) -> proofs.Run:
+    def clean(profile: str) -> SuiteRun:
         if profile not in runs:
             runs[profile] = suite_worker.run(["--iothub-profile", profile],
                                              tmp_path_factory.mktemp(f"clean-{profile}") / "report", timeout=300)

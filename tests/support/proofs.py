@@ -14,55 +14,13 @@ import signal
 import subprocess
 import sys
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 
 from iothub_conformance.reference.faults import Fault
+from tests.support.suite_runs import FAILING, SuiteRun
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = 4  # generated examples per operation in the project's own suite runs: enough to meet every fault
-FAILING = ("fail", "error")
-NOT_REACHED_PREFIX = "not reached"  # report/summary.py and report/bundle.py begin such a row's detail so
-
-
-@dataclass
-class Run:
-    """One suite run: its exit code, its pytest output, and its bundle's per-requirement rows."""
-
-    code: int
-    output: str
-    report_dir: Path
-
-    @property
-    def rows(self) -> list[dict]:
-        path = self.report_dir / "results.json"
-        return json.loads(path.read_text())["requirements"] if path.is_file() else []
-
-    @property
-    def statuses(self) -> dict[str, str]:
-        return {row["id"]: row["status"] for row in self.rows}
-
-    @property
-    def reached(self) -> dict[str, str]:
-        """The requirements this run judged: some test claimed them (the others read skip, "no test ran") and did
-        not stop before them (a test that failed earlier, or the run deadline, leaves them "not reached")."""
-        return {row["id"]: row["status"] for row in self.rows if row["tests"] and not unjudged(row)}
-
-    def failing(self) -> set[str]:
-        return {rid for rid, status in self.statuses.items() if status in FAILING}
-
-    def summary(self) -> str:
-        """What failed and why, then the end of pytest's output."""
-        lines = [f"{row['status'].upper()} {row['id']}: {row['detail'][:400]}" for row in self.rows
-                 if row["status"] in FAILING]
-        at = self.output.find("short test summary")
-        return "\n".join(lines) + "\n" + (self.output[at:] if at >= 0 else self.output[-1500:])
-
-
-def unjudged(row: dict) -> bool:
-    """A results.json row no test judged: skipped as "not reached" (its test stopped at another failure first, or
-    the run ended early)."""
-    return row["status"] == "skip" and str(row.get("detail") or "").startswith(NOT_REACHED_PREFIX)
 
 
 def proof_args(fault: Fault) -> list[str]:
@@ -117,7 +75,7 @@ class SuiteWorker:
         threading.Thread(target=read, daemon=True).start()
         return proc
 
-    def run(self, args: list[str], report_dir: Path, timeout: float = 180) -> Run:
+    def run(self, args: list[str], report_dir: Path, timeout: float = 180) -> SuiteRun:
         """One suite session with these options, its bundle in report_dir; a run still going at the timeout is
         killed with its worker and reads as code None."""
         if self._proc is None or self._proc.poll() is not None:
@@ -133,8 +91,8 @@ class SuiteWorker:
         text = output.read_text(errors="replace") if output.is_file() else ""
         if line is None:
             self.close(kill=True)
-            return Run(-1, f"the suite worker hung or died (timeout {timeout:g}s)\n{text}", report_dir)
-        return Run(int(json.loads(line)["code"]), text, report_dir)
+            return SuiteRun(-1, f"the suite worker hung or died (timeout {timeout:g}s)\n{text}", report_dir)
+        return SuiteRun(int(json.loads(line)["code"]), text, report_dir)
 
     def close(self, kill: bool = False) -> None:
         proc, self._proc = self._proc, None

@@ -10,32 +10,48 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+FAILING = ("fail", "error")
+NOT_REACHED_PREFIX = "not reached"  # report/summary.py and report/bundle.py begin such a row's detail so
 
 
 @dataclass
 class SuiteRun:
+    """One suite run: its exit code, its pytest output, and its bundle's per-requirement rows."""
+
     code: int
     output: str
     report_dir: Path
 
     @property
+    def rows(self) -> list[dict]:
+        path = self.report_dir / "results.json"
+        return json.loads(path.read_text())["requirements"] if path.is_file() else []
+
+    @property
     def statuses(self) -> dict[str, str]:
-        data = json.loads((self.report_dir / "results.json").read_text())
-        return {r["id"]: r["status"] for r in data["requirements"]}
+        return {row["id"]: row["status"] for row in self.rows}
+
+    @property
+    def reached(self) -> dict[str, str]:
+        """The requirements this run judged: some test claimed them (the others read skip, "no test ran") and did
+        not stop before them (a test that failed earlier, or the run deadline, leaves them "not reached")."""
+        return {row["id"]: row["status"] for row in self.rows if row["tests"] and not unjudged(row)}
 
     def failing(self) -> set[str]:
-        return {rid for rid, status in self.statuses.items() if status in ("fail", "error")}
+        return {rid for rid, status in self.statuses.items() if status in FAILING}
 
     def summary(self) -> str:
-        """What failed and why: the failing requirements with their detail, then pytest's short summary."""
-        lines = []
-        report = self.report_dir / "results.json"
-        if report.is_file():
-            for r in json.loads(report.read_text())["requirements"]:
-                if r["status"] in ("fail", "error"):
-                    lines.append(f"{r['status'].upper()} {r['id']}: {r['detail'][:400]}")
-        tail = self.output[self.output.find("short test summary"):] if "short test summary" in self.output else ""
-        return "\n".join(lines) + "\n" + (tail or self.output[-1500:])
+        """What failed and why, then the end of pytest's output."""
+        lines = [f"{row['status'].upper()} {row['id']}: {row['detail'][:400]}" for row in self.rows
+                 if row["status"] in FAILING]
+        at = self.output.find("short test summary")
+        return "\n".join(lines) + "\n" + (self.output[at:] if at >= 0 else self.output[-1500:])
+
+
+def unjudged(row: dict) -> bool:
+    """A results.json row no test judged: skipped as "not reached" (its test stopped at another failure first, or
+    the run ended early)."""
+    return row["status"] == "skip" and str(row.get("detail") or "").startswith(NOT_REACHED_PREFIX)
 
 
 def run_suite(report_dir: Path, *args: str, env: dict | None = None, examples: int = 4, timeout: int = 300,
