@@ -35,7 +35,7 @@ class Fault:
 _TABLE = (
     Fault("drop-request-id", "error responses carry no x-ms-request-id header", breaks=("COMMON-REQID-001",),
           collateral=(
-              ("COMMON-REQID-002", "errors: 5 of 5 responses carry no x-ms-request-id to compare: GET /devices/uniq-1 → "
+              ("COMMON-REQID-002", "errors: 5 of 5 responses carry no x-ms-request-id to compare: GET /devices/uniq-… → "
                                    "404 (DeviceNotFound)"),
               ("COMMON-SPEC-001", "GET /devices/{deviceId}: ST107 Missing required response headers:"),
           )),
@@ -51,24 +51,24 @@ _TABLE = (
           breaks=("COMMON-APIVER-004",)),
     Fault("no-etag-header", "device responses carry no ETag header", breaks=("DI-ETAG-001",),
           collateral=(
-              ("COMMON-AUTH-002", "errors: the create of auth-1: PUT /devices/auth-1 → 200 without an ETag to compare with"),
-              ("COMMON-AUTH-003", "errors: the create of auth-1: PUT /devices/auth-1 → 200 without an ETag to compare with"),
-              ("COMMON-AUTH-004", "errors: the create of auth-1: PUT /devices/auth-1 → 200 without an ETag to compare with"),
-              ("COMMON-AUTH-005", "errors: the create of auth-1: PUT /devices/auth-1 → 200 without an ETag to compare with"),
+              ("COMMON-AUTH-002", "errors: the create of auth-…: PUT /devices/auth-… → 200 without an ETag to compare with"),
+              ("COMMON-AUTH-003", "errors: the create of auth-…: PUT /devices/auth-… → 200 without an ETag to compare with"),
+              ("COMMON-AUTH-004", "errors: the create of auth-…: PUT /devices/auth-… → 200 without an ETag to compare with"),
+              ("COMMON-AUTH-005", "errors: the create of auth-…: PUT /devices/auth-… → 200 without an ETag to compare with"),
               ("COMMON-SPEC-001", "PUT /devices/{deviceId}: ST107 Missing required response headers:"),
               ("DI-COND-001", "errors: could not read the device's ETag before PUT with a stale If-Match: GET "
-                              "/devices/stale-1 → 200 …"),
+                              "/devices/stale-… → 200 …"),
               ("DI-COND-002", "errors: could not read the device's ETag before DELETE with a stale If-Match: GET "
-                              "/devices/stale-1 → 200 …"),
+                              "/devices/stale-… → 200 …"),
               ("DI-COND-003", "errors: could not read the device's ETag before PUT with the current If-Match: GET "
-                              "/devices/current-1 → 200 …"),
-              ("DI-COND-004", "errors: could not read the device's ETag to make a weak tag of: GET /devices/weak-1 → 200"
+                              "/devices/current-… → 200 …"),
+              ("DI-COND-004", "errors: could not read the device's ETag to make a weak tag of: GET /devices/weak-… → 200"
                               " without an ETag …"),
-              ("DI-ETAG-003", "errors: no ETag header to compare the body etag with: PUT /devices/etagbody-1 → 200 "
+              ("DI-ETAG-003", "errors: no ETag header to compare the body etag with: PUT /devices/etagbody-… → 200 "
                               "without an ETag to …"),
-              ("DI-ETAG-004", "errors: the create of etagwrite-1: PUT /devices/etagwrite-1 → 200 without an ETag to "
+              ("DI-ETAG-004", "errors: the create of etagwrite-…: PUT /devices/etagwrite-… → 200 without an ETag to "
                               "compare with"),
-              ("DI-ETAG-005", "errors: the create of etagread-1: PUT /devices/etagread-1 → 200 without an ETag to "
+              ("DI-ETAG-005", "errors: the create of etagread-…: PUT /devices/etagread-… → 200 without an ETag to "
                               "compare with"),
           )),
     Fault("unquoted-etag", "the ETag header is sent without quotes", breaks=("DI-ETAG-002",),
@@ -87,12 +87,12 @@ _TABLE = (
               ("DI-COND-001", "PUT with a stale If-Match answered 412 but the device changed (ETag … → …)"),
               ("DI-COND-002", "DELETE with a stale If-Match answered 412 but the device changed (ETag … → …)"),
               ("DI-COND-004", "PUT with a weak If-Match answered 412 but the device changed (ETag … → …)"),
-              ("JOB-IMPORT-001", "the import changed import-untouched-3, which its input does not list (ETag … → …)"),
+              ("JOB-IMPORT-001", "the import changed import-untouched-…, which its input does not list (ETag … → …)"),
           )),
     Fault("ignore-if-match", "If-Match is ignored on PUT and DELETE", breaks=("DI-COND-001",),
           collateral=(
-              ("DI-COND-002", "DELETE /devices/stale-1 with a stale If-Match \"stale-…\" → 204, expected 412"),
-              ("DI-COND-004", "PUT /devices/weak-1 with a weak If-Match W/… → 200, expected 412"),
+              ("DI-COND-002", "DELETE /devices/stale-… with a stale If-Match \"stale-…\" → 204, expected 412"),
+              ("DI-COND-004", "PUT /devices/weak-… with a weak If-Match W/… → 200, expected 412"),
           )),
     Fault("write-before-precondition",
           "a PUT with a stale If-Match applies the change, then answers 412",
@@ -136,7 +136,7 @@ _TABLE = (
           "a device create answers 200 whatever the profile says",
           breaks=("DI-CREATE-001",), profile="docs-strict",
           collateral=(
-              ("DI-COND-006", "create with If-Match None: PUT /devices/plain-1 → 200"),
+              ("DI-COND-006", "create with If-Match None: PUT /devices/plain-… → 200"),
           )),
     Fault("error-envelope-plain",
           "errors are text/plain \"error\" without envelope or iothub-errorcode",
@@ -156,175 +156,175 @@ _TABLE = (
     Fault("delete-missing-returns-204", "DELETE of an unknown device answers 204", breaks=("DI-DELETE-002",)),
     Fault("no-generated-keys", "a create without authentication stores no keys", breaks=("DI-CREATE-002",),
           collateral=(
-              ("COMMON-ERR-001", "errors: device msg-1 has no primary key to sign its messages with: PUT /devices/msg-1 "
+              ("COMMON-ERR-001", "errors: device msg-… has no primary key to sign its messages with: PUT /devices/msg-… "
                                  "→ 200"),
-              ("COMMON-REQID-001", "errors: device msg-1 has no primary key to sign its messages with: PUT "
-                                   "/devices/msg-1 → 200"),
-              ("COMMON-REQID-002", "errors: device prop-msg-1 has no primary key to sign its messages with: PUT "
-                                   "/devices/prop-msg-1 → 200"),
-              ("COMMON-SPEC-001", "errors: device prop-msg-1 has no primary key to sign its messages with: PUT "
-                                  "/devices/prop-msg-1 → 200"),
-              ("JOB-EXPORT-001", "errors: device keys-1 was created without keys to compare the export with"),
-              ("JOB-EXPORT-002", "errors: device keys-1 was created without keys to compare the export with"),
+              ("COMMON-REQID-001", "errors: device msg-… has no primary key to sign its messages with: PUT "
+                                   "/devices/msg-… → 200"),
+              ("COMMON-REQID-002", "errors: device prop-msg-… has no primary key to sign its messages with: PUT "
+                                   "/devices/prop-msg-… → 200"),
+              ("COMMON-SPEC-001", "errors: device prop-msg-… has no primary key to sign its messages with: PUT "
+                                  "/devices/prop-msg-… → 200"),
+              ("JOB-EXPORT-001", "errors: device keys-… was created without keys to compare the export with"),
+              ("JOB-EXPORT-002", "errors: device keys-… was created without keys to compare the export with"),
               ("JOB-EXPORT-003", "an export without excludeKeysInExport wrote null keys; the profile's default is to "
                                  "include them"),
-              ("MSG-ABANDON-001", "errors: device msg-1 has no primary key to sign its messages with: PUT /devices/msg-1"
+              ("MSG-ABANDON-001", "errors: device msg-… has no primary key to sign its messages with: PUT /devices/msg-…"
                                   " → 200"),
-              ("MSG-AUTH-001", "errors: device msg-1 has no primary key to sign its messages with: PUT /devices/msg-1 → "
+              ("MSG-AUTH-001", "errors: device msg-… has no primary key to sign its messages with: PUT /devices/msg-… → "
                                "200"),
-              ("MSG-AUTH-002", "errors: device mine-1 has no primary key to sign its messages with: PUT /devices/mine-1 "
+              ("MSG-AUTH-002", "errors: device mine-… has no primary key to sign its messages with: PUT /devices/mine-… "
                                "→ 200"),
-              ("MSG-AUTH-003", "errors: device msg-1 has no primary key to sign its messages with: PUT /devices/msg-1 → "
+              ("MSG-AUTH-003", "errors: device msg-… has no primary key to sign its messages with: PUT /devices/msg-… → "
                                "200"),
-              ("MSG-AUTH-004", "errors: device enabled-1 has no primary key to sign its messages with: PUT "
-                               "/devices/enabled-1 → 200"),
-              ("MSG-C2D-001", "errors: device msg-1 has no primary key to sign its messages with: PUT /devices/msg-1 → 200"),
-              ("MSG-COMPLETE-001", "errors: device msg-1 has no primary key to sign its messages with: PUT "
-                                   "/devices/msg-1 → 200"),
-              ("MSG-D2C-001", "errors: device msg-1 has no primary key to sign its messages with: PUT /devices/msg-1 → 200"),
-              ("MSG-D2C-002", "errors: device msg-1 has no primary key to sign its messages with: PUT /devices/msg-1 → 200"),
-              ("MSG-D2C-003", "errors: device msg-1 has no primary key to sign its messages with: PUT /devices/msg-1 → 200"),
-              ("MSG-D2C-004", "errors: device msg-1 has no primary key to sign its messages with: PUT /devices/msg-1 → 200"),
-              ("MSG-DELIVERY-001", "errors: device msg-1 has no primary key to sign its messages with: PUT "
-                                   "/devices/msg-1 → 200"),
-              ("MSG-DELIVERY-002", "errors: device msg-1 has no primary key to sign its messages with: PUT "
-                                   "/devices/msg-1 → 200"),
-              ("MSG-LOCK-001", "errors: device msg-1 has no primary key to sign its messages with: PUT /devices/msg-1 → "
+              ("MSG-AUTH-004", "errors: device enabled-… has no primary key to sign its messages with: PUT "
+                               "/devices/enabled-… → 200"),
+              ("MSG-C2D-001", "errors: device msg-… has no primary key to sign its messages with: PUT /devices/msg-… → 200"),
+              ("MSG-COMPLETE-001", "errors: device msg-… has no primary key to sign its messages with: PUT "
+                                   "/devices/msg-… → 200"),
+              ("MSG-D2C-001", "errors: device msg-… has no primary key to sign its messages with: PUT /devices/msg-… → 200"),
+              ("MSG-D2C-002", "errors: device msg-… has no primary key to sign its messages with: PUT /devices/msg-… → 200"),
+              ("MSG-D2C-003", "errors: device msg-… has no primary key to sign its messages with: PUT /devices/msg-… → 200"),
+              ("MSG-D2C-004", "errors: device msg-… has no primary key to sign its messages with: PUT /devices/msg-… → 200"),
+              ("MSG-DELIVERY-001", "errors: device msg-… has no primary key to sign its messages with: PUT "
+                                   "/devices/msg-… → 200"),
+              ("MSG-DELIVERY-002", "errors: device msg-… has no primary key to sign its messages with: PUT "
+                                   "/devices/msg-… → 200"),
+              ("MSG-LOCK-001", "errors: device msg-… has no primary key to sign its messages with: PUT /devices/msg-… → "
                                "200"),
-              ("MSG-LOCK-002", "errors: device msg-1 has no primary key to sign its messages with: PUT /devices/msg-1 → "
+              ("MSG-LOCK-002", "errors: device msg-… has no primary key to sign its messages with: PUT /devices/msg-… → "
                                "200"),
-              ("MSG-LOCK-003", "errors: device msg-1 has no primary key to sign its messages with: PUT /devices/msg-1 → "
+              ("MSG-LOCK-003", "errors: device msg-… has no primary key to sign its messages with: PUT /devices/msg-… → "
                                "200"),
-              ("MSG-LOCK-004", "errors: device msg-1 has no primary key to sign its messages with: PUT /devices/msg-1 → "
+              ("MSG-LOCK-004", "errors: device msg-… has no primary key to sign its messages with: PUT /devices/msg-… → "
                                "200"),
-              ("MSG-QUEUE-001", "errors: device msg-1 has no primary key to sign its messages with: PUT /devices/msg-1 →"
+              ("MSG-QUEUE-001", "errors: device msg-… has no primary key to sign its messages with: PUT /devices/msg-… →"
                                 " 200"),
-              ("MSG-RECV-001", "errors: device msg-1 has no primary key to sign its messages with: PUT /devices/msg-1 → "
+              ("MSG-RECV-001", "errors: device msg-… has no primary key to sign its messages with: PUT /devices/msg-… → "
                                "200"),
-              ("MSG-RECV-002", "errors: device msg-1 has no primary key to sign its messages with: PUT /devices/msg-1 → "
+              ("MSG-RECV-002", "errors: device msg-… has no primary key to sign its messages with: PUT /devices/msg-… → "
                                "200"),
-              ("MSG-RECV-003", "errors: device msg-1 has no primary key to sign its messages with: PUT /devices/msg-1 → "
+              ("MSG-RECV-003", "errors: device msg-… has no primary key to sign its messages with: PUT /devices/msg-… → "
                                "200"),
-              ("MSG-REJECT-001", "errors: device msg-1 has no primary key to sign its messages with: PUT /devices/msg-1 "
+              ("MSG-REJECT-001", "errors: device msg-… has no primary key to sign its messages with: PUT /devices/msg-… "
                                  "→ 200"),
           )),
     Fault("reject-special-device-ids",
           "deviceIds with any documented special character are refused with 400",
           breaks=("DI-ID-001",),
           collateral=(
-              ("COMMON-APIVER-001", "errors: could not create device withver-1: PUT /devices/withver-1 → 400 "
+              ("COMMON-APIVER-001", "errors: could not create device withver-…: PUT /devices/withver-… → 400 "
                                     "(ArgumentInvalid)"),
-              ("COMMON-AUTH-001", "errors: could not create device withauth-1: PUT /devices/withauth-1 → 400 "
+              ("COMMON-AUTH-001", "errors: could not create device withauth-…: PUT /devices/withauth-… → 400 "
                                   "(ArgumentInvalid)"),
-              ("COMMON-AUTH-002", "errors: could not create device auth-1: PUT /devices/auth-1 → 400 (ArgumentInvalid)"),
-              ("COMMON-AUTH-003", "errors: could not create device auth-1: PUT /devices/auth-1 → 400 (ArgumentInvalid)"),
-              ("COMMON-AUTH-004", "errors: could not create device auth-1: PUT /devices/auth-1 → 400 (ArgumentInvalid)"),
-              ("COMMON-AUTH-005", "errors: could not create device auth-1: PUT /devices/auth-1 → 400 (ArgumentInvalid)"),
-              ("COMMON-ERR-001", "errors: could not create device envelope-1: PUT /devices/envelope-1 → 400 "
+              ("COMMON-AUTH-002", "errors: could not create device auth-…: PUT /devices/auth-… → 400 (ArgumentInvalid)"),
+              ("COMMON-AUTH-003", "errors: could not create device auth-…: PUT /devices/auth-… → 400 (ArgumentInvalid)"),
+              ("COMMON-AUTH-004", "errors: could not create device auth-…: PUT /devices/auth-… → 400 (ArgumentInvalid)"),
+              ("COMMON-AUTH-005", "errors: could not create device auth-…: PUT /devices/auth-… → 400 (ArgumentInvalid)"),
+              ("COMMON-ERR-001", "errors: could not create device envelope-…: PUT /devices/envelope-… → 400 "
                                  "(ArgumentInvalid)"),
-              ("COMMON-ERR-002", "errors: could not create device goodjson-1: PUT /devices/goodjson-1 → 400 "
+              ("COMMON-ERR-002", "errors: could not create device goodjson-…: PUT /devices/goodjson-… → 400 "
                                  "(ArgumentInvalid)"),
-              ("COMMON-HDR-001", "errors: could not create device ctype-1: PUT /devices/ctype-1 → 400 (ArgumentInvalid)"),
-              ("COMMON-REQID-001", "errors: could not create device reqid-1: PUT /devices/reqid-1 → 400 (ArgumentInvalid)"),
-              ("COMMON-REQID-002", "errors: could not create device prop-msg-1: PUT /devices/prop-msg-1 → 400 "
+              ("COMMON-HDR-001", "errors: could not create device ctype-…: PUT /devices/ctype-… → 400 (ArgumentInvalid)"),
+              ("COMMON-REQID-001", "errors: could not create device reqid-…: PUT /devices/reqid-… → 400 (ArgumentInvalid)"),
+              ("COMMON-REQID-002", "errors: could not create device prop-msg-…: PUT /devices/prop-msg-… → 400 "
                                    "(ArgumentInvalid)"),
               ("COMMON-SPEC-001", "PUT /devices/{deviceId}: ST202 Schema-valid request rejected: Valid data should have "
                                   "been accepted"),
-              ("DI-COND-001", "errors: could not create device stale-1: PUT /devices/stale-1 → 400 (ArgumentInvalid)"),
-              ("DI-COND-002", "errors: could not create device stale-1: PUT /devices/stale-1 → 400 (ArgumentInvalid)"),
-              ("DI-COND-003", "errors: could not create device current-1: PUT /devices/current-1 → 400 (ArgumentInvalid)"),
-              ("DI-COND-004", "errors: could not create device weak-1: PUT /devices/weak-1 → 400 (ArgumentInvalid)"),
-              ("DI-COND-006", "create with If-Match None: PUT /devices/plain-1 → 400 (ArgumentInvalid)"),
-              ("DI-COND-007", "errors: could not create device quotedstar-1: PUT /devices/quotedstar-1 → 400 "
+              ("DI-COND-001", "errors: could not create device stale-…: PUT /devices/stale-… → 400 (ArgumentInvalid)"),
+              ("DI-COND-002", "errors: could not create device stale-…: PUT /devices/stale-… → 400 (ArgumentInvalid)"),
+              ("DI-COND-003", "errors: could not create device current-…: PUT /devices/current-… → 400 (ArgumentInvalid)"),
+              ("DI-COND-004", "errors: could not create device weak-…: PUT /devices/weak-… → 400 (ArgumentInvalid)"),
+              ("DI-COND-006", "create with If-Match None: PUT /devices/plain-… → 400 (ArgumentInvalid)"),
+              ("DI-COND-007", "errors: could not create device quotedstar-…: PUT /devices/quotedstar-… → 400 "
                               "(ArgumentInvalid)"),
-              ("DI-CREATE-001", "create: PUT /devices/create-1 → 400 (ArgumentInvalid)"),
-              ("DI-CREATE-002", "errors: could not create device keys-1: PUT /devices/keys-1 → 400 (ArgumentInvalid)"),
-              ("DI-DELETE-001", "errors: could not create device delete-1: PUT /devices/delete-1 → 400 (ArgumentInvalid)"),
-              ("DI-DELETE-002", "errors: could not create device present-1: PUT /devices/present-1 → 400 (ArgumentInvalid)"),
-              ("DI-DELETE-003", "errors: could not create device noifmatch-1: PUT /devices/noifmatch-1 → 400 "
+              ("DI-CREATE-001", "create: PUT /devices/create-… → 400 (ArgumentInvalid)"),
+              ("DI-CREATE-002", "errors: could not create device keys-…: PUT /devices/keys-… → 400 (ArgumentInvalid)"),
+              ("DI-DELETE-001", "errors: could not create device delete-…: PUT /devices/delete-… → 400 (ArgumentInvalid)"),
+              ("DI-DELETE-002", "errors: could not create device present-…: PUT /devices/present-… → 400 (ArgumentInvalid)"),
+              ("DI-DELETE-003", "errors: could not create device noifmatch-…: PUT /devices/noifmatch-… → 400 "
                                 "(ArgumentInvalid)"),
-              ("DI-ETAG-001", "errors: could not create device etag-1: PUT /devices/etag-1 → 400 (ArgumentInvalid)"),
-              ("DI-ETAG-002", "errors: could not create device etag-1: PUT /devices/etag-1 → 400 (ArgumentInvalid)"),
-              ("DI-ETAG-003", "errors: could not create device etagbody-1: PUT /devices/etagbody-1 → 400 (ArgumentInvalid)"),
-              ("DI-ETAG-004", "errors: could not create device etagwrite-1: PUT /devices/etagwrite-1 → 400 "
+              ("DI-ETAG-001", "errors: could not create device etag-…: PUT /devices/etag-… → 400 (ArgumentInvalid)"),
+              ("DI-ETAG-002", "errors: could not create device etag-…: PUT /devices/etag-… → 400 (ArgumentInvalid)"),
+              ("DI-ETAG-003", "errors: could not create device etagbody-…: PUT /devices/etagbody-… → 400 (ArgumentInvalid)"),
+              ("DI-ETAG-004", "errors: could not create device etagwrite-…: PUT /devices/etagwrite-… → 400 "
                               "(ArgumentInvalid)"),
-              ("DI-ETAG-005", "errors: could not create device etagread-1: PUT /devices/etagread-1 → 400 (ArgumentInvalid)"),
-              ("DI-GET-001", "errors: could not create device get-1: PUT /devices/get-1 → 400 (ArgumentInvalid)"),
-              ("DI-GET-002", "errors: could not create device present-1: PUT /devices/present-1 → 400 (ArgumentInvalid)"),
-              ("DI-ID-002", "errors: could not create device bad-1: PUT /devices/bad-1 → 400 (ArgumentInvalid)"),
-              ("DI-LIST-001", "errors: could not create device list-1: PUT /devices/list-1 → 400 (ArgumentInvalid)"),
-              ("DI-LIST-002", "errors: could not create device top-1: PUT /devices/top-1 → 400 (ArgumentInvalid)"),
-              ("DI-STATS-001", "errors: could not create device stats-1: PUT /devices/stats-1 → 400 (ArgumentInvalid)"),
-              ("DI-UPDATE-001", "errors: could not create device update-1: PUT /devices/update-1 → 400 (ArgumentInvalid)"),
-              ("JOB-CANCEL-001", "errors: could not tell whether device cancelled-import-1 exists after the cancelled "
+              ("DI-ETAG-005", "errors: could not create device etagread-…: PUT /devices/etagread-… → 400 (ArgumentInvalid)"),
+              ("DI-GET-001", "errors: could not create device get-…: PUT /devices/get-… → 400 (ArgumentInvalid)"),
+              ("DI-GET-002", "errors: could not create device present-…: PUT /devices/present-… → 400 (ArgumentInvalid)"),
+              ("DI-ID-002", "errors: could not create device bad-…: PUT /devices/bad-… → 400 (ArgumentInvalid)"),
+              ("DI-LIST-001", "errors: could not create device list-…: PUT /devices/list-… → 400 (ArgumentInvalid)"),
+              ("DI-LIST-002", "errors: could not create device top-…: PUT /devices/top-… → 400 (ArgumentInvalid)"),
+              ("DI-STATS-001", "errors: could not create device stats-…: PUT /devices/stats-… → 400 (ArgumentInvalid)"),
+              ("DI-UPDATE-001", "errors: could not create device update-…: PUT /devices/update-… → 400 (ArgumentInvalid)"),
+              ("JOB-CANCEL-001", "errors: could not tell whether device cancelled-import-… exists after the cancelled "
                                  "import: GET …"),
-              ("JOB-EXPORT-001", "errors: could not create device export-1: PUT /devices/export-1 → 400 (ArgumentInvalid)"),
-              ("JOB-EXPORT-002", "errors: could not create device keys-1: PUT /devices/keys-1 → 400 (ArgumentInvalid)"),
-              ("JOB-EXPORT-003", "errors: could not create device default-keys-1: PUT /devices/default-keys-1 → 400 "
+              ("JOB-EXPORT-001", "errors: could not create device export-…: PUT /devices/export-… → 400 (ArgumentInvalid)"),
+              ("JOB-EXPORT-002", "errors: could not create device keys-…: PUT /devices/keys-… → 400 (ArgumentInvalid)"),
+              ("JOB-EXPORT-003", "errors: could not create device default-keys-…: PUT /devices/default-keys-… → 400 "
                                  "(ArgumentInvalid)"),
-              ("JOB-IMPORT-001", "errors: could not create device import-update-1: PUT /devices/import-update-1 → 400 "
+              ("JOB-IMPORT-001", "errors: could not create device import-update-…: PUT /devices/import-update-… → 400 "
                                  "(ArgumentInvalid)"),
-              ("JOBV2-CANCEL-001", "errors: could not create device cancel-1: PUT /devices/cancel-1 → 400 "
+              ("JOBV2-CANCEL-001", "errors: could not create device cancel-…: PUT /devices/cancel-… → 400 "
                                    "(ArgumentInvalid)"),
-              ("JOBV2-CREATE-001", "errors: could not create device twin-job-1: PUT /devices/twin-job-1 → 400 "
+              ("JOBV2-CREATE-001", "errors: could not create device twin-job-…: PUT /devices/twin-job-… → 400 "
                                    "(ArgumentInvalid)"),
-              ("JOBV2-GET-001", "errors: could not create device twin-job-1: PUT /devices/twin-job-1 → 400 "
+              ("JOBV2-GET-001", "errors: could not create device twin-job-…: PUT /devices/twin-job-… → 400 "
                                 "(ArgumentInvalid)"),
-              ("JOBV2-METHOD-001", "errors: could not create device offline-1: PUT /devices/offline-1 → 400 "
+              ("JOBV2-METHOD-001", "errors: could not create device offline-…: PUT /devices/offline-… → 400 "
                                    "(ArgumentInvalid)"),
-              ("JOBV2-METHOD-002", "errors: could not create device online-1: PUT /devices/online-1 → 400 "
+              ("JOBV2-METHOD-002", "errors: could not create device online-…: PUT /devices/online-… → 400 "
                                    "(ArgumentInvalid)"),
-              ("JOBV2-QUERY-001", "errors: could not create device query-1: PUT /devices/query-1 → 400 (ArgumentInvalid)"),
-              ("JOBV2-SCHEDULE-001", "errors: could not create device scheduled-1: PUT /devices/scheduled-1 → 400 "
+              ("JOBV2-QUERY-001", "errors: could not create device query-…: PUT /devices/query-… → 400 (ArgumentInvalid)"),
+              ("JOBV2-SCHEDULE-001", "errors: could not create device scheduled-…: PUT /devices/scheduled-… → 400 "
                                      "(ArgumentInvalid)"),
-              ("JOBV2-TWIN-001", "errors: could not create device twin-job-1: PUT /devices/twin-job-1 → 400 "
+              ("JOBV2-TWIN-001", "errors: could not create device twin-job-…: PUT /devices/twin-job-… → 400 "
                                  "(ArgumentInvalid)"),
-              ("MSG-ABANDON-001", "errors: could not create device msg-1 for a messaging test: PUT /devices/msg-1 → 400 "
+              ("MSG-ABANDON-001", "errors: could not create device msg-… for a messaging test: PUT /devices/msg-… → 400 "
                                   "(ArgumentInvalid)"),
-              ("MSG-AUTH-001", "errors: could not create device msg-1 for a messaging test: PUT /devices/msg-1 → 400 "
+              ("MSG-AUTH-001", "errors: could not create device msg-… for a messaging test: PUT /devices/msg-… → 400 "
                                "(ArgumentInvalid)"),
-              ("MSG-AUTH-002", "errors: could not create device mine-1 for a messaging test: PUT /devices/mine-1 → 400 "
+              ("MSG-AUTH-002", "errors: could not create device mine-… for a messaging test: PUT /devices/mine-… → 400 "
                                "(ArgumentInvalid)"),
-              ("MSG-AUTH-003", "errors: could not create device msg-1 for a messaging test: PUT /devices/msg-1 → 400 "
+              ("MSG-AUTH-003", "errors: could not create device msg-… for a messaging test: PUT /devices/msg-… → 400 "
                                "(ArgumentInvalid)"),
-              ("MSG-AUTH-004", "errors: could not create device enabled-1 for a messaging test: PUT /devices/enabled-1 →"
+              ("MSG-AUTH-004", "errors: could not create device enabled-… for a messaging test: PUT /devices/enabled-… →"
                                " 400 …"),
-              ("MSG-C2D-001", "errors: could not create device msg-1 for a messaging test: PUT /devices/msg-1 → 400 "
+              ("MSG-C2D-001", "errors: could not create device msg-… for a messaging test: PUT /devices/msg-… → 400 "
                               "(ArgumentInvalid)"),
-              ("MSG-COMPLETE-001", "errors: could not create device msg-1 for a messaging test: PUT /devices/msg-1 → 400"
+              ("MSG-COMPLETE-001", "errors: could not create device msg-… for a messaging test: PUT /devices/msg-… → 400"
                                    " (ArgumentInvalid)"),
-              ("MSG-D2C-001", "errors: could not create device msg-1 for a messaging test: PUT /devices/msg-1 → 400 "
+              ("MSG-D2C-001", "errors: could not create device msg-… for a messaging test: PUT /devices/msg-… → 400 "
                               "(ArgumentInvalid)"),
-              ("MSG-D2C-002", "errors: could not create device msg-1 for a messaging test: PUT /devices/msg-1 → 400 "
+              ("MSG-D2C-002", "errors: could not create device msg-… for a messaging test: PUT /devices/msg-… → 400 "
                               "(ArgumentInvalid)"),
-              ("MSG-D2C-003", "errors: could not create device msg-1 for a messaging test: PUT /devices/msg-1 → 400 "
+              ("MSG-D2C-003", "errors: could not create device msg-… for a messaging test: PUT /devices/msg-… → 400 "
                               "(ArgumentInvalid)"),
-              ("MSG-D2C-004", "errors: could not create device msg-1 for a messaging test: PUT /devices/msg-1 → 400 "
+              ("MSG-D2C-004", "errors: could not create device msg-… for a messaging test: PUT /devices/msg-… → 400 "
                               "(ArgumentInvalid)"),
-              ("MSG-DELIVERY-001", "errors: could not create device msg-1 for a messaging test: PUT /devices/msg-1 → 400"
+              ("MSG-DELIVERY-001", "errors: could not create device msg-… for a messaging test: PUT /devices/msg-… → 400"
                                    " (ArgumentInvalid)"),
-              ("MSG-DELIVERY-002", "errors: could not create device msg-1 for a messaging test: PUT /devices/msg-1 → 400"
+              ("MSG-DELIVERY-002", "errors: could not create device msg-… for a messaging test: PUT /devices/msg-… → 400"
                                    " (ArgumentInvalid)"),
-              ("MSG-LOCK-001", "errors: could not create device msg-1 for a messaging test: PUT /devices/msg-1 → 400 "
+              ("MSG-LOCK-001", "errors: could not create device msg-… for a messaging test: PUT /devices/msg-… → 400 "
                                "(ArgumentInvalid)"),
-              ("MSG-LOCK-002", "errors: could not create device msg-1 for a messaging test: PUT /devices/msg-1 → 400 "
+              ("MSG-LOCK-002", "errors: could not create device msg-… for a messaging test: PUT /devices/msg-… → 400 "
                                "(ArgumentInvalid)"),
-              ("MSG-LOCK-003", "errors: could not create device msg-1 for a messaging test: PUT /devices/msg-1 → 400 "
+              ("MSG-LOCK-003", "errors: could not create device msg-… for a messaging test: PUT /devices/msg-… → 400 "
                                "(ArgumentInvalid)"),
-              ("MSG-LOCK-004", "errors: could not create device msg-1 for a messaging test: PUT /devices/msg-1 → 400 "
+              ("MSG-LOCK-004", "errors: could not create device msg-… for a messaging test: PUT /devices/msg-… → 400 "
                                "(ArgumentInvalid)"),
-              ("MSG-QUEUE-001", "errors: could not create device msg-1 for a messaging test: PUT /devices/msg-1 → 400 "
+              ("MSG-QUEUE-001", "errors: could not create device msg-… for a messaging test: PUT /devices/msg-… → 400 "
                                 "(ArgumentInvalid)"),
-              ("MSG-RECV-001", "errors: could not create device msg-1 for a messaging test: PUT /devices/msg-1 → 400 "
+              ("MSG-RECV-001", "errors: could not create device msg-… for a messaging test: PUT /devices/msg-… → 400 "
                                "(ArgumentInvalid)"),
-              ("MSG-RECV-002", "errors: could not create device msg-1 for a messaging test: PUT /devices/msg-1 → 400 "
+              ("MSG-RECV-002", "errors: could not create device msg-… for a messaging test: PUT /devices/msg-… → 400 "
                                "(ArgumentInvalid)"),
-              ("MSG-RECV-003", "errors: could not create device msg-1 for a messaging test: PUT /devices/msg-1 → 400 "
+              ("MSG-RECV-003", "errors: could not create device msg-… for a messaging test: PUT /devices/msg-… → 400 "
                                "(ArgumentInvalid)"),
-              ("MSG-REJECT-001", "errors: could not create device msg-1 for a messaging test: PUT /devices/msg-1 → 400 "
+              ("MSG-REJECT-001", "errors: could not create device msg-… for a messaging test: PUT /devices/msg-… → 400 "
                                  "(ArgumentInvalid)"),
-              ("TWIN-GET-001", "errors: could not create device twin-1: PUT /devices/twin-1 → 400 (ArgumentInvalid)"),
-              ("TWIN-PATCH-001", "errors: could not create device twin-patch-1: PUT /devices/twin-patch-1 → 400 "
+              ("TWIN-GET-001", "errors: could not create device twin-…: PUT /devices/twin-… → 400 (ArgumentInvalid)"),
+              ("TWIN-PATCH-001", "errors: could not create device twin-patch-…: PUT /devices/twin-patch-… → 400 "
                                  "(ArgumentInvalid)"),
           )),
     Fault("stats-missing-field", "GET /statistics/devices omits totalDeviceCount", breaks=("COMMON-SPEC-001",),
@@ -371,7 +371,7 @@ _TABLE = (
               ("MSG-AUTH-001", "receive with the device's own token → 200, expected 204"),
               ("MSG-COMPLETE-001", "receive after complete → 200: the message is still there"),
               ("MSG-DELIVERY-001", "after 10 deliveries the message came back (200) instead of being dead-lettered"),
-              ("MSG-RECV-002", "GET /devices/prop-msg-1/messages/devicebound → 200 carries no ETag: the message lock is "
+              ("MSG-RECV-002", "GET /devices/prop-msg-…/messages/devicebound → 200 carries no ETag: the message lock is "
                                "missing GET …"),
               ("MSG-RECV-003", "a second receive while the only message is locked → 200"),
               ("MSG-REJECT-001", "receive after reject delivered the message again"),
@@ -410,7 +410,7 @@ _TABLE = (
           breaks=("MSG-LOCK-003",)),
     Fault("lock-never-expires", "a locked message never becomes visible again", breaks=("MSG-LOCK-004",),
           collateral=(
-              ("MSG-DELIVERY-002", "delivery 2 of 10: GET /devices/msg-1/messages/devicebound → 204, expected 200 with "
+              ("MSG-DELIVERY-002", "delivery 2 of 10: GET /devices/msg-…/messages/devicebound → 204, expected 200 with "
                                    "the message and …"),
               ("MSG-LOCK-003", "complete with an expired lock → 204, expected 404 or 412"),
           )),
@@ -433,7 +433,7 @@ _TABLE = (
     Fault("disabled-device-connects", "a disabled device can send and receive", breaks=("MSG-AUTH-004",)),
     Fault("refuse-device-tokens", "device-scoped tokens (no skn) are refused", breaks=("MSG-AUTH-001",),
           collateral=(
-              ("MSG-ABANDON-001", "errors: receive: GET /devices/msg-1/messages/devicebound → 401 "
+              ("MSG-ABANDON-001", "errors: receive: GET /devices/msg-…/messages/devicebound → 401 "
                                   "(IotHubUnauthorizedAccess): the target …"),
               ("MSG-AUTH-002", "errors: the valid request (a send with the device's own token) is not served, so a "
                                "refusal of the invalid …"),
@@ -441,30 +441,30 @@ _TABLE = (
                                "refusal of the invalid …"),
               ("MSG-AUTH-004", "errors: the valid request (a send from an enabled device) is not served, so a refusal of"
                                " the invalid one …"),
-              ("MSG-COMPLETE-001", "errors: receive: GET /devices/msg-1/messages/devicebound → 401 "
+              ("MSG-COMPLETE-001", "errors: receive: GET /devices/msg-…/messages/devicebound → 401 "
                                    "(IotHubUnauthorizedAccess): the target …"),
               ("MSG-D2C-001", "send of 0 bytes → 401"),
               ("MSG-D2C-002", "send with properties as headers → 401, expected 204"),
               ("MSG-D2C-004", "errors: the valid request (the same send without that property) is not served, so a "
                               "refusal of the invalid …"),
-              ("MSG-DELIVERY-001", "delivery 1 of 10: GET /devices/msg-1/messages/devicebound → 401 "
+              ("MSG-DELIVERY-001", "delivery 1 of 10: GET /devices/msg-…/messages/devicebound → 401 "
                                    "(IotHubUnauthorizedAccess): the …"),
-              ("MSG-DELIVERY-002", "delivery 1 of 10: GET /devices/msg-1/messages/devicebound → 401 "
+              ("MSG-DELIVERY-002", "delivery 1 of 10: GET /devices/msg-…/messages/devicebound → 401 "
                                    "(IotHubUnauthorizedAccess): the …"),
-              ("MSG-LOCK-001", "errors: receive: GET /devices/msg-1/messages/devicebound → 401 "
+              ("MSG-LOCK-001", "errors: receive: GET /devices/msg-…/messages/devicebound → 401 "
                                "(IotHubUnauthorizedAccess): the target …"),
-              ("MSG-LOCK-002", "errors: receive: GET /devices/msg-1/messages/devicebound → 401 "
+              ("MSG-LOCK-002", "errors: receive: GET /devices/msg-…/messages/devicebound → 401 "
                                "(IotHubUnauthorizedAccess): the target …"),
-              ("MSG-LOCK-003", "errors: receive: GET /devices/msg-1/messages/devicebound → 401 "
+              ("MSG-LOCK-003", "errors: receive: GET /devices/msg-…/messages/devicebound → 401 "
                                "(IotHubUnauthorizedAccess): the target …"),
-              ("MSG-LOCK-004", "errors: receive: GET /devices/msg-1/messages/devicebound → 401 "
+              ("MSG-LOCK-004", "errors: receive: GET /devices/msg-…/messages/devicebound → 401 "
                                "(IotHubUnauthorizedAccess): the target …"),
               ("MSG-RECV-001", "receive on an empty queue → 401, expected 204"),
-              ("MSG-RECV-002", "receive: GET /devices/msg-1/messages/devicebound → 401 (IotHubUnauthorizedAccess): the "
+              ("MSG-RECV-002", "receive: GET /devices/msg-…/messages/devicebound → 401 (IotHubUnauthorizedAccess): the "
                                "target …"),
-              ("MSG-RECV-003", "errors: first receive: GET /devices/msg-1/messages/devicebound → 401 "
+              ("MSG-RECV-003", "errors: first receive: GET /devices/msg-…/messages/devicebound → 401 "
                                "(IotHubUnauthorizedAccess): the target …"),
-              ("MSG-REJECT-001", "errors: receive: GET /devices/msg-1/messages/devicebound → 401 "
+              ("MSG-REJECT-001", "errors: receive: GET /devices/msg-…/messages/devicebound → 401 "
                                  "(IotHubUnauthorizedAccess): the target …"),
           )),
     Fault("unknown-job-returns-200", "GET of an unknown job answers 200 with an empty job object", breaks=("JOB-GET-002",)),
@@ -601,11 +601,11 @@ _TABLE = (
           "each next page of a hub list starts with the previous page's last hub",
           breaks=("RP-LIST-001",),
           collateral=(
-              ("RP-LIST-002", "the subscription list holds ['list1537'] more than once (2 pages, 3 listings)"),
+              ("RP-LIST-002", "the subscription list holds ['list…'] more than once (2 pages, 3 listings)"),
           )),
     Fault("rp-nextlink-dropped", "hub lists return their first page without nextLink", breaks=("RP-LIST-001",),
           collateral=(
-              ("RP-LIST-002", "the subscription list lacks ['list1458'] (1 pages, 3 listings)"),
+              ("RP-LIST-002", "the subscription list lacks ['list…'] (1 pages, 3 listings)"),
           )),
     Fault("rp-ignore-if-match", "PUT ignores If-Match and If-None-Match", breaks=("RP-COND-001",)),
     Fault("rp-delete-ignores-if-match", "DELETE ignores If-Match", breaks=("RP-COND-002",)),
