@@ -12,8 +12,8 @@ import re
 import pytest
 
 from tests.support import hostile
+from tests.support.proofs import SuiteWorker
 from tests.support.served import serving
-from tests.support.suite_runs import run_suite
 
 # A well-formed connection string for a hub the broken targets pretend to be; its key is never right or wrong there.
 CONNECTION_STRING = "HostName=broken.azure-devices.net;SharedAccessKeyName=iothubowner;SharedAccessKey=" \
@@ -55,7 +55,16 @@ def rp_flags(url: str) -> list[str]:
             "00000000-0000-0000-0000-000000000000", "--iothub-rp-resource-group", "conformance"]
 
 
-def run_against(tmp_path, target: str):
+@pytest.fixture(scope="module")
+def worker():
+    """The suite sessions run one after another in one interpreter: each is a whole run of its own, without paying
+    a fresh interpreter's start-up."""
+    running = SuiteWorker(examples=EXAMPLES)
+    yield running
+    running.close()
+
+
+def run_against(worker: SuiteWorker, tmp_path, target: str):
     """Run the suite against `target`: a hostile behaviour, or `wrong-key`, optionally `@<profile>`."""
     name, _, profile = target.partition("@")
     flags = ["--iothub-no-preflight", *(["--iothub-profile", profile] if profile else [])]
@@ -64,17 +73,17 @@ def run_against(tmp_path, target: str):
         with serving("--rp-delay", "0") as served:
             connection_string = re.sub(r"SharedAccessKey=[^;]+", f"SharedAccessKey={WRONG_KEY}",
                                        served.connection_string)
-            return run_suite(tmp_path / "bundle", "--iothub-target", served.url, "--iothub-connection-string",
-                             connection_string, *flags, examples=EXAMPLES)
+            return worker.run(["--iothub-target", served.url, "--iothub-connection-string", connection_string,
+                               *flags], tmp_path / "bundle")
     with hostile.serve(name) as url:
-        return run_suite(tmp_path / "bundle", "--iothub-target", url, "--iothub-connection-string", CONNECTION_STRING,
-                         *flags, *rp_flags(url), examples=EXAMPLES)
+        return worker.run(["--iothub-target", url, "--iothub-connection-string", CONNECTION_STRING, *flags,
+                           *rp_flags(url)], tmp_path / "bundle")
 
 
 @pytest.mark.parametrize("target", list(MAY_PASS))
-def test_nothing_passes_that_the_broken_target_did_not_show(tmp_path, target):
+def test_nothing_passes_that_the_broken_target_did_not_show(worker, tmp_path, target):
     name = target.partition("@")[0]
-    run = run_against(tmp_path, target)
+    run = run_against(worker, tmp_path, target)
     statuses = run.statuses
     passed = {rid for rid, status in statuses.items() if status == "pass"}
     assert passed == set(MAY_PASS[target]), (
