@@ -260,3 +260,10 @@ def test_resource_provider_takes_api_version_everywhere():
     for path, item in spec["paths"].items():
         refs = [p.get("$ref") for p in item.get("parameters", [])]
         assert "common.yaml#/components/parameters/api-version" in refs, path
+
+
+def test_the_specs_etag_pattern_is_the_entity_tag_the_checks_judge():
+    from iothub_conformance.rules.entity_tags import ENTITY_TAG
+
+    common = yaml.safe_load((specs_dir() / "2016-02-03" / "common.yaml").read_text(encoding="utf-8"))
+    assert common["components"]["headers"]["ETag"]["schema"]["pattern"] == f"^{ENTITY_TAG}$"

@@ -12,11 +12,12 @@ import re
 
 from iothub_conformance.checks.context import Context
 from iothub_conformance.evidence.journal import Journal
+from iothub_conformance.rules.entity_tags import ENTITY_TAG
 from iothub_conformance.rules.failures import RequirementFailure, raise_all
 
 from .observed import Observed, observe
 
-SYNTAX = re.compile(r'^(W/)?"[\x21\x23-\x7E\x80-\xFF]*"$')
+SYNTAX = re.compile(f"^{ENTITY_TAG}$")
 READS = ("GET",)
 CARRIES_DEVICE = ("GET", "PUT")
 

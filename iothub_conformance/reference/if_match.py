@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from iothub_conformance.rules.entity_tags import ETAGC
+
 from .faults import switch
 from .hub import Hub
 
@@ -12,7 +14,7 @@ UNQUOTED_ETAG = switch("unquoted-etag")
 WEAK_IF_MATCH_MATCHES = switch("weak-if-match-matches")
 
 # One list element: an entity-tag, or else a bare run (group 3) that is only valid when empty; then `,` or the end.
-LIST_ITEM = re.compile(r'[ \t]*(?:(W/)?"([\x21\x23-\x7E\x80-\xFF]*)"|([^",]*?))[ \t]*(?:,|\Z)')
+LIST_ITEM = re.compile(rf'[ \t]*(?:(W/)?"({ETAGC}*)"|([^",]*?))[ \t]*(?:,|\Z)')
 
 
 class MalformedIfMatch(ValueError):
