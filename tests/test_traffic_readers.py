@@ -339,3 +339,41 @@ def test_each_azure_recorder_keeps_its_own_text_rule(tmp_path, older, content_ty
     (exchange,) = formats.read(path)
     assert exchange.format == ("dotnet-session" if older else "test-proxy")
     assert exchange.request.body == body
+
+
+def _har(tmp_path, request: dict, response: dict) -> Path:
+    path = tmp_path / "rec.har"
+    entry = {"startedDateTime": "2026-01-01T00:00:00.000+00:00", "request": {"url": "http://127.0.0.1:1/devices/d",
+                                                                           "headers": [], **request},
+             "response": {"headers": [], **response}}
+    path.write_text(json.dumps({"log": {"version": "1.2", "entries": [entry]}}))
+    return path
+
+
+def test_har_redacted_credentials_are_placeholders(tmp_path):
+    # As serve --record writes them: the whole token replaced after its scheme.
+    path = _har(tmp_path, {"method": "GET", "headers": [{"name": "Authorization",
+                                                         "value": "SharedAccessSignature <redacted>"}]},
+                {"status": 200, "content": {"size": 0, "text": ""}})
+    (exchange,) = formats.read(path)
+    assert exchange.unobservable("authorization", "request") is not None
+    assert exchange.cut == frozenset()
+
+
+def test_har_bodies_shorter_than_their_size_are_cut(tmp_path):
+    path = _har(tmp_path, {"method": "PUT", "bodySize": 10, "postData": {"mimeType": "application/json", "text": "{"}},
+                {"status": 200, "content": {"size": 5000, "text": '{"a":'}})
+    (exchange,) = formats.read(path)
+    assert exchange.cut == {"request", "response"}
+    whole = _har(tmp_path, {"method": "PUT", "bodySize": 2, "postData": {"mimeType": "application/json", "text": "{}"}},
+                 {"status": 200, "content": {"size": 2, "text": "{}"}})
+    assert formats.read(whole)[0].cut == frozenset()
+
+
+def test_placeholder_words_and_parts():
+    from iothub_conformance.traffic.exchange import is_placeholder
+
+    assert is_placeholder("Sanitized", {"sanitized"})
+    assert is_placeholder("Bearer [Filtered]", {"[filtered]"})
+    assert is_placeholder("SharedAccessSignature sr=h&sig=Sanitized&se=1", {"sanitized"})
+    assert not is_placeholder("SharedAccessSignature sr=h&sig=abc%3D&se=1&skn=p", {"sanitized", "[filtered]"})

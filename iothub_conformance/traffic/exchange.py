@@ -84,6 +84,8 @@ class Exchange:
     # or a placeholder the recorder wrote in its place.
     unobservable_request: Mapping[str, str] = field(default_factory=dict)
     unobservable_response: Mapping[str, str] = field(default_factory=dict)
+    # "request" / "response": a body the recorder kept only the start of (its schema and length cannot be judged).
+    cut: frozenset[str] = frozenset()
 
     @property
     def label(self) -> str:
@@ -135,11 +137,12 @@ _PARTS = re.compile(r"[&;,\s]+")
 
 
 def is_placeholder(value: str, placeholders: Iterable[str]) -> bool:
-    """The whole value, or one key=value part of it (a SAS token's sig=Sanitized), is a recorder's placeholder."""
+    """The whole value, a word of it ("SharedAccessSignature <redacted>") or one key=value part of it (a SAS token's
+    sig=Sanitized) is a recorder's placeholder."""
     known = {p.lower() for p in placeholders}
     if value.strip().lower() in known:
         return True
-    return any(part.partition("=")[2].lower() in known for part in _PARTS.split(value) if "=" in part)
+    return any(part.lower() in known or part.partition("=")[2].lower() in known for part in _PARTS.split(value))
 
 
 def unobservable_headers(headers: Headers, stripped_when_absent: Mapping[str, str], placeholders: Iterable[str],

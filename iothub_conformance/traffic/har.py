@@ -5,9 +5,11 @@ request.{method, url, headers[{name, value}], postData.{mimeType, text, params}}
 content.{text, encoding}}. content.text is the decoded entity; `encoding: "base64"` marks binary text.
 
 What HAR recorders change: schemathesis writes "[Filtered]" over sensitive header values (Authorization, anything named
-*key*, *token*, *auth*, …) and keeps only the first value of a repeated header; a browser's "sanitized" export drops
-Authorization and Cookie altogether. A placeholder value is unobservable here; an absent header is taken as absent
-(mitmproxy and `serve --record` keep every header), and a user who knows their recorder dropped one says so.
+*key*, *token*, *auth*, …) and keeps only the first value of a repeated header; `serve --record` writes "<redacted>"
+over credentials (evidence/redact.py); a browser's "sanitized" export drops Authorization and Cookie altogether.
+A placeholder value is unobservable here; an absent header is taken as absent (mitmproxy and `serve --record` keep
+every header), and a user who knows their recorder dropped one says so. Recorders that cap bodies keep the size of
+the whole (request.bodySize, response.content.size): a body shorter than its size was cut (Exchange.cut).
 A response of status 0 is the spec's "no response" (the request failed or was blocked).
 """
 
@@ -19,6 +21,7 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlencode
 
+from iothub_conformance.evidence.redact import REDACTED
 from iothub_conformance.traffic.bodies import from_base64, undo_coding
 from iothub_conformance.traffic.errors import TrafficError
 from iothub_conformance.traffic.exchange import (
@@ -34,7 +37,8 @@ from iothub_conformance.traffic.exchange import (
 )
 
 FORMAT = "har"
-PLACEHOLDER_REASON = "a placeholder the HAR recorder wrote over the value (schemathesis: [Filtered])"
+HAR_PLACEHOLDERS = PLACEHOLDERS | {REDACTED}
+PLACEHOLDER_REASON = "a placeholder the HAR recorder wrote over the value ([Filtered], <redacted>)"
 
 
 def _object(value: object, where: str) -> Mapping:
@@ -83,6 +87,21 @@ def _response(raw: object, where: str) -> RecordedResponse | None:
     return RecordedResponse(status, headers, body)
 
 
+def _size(value: object) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else -1
+
+
+def _cut(request: Mapping, sent: bytes, raw_response: object, response: RecordedResponse | None) -> frozenset[str]:
+    """The sides whose recorded body is shorter than the size the recorder says the whole had."""
+    cut = set()
+    if _size(request.get("bodySize")) > len(sent):
+        cut.add("request")
+    content = raw_response.get("content") if isinstance(raw_response, Mapping) else None
+    if response is not None and isinstance(content, Mapping) and _size(content.get("size")) > len(response.body):
+        cut.add("response")
+    return frozenset(cut)
+
+
 def _started(raw: object, where: str) -> datetime | None:
     if raw is None:
         return None
@@ -115,6 +134,7 @@ def read(path: Path | str, document: object | None = None) -> list[Exchange]:
         response = _response(entry.get("response", {"status": 0}), where)
         found.append(Exchange(
             recorded, response, source, index, FORMAT, _started(entry.get("startedDateTime"), where),
-            unobservable_headers(headers, {}, PLACEHOLDERS, PLACEHOLDER_REASON),
-            unobservable_headers(response.headers if response else (), {}, PLACEHOLDERS, PLACEHOLDER_REASON)))
+            unobservable_headers(headers, {}, HAR_PLACEHOLDERS, PLACEHOLDER_REASON),
+            unobservable_headers(response.headers if response else (), {}, HAR_PLACEHOLDERS, PLACEHOLDER_REASON),
+            _cut(request, recorded.body, entry.get("response"), response)))
     return found
