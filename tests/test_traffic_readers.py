@@ -377,3 +377,15 @@ def test_placeholder_words_and_parts():
     assert is_placeholder("Bearer [Filtered]", {"[filtered]"})
     assert is_placeholder("SharedAccessSignature sr=h&sig=Sanitized&se=1", {"sanitized"})
     assert not is_placeholder("SharedAccessSignature sr=h&sig=abc%3D&se=1&skn=p", {"sanitized", "[filtered]"})
+
+
+def test_har_start_time_without_offset_is_utc_and_a_bad_one_is_one_line(tmp_path):
+    path = tmp_path / "t.har"
+    entry = {"startedDateTime": "2026-01-01T10:00:00", "request": {"method": "GET", "url": "https://h/x", "headers": []},
+             "response": {"status": 204, "headers": []}}
+    path.write_text(json.dumps({"log": {"entries": [entry]}}))
+    assert formats.read(path)[0].started == datetime(2026, 1, 1, 10, tzinfo=UTC)
+    path.write_text(json.dumps({"log": {"entries": [{**entry, "startedDateTime": "yesterday"}]}}))
+    with pytest.raises(TrafficError) as error:
+        formats.read(path)
+    assert "not an ISO 8601 time" in _one_line(error)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -106,9 +106,11 @@ def _started(raw: object, where: str) -> datetime | None:
     if raw is None:
         return None
     try:
-        return datetime.fromisoformat(str(raw))
+        started = datetime.fromisoformat(str(raw))
     except ValueError:
         raise TrafficError(f"{where}: startedDateTime {raw!r} is not an ISO 8601 time") from None
+    # The spec's times carry an offset; one without is taken as UTC, so that it compares with a token's expiry.
+    return started if started.tzinfo else started.replace(tzinfo=UTC)
 
 
 def read(path: Path | str, document: object | None = None) -> list[Exchange]:
