@@ -43,6 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--fault", action="append", default=[], help="turn on a fault switch (repeatable)")
     serve.add_argument("--rp-delay", type=float, default=None,
                        help="seconds a long-running resource-provider operation takes (default 1)")
+    serve.add_argument("--record", metavar="FILE.har",
+                       help="write every exchange served (data plane and resource provider) to this file as HAR 1.2, "
+                            "secrets redacted")
     send = sub.add_parser("send-c2d", help="enqueue a cloud-to-device message on a served reference "
                                             "(POST /messages/deviceBound)")
     send.add_argument("--target", required=True, help="base URL of the served reference, e.g. http://127.0.0.1:8080")
@@ -235,11 +238,13 @@ def _certified(report_dir: Path, product: dict, code: int) -> int:
 
 def serve(args) -> int:
     import uvicorn
+    from starlette.types import ASGIApp
 
     from iothub_conformance.http import sas
     from iothub_conformance.rules.profiles import get_profile
 
     from .reference import Hub, create_app, parse_faults
+    from .reference.recording import HarFile, Recording
 
     profile = get_profile(args.profile)
     faults = parse_faults(",".join(args.fault))
@@ -254,6 +259,12 @@ def serve(args) -> int:
         hub.rp_delay = args.rp_delay
     if not 0 < args.port < 65536:
         raise ConfigError(f"port must be 1–65535, not {args.port}")
+    har = None
+    if args.record:
+        try:
+            har = HarFile(Path(args.record))
+        except OSError as exc:
+            raise ConfigError(f"--record: cannot write {args.record}: {exc.strerror or exc}") from None
     # First line: the connection string this reference accepts, so `run --target … --connection-string …` works.
     print(hub.connection_string(), flush=True)
     print(f"serving the reference IoT hub ({hub.host_name}, profile {profile.name}) on http://127.0.0.1:{args.port}",
@@ -261,11 +272,19 @@ def serve(args) -> int:
     # The resource provider is served on the same port; its token is a fixed test token, not a secret of anyone's.
     print(f"resource provider: --rp-url http://127.0.0.1:{args.port} --rp-token {hub.rp_token} "
           "--rp-subscription <any> --rp-resource-group <any>", flush=True)
+    app: ASGIApp = create_app(hub)
+    if har is not None:
+        # Outermost: the file holds what the client saw, x-ms-request-id included. Valid after every entry (recording.py).
+        app = Recording(app, har, now=hub.clock.now)
+        print(f"recording every exchange to {args.record} (HAR 1.2, secrets redacted)", flush=True)
     try:
         # Bodies are read whole (up to 1 MiB each): 64 connections at once bound what they can hold; more get 503.
-        uvicorn.run(create_app(hub), host="127.0.0.1", port=args.port, log_level="warning", limit_concurrency=64)
+        uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", limit_concurrency=64)
     except SystemExit as exc:  # uvicorn exits when the port is taken
         raise ConfigError(f"cannot serve on 127.0.0.1:{args.port}") from exc
+    finally:
+        if har is not None:
+            har.close()
     return 0
 
 

@@ -1,19 +1,28 @@
-"""The recording middleware (reference/recording.py): HAR 1.2 entries with no secret, bounded bodies, one valid file."""
+"""`serve --record FILE.har`: every exchange the served reference answers, in order, as HAR 1.2, with no secret in the
+file, and a file that parses after the server is stopped by SIGTERM; an unwritable FILE is one line and exit 2."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import re
+import subprocess
+import sys
 import threading
 import time
+from datetime import datetime
+from urllib.parse import quote
 
 import httpx
 import pytest
 
 from iothub_conformance.evidence.redact import REDACTED, redact
+from iothub_conformance.http import sas
 from iothub_conformance.reference import recording
 from iothub_conformance.reference.recording import MAX_RECORDED_BODY, HarFile, Recording
+from tests.support.reference_api import API, group_path, hub_body, hub_path
+from tests.support.served import free_port, rp_flags, serving
+from tests.support.suite_runs import ROOT
 
 pytestmark = pytest.mark.filterwarnings("ignore::starlette.exceptions.StarletteDeprecationWarning")
 
@@ -22,6 +31,79 @@ SIG = re.compile(r"sig=([^&\s]+)")
 
 def _load(path) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
+
+
+def test_served_exchanges_are_recorded_in_order_without_secrets_and_parse_after_sigterm(tmp_path):
+    path = tmp_path / "traffic.har"
+    client_saw = []
+    with serving("--record", str(path), "--rp-delay", "0") as served:
+        cs = sas.parse_connection_string(served.connection_string)
+        token = sas.build_token(cs.host_name, cs.key, cs.key_name)
+        bearer = rp_flags(served.announced)["--rp-token"]
+        device = "recorded-device"
+        hub_headers = {"Authorization": token}
+        rp_headers = {"Authorization": f"Bearer {bearer}"}
+        with httpx.Client(base_url=served.url, timeout=10) as client:
+            client_saw.append(client.put(f"/devices/{device}", params=API, headers=hub_headers,
+                                         json={"deviceId": device}))
+            client_saw.append(client.get(f"/devices/{device}", params=API, headers=hub_headers))
+            client_saw.append(client.get(f"/devices/{device}", headers=hub_headers))  # no api-version
+            client_saw.append(client.put(hub_path("recorded-hub"), params=API, headers=rp_headers, json=hub_body()))
+            client_saw.append(client.post(hub_path("recorded-hub") + "/listkeys", params=API, headers=rp_headers))
+            client_saw.append(client.get(group_path(), params=API, headers=rp_headers))
+        assert [r.status_code for r in client_saw] == [200, 200, 400, 201, 200, 200]
+    # serving() stops `serve` with SIGTERM; the file must still be whole.
+    text = path.read_text(encoding="utf-8")
+    har = json.loads(text)["log"]
+
+    assert har["version"] == "1.2" and har["creator"]["name"] == "iothub-conformance" and har["creator"]["version"]
+    assert "redacted" in har["comment"]
+    probe, *entries = har["entries"]  # serving() asked once whether the server was up
+    assert (probe["request"]["url"], probe["response"]["status"]) == (served.url + "/statistics/service", 400)
+    assert [(e["request"]["method"], e["request"]["url"], e["response"]["status"]) for e in entries] == [
+        (r.request.method, str(r.request.url), r.status_code) for r in client_saw]
+    for entry, response in zip(entries, client_saw, strict=True):
+        datetime.fromisoformat(entry["startedDateTime"])
+        request, answer = entry["request"], entry["response"]
+        assert request["httpVersion"] == answer["httpVersion"] == "HTTP/1.1"
+        assert request["headersSize"] == answer["headersSize"] == -1
+        assert request["bodySize"] == len(response.request.content)
+        assert ("postData" in request) == bool(response.request.content)
+        assert answer["bodySize"] == answer["content"]["size"] == len(response.content)
+        assert answer["content"]["mimeType"] == response.headers["content-type"]
+        assert answer["statusText"] == response.reason_phrase
+        assert entry["cache"] == {} and set(entry["timings"]) == {"send", "wait", "receive"} and entry["time"] >= 0
+        got = {h["name"]: h["value"] for h in answer["headers"]}
+        assert got["x-ms-request-id"] == response.headers["x-ms-request-id"]  # the headers the client saw
+    assert entries[0]["request"]["queryString"] == [{"name": "api-version", "value": "2016-02-03"}]
+    assert entries[2]["request"]["queryString"] == []
+    assert json.loads(entries[0]["request"]["postData"]["text"]) == {"deviceId": device}
+    assert entries[0]["request"]["postData"]["mimeType"] == "application/json"
+    assert json.loads(entries[2]["response"]["content"]["text"])["Message"].startswith("ErrorCode:InvalidProtocolVersion")
+
+    # No secret anywhere: the hub's key, the SAS token and its sig, the bearer token, the keys the answers carried.
+    device_keys = client_saw[0].json()["authentication"]["symmetricKey"]
+    policy_keys = [key for item in client_saw[4].json()["value"] for key in (item["primaryKey"], item["secondaryKey"])]
+    secrets = [cs.key, token, SIG.search(token).group(1), bearer, device_keys["primaryKey"],
+               device_keys["secondaryKey"], *policy_keys]
+    assert len(policy_keys) >= 2
+    for secret in secrets:
+        assert secret not in text and quote(secret, safe="") not in text and json.dumps(secret)[1:-1] not in text
+    authorizations = [h["value"] for e in entries for h in e["request"]["headers"] if h["name"] == "authorization"]
+    assert authorizations == [f"SharedAccessSignature {REDACTED}"] * 3 + [f"Bearer {REDACTED}"] * 3
+    listed = json.loads(entries[4]["response"]["content"]["text"])["value"]
+    assert {item["primaryKey"] for item in listed} == {REDACTED}
+
+
+def test_an_unwritable_record_file_is_one_line_and_exit_2_before_serving(tmp_path):
+    port = free_port()
+    for target in (tmp_path / "no-such-dir" / "x.har", tmp_path):
+        done = subprocess.run([sys.executable, "-m", "iothub_conformance.cli", "serve", "--port", str(port),
+                               "--record", str(target)], cwd=ROOT, capture_output=True, text=True, timeout=30)
+        assert done.returncode == 2, done.stdout + done.stderr
+        assert done.stderr.startswith(f"error: --record: cannot write {target}: ")
+        assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
+        assert done.stdout == ""  # no connection string printed: nothing was served
 
 
 # -- the middleware in process ---------------------------------------------------------------------------------------
