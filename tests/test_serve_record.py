@@ -179,3 +179,38 @@ def test_redacting_is_evidence_redact_and_takes_linear_time():
     started = time.monotonic()
     assert recording.redact("a" * MAX_RECORDED_BODY) == "a" * MAX_RECORDED_BODY  # minutes through redact as it is
     assert time.monotonic() - started < 5
+
+
+def test_an_answer_before_the_body_was_read_says_so(tmp_path):
+    async def refuse(scope, receive, send):  # as RequestBodies answers a declared size too large: 413, body unread
+        await send({"type": "http.response.start", "status": 413, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+    entry = _exchange(tmp_path, refuse, method="POST", content=b"z" * 10)
+    assert entry["response"]["status"] == 413 and "answered before the request body was read whole" in entry["comment"]
+    assert "comment" not in _exchange(tmp_path, _app(b"ok"), method="POST", content=b"z" * 10)
+
+
+def test_a_write_that_fails_stops_the_recording_with_one_line(tmp_path):
+    warned = []
+    har = HarFile(tmp_path / "full.har", warn=warned.append)
+    har.append({"n": 0})
+
+    class Full:
+        closed = False
+
+        def seek(self, offset):
+            pass
+
+        def write(self, data):
+            raise OSError(28, "No space left on device")
+
+        def close(self):
+            self.closed = True
+
+    har._file.close()
+    har._file = Full()  # type: ignore[assignment]
+    har.append({"n": 1})
+    har.append({"n": 2})
+    assert warned == [f"error: recording to {tmp_path / 'full.har'} stopped after 1 entries (the last may be cut): "
+                      "No space left on device"]
+    assert har.count == 1 and len(_load(tmp_path / "full.har")["log"]["entries"]) == 1

@@ -80,7 +80,8 @@ class HarFile:
                 self._file.flush()
             except OSError as exc:  # a full disk: say so once and stop recording, rather than fail every answer
                 self._file.close()
-                self.warn(f"error: recording to {self.path} stopped after {self._count} entries: {exc.strerror or exc}")
+                self.warn(f"error: recording to {self.path} stopped after {self._count} entries (the last may be cut): "
+                          f"{exc.strerror or exc}")
                 return
             self._count += 1
 
@@ -121,6 +122,7 @@ class Recording:
             if message["type"] == "http.response.start":
                 answer["status"] = message["status"]
                 answer["headers"] = list(message.get("headers", []))
+                answer["early"] = len(ticks) == 1  # answered before the request body was read whole (a 413)
                 ticks.extend([time.monotonic()] * (3 - len(ticks)))  # a response before the whole request was read
             elif message["type"] == "http.response.body":
                 response.add(message.get("body", b""))
@@ -173,6 +175,8 @@ def _entry(scope: Scope, started: float, ticks: list[float], request: _Body, ans
         "method": scope["method"], "url": _url(scope, request_headers), "httpVersion": http_version, "cookies": [],
         "headers": request_headers, "queryString": _query(scope), "headersSize": -1, "bodySize": request.size,
     }
+    if answer["early"]:
+        comments.append(f"answered before the request body was read whole: bodySize counts the {request.size} bytes read")
     if request.size:
         har_request["postData"] = {"mimeType": _header(request_headers, "content-type"), "text": request.text()}
         if request.cut:
