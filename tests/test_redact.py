@@ -141,3 +141,11 @@ def test_another_projects_pytest_run_keeps_its_logging(tmp_path):
     done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
                           cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and "1 passed" in done.stdout, done.stdout[-2000:]
+
+
+@pytest.mark.parametrize("text", ["https://user:s3cret@host/x", "(amqps://u:s3cret@h)", "seehttps://u:s3cret@h",
+                                  "x-1.2+https://u:s3cret@h"])
+def test_a_url_password_goes_wherever_its_scheme_starts(text):
+    # The pattern anchors the scheme at the start of a run of scheme characters (so a long run costs linear time);
+    # a password behind a scheme glued to other letters is still found.
+    assert "s3cret" not in redact(text) and "<redacted>@" in redact(text)

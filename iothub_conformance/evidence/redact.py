@@ -22,7 +22,9 @@ _PATTERNS = [
     # The scheme is case-insensitive (RFC 7235 §2.1); the token is told from a word by its length and characters.
     (re.compile(rf"(?i:(?<![A-Za-z])(bearer)(\s+)){_BEARER_TOKEN}"), rf"\g<1>\g<2>{REDACTED}"),
     # user:password@ in any URL (RFC 3986 §3.2.1): the password goes, the user name stays.
-    (re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*://[^\s/?#@:<>\"']*:)[^\s/?#@<>\"']+@"), rf"\g<1>{REDACTED}@"),
+    # The scheme starts where a run of scheme characters starts (the lookbehind): trying every start inside a long
+    # run of letters would be quadratic in its length.
+    (re.compile(r"(?<![A-Za-z0-9+.\-])([A-Za-z0-9+.\-]+://[^\s/?#@:<>\"']*:)[^\s/?#@<>\"']+@"), rf"\g<1>{REDACTED}@"),
     # A key on its own: base64 of 16 to 64 bytes with its padding, as hubs and SDKs make them (32 bytes: 43 chars
     # and "="). It catches a key whose name was cut away, e.g. by a truncated repr in an assertion message.
     (re.compile(r"(?<![A-Za-z0-9+/=])(?:[A-Za-z0-9+/]{4}){5,21}(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)"
