@@ -161,3 +161,21 @@ def test_the_run_deadline_ends_the_run_incomplete_and_the_test_it_cut_is_not_an_
     # A request refused after the deadline judged nothing: no requirement is an error for it.
     assert not [r for r in data["requirements"] if "RunDeadlineReached" in r["detail"]]
     assert data["not_reached"] > 0
+
+
+def test_an_interrupt_traceback_loses_its_entries_without_a_line_number():
+    # Python 3.11 leaves an entry with tb_lineno None when a signal lands on an instruction without a line; pytest's
+    # report of the interrupt fails on it. The plugin relinks the chain around such entries before pytest reads it.
+    from iothub_conformance.pytest_plugin.plugin import without_lineless_frames
+
+    class Entry:
+        def __init__(self, lineno, tb_next=None):
+            self.tb_lineno, self.tb_next = lineno, tb_next
+
+    chain = Entry(1, Entry(None, Entry(3, Entry(None, Entry(None, Entry(6))))))
+    head = without_lineless_frames(chain)
+    seen = []
+    while head is not None:
+        seen.append(head.tb_lineno)
+        head = head.tb_next
+    assert seen == [1, 3, 6]

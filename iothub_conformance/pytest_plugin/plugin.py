@@ -262,9 +262,27 @@ def pytest_collectreport(report):
         collector.mark_incomplete(f"collection error in {report.nodeid or 'the suite'}")
 
 
+def without_lineless_frames(tb):
+    """The traceback without entries that have no line number, relinked in place (tb_next is writable). A signal
+    that lands on an instruction with no line (Python 3.11) leaves such an entry, and pytest's report of the
+    interrupt then fails on it: an internal error, exit 1, instead of an incomplete run."""
+    head = tb
+    while head is not None and head.tb_lineno is None:
+        head = head.tb_next
+    node = head
+    while node is not None:
+        while node.tb_next is not None and node.tb_next.tb_lineno is None:
+            node.tb_next = node.tb_next.tb_next
+        node = node.tb_next
+    return head
+
+
+@pytest.hookimpl(tryfirst=True)
 def pytest_keyboard_interrupt(excinfo):
     """Ctrl-C (SIGINT), SIGTERM (deadline.Terminated) or pytest.exit: the session still finishes and writes the
     bundle, marked incomplete with what stopped it."""
+    if excinfo.tb is not None and excinfo.tb.tb_lineno is not None:  # the outermost entry is pytest's own
+        without_lineless_frames(excinfo.tb)
     collector = _active_collector()
     if collector is None:
         return
