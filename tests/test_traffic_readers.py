@@ -232,7 +232,7 @@ MALFORMED = [
     ("har", {"log": {"entries": [{"request": {"method": "GET", "url": "https://h/x", "headers": [{"name": "a"}]},
                                   "response": {"status": 200}}]}}, "not a {name, value} pair"),
     # vcrpy: an interaction without a response; headers of the wrong shape
-    ("vcrpy", {"interactions": [{"request": {"method": "GET", "uri": "https://h/x"}}]}, "response is not a mapping"),
+    ("vcrpy", {"interactions": [{"request": {"method": "GET", "uri": "https://h/x"}}]}, "response is not an object"),
     ("vcrpy", {"interactions": [{"request": {"method": "GET", "uri": "https://h/x", "headers": "Accept: */*"},
                                  "response": {"status": {"code": 200}}}]}, "neither a mapping nor a list"),
     # test-proxy: a method that is no method; a body of the wrong kind

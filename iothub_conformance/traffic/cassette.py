@@ -32,6 +32,7 @@ from iothub_conformance.traffic.exchange import (
     RecordedResponse,
     absolute_url,
     header_pairs,
+    mapping,
     method_name,
     status_code,
     unobservable_headers,
@@ -70,12 +71,6 @@ def load(text: str, source: str) -> object:
         raise TrafficError(f"{source}: not a readable cassette ({line[:200]})") from None
 
 
-def _object(value: object, where: str) -> Mapping:
-    if not isinstance(value, Mapping):
-        raise TrafficError(f"{where} is not a mapping")
-    return value
-
-
 def _body(raw: object, headers: Headers, where: str) -> bytes:
     if isinstance(raw, Mapping):  # the response's {string: …}
         raw = raw.get("string")
@@ -93,15 +88,15 @@ def _status(raw: object, where: str) -> int:
 
 
 def exchanges(document: object, source: str) -> list[Exchange]:
-    interactions = _object(document, source).get("interactions")
+    interactions = mapping(document, source).get("interactions")
     if not isinstance(interactions, list):
         raise TrafficError(f"{source}: interactions is not a list")
     found = []
     for index, raw in enumerate(interactions):
         where = f"{source}: interaction {index}"
-        interaction = _object(raw, where)
-        request = _object(interaction.get("request"), f"{where}: request")
-        response = _object(interaction.get("response"), f"{where}: response")
+        interaction = mapping(raw, where)
+        request = mapping(interaction.get("request"), f"{where}: request")
+        response = mapping(interaction.get("response"), f"{where}: response")
         sent = header_pairs(request.get("headers"), f"{where}: request")
         received = header_pairs(response.get("headers"), f"{where}: response")
         found.append(Exchange(

@@ -210,3 +210,10 @@ def method_name(raw: object, where: str) -> str:
     if not isinstance(raw, str) or not re.fullmatch(r"[A-Za-z]+", raw):
         raise TrafficError(f"{where}: the request method {raw!r} is not an HTTP method")
     return raw.upper()
+
+
+def mapping(value: object, where: str) -> Mapping:
+    """`value` as a mapping (a JSON object, a YAML mapping), else one line naming where the recording breaks."""
+    if not isinstance(value, Mapping):
+        raise TrafficError(f"{where} is not an object")
+    return value

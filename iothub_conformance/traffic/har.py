@@ -31,6 +31,7 @@ from iothub_conformance.traffic.exchange import (
     RecordedResponse,
     absolute_url,
     header_pairs,
+    mapping,
     method_name,
     status_code,
     unobservable_headers,
@@ -39,12 +40,6 @@ from iothub_conformance.traffic.exchange import (
 FORMAT = "har"
 HAR_PLACEHOLDERS = PLACEHOLDERS | {REDACTED}
 PLACEHOLDER_REASON = "a placeholder the HAR recorder wrote over the value ([Filtered], <redacted>)"
-
-
-def _object(value: object, where: str) -> Mapping:
-    if not isinstance(value, Mapping):
-        raise TrafficError(f"{where} is not an object")
-    return value
 
 
 def _headers(raw: object, where: str):
@@ -56,7 +51,7 @@ def _request_body(request: Mapping, where: str) -> bytes:
     post = request.get("postData")
     if post is None:
         return b""
-    post = _object(post, f"{where}: postData")
+    post = mapping(post, f"{where}: postData")
     text = post.get("text")
     if isinstance(text, str):
         return from_base64(text, where) if post.get("encoding") == "base64" else text.encode("utf-8")
@@ -69,12 +64,12 @@ def _request_body(request: Mapping, where: str) -> bytes:
 
 
 def _response(raw: object, where: str) -> RecordedResponse | None:
-    response = _object(raw, f"{where}: response")
+    response = mapping(raw, f"{where}: response")
     status = status_code(response.get("status"), where)
     if status == 0:
         return None
     headers = _headers(response.get("headers"), f"{where}: response")
-    content = _object(response.get("content", {}), f"{where}: response.content")
+    content = mapping(response.get("content", {}), f"{where}: response.content")
     text = content.get("text")
     if text is None:
         body = b""
@@ -121,15 +116,15 @@ def read(path: Path | str, document: object | None = None) -> list[Exchange]:
             document = json.loads(Path(path).read_bytes())
         except (OSError, ValueError) as exc:
             raise TrafficError(f"{source}: not a readable HAR file ({exc})") from None
-    log = _object(_object(document, source).get("log"), f"{source}: log")
+    log = mapping(mapping(document, source).get("log"), f"{source}: log")
     entries = log.get("entries")
     if not isinstance(entries, list):
         raise TrafficError(f"{source}: log.entries is not a list")
     found = []
     for index, raw in enumerate(entries):
         where = f"{source}: entry {index}"
-        entry = _object(raw, where)
-        request = _object(entry.get("request"), f"{where}: request")
+        entry = mapping(raw, where)
+        request = mapping(entry.get("request"), f"{where}: request")
         headers = _headers(request.get("headers"), f"{where}: request")
         recorded = RecordedRequest(method_name(request.get("method"), where),
                                    absolute_url(request.get("url"), where), headers, _request_body(request, where))
