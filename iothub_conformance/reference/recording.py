@@ -11,7 +11,6 @@ entries (Ctrl-C, SIGTERM) leaves a file that parses, and the file is never rewri
 from __future__ import annotations
 
 import json
-import re
 import sys
 import threading
 import time
@@ -25,8 +24,7 @@ from urllib.parse import parse_qsl
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from iothub_conformance import __version__
-from iothub_conformance.evidence.redact import REDACTED
-from iothub_conformance.evidence.redact import redact as _redact_text
+from iothub_conformance.evidence.redact import REDACTED, redact
 
 from .bodies import MAX_REQUEST_BODY
 
@@ -36,12 +34,6 @@ _REDACT_MARGIN = 4096
 COMMENT = ("recorded by iothub-conformance serve --record; secret values (SAS tokens and their sig, bearer tokens, "
            "keys, SharedAccessKey=, URL passwords) were redacted to " + REDACTED)
 _CLOSE = b"\n]}}\n"
-# evidence.redact takes time quadratic in the length of a run of URL-scheme characters (its URL-password pattern tries
-# every start in the run); 1 MiB of letters takes minutes. Cutting such runs every _RUN characters bounds that to about
-# half a second per MiB, and no secret redact knows has a run this long (keys, sig values and SAS fields are broken by
-# "/", "=", "%" or "&" well before it).
-_RUN = 256
-_LONG_RUN = re.compile(rf"(?<![A-Za-z0-9+.\-])[A-Za-z0-9+.\-]{{{_RUN},}}")
 _CREDENTIAL_HEADERS = {"authorization", "proxy-authorization"}
 
 
@@ -237,17 +229,6 @@ def _query(scope: Scope) -> list[dict[str, str]]:
         safe_name, _, safe_value = redact(f"{name}={value}").partition("=")
         query.append({"name": safe_name, "value": safe_value})
     return query
-
-
-def redact(text: str) -> str:
-    """evidence.redact, over pieces that end inside long runs of scheme characters (_RUN): linear time."""
-    pieces, last = [], 0
-    for run in _LONG_RUN.finditer(text):
-        for cut in range(run.start() + _RUN, run.end(), _RUN):
-            pieces.append(text[last:cut])
-            last = cut
-    pieces.append(text[last:])
-    return "".join(_redact_text(piece) for piece in pieces)
 
 
 def _ms(seconds: float) -> float:
