@@ -17,9 +17,8 @@ import threading
 from pathlib import Path
 
 from iothub_conformance.reference.faults import Fault
-from tests.support.suite_runs import FAILING, SuiteRun
+from tests.support.suite_runs import FAILING, ROOT, SuiteRun
 
-ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = 4  # generated examples per operation in the project's own suite runs: enough to meet every fault
 
 

@@ -21,7 +21,8 @@ import os
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.suite_runs import ROOT
+
 PROFILE = "iothub-proofs"  # hypothesis settings: every phase but shrinking
 
 
