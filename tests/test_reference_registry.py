@@ -199,7 +199,9 @@ def test_body_that_is_not_an_object_is_400_format_error(api, body):
 @pytest.mark.parametrize("body", [
     {"deviceId": "other"},
     {"deviceId": 5},
-    {"status": "Enabled"},
+    {"status": "enable"},
+    {"status": "enabled "},
+    {"status": ["enabled"]},
     {"status": 1},
     {"statusReason": "x" * 129},
     {"statusReason": ["x"]},
@@ -321,7 +323,7 @@ def test_wrong_method_is_405_with_allow(api):
 
 
 def test_unknown_route_is_404_not_found(api):
-    for url in ("/nowhere", "/devices/", "/devices/a/b", "/statistics"):
+    for url in ("/nowhere", "/devices/a/b", "/statistics", "/statistics/devices/"):
         response = api.request("GET", url, params={})
         assert response.status_code == 404 and error_code(response) == "NotFound", url
 
@@ -409,3 +411,31 @@ def test_concurrent_creates_are_all_kept():
         thread.join()
     assert not failures
     assert len(hub.devices) == 100
+
+
+@pytest.mark.parametrize("spelled", ["Enabled", "ENABLED", "Disabled", "dIsAbLeD"])
+def test_status_is_read_whatever_its_case_and_answered_in_the_service_spelling(api, spelled):
+    # The 2016-02-03 Node.js service SDK sends its Device defaults ('Enabled') and 'Disabled' (identities._status).
+    created = api.put_named("d", {"status": spelled})
+    assert created.status_code == 200 and created.json()["status"] == spelled.lower()
+    assert api.get_device("d").json()["status"] == spelled.lower()
+    flipped = "enabled" if spelled.lower() == "disabled" else "Disabled"
+    updated = api.put_named("d", {"status": flipped}, if_match="*")
+    assert updated.status_code == 200 and updated.json()["status"] == flipped.lower()
+    assert api.request("GET", "/statistics/devices").json()["totalDevicesByStatus"][flipped.lower()] == 1
+
+
+def test_the_list_answers_at_devices_with_a_trailing_slash_too(api):
+    # Registry.list of every Node.js service SDK asks GET /devices/?api-version=… (app.py).
+    api.devices("a", "b")
+    slashed = api.request("GET", "/devices/")
+    assert slashed.status_code == 200
+    assert [d["deviceId"] for d in slashed.json()] == [d["deviceId"] for d in api.request("GET", "/devices").json()]
+    assert [d["deviceId"] for d in slashed.json()] == ["a", "b"]
+    # The same rules as /devices: api-version, token, top; and a write there is still no route.
+    assert error_code(api.request("GET", "/devices/", params={})) == "InvalidProtocolVersion"
+    assert api.request("GET", "/devices/", token="nope").status_code == 401
+    assert len(api.request("GET", "/devices/", params={**API, "top": "1"}).json()) == 1
+    refused = api.request("PUT", "/devices/", json={"deviceId": "c"})
+    assert refused.status_code == 405 and error_code(refused) == "MethodNotAllowed"
+    assert api.get_device("c").status_code == 404

@@ -189,10 +189,21 @@ def _string(obj: dict, name: str, max_length: int | None = None) -> str | None:
 
 
 def _status(body: dict) -> str | None:
+    """The status asked for, in the service's spelling. The service reads enum values whatever their case: its model
+    (Microsoft.Azure.Devices DeviceStatus, https://github.com/Azure/azure-iot-sdks/blob/af6073ea8b020a2e0d5b2566b127291437362410/csharp/service/Microsoft.Azure.Devices/DeviceStatus.cs)
+    goes through Newtonsoft.Json's StringEnumConverter, which ends in Enum.Parse(..., ignoreCase: true)
+    (https://github.com/JamesNK/Newtonsoft.Json/blob/4467bdb224f71522c9fb81609e7da82b3b4d1a88/Src/Newtonsoft.Json/Utilities/EnumUtils.cs,
+    ParseEnumName); and the 2016-02-03 Node.js service SDK sends 'Enabled' by default (azure-iothub 1.0.7, lib/device.js)
+    and created and updated devices with status 'Disabled' against a real hub in its integration tests
+    (https://github.com/Azure/azure-iot-sdks/blob/c98b3b7e85e028d3536a5d68fda8217001210774/node/service/lib/_registry_common_testrun.js).
+    Only the spelling is lenient: any other value is still refused."""
     value = body.get("status")
-    if value is not None and value not in STATUSES:
+    if value is None:
+        return None
+    spelled = value.lower() if isinstance(value, str) else None
+    if spelled not in STATUSES:
         raise InvalidDevice(ARGUMENT_INVALID, f"status must be one of {', '.join(STATUSES)}")
-    return value
+    return spelled
 
 
 def _key(keys: dict, name: str) -> str | None:
