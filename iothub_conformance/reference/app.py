@@ -42,6 +42,11 @@ def create_app(hub: Hub, rp: ResourceProvider | None = None) -> Starlette:
     rp = rp if rp is not None else ResourceProvider.beside(hub)
     routes = [
         Route("/devices", registry_routes.list_devices, methods=["GET"]),
+        # The service lists at /devices/ too: every Node.js service SDK lists there, from the 2016-02-03 one
+        # (azure-iothub 1.0.7: Registry.list reads endpoint.devicePath('') = '/devices/',
+        # https://github.com/Azure/azure-iot-sdks/blob/c98b3b7e85e028d3536a5d68fda8217001210774/node/service/lib/_registry_common_testrun.js
+        # lists a real hub with it) to the RestApiClient-based 1.x. Only the list: no other route takes a slash.
+        Route("/devices/", registry_routes.list_devices, methods=["GET"]),
         Route("/devices/{device_id}", registry_routes.device, methods=["GET", "PUT", "DELETE"]),
         Route("/statistics/devices", registry_routes.registry_statistics, methods=["GET"]),
         Route("/statistics/service", registry_routes.service_statistics, methods=["GET"]),
@@ -72,7 +77,7 @@ def create_app(hub: Hub, rp: ResourceProvider | None = None) -> Starlette:
     # Starlette types every handler as taking Exception, though it calls one with the class it is keyed by.
     handlers = {HTTPException: routing_error}
     app = Starlette(routes=routes, middleware=middleware, exception_handlers=handlers)  # type: ignore[arg-type]
-    # `/devices/` is not a route of the service; answer 404 rather than redirect a client elsewhere.
+    # A path with a slash too many or too few is answered where it is (404, or the list above), never redirected.
     app.router.redirect_slashes = False
     app.state.hub = hub
     app.state.rp = rp
