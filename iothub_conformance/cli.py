@@ -72,6 +72,23 @@ def build_parser() -> argparse.ArgumentParser:
     diff.add_argument("--json", action="store_true", help="print the comparison as JSON")
     diff.add_argument("--record-missing", action="store_true",
                       help="when OLD does not exist yet (a first nightly run), copy NEW there as the baseline and say so")
+    traffic = sub.add_parser("check-traffic", help="judge recorded exchanges (HAR, vcrpy cassettes, Azure SDK "
+                                                   "recordings, serve --record) by the specs and checks; write a bundle")
+    traffic.add_argument("files", nargs="+", metavar="FILE", help="recordings to judge")
+    traffic.add_argument("--profile", help="iothub (default) or docs-strict")
+    traffic.add_argument("--requests", action="store_true",
+                         help="judge what the client sent too (verifying an SDK): api-version, Authorization and its "
+                              "SAS token, required headers, Content-Type, body schema, If-Match")
+    traffic.add_argument("--reports", default=None, help="where the report directory goes (default ./reports)")
+    traffic.add_argument("--bundle", default=None, help="the report directory itself (instead of --reports/<run-id>)")
+    traffic.add_argument("--hub-host", default=None,
+                         help="the hub's host name, for traffic sent to another address (a local hub behind a "
+                              "redirect); the SAS sr is compared with it")
+    traffic.add_argument("--observable", action="append", default=[], metavar="HEADER",
+                         help="trust this header as recorded even where the format's recorder is known to drop or "
+                              "rewrite it (repeatable)")
+    traffic.add_argument("--unobservable", action="append", default=[], metavar="HEADER",
+                         help="never judge this header: the recorder dropped or rewrote it (repeatable)")
     page = sub.add_parser("report", help="render a run's report.html again from its results.json")
     page.add_argument("bundle", help="the run: a report directory or its results.json")
     page.add_argument("--output", help="write the page here (default: report.html beside results.json)")
@@ -99,6 +116,8 @@ def main(argv: list[str] | None = None) -> int:
             return diff_runs(args)
         if args.command == "report":
             return report_page(args)
+        if args.command == "check-traffic":
+            return check_traffic(args)
         if args.command == "faults":
             from .reference import FAULTS
 
@@ -262,7 +281,7 @@ def serve(args) -> int:
     har = None
     if args.record:
         try:
-            har = HarFile(Path(args.record))
+            har = HarFile(Path(args.record), hub_host=hub.host_name)
         except OSError as exc:
             raise ConfigError(f"--record: cannot write {args.record}: {exc.strerror or exc}") from None
     # First line: the connection string this reference accepts, so `run --target … --connection-string …` works.
@@ -373,6 +392,38 @@ def diff_runs(args) -> int:
     print(result.to_json() if args.json else diff.render(result))
     # An incomplete NEW run proves nothing about what it did not reach: never a green nightly.
     return 1 if result.regressions or result.incomplete else 0
+
+
+def check_traffic(args) -> int:
+    """Exit codes as `run`: 0 every judged requirement passed or was skipped, 1 one failed, 2 bad input."""
+    import dataclasses
+
+    from .paths import reports_dir
+    from .rules.profiles import get_profile
+    from .targets.resolve import new_run_id
+    from .traffic import bundle, formats, judge
+
+    profile = get_profile(args.profile)
+    if args.bundle and args.reports:
+        raise ConfigError("--bundle names the report directory itself; give it or --reports, not both")
+    run_id = new_run_id()
+    started = bundle._now()
+    exchanges = []
+    for name in args.files:
+        for exchange in formats.read(name):
+            exchange = judge.adjusted(exchange, args.observable, args.unobservable)
+            if args.hub_host:
+                exchange = dataclasses.replace(exchange, hub_host=args.hub_host)
+            exchanges.append(exchange)
+    report_dir = Path(args.bundle) if args.bundle else (Path(args.reports) if args.reports else reports_dir()) / run_id
+    _writable(report_dir, "--bundle" if args.bundle else "--reports")
+    verdicts = judge.judge_all(exchanges, profile, requests=args.requests)
+    results = bundle.data(verdicts, args.files, profile, args.requests, run_id, started)
+    written = bundle.write(report_dir, results, verdicts)
+    for line in bundle.summary_lines(results):
+        print(line)
+    print(f"report: {', '.join(str(p) for p in written)}")
+    return 1 if results["counts"]["fail"] else 0
 
 
 def report_page(args) -> int:

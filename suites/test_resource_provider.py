@@ -481,7 +481,7 @@ def read_hub(target, rp_client):
     manager.cleanup()
 
 
-@pytest.mark.requirement("RP-READ-001", "RP-REQID-001", "RP-ETAG-001", "RP-ERR-001")
+@pytest.mark.requirement("RP-READ-001", "RP-REQID-001", "RP-ETAG-001", "RP-ERR-001", "RP-STATE-001")
 @reads.parametrize()
 @SETTINGS
 def test_generated_reads_conform_to_the_spec(case, target, rp_client, read_hub):

@@ -123,6 +123,16 @@ ARM16_JOB = {"jobId": "job-1", "startTimeUtc": "2015-01-28T16:24:48.789Z", "endT
 ARM16_ERROR = {"Code": "IotHubNotFound", "HttpStatusCode": "404", "Message": "IotHub not found.",
                "Details": ""}
 
+def _with(body, dotted: str, value):
+    body = copy.deepcopy(body)
+    *parents, last = dotted.split(".")
+    node = body
+    for key in parents:
+        node = node[int(key)] if isinstance(node, list) else node[key]
+    node[last] = value
+    return body
+
+
 ACCEPTED = [
     # (label, method, path, status, body, headers)
     ("docs get", "GET", HUB, 200, DOCS_HUB, HUB_HEADERS),
@@ -152,6 +162,11 @@ ACCEPTED = [
     ("docs import", "POST", HUB + "/importDevices", 202, None, ASYNC_HEADERS),
     ("arm16 import", "POST", HUB + "/importDevices", 200, {**ARM16_JOB, "type": "import"}, REQUEST_ID),
     ("delete, existing", "DELETE", HUB, 202, None, ASYNC_HEADERS),
+    # What the real resource provider sent (tests/recordings/SOURCES.md: the 2016-02-03 recording): a hub with its
+    # etag in the body alone and properties.state a name; a delete answering Retry-After 0.
+    ("real hub: body etag, no ETag header, state a name", "GET", HUB, 200,
+     _with(_with(DOCS_HUB, "etag", "AAAAAACPrdo="), "properties.state", "Active"), REQUEST_ID),
+    ("real delete: Retry-After 0", "DELETE", HUB, 202, None, {**ASYNC_HEADERS, "Retry-After": "0"}),
     ("delete, missing", "DELETE", HUB, 204, None, REQUEST_ID),
     ("docs consumer group create", "PUT", HUB + "/events/ConsumerGroups/{consumerGroupName}", 201, None, REQUEST_ID),
     ("arm16 error", "GET", HUB, 404, ARM16_ERROR, REQUEST_ID),
@@ -160,16 +175,6 @@ ACCEPTED = [
     ("stats", "GET", HUB + "/IotHubStats", 200,
      {"totalDeviceCount": 2, "enabledDeviceCount": 1, "disabledDeviceCount": 1}, REQUEST_ID),
 ]
-
-
-def _with(body, dotted: str, value):
-    body = copy.deepcopy(body)
-    *parents, last = dotted.split(".")
-    node = body
-    for key in parents:
-        node = node[int(key)] if isinstance(node, list) else node[key]
-    node[last] = value
-    return body
 
 
 REFUSED = [
@@ -196,13 +201,13 @@ REFUSED = [
      {k: v for k, v in ARM16_JOB.items() if k != "status"}, REQUEST_ID, '"status" is a required property'),
     ("error, HttpStatusCode a number", "GET", HUB, 404, {**ARM16_ERROR, "HttpStatusCode": 404}, REQUEST_ID,
      '404 is not of type "string"'),
-    ("hub without ETag", "GET", HUB, 200, DOCS_HUB, REQUEST_ID, "`ETag`"),
+    ("hub, ETag not RFC 7232", "GET", HUB, 200, DOCS_HUB, {**REQUEST_ID, "ETag": "AAAAAACPrdo="}, "does not match"),
     ("no x-ms-request-id", "GET", HUB + "/events/ConsumerGroups", 200, DOCS_CONSUMER_GROUPS, {}, "`x-ms-request-id`"),
     ("create without Azure-AsyncOperation", "PUT", HUB, 201, DOCS_CREATED_HUB, HUB_HEADERS, "`Azure-AsyncOperation`"),
     ("delete 202 without Location", "DELETE", HUB, 202, None,
      {k: v for k, v in ASYNC_HEADERS.items() if k != "Location"}, "`Location`"),
-    ("export 202, Retry-After 0", "POST", HUB + "/exportDevices", 202, None, {**ASYNC_HEADERS, "Retry-After": "0"},
-     "less than the minimum of 1"),
+    ("export 202, Retry-After -1", "POST", HUB + "/exportDevices", 202, None, {**ASYNC_HEADERS, "Retry-After": "-1"},
+     "less than the minimum of 0"),
 ]
 
 

@@ -90,7 +90,17 @@ def test_served_exchanges_are_recorded_in_order_without_secrets_and_parse_after_
     authorizations = [h["value"] for e in entries for h in e["request"]["headers"] if h["name"] == "authorization"]
     assert authorizations == [f"SharedAccessSignature {REDACTED}"] * 3 + [f"Bearer {REDACTED}"] * 3
     listed = json.loads(entries[4]["response"]["content"]["text"])["value"]
-    assert {item["primaryKey"] for item in listed} == {REDACTED}
+    # A key keeps its shape (base64 of as many zero bytes), so the body still meets its schema; the key is gone.
+    assert {item["primaryKey"] for item in listed} == {"A" * 43 + "="}
+    assert all(e["response"]["content"]["_cut"] is False for e in entries)
+
+    # What a request check judges of a SAS token is kept beside its redacted header, never the signature.
+    assert har["_iothubHost"] == cs.host_name
+    facts = [e["request"].get("_sasToken") for e in entries]
+    assert facts[3:] == [None] * 3  # bearer tokens: nothing kept
+    for fact in facts[:3]:
+        assert fact["sr"] == cs.host_name and fact["skn"] == cs.key_name and fact["sig_bytes"] == 32
+        assert int(fact["se"]) > 0 and set(fact) == {"sr", "se", "skn", "sig_bytes"}
 
 
 def test_an_unwritable_record_file_is_one_line_and_exit_2_before_serving(tmp_path):

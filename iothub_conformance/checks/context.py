@@ -5,7 +5,7 @@ found (a list of RequirementFailure, empty when the response keeps the rules).""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from iothub_conformance.evidence.journal import Journal
@@ -19,6 +19,16 @@ class Context:
     journal: Journal | None = None  # None: nothing to compare across responses (uniqueness, ETag history)
     sent: Mapping[str, str] | None = None  # a received message's properties as the feeder sent them (header names)
     body: bytes | None = None  # … and its body
+    # Requirement id → the response headers its judgment read. Filled by `judging()` only when a caller hands in a
+    # dict (the traffic judge, traffic/judge.py): a requirement passes an exchange only where a check reached its
+    # verdict, and a verdict that read a header the recorder dropped is unobservable, not a pass.
+    judged: dict[str, tuple[str, ...]] | None = field(default=None, compare=False)
+
+    def judging(self, *requirements: str, reads: tuple[str, ...] = ()) -> None:
+        """Say that the check is deciding `requirements` on this response now, from the headers `reads`."""
+        if self.judged is not None:
+            for rid in requirements:
+                self.judged[rid] = tuple(dict.fromkeys(self.judged.get(rid, ()) + reads))
 
     def value(self, rule: str) -> Any:
         """The profile's value of `rule`, None without a profile."""

@@ -22,6 +22,7 @@ def verify(response, context: Context) -> list[RequirementFailure]:
     obs = observe(response)
     if obs.status < 400 or context.value("error_envelope") != "iothub":
         return []
+    context.judging("COMMON-ERR-001", reads=("iothub-errorcode",))
     where = f"{obs.method} {obs.path} → {obs.status}"
     body = obs.json()
     if not isinstance(body, dict):

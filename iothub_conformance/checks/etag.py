@@ -36,22 +36,27 @@ def verify(response, context: Context) -> list[RequirementFailure]:
         return []
     etag = obs.header("etag")
     required = obs.method in CARRIES_DEVICE or (obs.method == "DELETE" and context.value("etag_on_delete"))
+    if required:
+        context.judging("DI-ETAG-001", reads=("etag",))
     if etag is None:
         if required:
             return [RequirementFailure("DI-ETAG-001", f"{obs.method} {obs.path} → {obs.status} has no ETag header")]
         return []
     failures = []
+    context.judging("DI-ETAG-002", reads=("etag",))
     if not SYNTAX.match(etag):
         failures.append(RequirementFailure("DI-ETAG-002", f"ETag {etag!r} is not an RFC 7232 entity-tag ([W/]\"…\")"))
     body = obs.json() if obs.method in CARRIES_DEVICE else None
+    if isinstance(body, dict) and "etag" in body:
+        context.judging("DI-ETAG-003", reads=("etag",))
     if isinstance(body, dict) and "etag" in body and body["etag"] not in (etag, opaque(etag)):
         failures.append(RequirementFailure("DI-ETAG-003", f"ETag header {etag!r} differs from body etag {body['etag']!r}"))
     if context.journal is not None:
-        failures += _history(obs, etag, context.journal)
+        failures += _history(obs, etag, context.journal, context)
     return failures
 
 
-def _history(obs: Observed, etag: str, journal: Journal) -> list[RequirementFailure]:
+def _history(obs: Observed, etag: str, journal: Journal, context: Context) -> list[RequirementFailure]:
     """Compare with the previous successful exchange on the same device: same tag after a read, new after a write."""
     history = journal.history(obs.path)
     rid = obs.header("x-ms-request-id")
@@ -72,6 +77,7 @@ def _history(obs: Observed, etag: str, journal: Journal) -> list[RequirementFail
             return []  # a write, a delete or an unknown outcome in between: nothing to compare with
     if previous is None:
         return []
+    context.judging("DI-ETAG-005" if obs.method in READS else "DI-ETAG-004", reads=("etag", "x-ms-request-id"))
     if obs.method in READS and previous.etag != etag:
         return [RequirementFailure("DI-ETAG-005", f"GET {obs.path}: ETag changed from {previous.etag} to {etag} "
                                                   "with no write in between")]

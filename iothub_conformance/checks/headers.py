@@ -20,6 +20,7 @@ def verify_content_type(response, context: Context) -> list[RequirementFailure]:
         return []  # the body is the message's octet-stream, with the sender's Content-Type (receive page)
     if not obs.body.strip() or obs.json() is None:
         return []
+    context.judging("COMMON-HDR-001", reads=("content-type",))
     media = (obs.header("content-type") or "").split(";")[0].strip().lower()
     if media != "application/json":
         return [RequirementFailure("COMMON-HDR-001", f"{obs.method} {obs.path} → {obs.status} has a JSON body but "
@@ -30,6 +31,7 @@ def verify_content_type(response, context: Context) -> list[RequirementFailure]:
 def verify_unauthenticated(response, context: Context) -> list[RequirementFailure]:
     """`response` answers a request sent without Authorization."""
     obs = observe(response)
+    context.judging("COMMON-AUTH-001")
     if obs.status != 401:
         return [RequirementFailure("COMMON-AUTH-001",
                                    f"{obs.method} {obs.path} without Authorization → {obs.status}, expected 401")]

@@ -18,9 +18,12 @@ def verify(response, context: Context) -> list[RequirementFailure]:
     obs = observe(response)
     if not obs.received_message or obs.status != 200:
         return []
+    context.judging("MSG-RECV-002", reads=("etag",))
     etag = obs.header("etag")
     if not etag:
         return [RequirementFailure("MSG-RECV-002", f"GET {obs.path} → 200 carries no ETag: the message lock is missing")]
+    if context.value("lock_etag_quoted"):
+        context.judging("MSG-LOCK-001", reads=("etag",))
     if context.value("lock_etag_quoted") and not (len(etag) >= 3 and etag[0] == etag[-1] == '"'):
         return [RequirementFailure("MSG-LOCK-001", f"the receive ETag {etag!r} is not the lock token in double quotes")]
     return []

@@ -17,11 +17,15 @@ def verify(response, context: Context) -> list[RequirementFailure]:
     obs = observe(response)
     if obs.messaging and context.value("request_id_scope") == "identities":
         return []  # the 2016 pages promise x-ms-request-id for the Device Identities section only
+    context.judging("COMMON-REQID-001", reads=("x-ms-request-id",))
     rid = obs.header("x-ms-request-id")
     if rid is None or not rid.strip():
         return [RequirementFailure("COMMON-REQID-001",
                                    f"{obs.method} {obs.path} → {obs.status} has no (or an empty) x-ms-request-id")]
-    seen = context.journal.times_seen(rid) if context.journal is not None else 0
+    if context.journal is None:
+        return []
+    context.judging("COMMON-REQID-002", reads=("x-ms-request-id",))
+    seen = context.journal.times_seen(rid)
     if seen > 1:
         return [RequirementFailure("COMMON-REQID-002", f"x-ms-request-id {rid!r} came back on {seen} responses")]
     return []

@@ -3,8 +3,10 @@
 Sources: rp__iot-hub-resource-provider-rest__v2016-12-27_e5666404f.md (each operation returns x-ms-request-id);
 INVENTORY.md §2c (ARM16 IotHubDescription.etag: if it is in the body it must also be a header; every operation's
 default response is ErrorDetails {Code, HttpStatusCode, Message, Details}), §4d. Whether the envelope is required is
-profile rule `rp_error_envelope`. Only responses to resource-provider paths (/subscriptions/…) are judged here; the
-data-plane checks leave those alone.
+profile rule `rp_error_envelope`; whether the body etag needs the header, `rp_etag_header` (the real service sends the
+body etag alone); the type of a hub's properties.state, `rp_state_type` (the pages: 1; the real service:
+"Active"). Only responses to resource-provider paths (/subscriptions/…) are judged here; the data-plane checks leave
+those alone.
 """
 
 from __future__ import annotations
@@ -23,14 +25,14 @@ def request_id_problems(obs: Observed) -> list[str]:
     return [] if rid and rid.strip() else ["no (or an empty) x-ms-request-id"]
 
 
-def etag_problems(obs: Observed) -> list[str]:
+def etag_problems(obs: Observed, header_required: bool = True) -> list[str]:
     body = obs.json()
     etag = body.get("etag") if isinstance(body, dict) and 200 <= obs.status < 300 else None
     if not isinstance(etag, str) or not etag:
         return []
     header = obs.header("etag")
     if header is None:
-        return [f"the body has etag {etag!r} but there is no ETag header"]
+        return [f"the body has etag {etag!r} but there is no ETag header"] if header_required else []
     if header != f'"{etag}"' and not (etag.startswith('"') and header == etag):
         return [f"ETag header {header!r} is not the body etag {etag!r} in double quotes"]
     return []
@@ -50,20 +52,45 @@ def error_details_problems(obs: Observed) -> list[str]:
     return problems
 
 
+_JSON_TYPES = {"integer": int, "string": str}
+
+
+def state_problems(body: object, wanted: tuple[str, ...]) -> list[str] | None:
+    """The first hub in a body (a hub, a {value: [...]} list or a bare list) whose properties.state is not of one of
+    the JSON types `wanted`; None when the body holds no hub state to judge."""
+    items = body.get("value") if isinstance(body, dict) and isinstance(body.get("value"), list) else body
+    hubs = items if isinstance(items, list) else [items]
+    states = [hub["properties"]["state"] for hub in hubs if isinstance(hub, dict)
+              and isinstance(hub.get("properties"), dict) and "state" in hub["properties"]]
+    if not states:
+        return None
+    kinds = tuple(_JSON_TYPES[name] for name in wanted)
+    return [f"properties.state {state!r} is not of type {' or '.join(wanted)} (profile rule rp_state_type)"
+            for state in states if not isinstance(state, kinds) or isinstance(state, bool)][:1]
+
+
 def verify(response, context: Context) -> list[RequirementFailure]:
-    """The first rule an RP response breaks, as a failure; other responses are not judged."""
+    """Every rule an RP response breaks, one failure per requirement; other responses are not judged."""
     obs = observe(response)
     if not is_rp(obs):
         return []
     where = f"{obs.method} {obs.path} → {obs.status}"
-    for rid, problems in (("RP-REQID-001", request_id_problems(obs)), ("RP-ETAG-001", etag_problems(obs))):
-        if problems:
-            return [RequirementFailure(rid, f"{where}: {problems[0]}")]
+    context.judging("RP-REQID-001", reads=("x-ms-request-id",))
+    found = [("RP-REQID-001", request_id_problems(obs))]
+    body = obs.json()
+    if isinstance(body, dict) and isinstance(body.get("etag"), str) and body["etag"] and 200 <= obs.status < 300:
+        context.judging("RP-ETAG-001", reads=("etag",))
+        found.append(("RP-ETAG-001", etag_problems(obs, context.value("rp_etag_header") is not False)))
+    wanted = context.value("rp_state_type")
+    states = state_problems(body, wanted) if wanted and 200 <= obs.status < 300 else None
+    if states is not None:
+        context.judging("RP-STATE-001")
+        found.append(("RP-STATE-001", states))
     if obs.status >= 400 and context.value("rp_error_envelope") == "ErrorDetails":
+        context.judging("RP-ERR-001")
         problems = error_details_problems(obs)
-        if problems:
-            return [RequirementFailure("RP-ERR-001", f"{where}: {'; '.join(problems)}")]
-    return []
+        found.append(("RP-ERR-001", ["; ".join(problems)] if problems else []))
+    return [RequirementFailure(rid, f"{where}: {problems[0]}") for rid, problems in found if problems]
 
 
 def resource_provider(ctx, response, case):

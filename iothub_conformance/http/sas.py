@@ -136,3 +136,20 @@ def scope_covers(scope: str, resource: str) -> bool:
     """True when `scope` is a prefix of `resource` by whole path segments (`/a/b` covers `/a/b/c`, not `/a/bc`)."""
     scope, resource = scope.lower().rstrip("/"), resource.lower().rstrip("/")
     return resource == scope or resource.startswith(scope + "/")
+
+
+def token_facts(header: str | None) -> dict[str, object] | None:
+    """What a SharedAccessSignature header says, for judging a client's token without keeping its signature: sr (the
+    resource URI, decoded), se (as sent), skn and how many bytes the signature decodes to (None: it is no base64).
+    None when the header is no such token. A recording keeps these in place of a token it redacts."""
+    if not header or not header.startswith(PREFIX):
+        return None
+    fields = dict(parse_qsl(header[len(PREFIX):].strip(), keep_blank_values=True))
+    if not {"sr", "sig"} & fields.keys():
+        return None
+    sig = fields.get("sig") or ""
+    try:
+        decoded: int | None = len(base64.b64decode(sig, validate=True)) if sig else None
+    except (binascii.Error, ValueError):
+        decoded = None
+    return {"sr": fields.get("sr"), "se": fields.get("se"), "skn": fields.get("skn"), "sig_bytes": decoded}

@@ -10,6 +10,8 @@ entries (Ctrl-C, SIGTERM) leaves a file that parses, and the file is never rewri
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import sys
 import threading
@@ -25,6 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from iothub_conformance import __version__
 from iothub_conformance.evidence.redact import REDACTED, redact
+from iothub_conformance.http import sas
 
 from .bodies import MAX_REQUEST_BODY
 
@@ -40,12 +43,16 @@ _CREDENTIAL_HEADERS = {"authorization", "proxy-authorization"}
 class HarFile:
     """An open HAR file that entries are appended to; valid JSON between any two calls. Thread-safe."""
 
-    def __init__(self, path: Path, warn: Callable[[str], None] | None = None):
+    def __init__(self, path: Path, warn: Callable[[str], None] | None = None, hub_host: str | None = None):
         self.path = path
         self.warn = warn or (lambda line: print(line, file=sys.stderr, flush=True))
         self._lock = threading.Lock()
         self._count = 0
-        head = {"version": "1.2", "creator": {"name": "iothub-conformance", "version": __version__}, "comment": COMMENT}
+        head: dict[str, Any] = {"version": "1.2", "creator": {"name": "iothub-conformance", "version": __version__},
+                                "comment": COMMENT}
+        if hub_host:
+            # Clients reach the served hub at 127.0.0.1 while their tokens name the hub: check-traffic compares with it.
+            head["_iothubHost"] = hub_host
         opening = json.dumps(head, indent=1)[:-2] + ',\n "entries": [\n'  # the object left open for its entries
         # OSError (a missing directory, no permission) reaches the caller before anything is served.
         self._file = path.open("wb")
@@ -146,13 +153,49 @@ class _Body:
 
     def text(self) -> str:
         """Redacted, then cut to the cap. Bytes that are not UTF-8 become U+FFFD: base64 of them would hide a secret
-        from redact."""
-        whole = redact(b"".join(self.chunks).decode("utf-8", errors="replace"))
-        return whole[:self.limit] if self.size > self.limit else whole
+        from redact. A whole JSON body keeps its shape (redacted_json), so its schema can still be judged."""
+        raw = b"".join(self.chunks).decode("utf-8", errors="replace")
+        if not self.cut:
+            shaped = redacted_json(raw)
+            if shaped is not None:
+                return shaped
+        whole = redact(raw)
+        return whole[:self.limit] if self.cut else whole
 
     @property
     def cut(self) -> bool:
         return self.size > self.limit
+
+
+_KEY_FIELDS = frozenset({"primarykey", "secondarykey", "primary", "secondary"})
+
+
+def redacted_json(text: str) -> str | None:
+    """A JSON body with its secrets out and its shape kept: a key (primaryKey, secondaryKey, …) that is base64
+    becomes base64 of as many zero bytes, every other string passes through redact. None when `text` is no JSON."""
+    try:
+        document = json.loads(text)
+    except ValueError:
+        return None
+
+    def walk(value: Any, name: str = "") -> Any:
+        if isinstance(value, dict):
+            return {redact(k): walk(v, k) for k, v in value.items()}
+        if isinstance(value, list):
+            return [walk(v) for v in value]
+        if isinstance(value, str):
+            return _zero_key(value) if name.lower() in _KEY_FIELDS else redact(value)
+        return value
+
+    return json.dumps(walk(document), ensure_ascii=False)
+
+
+def _zero_key(value: str) -> str:
+    try:
+        size = len(base64.b64decode(value, validate=True))
+    except (binascii.Error, ValueError):
+        return REDACTED
+    return base64.b64encode(bytes(size)).decode() if size else value
 
 
 def _entry(scope: Scope, started: float, ticks: list[float], request: _Body, answer: dict[str, Any],
@@ -169,12 +212,18 @@ def _entry(scope: Scope, started: float, ticks: list[float], request: _Body, ans
     }
     if answer["early"]:
         comments.append(f"answered before the request body was read whole: bodySize counts the {request.size} bytes read")
+    facts = sas.token_facts(_raw_header(scope.get("headers", []), "authorization"))
+    if facts is not None:
+        # The token itself is redacted above; what request checks judge of it is kept (never its signature).
+        har_request["_sasToken"] = facts
     if request.size:
-        har_request["postData"] = {"mimeType": _header(request_headers, "content-type"), "text": request.text()}
+        har_request["postData"] = {"mimeType": _header(request_headers, "content-type"), "text": request.text(),
+                                   "_cut": request.cut}
         if request.cut:
             comments.append(f"request body cut to its first {request.limit} bytes of {request.size}")
+    # _cut: whether the text is the body's start only (a redacted text's length differs from `size` either way).
     content: dict[str, Any] = {"size": response.size, "mimeType": _header(response_headers, "content-type"),
-                               "text": response.text()}
+                               "text": response.text(), "_cut": response.cut}
     if response.cut:
         comments.append(f"response body cut to its first {response.limit} bytes of {response.size}")
         content["comment"] = comments[-1]
@@ -207,6 +256,10 @@ def _headers(raw: list[tuple[bytes, bytes]]) -> list[dict[str, str]]:
             value = f"{scheme} {REDACTED}" if scheme and " " in value.strip() else REDACTED
         headers.append({"name": name, "value": redact(value)})
     return headers
+
+
+def _raw_header(raw: list[tuple[bytes, bytes]], name: str) -> str | None:
+    return next((v.decode("latin-1") for k, v in raw if k.decode("latin-1").lower() == name), None)
 
 
 def _header(headers: list[dict[str, str]], name: str) -> str:

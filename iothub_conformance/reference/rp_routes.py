@@ -61,6 +61,7 @@ RP_NO_ETAG_HEADER = switch("rp-no-etag-header")
 RP_PAGE_REPEATS_ITEM = switch("rp-page-repeats-item")
 RP_PLAIN_ERRORS = switch("rp-plain-errors")
 RP_QUOTA_VALUES_AS_STRINGS = switch("rp-quota-values-as-strings")
+RP_STATE_AS_NAME = switch("rp-state-as-name")
 RP_STATS_ZERO = switch("rp-stats-zero")
 RP_SUCCEEDED_BEFORE_HUB_EXISTS = switch("rp-succeeded-before-hub-exists")
 RP_UPDATE_IGNORED = switch("rp-update-ignored")
@@ -95,6 +96,9 @@ def rp_error(rp: ResourceProvider, status: int, code: str, message: str, headers
 def hub_response(rp: ResourceProvider, status: int, body: dict, headers: dict[str, str] | None = None) -> Response:
     """ARM16 IotHubDescription.etag: an etag in the body is also the ETag header (INVENTORY §2c)."""
     headers = dict(headers or {})
+    properties = body.get("properties")
+    if rp.has(RP_STATE_AS_NAME) and isinstance(properties, dict) and "state" in properties:
+        body = {**body, "properties": {**properties, "state": "Active"}}  # as the real service names it
     if not rp.has(RP_NO_ETAG_HEADER):
         headers["ETag"] = f'"{body["etag"]}"'
     return rp_json(status, body, headers)

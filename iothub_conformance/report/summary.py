@@ -127,7 +127,7 @@ class Collector:
 
     def rows(self):
         unreached = self._unreached()
-        for rid, req in requirements.REQUIREMENTS.items():
+        for rid, req in requirements.judged_by("run").items():
             results = self.results.get(rid, [])
             status = self.status(rid)
             detail = next((r.detail for r in results if r.status == status), "" if results else unreached)
@@ -211,7 +211,7 @@ class Collector:
         profile = self.target.profile
         if profile is None:
             return []
-        rules = sorted({r.profile_rule for r in requirements.REQUIREMENTS.values()
+        rules = sorted({r.profile_rule for r in requirements.judged_by("run").values()
                         if r.profile_rule and profile[r.profile_rule].deviation})
         return [{"rule": rule, "deviation": profile[rule].deviation, "source": profile[rule].source} for rule in rules]
 

@@ -74,6 +74,13 @@ class Profile:
 #                              "if-none-match:*"
 #   rp_error_envelope          "ErrorDetails": RP errors carry {Code, HttpStatusCode, Message, Details} (ARM16);
 #                              None: no envelope is required
+#   lenient_json_reader        True: a request body is judged as the service's JSON reader takes it (members and
+#                              enum values in any case, null as not sent, unknown members ignored); False: as the
+#                              spec writes it (check-traffic --requests)
+#   rp_etag_header             True: a hub body's etag comes with an ETag header too (ARM16); False: the body etag
+#                              alone is enough (a header, when sent, must still be the body etag quoted)
+#   rp_state_type              the JSON types a hub's properties.state may have: ("integer",) as the pages' examples
+#                              (1), or ("integer", "string") as the real resource provider sends a name ("Active")
 
 def _rp_conditions(delete_missing: frozenset[int], delete_existing: frozenset[int]) -> dict:
     """The PUT and DELETE tables of the RP page (INVENTORY §1); a PUT that updates may answer 200 (the table) or 201
@@ -99,6 +106,9 @@ def _rp_conditions(delete_missing: frozenset[int], delete_existing: frozenset[in
     }
 
 
+# The real resource provider of api-version 2016-02-03, recorded by the RP SDK's tests (tests/recordings/SOURCES.md).
+RP_RECORDING_2016 = ("https://github.com/Azure/azure-sdk-for-python/blob/66ebc2220229a97d99a0a68b7ba9aa2e87444021/"
+                     "azure-mgmt/tests/recordings/test_mgmt_iothub.test_iothub.yaml")
 RP_TABLE_SOURCE = ("docs/sources/rp__iot-hub-resource-provider-rest__v2016-12-27_e5666404f.md (bk_common: the PUT "
                    "and DELETE tables); docs/sources/rp__delete-an-iot-hub.md (202); "
                    "docs/sources/rp__update-metadata-on-an-existing-iot-hub.md (201); docs/sources/INVENTORY.md §1, §7 "
@@ -199,6 +209,23 @@ IOTHUB = Profile(
         ),
         "rp_error_envelope": Rule("ErrorDetails", "docs/sources/INVENTORY.md §2c, §4d (ARM16 ErrorDetails {Code, "
                                                   "HttpStatusCode, Message, Details})"),
+        "lenient_json_reader": Rule(
+            True, "https://github.com/JamesNK/Newtonsoft.Json/blob/4467bdb/Src/Newtonsoft.Json/Utilities/EnumUtils.cs "
+                  "(enum names: Enum.Parse(…, true)); https://www.newtonsoft.com/json/help/html/"
+                  "P_Newtonsoft_Json_JsonSerializerSettings_MissingMemberHandling.htm (unknown members: Ignore, the "
+                  "default); the 2016 Node.js service SDK sends \"status\": \"Enabled\", \"SymmetricKey\" and null "
+                  "keys to real hubs (https://github.com/Azure/azure-iot-sdks/blob/c98b3b7/node/service/lib/"
+                  "_registry_common_testrun.js; tests/recordings/sdk/README.md)",
+            deviation="a request body may name members and enum values in another case, send null for a value the "
+            "service fills and carry members the spec does not define, as the service's JSON reader takes them"),
+        "rp_etag_header": Rule(False, RP_RECORDING_2016 + " (hub GET and list: a body etag, no ETag header)",
+                               deviation="a hub body's etag may come without an ETag header, as the real resource "
+                               "provider sends it; ARM16 says the header must be there too"),
+        "rp_state_type": Rule(("integer", "string"),
+                              RP_RECORDING_2016 + " (properties.state \"Activating\", \"Active\"); ARM16 has no state "
+                                                  "(docs/sources/INVENTORY.md §2c)",
+                              deviation="properties.state may be a name (\"Active\"), as the real resource provider "
+                              "sends it; the pages' examples have an integer (1)"),
     },
 )
 
@@ -249,6 +276,11 @@ DOCS_STRICT = Profile(
         "rp_dialect": Rule("docs", "docs/sources/rp__*.md (the 2016 resource provider pages)"),
         "rp_conditions": Rule(_rp_conditions(frozenset({204}), frozenset({200, 202})), RP_TABLE_SOURCE),
         "rp_error_envelope": Rule(None, "the docs/sources/rp__*.md pages define no error body"),
+        "lenient_json_reader": Rule(False, "specs/2016-02-03/device-identities.yaml (DeviceRequest); "
+                                           "docs/sources/create-a-new-device-identity.md"),
+        "rp_etag_header": Rule(True, "docs/sources/INVENTORY.md §2c (ARM16 IotHubDescription.etag: in the body, then "
+                                     "also a header)"),
+        "rp_state_type": Rule(("integer",), "docs/sources/rp__retrieve-metadata-of-an-iot-hub.md (\"state\": 1)"),
     },
 )
 

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 # The suite version that first shipped the registry: every requirement below has been binding since.
 FIRST_RELEASE = "0.1.0"
+# The first suite version that judges recorded traffic (`check-traffic`).
+TRAFFIC_RELEASE = "0.2.0"
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,14 @@ class Requirement:
     operations: tuple[str, ...]  # operationIds in specs/ this requirement concerns
     since: str  # the suite version that made it binding
     profile_rule: str | None = None  # the profiles.py rule that decides it, when disputed
+    # What judges it: "run" (the suite against a target), "traffic" (`check-traffic`: one recorded response shows
+    # it), "requests" (`check-traffic --requests`: what a client sent).
+    judged_by: tuple[str, ...] = ("run",)
+
+    @property
+    def of_client(self) -> bool:
+        """A rule for what a client sends, not for how a target answers."""
+        return self.judged_by == ("requests",)
 
 
 # Every operation of one spec file, in the file's order (tests/test_specs.py checks each against its file).
@@ -596,10 +606,19 @@ _ALL = [
                 "Precondition Failed); docs/sources/OBSERVED.md §3 (the state is unchanged)",
                 operations=("IotHubResource_CreateOrUpdate", "IotHubResource_Delete"), since=FIRST_RELEASE),
     Requirement("RP-ETAG-001", "MUST",
-                "A response that carries a hub with an etag carries the ETag header: the same value in quotes.",
+                "A response that carries a hub with an etag and an ETag header sends the same value in quotes; "
+                "whether the header must be there is the profile's (docs-strict: yes, as ARM16 says).",
                 "docs/sources/INVENTORY.md §2c (ARM16 IotHubDescription.etag: if it is in the body it must also be a "
                 "header)",
-                operations=("IotHubResource_CreateOrUpdate", "IotHubResource_Get"), since=FIRST_RELEASE),
+                operations=("IotHubResource_CreateOrUpdate", "IotHubResource_Get"), profile_rule="rp_etag_header",
+                since=FIRST_RELEASE),
+    Requirement("RP-STATE-001", "MUST",
+                "A hub's properties.state, where a body has one, is of a type the profile gives (docs-strict: an "
+                "integer, as the pages' examples; iothub: an integer or a name, as the real service sends).",
+                "docs/sources/rp__retrieve-metadata-of-an-iot-hub.md (\"state\": 1)",
+                operations=("IotHubResource_CreateOrUpdate", "IotHubResource_Get", "IotHubResource_ListBySubscription",
+                            "IotHubResource_ListByResourceGroup"), profile_rule="rp_state_type",
+                since=TRAFFIC_RELEASE),
     Requirement("RP-ETAG-002", "MUST",
                 "A hub's etag changes on every update.",
                 "docs/sources/rp__iot-hub-resource-provider-rest__v2016-12-27_e5666404f.md (bk_common) (If-Match "
@@ -656,7 +675,83 @@ _ALL = [
                 since=FIRST_RELEASE),
 ]
 
+ALL_OPERATIONS = DATA_PLANE + RESOURCE_PROVIDER
+_SAS = "docs/sources/INVENTORY.md §5"
+_BK_COMMON = "docs/sources/device-identities-rest__v2016-12-27_e5666404f.md (bk_common)"
+_CLIENT = ("requests",)
+_RP_READS = next(r for r in _ALL if r.id == "RP-READ-001").operations
+
+_ALL += [
+    # -- judged only in recorded traffic ---------------------------------------------------------------------------
+    Requirement("RP-SPEC-001", "MUST",
+                "Every response of an RP operation that is not a read (create, update, delete, keys, consumer groups, "
+                "name checks, jobs) answers as the spec says: a documented status, headers and body.",
+                "specs/2016-02-03/resource-provider.yaml",
+                operations=tuple(op for op in RESOURCE_PROVIDER if op not in _RP_READS),
+                since=TRAFFIC_RELEASE, judged_by=("traffic",)),
+    # -- what a client sends (check-traffic --requests) ------------------------------------------------------------
+    Requirement("CLIENT-OP-001", "MUST",
+                "A request is a documented operation of its api-version: the spec of that version has its method and "
+                "path.",
+                "specs/*/*.yaml (from the pages each operation's x-source names)",
+                operations=ALL_OPERATIONS, since=TRAFFIC_RELEASE, judged_by=_CLIENT),
+    Requirement("CLIENT-APIVER-001", "MUST",
+                "Every request carries the api-version query parameter.",
+                f"docs/sources/INVENTORY.md §1; {_BK_COMMON}",
+                operations=ALL_OPERATIONS, since=TRAFFIC_RELEASE, judged_by=_CLIENT),
+    Requirement("CLIENT-AUTH-001", "MUST",
+                "Every request carries an Authorization header.",
+                f"{_BK_COMMON}; docs/sources/rp__iot-hub-resource-provider-rest__v2016-12-27_e5666404f.md",
+                operations=ALL_OPERATIONS, since=TRAFFIC_RELEASE, judged_by=_CLIENT),
+    Requirement("CLIENT-HDR-001", "MUST",
+                "A request carries every header parameter its operation marks required.",
+                "specs/*/*.yaml (parameters in: header, required: true)",
+                operations=ALL_OPERATIONS, since=TRAFFIC_RELEASE, judged_by=_CLIENT),
+    Requirement("CLIENT-CT-001", "MUST",
+                "A request with a body gives a Content-Type its operation documents (application/json for JSON).",
+                f"{_BK_COMMON}; specs/*/*.yaml (requestBody content)",
+                operations=ALL_OPERATIONS, since=TRAFFIC_RELEASE, judged_by=_CLIENT),
+    Requirement("CLIENT-BODY-001", "MUST",
+                "A JSON request body matches its operation's request schema (iothub: as the service's JSON reader "
+                "takes it: names in any case, null as not sent, unknown members ignored).",
+                "specs/*/*.yaml (requestBody schema)",
+                operations=ALL_OPERATIONS, profile_rule="lenient_json_reader", since=TRAFFIC_RELEASE,
+                judged_by=_CLIENT),
+    Requirement("CLIENT-IFMATCH-001", "MUST",
+                "If-Match (outside the messaging operations, where it is the lock token) is * or RFC 7232 "
+                "entity-tags.",
+                "RFC 7232 §3.1; docs/sources/complete-a-cloud-to-device-message.md (If-Match: the lock token)",
+                operations=ALL_OPERATIONS, since=TRAFFIC_RELEASE, judged_by=_CLIENT),
+    Requirement("CLIENT-SAS-001", "MUST",
+                "A SAS token's sr names the hub's host name and a segment prefix of the request's path; a device "
+                "key's token (no skn) is scoped to its device (<hub>/devices/<id>).",
+                f"{_SAS} (sr)", operations=ALL_OPERATIONS, since=TRAFFIC_RELEASE, judged_by=_CLIENT),
+    Requirement("CLIENT-SAS-002", "MUST",
+                "A SAS token's se is seconds since 1970 and lies after the time the request was sent.",
+                f"{_SAS} (se)", operations=ALL_OPERATIONS, since=TRAFFIC_RELEASE, judged_by=_CLIENT),
+    Requirement("CLIENT-SAS-003", "MUST",
+                "A SAS token for a service operation (registry, jobs, twins) names its shared access policy in skn.",
+                f"{_SAS} (skn: absent only when a device's own key signed the token)",
+                operations=SERVICE_SAS, since=TRAFFIC_RELEASE, judged_by=_CLIENT),
+    Requirement("CLIENT-SAS-004", "MUST",
+                "A SAS token's sig is the URL-encoded base64 of an HMAC-SHA256 (32 bytes).",
+                f"{_SAS} (sig)", operations=ALL_OPERATIONS, since=TRAFFIC_RELEASE, judged_by=_CLIENT),
+]
+
+# What recorded responses can show, one exchange at a time, beside the run (the checks that decide them call
+# Context.judging; tests/test_check_traffic.py holds the two equal).
+TRAFFIC = ("COMMON-SPEC-001", "COMMON-REQID-001", "COMMON-REQID-002", "COMMON-APIVER-001", "COMMON-APIVER-004",
+           "COMMON-HDR-001", "COMMON-ERR-001", "COMMON-AUTH-001", "DI-ETAG-001", "DI-ETAG-002", "DI-ETAG-003",
+           "DI-ETAG-004", "DI-ETAG-005", "MSG-RECV-002", "MSG-LOCK-001", "RP-REQID-001", "RP-ETAG-001", "RP-ERR-001",
+           "RP-READ-001", "RP-STATE-001")
+_ALL = [r if r.id not in TRAFFIC else Requirement(**{**r.__dict__, "judged_by": ("run", "traffic")}) for r in _ALL]
+
 REQUIREMENTS: dict[str, Requirement] = {r.id: r for r in _ALL}
+
+
+def judged_by(way: str) -> dict[str, Requirement]:
+    """The requirements `way` ("run", "traffic", "requests") judges, in registry order."""
+    return {rid: r for rid, r in REQUIREMENTS.items() if way in r.judged_by}
 
 
 def get(requirement_id: str) -> Requirement:

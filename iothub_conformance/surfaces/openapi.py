@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 import schemathesis
 from schemathesis.config import SchemathesisConfig
 
-from iothub_conformance.paths import spec_path
+from iothub_conformance.paths import spec_path, specs_dir
 
 # Positive data only: generated negative values for a path deviceId could name a device the user owns
 # (DESIGN: Safety). Statuses a valid request may still meet: 404 (unknown id), 412/428 (If-Match rules).
@@ -30,3 +32,10 @@ def max_examples() -> int:
 
 def load(surface: str, api_version: str = "2016-02-03"):
     return schemathesis.openapi.from_path(spec_path(surface, api_version), config=SchemathesisConfig.from_dict(CONFIG))
+
+
+@cache
+def of_file(spec: str):
+    """The schema of one spec file named as the requirements and matching name it ("specs/2016-02-03/jobs.yaml"),
+    loaded once: recorded traffic is judged against it exchange by exchange."""
+    return schemathesis.openapi.from_path(str(specs_dir().parent / spec), config=SchemathesisConfig.from_dict(CONFIG))

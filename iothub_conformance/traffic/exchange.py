@@ -86,10 +86,28 @@ class Exchange:
     unobservable_response: Mapping[str, str] = field(default_factory=dict)
     # "request" / "response": a body the recorder kept only the start of (its schema and length cannot be judged).
     cut: frozenset[str] = frozenset()
+    # What a recorder that redacted a SAS token kept in its place (`serve --record`: sr, se, skn and the signature's
+    # decoded length, never the signature), for the request checks (checks/sent.py).
+    sas: Mapping[str, object] | None = None
+    # The hub's host name when the recording gives it apart from the URL: traffic redirected to a local hub is sent to
+    # 127.0.0.1 while its tokens name the hub.
+    hub_host: str | None = None
 
     @property
     def label(self) -> str:
         return f"{self.source}#{self.index}"
+
+    @property
+    def request_host(self) -> str | None:
+        return urlsplit(self.request.url).hostname
+
+    @property
+    def host_is_name(self) -> bool:
+        """The request went to a host name (not an address, not this machine): the name a token's sr must give."""
+        host = self.request_host or ""
+        if not self.host_recorded or host in ("localhost", "") or ":" in host:
+            return False
+        return not re.fullmatch(r"[0-9.]+", host)
 
     @property
     def host_recorded(self) -> bool:

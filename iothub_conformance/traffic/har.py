@@ -9,7 +9,9 @@ What HAR recorders change: schemathesis writes "[Filtered]" over sensitive heade
 over credentials (evidence/redact.py); a browser's "sanitized" export drops Authorization and Cookie altogether.
 A placeholder value is unobservable here; an absent header is taken as absent (mitmproxy and `serve --record` keep
 every header), and a user who knows their recorder dropped one says so. Recorders that cap bodies keep the size of
-the whole (request.bodySize, response.content.size): a body shorter than its size was cut (Exchange.cut).
+the whole (request.bodySize, response.content.size): a body shorter than its size was cut (Exchange.cut), unless the
+recorder says so itself (`_cut`). `serve --record` also keeps the hub's host name (log._iothubHost) and, in place of
+each SAS token it redacts, what request checks judge of it (request._sasToken: sr, se, skn, the signature's length).
 A response of status 0 is the spec's "no response" (the request failed or was blocked).
 """
 
@@ -87,14 +89,29 @@ def _size(value: object) -> int:
 
 
 def _cut(request: Mapping, sent: bytes, raw_response: object, response: RecordedResponse | None) -> frozenset[str]:
-    """The sides whose recorded body is shorter than the size the recorder says the whole had."""
+    """The sides whose recorded body is shorter than the size the recorder says the whole had. A recorder that
+    redacts (serve --record) says it itself with `_cut`: its redacted text differs in length from the body either
+    way."""
     cut = set()
-    if _size(request.get("bodySize")) > len(sent):
+    post = request.get("postData")
+    said = post.get("_cut") if isinstance(post, Mapping) else None
+    if said is True or (said is None and _size(request.get("bodySize")) > len(sent)):
         cut.add("request")
     content = raw_response.get("content") if isinstance(raw_response, Mapping) else None
-    if response is not None and isinstance(content, Mapping) and _size(content.get("size")) > len(response.body):
+    said = content.get("_cut") if isinstance(content, Mapping) else None
+    if response is not None and isinstance(content, Mapping) \
+            and (said is True or (said is None and _size(content.get("size")) > len(response.body))):
         cut.add("response")
     return frozenset(cut)
+
+
+def _sas(request: Mapping, where: str) -> Mapping[str, object] | None:
+    """The SAS token facts `serve --record` keeps in place of the token it redacts (http/sas.py token_facts)."""
+    facts = request.get("_sasToken")
+    if facts is None:
+        return None
+    facts = mapping(facts, f"{where}: request._sasToken")
+    return {key: facts.get(key) for key in ("sr", "se", "skn", "sig_bytes")}
 
 
 def _started(raw: object, where: str) -> datetime | None:
@@ -120,6 +137,7 @@ def read(path: Path | str, document: object | None = None) -> list[Exchange]:
     entries = log.get("entries")
     if not isinstance(entries, list):
         raise TrafficError(f"{source}: log.entries is not a list")
+    hub_host = log.get("_iothubHost") if isinstance(log.get("_iothubHost"), str) else None
     found = []
     for index, raw in enumerate(entries):
         where = f"{source}: entry {index}"
@@ -133,5 +151,5 @@ def read(path: Path | str, document: object | None = None) -> list[Exchange]:
             recorded, response, source, index, FORMAT, _started(entry.get("startedDateTime"), where),
             unobservable_headers(headers, {}, HAR_PLACEHOLDERS, PLACEHOLDER_REASON),
             unobservable_headers(response.headers if response else (), {}, HAR_PLACEHOLDERS, PLACEHOLDER_REASON),
-            _cut(request, recorded.body, entry.get("response"), response)))
+            _cut(request, recorded.body, entry.get("response"), response), _sas(request, where), hub_host))
     return found

@@ -75,10 +75,26 @@ def match_request(request: RecordedRequest, directory: Path | None = None) -> Ma
     version = request.api_version
     if version is None:
         return None
+    return _match(request, version, directory)
+
+
+def match_any_version(request: RecordedRequest, directory: Path | None = None) -> Match | None:
+    """The operation the request's method and path name in any documented api-version (the newest first), whatever
+    api-version it sent or left out: what a request without one was meant to reach."""
+    for version in sorted(versions(directory), reverse=True):
+        found = _match(request, version, directory)
+        if found is not None:
+            return found
+    return None
+
+
+def _match(request: RecordedRequest, version: str, directory: Path | None) -> Match | None:
     raw = request.raw_path
     segments = raw.strip("/").split("/") if raw.strip("/") else [""]
     if raw.endswith("/") and raw != "/":
-        return None  # "/devices/" is not "/devices": the spec documents no such path
+        # "/devices/" is "/devices" to the service: the Node.js service SDK lists devices so (npm azure-iothub 1.0.7
+        # lib/registry.js: listDevices(endpoint.devicePath('')); azure-iot-common 1.0.8 lib/endpoint.js: '/devices/' + id).
+        raw = raw.rstrip("/")
     method = request.method.lower()
     for template in _templates(directory):
         if template.version != version or template.operation.method != method \
