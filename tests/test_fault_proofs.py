@@ -29,9 +29,9 @@ def written(tmp_path, statuses: dict[str, str], code: int = 1, detail: dict | No
 def test_a_proof_runs_the_tests_claiming_breaks_and_collateral_under_the_faults_profile():
     strict = Fault("f", "d", breaks=("DI-CREATE-001",), profile="docs-strict", collateral=(("DI-ID-001", "why"),))
     assert proofs.proof_args(strict) == ["--iothub-profile", "docs-strict", "--iothub-reference-faults", "f",
-                                         "--iothub-only-requirements", "DI-CREATE-001,DI-ID-001"]
+                                         "--iothub-only-requirements", "DI-CREATE-001,DI-ID-001", "--tb=line"]
     whole = Fault("g", "d", breaks=("JOBV2-QUERY-001",), whole_suite=True)
-    assert proofs.proof_args(whole) == ["--iothub-profile", "iothub", "--iothub-reference-faults", "g"]
+    assert proofs.proof_args(whole) == ["--iothub-profile", "iothub", "--iothub-reference-faults", "g", "--tb=line"]
 
 
 def test_exactly_the_declared_failures_and_nothing_else_moved_is_a_proof():

@@ -8,7 +8,8 @@ per run. The suite modules read --max-examples when they are imported, so a work
 count it started with. The sessions' pytest output goes to a file per run, never to the answer channel.
 
 Its sessions do not shrink: a proof asks which requirements fail, not for the smallest example, and shrinking a
-stateful test whose failure depends on the hub's state can take until the run deadline (170 s) for one proof.
+stateful test whose failure depends on the hub's state can take until the run deadline (170 s) for one proof. They
+take short tracebacks, as `iothub-conformance run` does, unless a request's args say otherwise.
 
     request: {"args": ["--iothub-profile", "iothub", …], "bundle": "/tmp/…/report"}
     answer:  {"code": 1, "output": "/tmp/…/report.out"}
@@ -16,6 +17,7 @@ stateful test whose failure depends on the hub's state can take until the run de
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import sys
@@ -24,6 +26,9 @@ from pathlib import Path
 from tests.support.suite_runs import ROOT
 
 PROFILE = "iothub-proofs"  # hypothesis settings: every phase but shrinking
+# What `iothub-conformance run` adds to its pytest arguments (cli.py) and a session may still override: short
+# tracebacks (the long style's frame-by-frame formatting is most of a failing run's time).
+AS_THE_CLI = ["--tb=short"]
 
 
 def run_once(args: list[str], bundle: Path) -> tuple[int, Path]:
@@ -38,7 +43,7 @@ def run_once(args: list[str], bundle: Path) -> tuple[int, Path]:
         os.dup2(out.fileno(), 1)
         os.dup2(out.fileno(), 2)
         try:
-            code = int(pytest.main(["suites", "-q", "-p", "no:cacheprovider", "-p", "no:randomly",
+            code = int(pytest.main(["suites", "-q", "-p", "no:cacheprovider", "-p", "no:randomly", *AS_THE_CLI,
                                     f"--hypothesis-profile={PROFILE}", "--iothub-bundle", str(bundle), *args]))
         except BaseException as exc:  # noqa: BLE001 - every request gets an answer; the parent judges it
             print(f"the suite worker's run raised {type(exc).__name__}: {exc}", file=sys.stderr)
@@ -63,11 +68,18 @@ def main(argv: list[str]) -> int:
     os.environ["IOTHUB_MAX_EXAMPLES"] = str(int(argv[0]))
     answers = os.fdopen(os.dup(1), "w", buffering=1)
     sys.stdout = sys.stderr  # nothing but answers on the answer channel
+    frozen = False
     for line in sys.stdin:
         if line.strip():
             request = json.loads(line)
             code, output = run_once([str(a) for a in request["args"]], Path(request["bundle"]))
             answers.write(json.dumps({"code": code, "output": str(output)}) + "\n")
+            if not frozen:
+                # The first session imported the suite and its specs for good: keep the garbage collector from
+                # walking them again in every later session (pytest collects twice as each session ends).
+                gc.collect()
+                gc.freeze()
+                frozen = True
     return 0
 
 
