@@ -3,7 +3,7 @@ parse, bounded memory and no secret in what it writes.
 
 Each case is `iothub-conformance run` against one misbehaving target with small limits (--request-timeout 2 and a
 short --deadline), in a child process whose timeout is the hang detector. The selected cases run three at a time
-(they mostly wait) so the file stays near a minute.
+in each pytest worker (they mostly wait), each case once in a test run, so the file stays near a minute.
 """
 
 from __future__ import annotations
@@ -15,12 +15,12 @@ import socket
 import sys
 import threading
 import xml.etree.ElementTree as ET
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import pytest
 
-from tests.support import hostile
+from tests.support import hostile, shared
 from tests.support.runs import Finished, run_measured, tree_size
 from tests.support.suite_runs import ROOT
 
@@ -85,14 +85,43 @@ def _run(case: Case, bundle) -> Finished:
 
 @pytest.fixture(scope="module")
 def finished(request, tmp_path_factory):
-    """Start the selected cases, three at a time; each test waits for its own."""
-    wanted = [item.callspec.params["case_id"] for item in request.session.items
-              if item.module is request.module and hasattr(item, "callspec") and "case_id" in item.callspec.params]
-    root = tmp_path_factory.mktemp("hostile")
-    pool = ThreadPoolExecutor(max_workers=3)
-    futures = {cid: pool.submit(_run, BY_ID[cid], root / cid.replace("/", "-")) for cid in dict.fromkeys(wanted)}
-    yield {cid: (future, root / cid.replace("/", "-")) for cid, future in futures.items()}
-    pool.shutdown(wait=True, cancel_futures=True)
+    """case id → (its run, its bundle). The selected cases run three at a time in each pytest worker with tests here,
+    each once in the whole test run: the worker that claims a case runs it, the other reads its result."""
+    wanted = list(dict.fromkeys(item.callspec.params["case_id"] for item in request.session.items
+                                if item.module is request.module and hasattr(item, "callspec")
+                                and "case_id" in item.callspec.params))
+    board = shared.run_root(tmp_path_factory) / "hostile"
+    stop = threading.Event()
+
+    def drain() -> None:
+        for cid in wanted:
+            if stop.is_set() or not shared.claim(board, _key(cid)):
+                continue
+            try:
+                result = {"run": asdict(_run(BY_ID[cid], board / _key(cid)))}
+            except Exception as exc:  # noqa: BLE001 - a claimed case is always answered: the other worker waits on it
+                result = {"error": f"{type(exc).__name__}: {exc}"}
+            shared.publish(board, _key(cid), result)
+
+    threads = [threading.Thread(target=drain, daemon=True) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+
+    def get(cid: str) -> tuple[Finished, Path]:
+        # Every case ends within HANG of its start; the last of the list starts after the others ahead of it.
+        result = shared.collect(board, _key(cid), timeout=HANG * (len(wanted) // len(threads) + 2))
+        assert result is not None, f"{cid}: no result"
+        assert "run" in result, f"{cid}: {result['error']}"
+        return Finished(**result["run"]), board / _key(cid)
+
+    yield get
+    stop.set()
+    for thread in threads:
+        thread.join()
+
+
+def _key(case_id: str) -> str:
+    return case_id.replace("/", "-")
 
 
 def _bundle_files(bundle):
@@ -102,8 +131,7 @@ def _bundle_files(bundle):
 @pytest.mark.parametrize("case_id", list(BY_ID))
 def test_the_run_ends_on_its_own_with_reports_that_parse(case_id, finished):
     case = BY_ID[case_id]
-    future, bundle = finished[case_id]
-    run = future.result()
+    run, bundle = finished(case_id)
     output = run.stdout + run.stderr
     assert not run.hung, f"{case_id}: still running after {HANG} s\n{output[-2000:]}"
     assert run.code in case.codes, f"{case_id}: exit {run.code}\n{output[-3000:]}"
@@ -133,8 +161,7 @@ def test_the_run_ends_on_its_own_with_reports_that_parse(case_id, finished):
 
 @pytest.mark.parametrize("case_id", ["stream-10gb/no-preflight", "bodies-50mb/no-preflight"])
 def test_huge_bodies_leave_memory_and_the_bundle_bounded(case_id, finished):
-    run = finished[case_id][0].result()
-    bundle = finished[case_id][1]
+    run, bundle = finished(case_id)
     assert not run.hung
     assert run.max_rss_mb < PEAK_MB, f"{case_id}: peak memory {run.max_rss_mb:.0f} MB"
     assert tree_size(bundle) < BUNDLE_MB * 1024**2, f"{case_id}: bundle of {tree_size(bundle) / 1024**2:.1f} MB"
@@ -157,8 +184,8 @@ def test_each_hostile_server_closes_promptly_with_a_client_still_connected(behav
 
 @pytest.mark.parametrize("case_id", ["silent-after-first"])
 def test_a_target_gone_silent_ends_the_run_incomplete_not_at_its_deadline(case_id, finished):
-    run = finished[case_id][0].result()
+    run, bundle = finished(case_id)
     assert run.code == 3, run.stdout[-3000:] + run.stderr[-2000:]
-    data = json.loads((finished[case_id][1] / "results.json").read_text(encoding="utf-8"))
+    data = json.loads((bundle / "results.json").read_text(encoding="utf-8"))
     # The silence stopped it, not the run deadline: the reason says which.
     assert data["complete"] is False and "answered none of the last 3 requests" in data["incomplete"], data["incomplete"]

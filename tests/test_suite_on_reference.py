@@ -8,12 +8,14 @@ fault on is `python -m tests.fault_sweep` (nightly; it prints what each fault ch
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from iothub_conformance.reference.faults import FAULTS
 from iothub_conformance.rules.profiles import PROFILES
 from iothub_conformance.rules.requirements import REQUIREMENTS, judged_by
-from tests.support import proofs
+from tests.support import proofs, shared
 from tests.support.suite_runs import SuiteRun
 
 
@@ -26,13 +28,19 @@ def suite_worker():
 
 @pytest.fixture(scope="session")
 def clean_reference(suite_worker, tmp_path_factory):
-    """profile → the whole suite's run on the clean reference (its own storage), once per pytest worker."""
+    """profile → the whole suite's run on the clean reference (its own storage), once per test run: the first pytest
+    worker to ask runs it, the other reads its bundle."""
+    root = shared.run_root(tmp_path_factory) / "clean-reference"
     runs: dict[str, SuiteRun] = {}
+
+    def make(profile: str, directory: Path) -> dict:
+        run = suite_worker.run(["--iothub-profile", profile], directory / "report", timeout=300)
+        return {"code": run.code, "output": run.output, "report_dir": str(run.report_dir)}
 
     def clean(profile: str) -> SuiteRun:
         if profile not in runs:
-            runs[profile] = suite_worker.run(["--iothub-profile", profile],
-                                             tmp_path_factory.mktemp(f"clean-{profile}") / "report", timeout=300)
+            made = shared.once(root, profile, lambda directory: make(profile, directory))
+            runs[profile] = SuiteRun(made["code"], made["output"], Path(made["report_dir"]))
         return runs[profile]
 
     return clean
