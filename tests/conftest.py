@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support.scheduling import pytest_collection_modifyitems, pytest_configure  # noqa: F401 - hooks
 from tests.support.served import serving
 from tests.support.suite_runs import SuiteRun, run_suite
 

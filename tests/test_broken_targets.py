@@ -15,6 +15,8 @@ from tests.support import hostile
 from tests.support.proofs import SuiteWorker
 from tests.support.served import serving
 
+pytestmark = pytest.mark.slow  # scheduled first (tests/support/scheduling.py)
+
 # A well-formed connection string for a hub the broken targets pretend to be; its key is never right or wrong there.
 CONNECTION_STRING = "HostName=broken.azure-devices.net;SharedAccessKeyName=iothubowner;SharedAccessKey=" \
                     "YnJva2VuLXRhcmdldC1rZXktMDEyMzQ1Njc4OWFiY2RlZg=="

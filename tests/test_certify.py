@@ -12,6 +12,8 @@ from iothub_conformance.config import ConfigError
 from iothub_conformance.report import certify
 from tests.support.suite_runs import ROOT
 
+pytestmark = pytest.mark.slow  # scheduled first (tests/support/scheduling.py)
+
 PRODUCT = {"vendor": "Example Ltd", "product": "Hub emulator", "version": "1.0", "endpoint": "http://127.0.0.1:1"}
 
 

@@ -9,6 +9,8 @@ import pytest
 
 from iothub_conformance.rules.sources import REPOSITORY as ROOT
 
+pytestmark = pytest.mark.slow  # scheduled first (tests/support/scheduling.py)
+
 GOOD_KEY = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
 CONNECTION_STRING = f"HostName=h.azure-devices.net;SharedAccessKeyName=o;SharedAccessKey={GOOD_KEY}"
 

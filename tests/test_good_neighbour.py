@@ -13,6 +13,8 @@ import pytest
 
 from tests.support.suite_runs import ROOT
 
+pytestmark = pytest.mark.slow  # scheduled first (tests/support/scheduling.py)
+
 NEIGHBOUR_APP = '''
 from starlette.applications import Starlette
 from starlette.responses import JSONResponse

@@ -24,6 +24,8 @@ from tests.support import hostile, shared
 from tests.support.runs import Finished, run_measured, tree_size
 from tests.support.suite_runs import ROOT
 
+pytestmark = pytest.mark.slow  # scheduled first (tests/support/scheduling.py)
+
 KEY = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
 CONNECTION_STRING = f"HostName=hostile.azure-devices.net;SharedAccessKeyName=iothubowner;SharedAccessKey={KEY}"
 HANG = 120  # seconds: a run still going by then is hung (every case's --deadline is far below it)

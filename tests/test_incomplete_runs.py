@@ -18,6 +18,8 @@ import pytest
 from tests.support import junit_schema
 from tests.support.suite_runs import ROOT, run_suite
 
+pytestmark = pytest.mark.slow  # scheduled first (tests/support/scheduling.py)
+
 NOT_REACHED = "not reached: the run ended early"
 
 

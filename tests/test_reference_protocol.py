@@ -18,6 +18,8 @@ import pytest
 from iothub_conformance.http import sas
 from iothub_conformance.reference.bodies import MAX_REQUEST_BODY
 
+pytestmark = pytest.mark.slow  # scheduled first (tests/support/scheduling.py)
+
 ROOT = Path(__file__).resolve().parent.parent
 ERROR_LINES = re.compile(r"ERROR|Traceback|Exception in ASGI|Fatal error|unexpected error")
 

@@ -15,6 +15,8 @@ from iothub_conformance.surfaces.messaging import DeviceClient
 from tests.support.served import rp_flags
 from tests.support.suite_runs import ROOT, run_suite
 
+pytestmark = pytest.mark.slow  # scheduled first (tests/support/scheduling.py)
+
 
 def test_run_leaves_a_device_it_did_not_create_unchanged(quick_served_hub, tmp_path):
     served_hub = quick_served_hub

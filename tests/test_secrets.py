@@ -8,10 +8,14 @@ import re
 from pathlib import Path
 from urllib.parse import unquote
 
+import pytest
+
 from iothub_conformance.evidence.redact import redact
 from iothub_conformance.http import sas
 from tests.support.served import serving
 from tests.support.suite_runs import run_suite
+
+pytestmark = pytest.mark.slow  # scheduled first (tests/support/scheduling.py)
 
 KEY = base64.b64encode(b"conformance-known-secret-key-32b").decode()
 CONNECTION_STRING = f"HostName=secrets-hub.azure-devices.net;SharedAccessKeyName=iothubowner;SharedAccessKey={KEY}"

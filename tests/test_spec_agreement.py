@@ -22,6 +22,8 @@ from iothub_conformance.http import sas
 from tests.support.served import rp_flags, serving
 from tests.support.suite_runs import ROOT
 
+pytestmark = pytest.mark.slow  # scheduled first (tests/support/scheduling.py)
+
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
 SPECS = ["2016-02-03/device-identities.yaml", "2016-02-03/device-messaging.yaml", "2016-02-03/jobs.yaml",
          "2016-02-03/resource-provider.yaml", "2016-11-14/device-twins.yaml", "2016-11-14/jobs.yaml"]

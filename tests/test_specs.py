@@ -11,6 +11,8 @@ from iothub_conformance.paths import spec_path, specs_dir
 from iothub_conformance.rules import requirements, sources, spec_operations
 from iothub_conformance.rules.requirements import REQUIREMENTS
 
+pytestmark = pytest.mark.slow  # scheduled first (tests/support/scheduling.py)
+
 # Every device-identity operation of the 2016-02-03 pages (INVENTORY §2a): page → (method, path).
 DEVICE_IDENTITY_PAGES = {
     "create-a-new-device-identity.md": ("put", "/devices/{deviceId}"),

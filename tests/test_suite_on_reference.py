@@ -18,6 +18,8 @@ from iothub_conformance.rules.requirements import REQUIREMENTS, judged_by
 from tests.support import proofs, shared
 from tests.support.suite_runs import SuiteRun
 
+pytestmark = pytest.mark.slow  # scheduled first (tests/support/scheduling.py)
+
 
 @pytest.fixture(scope="session")
 def suite_worker():

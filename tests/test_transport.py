@@ -23,6 +23,8 @@ from iothub_conformance.http.transport import (
 from iothub_conformance.targets.resolve import resolve
 from tests.support import hostile
 
+pytestmark = pytest.mark.slow  # scheduled first (tests/support/scheduling.py)
+
 HANG = 20  # seconds after which a request that has not ended counts as hung
 
 
