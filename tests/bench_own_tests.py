@@ -1,43 +1,82 @@
 """Wall time of the project's own tests as the README runs them (a measurement, not a test).
 
-    python -m tests.bench_own_tests [--workers 2] [-- extra pytest arguments]
+    python -m tests.bench_own_tests [--workers 2] [--by-module] [-- extra pytest arguments]
 
-Prints the wall time, pytest's last line and the exit code (and pytest's slowest-durations table when the extra
-arguments ask for one, e.g. `-- --durations=20`); exits with pytest's code.
+Prints the wall time, the CPU time of pytest and its children, pytest's last line and the exit code (and pytest's
+slowest-durations table when the extra arguments ask for one, e.g. `-- --durations=20`); exits with pytest's code.
+`--by-module` prints each module's seconds of test time next to its `slow` mark (tests/support/scheduling.py runs the
+marked modules first), flagging a module that is long but unmarked, or marked but short.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import re
 import subprocess
 import sys
 import time
+from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 LIMIT = 3600  # seconds: a hung run still ends
+LONG, SHORT = 5.0, 1.0  # seconds of test time: above, a module should be marked slow; below, it need not be
+DURATION = re.compile(r"^([\d.]+)s (?:setup|call|teardown)\s+(tests/[^:\s]+\.py)::")
+
+
+def module_seconds(output: str) -> dict[str, float]:
+    """Seconds of test time per module, from pytest's durations table."""
+    seconds: dict[str, float] = defaultdict(float)
+    for line in output.splitlines():
+        if match := DURATION.match(line):
+            seconds[match.group(2)] += float(match.group(1))
+    return dict(seconds)
+
+
+def marked_slow() -> set[str]:
+    done = subprocess.run([sys.executable, "-m", "pytest", "tests", "--collect-only", "-q", "-m", "slow",
+                           "-p", "no:cacheprovider"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    return {line.split("::")[0] for line in done.stdout.splitlines() if "::" in line}
+
+
+def by_module(seconds: dict[str, float], slow: set[str]) -> list[str]:
+    lines = []
+    for module in sorted(set(seconds) | slow, key=lambda m: -seconds.get(m, 0.0)):
+        spent, marked = seconds.get(module, 0.0), module in slow
+        flag = "  <- long, not marked slow" if spent > LONG and not marked else \
+            "  <- marked slow, but short" if spent < SHORT and marked else ""
+        lines.append(f"{spent:8.1f}s  {'slow' if marked else '    '}  {module}{flag}")
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.bench_own_tests")
     parser.add_argument("--workers", type=int, default=2, choices=range(1, 17), metavar="1-16")
+    parser.add_argument("--by-module", action="store_true", help="seconds per module next to its slow mark")
     parser.add_argument("extra", nargs="*", help="more pytest arguments (after --)")
     args = parser.parse_args(argv)
-    command = [sys.executable, "-m", "pytest", "tests", "-n", str(args.workers), "-q", *args.extra]
-    started = time.monotonic()
+    extra = [*args.extra, *(["--durations=0", "-vv"] if args.by_module else [])]
+    command = [sys.executable, "-m", "pytest", "tests", "-n", str(args.workers), "-q", *extra]
+    started, cpu = time.monotonic(), os.times()
     try:
         done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=LIMIT)
     except subprocess.TimeoutExpired:
         print(f"{' '.join(command[1:])}: still running after {LIMIT}s, stopped")
         return 1
-    wall = time.monotonic() - started
+    wall, after = time.monotonic() - started, os.times()
+    children = (after.children_user - cpu.children_user, after.children_system - cpu.children_system)
     lines = done.stdout.splitlines()
-    table = next((i for i, line in enumerate(lines) if "slowest" in line and "durations" in line), None)
-    if table is not None:
-        print("\n".join(line for line in lines[table:] if line.strip() and not line.startswith("(")
-                         and "short test summary" not in line)[:6000])
-    last = next((line for line in reversed(done.stdout.splitlines()) if line.strip()), "")
-    print(f"{' '.join(command[1:])}: {wall:.0f}s wall ({wall / 60:.1f} min), exit {done.returncode}: {last}")
+    if args.by_module:
+        print("\n".join(by_module(module_seconds(done.stdout), marked_slow())))
+    else:
+        table = next((i for i, line in enumerate(lines) if "slowest" in line and "durations" in line), None)
+        if table is not None:
+            print("\n".join(line for line in lines[table:] if line.strip() and not line.startswith("(")
+                             and "short test summary" not in line)[:6000])
+    last = next((line for line in reversed(lines) if line.strip()), "")
+    print(f"{' '.join(command[1:])}: {wall:.0f}s wall ({wall / 60:.1f} min), CPU {children[0]:.0f}s user "
+          f"+ {children[1]:.0f}s system, exit {done.returncode}: {last}")
     return done.returncode
 
 
