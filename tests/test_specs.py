@@ -2,6 +2,8 @@
 the resource provider), each citing its page in docs/sources/ and naming the requirements that concern it, as the
 registry names the operations back."""
 
+import functools
+
 import pytest
 import yaml
 from openapi_spec_validator import validate
@@ -102,7 +104,7 @@ def test_spec_is_valid_openapi(spec):
                          [(version, surface, page) for version, surface, pages in SURFACES for page in sorted(pages)])
 def test_every_documented_operation_is_in_its_spec(version, surface, page):
     method, path = {(v, s): pages for v, s, pages in SURFACES}[(version, surface)][page]
-    spec = yaml.safe_load(spec_path(surface, version).read_text())
+    spec = parsed(surface, version)
     operation = spec["paths"].get(path, {}).get(method)
     assert operation is not None, f"{method.upper()} {path} ({page}) is missing"
     assert page in operation["x-source"], f"{method.upper()} {path} does not cite {page}"
@@ -198,8 +200,14 @@ RP_SPEC = ("resource-provider", "2016-02-03")
 RP_HUB_BODY_OPERATIONS = {"IotHubResource_CreateOrUpdate", "IotHubResource_Get"}
 
 
+@functools.cache
+def parsed(surface: str, version: str) -> dict:
+    """A spec parsed once per process, for the tests that only read it: the YAML parser is slow, the RP spec long."""
+    return yaml.safe_load(spec_path(surface, version).read_text())
+
+
 def rp_operations():
-    spec = yaml.safe_load(spec_path(*RP_SPEC).read_text())
+    spec = parsed(*RP_SPEC)
     for path, item in spec["paths"].items():
         for method, operation in item.items():
             if method != "parameters":
@@ -209,7 +217,7 @@ def rp_operations():
 def rp_response(response: dict) -> dict:
     if "$ref" not in response:
         return response
-    spec = yaml.safe_load(spec_path(*RP_SPEC).read_text())
+    spec = parsed(*RP_SPEC)
     return spec["components"]["responses"][response["$ref"].rsplit("/", 1)[1]]
 
 
