@@ -69,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     lines = done.stdout.splitlines()
     if args.by_module:
         print("\n".join(by_module(module_seconds(done.stdout), marked_slow())))
+        print("\n".join(line for line in lines if line.startswith(("FAILED ", "ERROR ")))[:6000])
     else:
         table = next((i for i, line in enumerate(lines) if "slowest" in line and "durations" in line), None)
         if table is not None:

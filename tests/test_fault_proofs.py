@@ -12,6 +12,8 @@ from tests import fault_sweep
 from tests.support import proofs
 from tests.support.suite_runs import SuiteRun
 
+pytestmark = pytest.mark.slow  # scheduled first (tests/support/scheduling.py)
+
 FAULT = Fault("some-fault", "does something wrong", breaks=("DI-COND-001",),
               collateral=(("DI-COND-002", "the same If-Match handling serves DELETE"),))
 CLEAN = {"DI-COND-001": "pass", "DI-COND-002": "pass", "DI-COND-005": "skip", "DI-ETAG-001": "pass"}

@@ -9,8 +9,12 @@ import sys
 import textwrap
 from types import SimpleNamespace
 
+import pytest
+
 from tests.support.scheduling import SLOW, slow_first
 from tests.support.suite_runs import ROOT
+
+pytestmark = pytest.mark.slow  # scheduled first (tests/support/scheduling.py)
 
 
 def item(name: str, slow: bool):
