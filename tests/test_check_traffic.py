@@ -14,11 +14,15 @@ import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import httpx
 import pytest
 
+from iothub_conformance.http import sas
 from iothub_conformance.rules.profiles import DOCS_STRICT, IOTHUB
 from iothub_conformance.rules.requirements import REQUIREMENTS, judged_by
 from iothub_conformance.traffic import bundle, formats, judge
+from tests.support.reference_api import API, hub_body, hub_path
+from tests.support.served import rp_flags, serving
 from tests.support.suite_runs import ROOT
 
 RECORDINGS = ROOT / "tests" / "recordings"
@@ -76,6 +80,7 @@ def passing(found: list[judge.Verdict]) -> set[str]:
 
 # -- the real service -------------------------------------------------------------------------------------------------
 
+@pytest.mark.requirement("RP-SPEC-001")
 def test_the_real_service_recordings_raise_no_failure_under_iothub():
     found = judge.judge_all(formats.read_all(REAL), IOTHUB)
     assert len(found) >= 100 and sum(1 for v in found if v.judgments) >= 11
@@ -135,6 +140,9 @@ BROKEN_REQUESTS = [
 ]
 
 
+@pytest.mark.requirement("CLIENT-OP-001", "CLIENT-APIVER-001", "CLIENT-AUTH-001", "CLIENT-CT-001",
+                         "CLIENT-BODY-001", "CLIENT-IFMATCH-001", "CLIENT-SAS-001", "CLIENT-SAS-002", "CLIENT-SAS-003",
+                         "CLIENT-SAS-004")
 @pytest.mark.parametrize(("label", "change", "requirement"), BROKEN_REQUESTS, ids=[b[0] for b in BROKEN_REQUESTS])
 def test_a_request_that_breaks_a_client_rule_fails_it_and_nothing_else(tmp_path, label, change, requirement):
     same_operation = PUT if change.get("method") == "PUT" else {}
@@ -209,6 +217,38 @@ def test_every_requirement_a_check_decides_on_traffic_is_one_the_registry_says_t
     # Those no exchange here decides: the message-lock rules, shown by their own tests (tests/test_check_messages.py).
     assert allowed - decided <= {"MSG-RECV-002", "MSG-LOCK-001", "DI-ETAG-005", "COMMON-APIVER-004", "COMMON-AUTH-001",
                                  "RP-ERR-001", "RP-ETAG-001"}, sorted(allowed - decided)
+
+
+# -- the reference's own traffic ------------------------------------------------------------------------------------------
+
+def reference_traffic(tmp_path: Path, *faults: str) -> list[judge.Verdict]:
+    """A device and a hub made, read and deleted through `serve --record`, judged with its requests."""
+    path = tmp_path / f"reference{len(faults)}.har"
+    flags = [flag for fault in faults for flag in ("--fault", fault)]
+    with serving("--record", str(path), "--rp-delay", "0", *flags) as served:
+        cs = sas.parse_connection_string(served.connection_string)
+        token = {"Authorization": sas.build_token(cs.host_name, cs.key, cs.key_name)}
+        bearer = {"Authorization": f"Bearer {rp_flags(served.announced)['--rp-token']}"}
+        with httpx.Client(base_url=served.url, timeout=10) as client:
+            assert client.put("/devices/judged", params=API, headers=token, json={"deviceId": "judged"}).is_success
+            client.get("/devices/judged", params=API, headers=token)
+            client.delete("/devices/judged", params=API, headers={**token, "If-Match": "*"})
+            assert client.put(hub_path("judged-hub"), params=API, headers=bearer, json=hub_body()).is_success
+            client.get(hub_path("judged-hub"), params=API, headers=bearer)
+            client.post(hub_path("judged-hub") + "/listkeys", params=API, headers=bearer)
+            client.delete(hub_path("judged-hub"), params=API, headers=bearer)
+    exchanges = [e for e in formats.read(path) if e.request.path != "/statistics/service"]  # serving()'s probe
+    return judge.judge_all(exchanges, IOTHUB, requests=True)
+
+
+@pytest.mark.requirement("RP-SPEC-001")
+def test_the_reference_answers_its_own_traffic_check_and_a_fault_fails_it(tmp_path):
+    clean = reference_traffic(tmp_path)
+    assert len(clean) == 7 and failing(clean) == set(), [(v.exchange.label, v.failures) for v in clean if v.failures]
+    assert {"RP-SPEC-001", "RP-READ-001", "COMMON-SPEC-001", "DI-ETAG-002", "CLIENT-SAS-001", "CLIENT-SAS-002",
+            "CLIENT-SAS-004"} <= passing(clean)
+    broken = reference_traffic(tmp_path, "rp-delete-no-location")
+    assert failing(broken) == {"RP-SPEC-001"}, [(v.exchange.label, v.failures) for v in broken if v.failures]
 
 
 # -- the command -------------------------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from iothub_conformance.rules.profiles import IOTHUB
+from iothub_conformance.rules.profiles import DOCS_STRICT, IOTHUB
 from tests.support.reference_api import (
     API,
     GROUP,
@@ -256,6 +256,14 @@ def test_fault_rp_no_etag_header():
         created = rp.put_hub("etag-hub")
         assert ("etag" in created.headers) is present and created.json()["etag"]
         assert ("etag" in rp.get_hub("etag-hub").headers) is present
+
+
+def test_fault_rp_state_as_name():
+    # The docs dialect (docs-strict) shows properties.state; the fault names it as the real service does.
+    good, bad = hubs("rp-state-as-name", profile=DOCS_STRICT)
+    for rp, state in ((good, 1), (bad, "Active")):
+        rp.create_hub("state-hub")
+        assert rp.get_hub("state-hub").json()["properties"]["state"] == state
 
 
 def test_fault_rp_etag_unchanged_on_update():

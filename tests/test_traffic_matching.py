@@ -68,7 +68,6 @@ def test_a_literal_template_wins_over_a_parameter():
     "https://h/devices/dev1/unknown?api-version=2016-02-03",  # an undocumented path
     "https://h/devices/dev1",  # no api-version: no specs to pick
     "https://h/devices/dev1?api-version=1999-01-01",  # an api-version the specs do not document
-    "https://h/devices/?api-version=2016-02-03",  # a trailing slash is another path
     f"https://management.azure.com{RP}/operationResults/abc?api-version=2016-02-03",
 ])
 def test_unknown_paths_match_nothing(url):
@@ -82,3 +81,9 @@ def test_a_documented_path_with_an_undocumented_method_matches_nothing():
 
 def test_versions_are_the_spec_directories():
     assert {"2016-02-03", "2016-11-14"} <= matching.versions()
+
+
+def test_a_trailing_slash_names_the_same_operation_as_the_service_takes_it():
+    # The 2016 Node.js service SDK lists devices with GET /devices/ (matching.py cites its code).
+    found = matching.match(_exchange("GET", "https://h/devices/?api-version=2016-02-03"))
+    assert found is not None and found.operation_id == "listDevices"

@@ -1,6 +1,7 @@
 """What a client sends: the rules a request keeps, judged from a recorded exchange (`check-traffic --requests`).
 
-Sources: the specs (documented operations, their header parameters and request bodies);
+Sources: the specs (documented operations and their request bodies; the one header parameter they mark required is
+Authorization);
 docs/sources/INVENTORY.md §1 (every URI carries api-version), §5 (the SAS token: sr, se, skn, sig);
 docs/sources/device-identities-rest__v2016-12-27_e5666404f.md (bk_common: Authorization and Content-Type
 application/json); RFC 7232 §3.1 (If-Match). The messaging operations' If-Match is the message's lock token, not an
@@ -48,7 +49,6 @@ def verify(exchange, match, context: Context) -> list[RequirementFailure]:
                                                                 "has this method and path"))
     failures += _authorization(exchange, context, where)
     if match is not None:
-        failures += _headers(exchange, match, context, where)
         failures += _body(exchange, match, context, where)
     failures += _if_match(exchange, context, where)
     return failures
@@ -122,17 +122,6 @@ def _expiry(exchange, facts: Mapping[str, object], context: Context, where: str)
         return [RequirementFailure("CLIENT-SAS-002", f"{where}: the token expired (se {se}) before the request was "
                                                      f"sent ({when.isoformat()})")]
     return []
-
-
-def _headers(exchange, match, context: Context, where: str) -> list[RequirementFailure]:
-    """The header parameters the operation marks required."""
-    operation = _operation(match)
-    required = [p.name for p in operation.headers if p.is_required]
-    if not required:
-        return []
-    context.judging("CLIENT-HDR-001", reads=tuple(name.lower() for name in required))
-    missing = [name for name in required if exchange.request.header(name) is None]
-    return [RequirementFailure("CLIENT-HDR-001", f"{where} lacks required header {', '.join(missing)}")] if missing else []
 
 
 def _body(exchange, match, context: Context, where: str) -> list[RequirementFailure]:

@@ -99,13 +99,23 @@ def _scan(body: list[ast.stmt], prefix: str, inherited: list[str], found: dict[s
     return recorded
 
 
+# What proves the requirements a run does not judge (recorded traffic, a client's requests): check-traffic's own tests,
+# in a checkout (a wheel carries no tests/).
+TRAFFIC_PROOFS = "tests/test_check_traffic.py"
+
+
 def tests_with_lines(suites_dir: Path | None = None) -> dict[str, dict[str, int]]:
-    """Requirement id → {"suites/<module>.py::<test>": line of its def} for every test that claims it."""
+    """Requirement id → {"suites/<module>.py::<test>": line of its def} for every test that claims it (and
+    "tests/test_check_traffic.py::<test>" for the requirements only check-traffic judges)."""
     directory = Path(suites_dir) if suites_dir else paths.suites_dir()
     found: dict[str, dict[str, int]] = {}
-    for module in sorted(directory.glob("*.py")):
+    modules = [(module, f"{directory.name}/{module.name}") for module in sorted(directory.glob("*.py"))]
+    traffic = directory.parent / TRAFFIC_PROOFS
+    if traffic.is_file():
+        modules.append((traffic, TRAFFIC_PROOFS))
+    for module, name in modules:
         tree = ast.parse(module.read_text(encoding="utf-8"), filename=str(module))
-        _scan(tree.body, f"{directory.name}/{module.name}", _pytestmark(tree.body), found)
+        _scan(tree.body, name, _pytestmark(tree.body), found)
     return found
 
 
@@ -168,7 +178,8 @@ def _operations_by_spec(requirement: Requirement) -> dict[str, list[str]]:
 def entries(faults: Mapping[str, FaultLike], suites_dir: Path | None = None) -> list[dict]:
     tests = tests_by_requirement(suites_dir)
     return [{"id": r.id, "surface": surface(r.id), "level": r.level, "statement": r.statement, "source": r.source,
-             "since": r.since, "profile_rule": r.profile_rule, "operations": list(r.operations),
+             "since": r.since, "profile_rule": r.profile_rule, "judged_by": list(r.judged_by),
+             "operations": list(r.operations),
              "spec_operations": _operations_by_spec(r), "tests": tests.get(r.id, []), "faults": faults_of(r.id, faults),
              "profiles": {name: applies(r, profile) for name, profile in PROFILES.items()}}
             for r in REQUIREMENTS.values()]

@@ -217,6 +217,8 @@ def explain(requirement_id: str, faults: Mapping[str, FaultLike]) -> str:
         how = "breaks it" if why is None else f"collateral: {why}"
         under = "" if fault.profile == "iothub" else f", profile {fault.profile}"
         lines += [f"  {fault.name}: {fault.description} ({how}{under})", f"    proof: {proof_command(fault, faults)}"]
-    if not breaking:
+    if not breaking and requirement.of_client:
+        lines.append("  none: a rule for what a client sends; the recordings that break it are in the tests above")
+    elif not breaking:
         lines.append("  none: no fault switch of the reference breaks it")
     return "\n".join(lines) + "\n"
