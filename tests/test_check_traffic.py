@@ -266,14 +266,18 @@ def test_the_command_writes_the_bundle_and_exits_as_run_does(tmp_path):
     assert [r["id"] for r in results["requirements"]] == list(bundle.judged_here(False))
     assert results["undocumented"] and all(u["why"] for u in results["undocumented"])
     assert any(c["reached"] for c in results["coverage"]) and not all(c["reached"] for c in results["coverage"])
-    ET.parse(tmp_path / "real" / "junit.xml")
-    assert "check-traffic" in (tmp_path / "real" / "report.html").read_text() or \
-        "recorded traffic" in (tmp_path / "real" / "report.html").read_text()
+    cases = ET.parse(tmp_path / "real" / "junit.xml").getroot().iter("testcase")
+    assert sum(1 for _ in cases) == results["traffic"]["exchanges"]
+    page = (tmp_path / "real" / "report.html").read_text()
+    assert 'id="exchanges"' in page and f'{results["traffic"]["exchanges"]} recorded exchanges' in page
 
     broken = har(tmp_path, entry(query=""), entry(headers={"Authorization": TOKEN.replace("se=4102444800", "se=1")}))
     failed = cli(str(broken), "--requests", "--bundle", str(tmp_path / "broken"))
     assert failed.returncode == 1, failed.stdout + failed.stderr
     assert "CLIENT-APIVER-001" in failed.stdout and "CLIENT-SAS-002" in failed.stdout
+    failures = ET.parse(tmp_path / "broken" / "junit.xml").getroot().iter("failure")
+    assert sum(1 for _ in failures) == 2
+    assert "has no api-version" in (tmp_path / "broken" / "report.html").read_text()
     written = "".join((tmp_path / "broken" / name).read_text() for name in ("results.json", "junit.xml", "report.html"))
     assert SIG not in written and SIG.replace("=", "%3D") not in written and SIG not in failed.stdout
 

@@ -120,10 +120,10 @@ def _header(data: dict, requirements: list[dict]) -> str:
             f'<dl class="meta">{meta}</dl></header>\n')
 
 
-def _nav(failing: int) -> str:
+def _nav(failing: int, exchanges: bool = False) -> str:
     items = [("summary", "Summary"), ("failures", f"Failures and errors ({failing})"),
-             ("requirements", "All requirements"), ("deviations", "Noted deviations"), ("coverage", "Coverage"),
-             ("specs", "Specs")]
+             ("requirements", "All requirements"), ("deviations", "Noted deviations"),
+             *([("exchanges", "Exchanges")] if exchanges else []), ("coverage", "Coverage"), ("specs", "Specs")]
     return '<nav>' + " · ".join(f'<a href="#{key}">{name}</a>' for key, name in items) + '</nav>\n'
 
 
@@ -302,6 +302,42 @@ def _coverage(data: dict) -> str:
             f'exercised.</p>{table}</section>\n')
 
 
+def _judgment(j: dict) -> str:
+    return (f'<li>{_badge(j.get("status"))} <code>{_text(j.get("requirement"))}</code> '
+            f'<span class="small">{_text(_brief(j.get("detail"), 400))}</span></li>')
+
+
+def _exchange_row(e: dict) -> str:
+    judgments = [j for j in _list(e.get("judgments")) if isinstance(j, dict)]
+    # The failures and skips are the point; the passes are counted.
+    shown = "".join(_judgment(j) for j in judgments if j.get("status") != "pass")
+    passes = sum(1 for j in judgments if j.get("status") == "pass")
+    said = (f'<ul class="judgments">{shown}</ul>' if shown else "") + \
+        (f'<span class="small muted">{passes} passed</span>' if passes else "") + \
+        (f'<span class="small muted">{_text(e.get("note"))}</span>' if e.get("note") else "")
+    css = e.get("verdict") if e.get("verdict") in STATUSES else "other"
+    return (f'<tr class="{css}"><td class="small wrap">{_text(e.get("label"))}</td>'
+            f'<td class="nowrap">{_text(e.get("method"))}</td><td class="path wrap">{_text(e.get("url"))}</td>'
+            f'<td class="num">{_text(e.get("status"))}</td><td class="small wrap">{_text(e.get("operation") or "—")}</td>'
+            f'<td class="nowrap">{_badge(e.get("verdict"))}</td><td>{said}</td></tr>')
+
+
+def _exchanges(data: dict) -> str:
+    """A check-traffic bundle's exchanges, failing ones first: what each was, and what it showed."""
+    if "exchanges" not in data:
+        return ""
+    listed = [e for e in _list(data.get("exchanges")) if isinstance(e, dict)]
+    order = {"fail": 0, "pass": 1, "skip": 2}
+    listed.sort(key=lambda e: order.get(str(e.get("verdict")), 3))
+    rows = "\n".join(_exchange_row(e) for e in listed)
+    judged = sum(1 for e in listed if e.get("verdict") != "skip")
+    return (f'<section id="exchanges"><h2>Exchanges</h2><p>{len(listed)} recorded exchanges, {judged} judged; '
+            'those that match no documented operation are listed with why.</p>'
+            '<table class="exchanges"><thead><tr><th>exchange</th><th>method</th><th>url</th><th>status</th>'
+            '<th>operation</th><th>verdict</th><th>what it showed</th></tr></thead>'
+            f'<tbody>\n{rows}\n</tbody></table></section>\n')
+
+
 def _specs(data: dict) -> str:
     specs = [s for s in _list(data.get("specs")) if isinstance(s, dict)]
     rows = "".join(f'<tr><td class="wrap">{_text(s.get("path"))}</td>'
@@ -341,7 +377,7 @@ td.num.fail,td.num.error{color:#cf222e;font-weight:700}
 border-radius:3px;color:#fff;background:#6e7781}
 .badge.fail{background:#cf222e}.badge.error{background:#bc4c00}.badge.pass{background:#1a7f37}.badge.skip{background:#8c959f}
 tr.fail td{background:#ffebe9}tr.error td{background:#fff1e5}tr.skip td{color:#57606a}
-tr.unreached td{background:#fff8c5}tr.group th{background:#f6f8fa;padding-top:.5rem}
+tr.unreached td{background:#fff8c5}ul.judgments{margin:0;padding-left:1rem}tr.group th{background:#f6f8fa;padding-top:.5rem}
 .level{font-size:.8rem;font-weight:600;color:#57606a;border:1px solid #d0d7de;border-radius:3px;padding:0 .3rem}
 .failure{border:1px solid #d0d7de;border-left:5px solid #cf222e;border-radius:4px;padding:.2rem 1rem .8rem;margin:1rem 0}
 .statement{font-size:1.05rem;margin:.2rem 0}.source{color:#57606a;margin:.2rem 0}
@@ -367,8 +403,9 @@ def render(data: dict) -> str:
             # Belt and braces: even if something slipped through escaping, the browser loads and runs nothing.
             '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; style-src \'unsafe-inline\'">'
             f'<title>{_text(title)}</title><style>{CSS}</style></head>\n<body>\n'
-            + _header(data, requirements) + _nav(failing) + _summary(requirements) + _failures(requirements)
-            + _requirements(requirements) + _deviations(data) + _coverage(data) + _specs(data)
+            + _header(data, requirements) + _nav(failing, "exchanges" in data) + _summary(requirements)
+            + _failures(requirements)
+            + _requirements(requirements) + _deviations(data) + _exchanges(data) + _coverage(data) + _specs(data)
             + f'<footer class="muted small"><p>From results.json ({_text(data.get("format") or "unknown format")}). '
               'Secrets in requests and responses were replaced before this page was written.</p></footer>\n'
             '</body></html>\n')
