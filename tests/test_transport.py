@@ -160,12 +160,13 @@ def test_the_run_deadline_ends_a_request_in_flight():
 
 @pytest.mark.parametrize("behaviour", ["trickle", "stall", "never-answer"])
 def test_a_request_ends_by_its_deadline_whatever_the_per_read_timeout(behaviour):
-    # A per-read timeout of 30 s would never fire on "trickle" (a byte every 2 s): only the whole-exchange one does.
-    limits = Limits(request_timeout=2.5)
+    # A per-read timeout of 30 s would never fire on "trickle" (a byte every 0.5 s, twice before the deadline): only
+    # the whole-exchange one does.
+    limits = Limits(request_timeout=1.5)
     with hostile.serve(behaviour) as url:
         result, took = _outcome(lambda: _target_client(url, limits, timeout=30).get("/devices/x"))
     assert isinstance(result, RequestDeadlineExceeded), result
-    assert str(result) == "no complete answer within 2.5 s (--request-timeout)"
+    assert str(result) == "no complete answer within 1.5 s (--request-timeout)"
     assert isinstance(result, httpx.TransportError) and not isinstance(result, AssertionError)
     assert result.request.url.path == "/devices/x"
     assert limits.deadlines_in_a_row == 1

@@ -18,7 +18,7 @@ BEHAVIOURS: dict[str, callable] = {}
 _TICK = 0.25  # how often a waiting handler looks at the stop event
 _HEAD_LIMIT = 64 * 1024
 CHUNK = 64 * 1024
-TRICKLE_INTERVAL = 2.0  # seconds between two bytes of "trickle"
+TRICKLE_INTERVAL = 0.5  # seconds between two bytes of "trickle": within any per-read timeout the tests give
 STREAM_BYTES = 10 * 1024**3  # "stream-10gb": what the body would come to
 BIG_BODY = 50 * 1024**2  # "bodies-50mb"
 
