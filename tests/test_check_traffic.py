@@ -21,6 +21,7 @@ from iothub_conformance.http import sas
 from iothub_conformance.rules.profiles import DOCS_STRICT, IOTHUB
 from iothub_conformance.rules.requirements import REQUIREMENTS, judged_by
 from iothub_conformance.traffic import bundle, formats, judge
+from tests.support import node_sdks
 from tests.support.reference_api import API, hub_body, hub_path
 from tests.support.served import rp_flags, serving
 from tests.support.suite_runs import ROOT
@@ -106,6 +107,19 @@ def test_the_2016_node_sdks_requests_keep_every_client_rule_under_iothub():
     assert len(found) >= 10 and failing(found) == set(), [(v.exchange.label, v.failures) for v in found if v.failures]
     assert {"CLIENT-OP-001", "CLIENT-APIVER-001", "CLIENT-AUTH-001", "CLIENT-BODY-001", "CLIENT-SAS-001",
             "CLIENT-SAS-002", "CLIENT-SAS-003", "CLIENT-SAS-004"} <= passing(found)
+
+
+def test_a_fresh_run_of_the_real_sdks_against_the_served_reference_keeps_every_client_rule():
+    # The SDKs, unmodified, drive `serve --record` now (tests/support/node_sdks.py); their requests are judged.
+    runs = node_sdks.shared_runs()
+    exchanges = []
+    for run in runs.values():
+        assert run.returncode == 0, run.last_line
+        agent = node_sdks.USER_AGENTS[run.name]
+        exchanges += [e for e in formats.read(run.har) if e.request.header("user-agent") == agent]
+    found = judge.judge_all(exchanges, IOTHUB, requests=True)
+    assert len(found) == 12 and failing(found) == set(), [(v.exchange.label, v.failures) for v in found if v.failures]
+    assert {"CLIENT-SAS-001", "CLIENT-SAS-002", "CLIENT-SAS-003", "CLIENT-SAS-004", "CLIENT-BODY-001"} <= passing(found)
 
 
 def test_under_docs_strict_the_sdk_body_departs_where_iothub_notes_the_service_reader():
