@@ -25,6 +25,8 @@ from iothub_conformance.http.transport import Limits, http_transport
 from tests.support.served import free_port as _free_port
 from tests.support.suite_runs import ROOT
 
+pytestmark = pytest.mark.slow  # scheduled first (tests/support/scheduling.py)
+
 RUN_TIMEOUT = 120  # seconds after which a run counts as hung
 
 

@@ -26,6 +26,8 @@ from tests.support.reference_api import API, hub_body, hub_path
 from tests.support.served import rp_flags, serving
 from tests.support.suite_runs import ROOT
 
+pytestmark = pytest.mark.slow  # scheduled first (tests/support/scheduling.py)
+
 RECORDINGS = ROOT / "tests" / "recordings"
 REAL = sorted(p for p in RECORDINGS.rglob("*") if p.is_file() and p.suffix != ".md" and "sdk" not in p.parts)
 SDK = sorted((RECORDINGS / "sdk").glob("*.har"))

@@ -15,6 +15,8 @@ from iothub_conformance.report import explain
 from iothub_conformance.rules import sources, spec_operations
 from iothub_conformance.rules.requirements import REQUIREMENTS
 
+pytestmark = pytest.mark.slow  # scheduled first (tests/support/scheduling.py)
+
 ROOT = sources.REPOSITORY
 
 

@@ -26,6 +26,8 @@ from tests.support.node_sdks import (
 )
 from tests.support.served import free_port
 
+pytestmark = pytest.mark.slow  # scheduled first (tests/support/scheduling.py)
+
 SIG = re.compile(r"sig=(?!<redacted>)[^&\s\"]", re.IGNORECASE)  # a signature's value, not the placeholder
 QUERY = "api-version=" + API["api-version"]
 RECORDINGS = HERE.parent / "recordings" / "sdk"

@@ -10,6 +10,8 @@ from iothub_conformance.evidence.text import LIMIT, bounded, excerpt
 from tests.support import hostile, junit_schema
 from tests.support.suite_runs import run_suite
 
+pytestmark = pytest.mark.slow  # scheduled first (tests/support/scheduling.py)
+
 KEY = base64.b64encode(b"report-sizes-test-secret-key-32b").decode()
 CONNECTION_STRING = f"HostName=big.azure-devices.net;SharedAccessKeyName=iothubowner;SharedAccessKey={KEY}"
 MB = 1024 * 1024

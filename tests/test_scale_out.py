@@ -6,9 +6,12 @@ import subprocess
 import sys
 
 import httpx
+import pytest
 
 from tests.support.served import rp_flags
 from tests.support.suite_runs import ROOT
+
+pytestmark = pytest.mark.slow  # scheduled first (tests/support/scheduling.py)
 
 
 def test_two_workers_share_a_served_hub_without_collisions_and_write_one_bundle(quick_served_hub, tmp_path):
