@@ -81,7 +81,10 @@ def _run(case: Case, bundle) -> Finished:
     with hostile.serve(case.behaviour) as url:
         command = [sys.executable, "-m", "iothub_conformance.cli", "run", "--bundle", str(bundle), "--target", url,
                    "--connection-string", CONNECTION_STRING, "--request-timeout", "2", "--deadline", str(case.deadline),
-                   *([] if case.preflight else ["--no-preflight"])]
+                   *([] if case.preflight else ["--no-preflight"]),
+                   # One line per failure: what is judged here is that the run ends and its files parse, and the
+                   # default short tracebacks cost most of a failing run's CPU (pytest re-reads each frame's source).
+                   "--", "--tb=line"]
         return run_measured(command, cwd=ROOT, env=env, timeout=HANG)
 
 
