@@ -1,6 +1,6 @@
 """Wall time of the project's own tests as the README runs them (a measurement, not a test).
 
-    python -m tests.bench_own_tests [--workers 2] [--by-module] [-- extra pytest arguments]
+    python -m tests.bench_own_tests [--workers 3] [--by-module] [-- extra pytest arguments]
 
 Prints the wall time, the CPU time of pytest and its children, pytest's last line and the exit code (and pytest's
 slowest-durations table when the extra arguments ask for one, e.g. `-- --durations=20`); exits with pytest's code.
@@ -52,7 +52,7 @@ def by_module(seconds: dict[str, float], slow: set[str]) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.bench_own_tests")
-    parser.add_argument("--workers", type=int, default=2, choices=range(1, 17), metavar="1-16")
+    parser.add_argument("--workers", type=int, default=3, choices=range(1, 17), metavar="1-16")
     parser.add_argument("--by-module", action="store_true", help="seconds per module next to its slow mark")
     parser.add_argument("extra", nargs="*", help="more pytest arguments (after --)")
     args = parser.parse_args(argv)
