@@ -6,8 +6,6 @@ Installed from tests/azurite/package.json (npm, pinned by its lock file) on firs
 
 from __future__ import annotations
 
-import fcntl
-import shutil
 import socket
 import subprocess
 import time
@@ -17,6 +15,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+
+from tests.support import npm
 
 HERE = Path(__file__).resolve().parent / "azurite"
 BINARY = HERE / "node_modules" / ".bin" / "azurite-blob"
@@ -31,19 +31,10 @@ class AzuriteUnavailable(RuntimeError):
 
 def install() -> Path:
     """npm ci into tests/azurite once; concurrent test workers wait for the first one."""
-    if BINARY.exists():
-        return BINARY
-    npm = shutil.which("npm")
-    if npm is None:
-        raise AzuriteUnavailable("npm is not installed: the job tests need Node.js to run Azurite")
-    with open(HERE / ".install.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not BINARY.exists():
-            done = subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=HERE,
-                                  capture_output=True, text=True, timeout=600)
-            if done.returncode != 0 or not BINARY.exists():
-                raise AzuriteUnavailable(f"npm ci for Azurite failed: {done.stderr[-500:]}")
-    return BINARY
+    try:
+        return npm.install(HERE, BINARY, "the job tests (Azurite)")
+    except npm.NodeUnavailable as exc:
+        raise AzuriteUnavailable(str(exc)) from None
 
 
 def _free_port() -> int:

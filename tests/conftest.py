@@ -9,6 +9,24 @@ from tests.support.served import serving
 from tests.support.suite_runs import SuiteRun, run_suite
 
 
+def pytest_sessionstart(session):
+    """The controller (or a run without workers) starts the tests' npm installs while the workers collect."""
+    if hasattr(session.config, "workerinput"):
+        return
+    from tests import azurite
+    from tests.support import node_sdks, npm
+
+    session.config._npm_prefetch = npm.prefetch([(azurite.HERE, azurite.BINARY, "the job tests (Azurite)"),
+                                                 (node_sdks.HERE, node_sdks.MARKER, node_sdks.PURPOSE)])
+
+
+def pytest_sessionfinish(session):
+    # An npm ci cut short by the end of the process would leave a node_modules that looks installed.
+    prefetch = getattr(session.config, "_npm_prefetch", None)
+    if prefetch is not None:
+        prefetch.join(timeout=600)
+
+
 @pytest.fixture
 def suite(tmp_path):
     def run(*args, **kwargs) -> SuiteRun:

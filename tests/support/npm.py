@@ -6,6 +6,8 @@ from __future__ import annotations
 import fcntl
 import shutil
 import subprocess
+import threading
+from collections.abc import Iterable
 from pathlib import Path
 
 
@@ -38,3 +40,20 @@ def install(directory: Path, marker: Path, purpose: str, timeout: float = 600) -
                 last = (done.stderr.strip().splitlines() or ["no output"])[-1]
                 raise NodeUnavailable(f"npm ci in {directory.name} failed ({purpose}): {last[:300]}")
     return marker
+
+
+def prefetch(packages: Iterable[tuple[Path, Path, str]]) -> threading.Thread:
+    """Start installing `(directory, marker, purpose)` packages in the background, one after the other: the tests
+    that need them wait on the same lock, and meanwhile the others run (a fresh checkout spends ~12 s in npm ci).
+    A failure is left for the test that needs the package to report."""
+
+    def run() -> None:
+        for directory, marker, purpose in packages:
+            try:
+                install(directory, marker, purpose)
+            except (NodeUnavailable, OSError):
+                pass
+
+    thread = threading.Thread(target=run, name="npm-prefetch", daemon=True)
+    thread.start()
+    return thread
