@@ -156,7 +156,9 @@ def test_ctrl_c_before_any_test_still_writes_the_bundle(tmp_path, hook, args, re
 
 def test_the_run_deadline_ends_the_run_incomplete_and_the_test_it_cut_is_not_an_error(tmp_path):
     started = time.monotonic()
-    done = _cli(tmp_path / "b", "--deadline", "3")
+    # 25 examples per operation: the whole run takes far longer than the deadline, so the deadline surely leaves
+    # requirements unreached (with 2, a fast machine reaches them all within 3 s).
+    done = _cli(tmp_path / "b", "--deadline", "3", env={"IOTHUB_MAX_EXAMPLES": "25"})
     assert done.returncode == 3, done.stdout[-2000:] + done.stderr[-2000:]
     assert time.monotonic() - started < 60
     data = _agree(tmp_path / "b", done.stdout, "the run deadline of 3 s was reached")
