@@ -399,6 +399,7 @@ def check_traffic(args) -> int:
     import dataclasses
 
     from .paths import reports_dir
+    from .report import summary
     from .rules.profiles import get_profile
     from .targets.resolve import new_run_id
     from .traffic import bundle, formats, judge
@@ -407,7 +408,7 @@ def check_traffic(args) -> int:
     if args.bundle and args.reports:
         raise ConfigError("--bundle names the report directory itself; give it or --reports, not both")
     run_id = new_run_id()
-    started = bundle._now()
+    started = summary.now()
     exchanges = []
     for name in args.files:
         for exchange in formats.read(name):

@@ -274,26 +274,22 @@ def test_yaml_that_would_build_objects_is_refused(tmp_path):
         formats.read(path)
 
 
-def test_gzip_cut_short_is_one_line(tmp_path):
+def _gzip_cassette(tmp_path, body: bytes):
+    """A cassette whose one response says Content-Encoding gzip and holds `body`."""
     path = tmp_path / "bad-gzip.yaml"
-    broken = base64.b64encode(gzip.compress(b"{}")[:12]).decode()
     path.write_text("interactions:\n- request: {method: GET, uri: 'https://h/x', headers: {}, body: null}\n"
                     "  response:\n    status: {code: 200}\n    headers: {Content-Encoding: [gzip]}\n"
-                    f"    body: {{string: !!binary '{broken}'}}\n")
-    with pytest.raises(TrafficError) as error:
-        formats.read(path)
-    assert "cut short" in _one_line(error)
+                    f"    body: {{string: !!binary '{base64.b64encode(body).decode()}'}}\n")
+    return path
 
 
-def test_gzip_that_is_not_gzip_inside_is_one_line(tmp_path):
-    path = tmp_path / "bad-gzip.yaml"
-    broken = base64.b64encode(b"\x1f\x8b" + b"not deflate at all").decode()
-    path.write_text("interactions:\n- request: {method: GET, uri: 'https://h/x', headers: {}, body: null}\n"
-                    "  response:\n    status: {code: 200}\n    headers: {Content-Encoding: [gzip]}\n"
-                    f"    body: {{string: !!binary '{broken}'}}\n")
+@pytest.mark.parametrize(("body", "said"), [(gzip.compress(b"{}")[:12], "cut short"),
+                                           (b"\x1f\x8b" + b"not deflate at all", "does not decompress")],
+                         ids=["cut short", "not gzip inside"])
+def test_a_gzip_body_that_does_not_unpack_is_one_line(tmp_path, body, said):
     with pytest.raises(TrafficError) as error:
-        formats.read(path)
-    assert "does not decompress" in _one_line(error)
+        formats.read(_gzip_cassette(tmp_path, body))
+    assert said in _one_line(error)
 
 
 def test_a_gzip_bomb_is_refused_not_unpacked(tmp_path, monkeypatch):

@@ -21,9 +21,12 @@ def verify_refused(response, context: Context, requirement: str, what: str) -> l
     """`response` answers a request with a missing or unsupported api-version (`what`); `requirement` is the one that
     request proves."""
     obs = observe(response)
+    context.judging(requirement)
     if obs.status != 400:
         return [RequirementFailure(requirement, f"{obs.method} {obs.path} with {what} → {obs.status}, expected 400")]
     expected = context.value("api_version_error_code")
+    if expected:
+        context.judging("COMMON-APIVER-004", reads=("iothub-errorcode",))
     if expected and error_code(obs) != expected:
         return [RequirementFailure("COMMON-APIVER-004", f"{obs.method} {obs.path} with {what} names error code "
                                                         f"{error_code(obs)!r}, expected {expected!r}")]

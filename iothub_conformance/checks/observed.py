@@ -28,9 +28,7 @@ class Observed:
 
     @property
     def messaging(self) -> bool:
-        """A Device Messaging request (/devices/{deviceId}/messages/…)."""
-        parts = self.path.split("/")
-        return len(parts) >= 4 and parts[1] == "devices" and parts[3] == "messages"
+        return is_messaging(self.path)
 
     @property
     def received_message(self) -> bool:
@@ -45,6 +43,12 @@ class Observed:
         if len(parts) == 3 and parts[1] == "devices" and parts[2]:
             return parts[2]
         return None
+
+
+def is_messaging(path: str) -> bool:
+    """A Device Messaging request (/devices/{deviceId}/messages/…), by its decoded path."""
+    parts = path.split("/")
+    return len(parts) >= 4 and parts[1] == "devices" and parts[3] == "messages"
 
 
 def from_httpx(response) -> Observed:

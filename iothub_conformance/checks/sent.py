@@ -16,12 +16,12 @@ import json
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from functools import cache
 from urllib.parse import unquote
 
 from iothub_conformance.checks.context import Context
+from iothub_conformance.checks.observed import is_messaging
 from iothub_conformance.http.sas import scope_covers, token_facts
-from iothub_conformance.paths import specs_dir
+from iothub_conformance.rules import spec_operations
 from iothub_conformance.rules.entity_tags import ENTITY_TAG
 from iothub_conformance.rules.failures import RequirementFailure
 from iothub_conformance.surfaces import openapi
@@ -29,7 +29,6 @@ from iothub_conformance.surfaces import openapi
 # The bytes of an HMAC-SHA256: what a SAS signature decodes to (INVENTORY §5).
 SIGNATURE_BYTES = 32
 _IF_MATCH = re.compile(rf"^(\*|{ENTITY_TAG}(\s*,\s*{ENTITY_TAG})*)$")
-_MESSAGING = re.compile(r"^/devices/[^/]+/messages/")
 
 
 def verify(exchange, match, context: Context) -> list[RequirementFailure]:
@@ -41,8 +40,7 @@ def verify(exchange, match, context: Context) -> list[RequirementFailure]:
     version = request.api_version
     if not version:
         failures.append(RequirementFailure("CLIENT-APIVER-001", f"{where} has no api-version"))
-    documented = _versions()
-    if version and version in documented:
+    if version and version in spec_operations.versions():
         context.judging("CLIENT-OP-001")
         if match is None:
             failures.append(RequirementFailure("CLIENT-OP-001", f"{where}: no operation of api-version {version} "
@@ -52,11 +50,6 @@ def verify(exchange, match, context: Context) -> list[RequirementFailure]:
         failures += _body(exchange, match, context, where)
     failures += _if_match(exchange, context, where)
     return failures
-
-
-@cache
-def _versions() -> frozenset[str]:
-    return frozenset(path.name for path in specs_dir().iterdir() if path.is_dir())
 
 
 def _authorization(exchange, context: Context, where: str) -> list[RequirementFailure]:
@@ -78,7 +71,7 @@ def _authorization(exchange, context: Context, where: str) -> list[RequirementFa
     found = []
     found += _scope(exchange, facts, context, where)
     found += _expiry(exchange, facts, context, where)
-    messaging = bool(_MESSAGING.match(request.path))
+    messaging = bool(is_messaging(request.path))
     if not messaging:
         context.judging("CLIENT-SAS-003")
         if not facts.get("skn"):
@@ -106,7 +99,7 @@ def _scope(exchange, facts: Mapping[str, object], context: Context, where: str) 
     if scope and not scope_covers(scope, exchange.request.path.strip("/")):
         failures.append(RequirementFailure("CLIENT-SAS-001", f"{where}: the token's sr scope /{scope} does not cover "
                                                              "the request's path"))
-    if _MESSAGING.match(exchange.request.path) and not facts.get("skn") and not scope.lower().startswith("devices/"):
+    if is_messaging(exchange.request.path) and not facts.get("skn") and not scope.lower().startswith("devices/"):
         failures.append(RequirementFailure("CLIENT-SAS-001", f"{where}: a device key's token must be scoped to the "
                                                              "device (sr = <hub>/devices/<id>)"))
     return failures
@@ -132,7 +125,7 @@ def _body(exchange, match, context: Context, where: str) -> list[RequirementFail
     if not body or not bodies:
         return []
     media = (exchange.request.header("content-type") or "").split(";")[0].strip().lower()
-    if not media and _MESSAGING.match(exchange.request.path):
+    if not media and is_messaging(exchange.request.path):
         # A device's message is opaque bytes; the messaging page asks for no Content-Type (INVENTORY §1), and the
         # device SDKs of 2016 send none with an event.
         return []
@@ -219,7 +212,7 @@ def _enum_in_another_case(error) -> bool:
 
 def _if_match(exchange, context: Context, where: str) -> list[RequirementFailure]:
     value = exchange.request.header("if-match")
-    if value is None or _MESSAGING.match(exchange.request.path):
+    if value is None or is_messaging(exchange.request.path):
         return []
     context.judging("CLIENT-IFMATCH-001", reads=("if-match",))
     if not _IF_MATCH.match(value.strip()):

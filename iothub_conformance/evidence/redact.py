@@ -38,6 +38,11 @@ _PATTERNS = [
 _KEY_FIELD = re.compile(r"(?i)(?:primaryKey|secondaryKey|primary|secondary)\Z")
 
 
+def is_key_field(name: object) -> bool:
+    """A JSON member that holds a key (authentication.symmetricKey.primaryKey, a policy's secondaryKey, …)."""
+    return bool(_KEY_FIELD.match(str(name)))
+
+
 def redact(text: str) -> str:
     if not text:
         return text
@@ -53,7 +58,7 @@ def redact_data(value):
         return redact(value)
     if isinstance(value, dict):
         return {redact(k) if isinstance(k, str) else k:
-                REDACTED if isinstance(v, str) and v and _KEY_FIELD.match(str(k)) else redact_data(v)
+                REDACTED if isinstance(v, str) and v and is_key_field(k) else redact_data(v)
                 for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [redact_data(v) for v in value]

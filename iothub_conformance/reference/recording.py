@@ -26,7 +26,7 @@ from urllib.parse import parse_qsl
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from iothub_conformance import __version__
-from iothub_conformance.evidence.redact import REDACTED, redact
+from iothub_conformance.evidence.redact import REDACTED, is_key_field, redact
 from iothub_conformance.http import sas
 
 from .bodies import MAX_REQUEST_BODY
@@ -167,9 +167,6 @@ class _Body:
         return self.size > self.limit
 
 
-_KEY_FIELDS = frozenset({"primarykey", "secondarykey", "primary", "secondary"})
-
-
 def redacted_json(text: str) -> str | None:
     """A JSON body with its secrets out and its shape kept: a key (primaryKey, secondaryKey, …) that is base64
     becomes base64 of as many zero bytes, every other string passes through redact. None when `text` is no JSON."""
@@ -184,7 +181,7 @@ def redacted_json(text: str) -> str | None:
         if isinstance(value, list):
             return [walk(v) for v in value]
         if isinstance(value, str):
-            return _zero_key(value) if name.lower() in _KEY_FIELDS else redact(value)
+            return _zero_key(value) if is_key_field(name) else redact(value)
         return value
 
     return json.dumps(walk(document), ensure_ascii=False)

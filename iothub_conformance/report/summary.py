@@ -36,7 +36,7 @@ class Collector:
         self.target = target
         self.results: dict[str, list[Result]] = {}
         self.report_dir: Path | None = None
-        self.started = _now()
+        self.started = now()
         self.seed: str | None = None  # hypothesis's --hypothesis-seed, when the run fixed one
         self.worker_exchanges: list[Exchange] = []  # under `run -n N`: what the workers sent, for coverage
         self.reasons: list[str] = []  # why the run is incomplete; empty: it ran every test it selected
@@ -189,15 +189,15 @@ class Collector:
             "complete": self.complete,
             "incomplete": self.incomplete,  # why not, when complete is false
             "started": self.started,
-            "ended": _now(),
-            "suite": {"version": _version(), "commit": _commit()},
+            "ended": now(),
+            "suite": {"version": suite_version(), "commit": _commit()},
             "profile": target.profile.name if target.profile else None,
             "api_version": target.api_version,
             "target": {"url": target.base_url, "embedded": target.embedded,
                        "rp_url": rp.url if rp is not None else None},
             "tests": {"selected": self.tests_selected, "finished": self.tests_finished},
             "hypothesis": {"seed": self.seed, "max_examples": _max_examples()},
-            "specs": _specs(),
+            "specs": spec_digests(),
             "counts": counts,
             "not_reached": sum(1 for row in rows if not_reached(row)),
             "deviations": self.deviations(),
@@ -207,13 +207,8 @@ class Collector:
         }
 
     def deviations(self) -> list[dict]:
-        """The profile's noted deviations from the 2016 pages, for the requirements that name a rule."""
-        profile = self.target.profile
-        if profile is None:
-            return []
-        rules = sorted({r.profile_rule for r in requirements.judged_by("run").values()
-                        if r.profile_rule and profile[r.profile_rule].deviation})
-        return [{"rule": rule, "deviation": profile[rule].deviation, "source": profile[rule].source} for rule in rules]
+        """The profile's noted deviations from the 2016 pages, for the requirements a run judges."""
+        return deviations(self.target.profile, requirements.judged_by("run").values())
 
     def write(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -221,7 +216,15 @@ class Collector:
         path.write_text(json.dumps(redact_data(self.data()), indent=2, ensure_ascii=False), encoding="utf-8")
 
 
-def _now() -> str:
+def deviations(profile, judged) -> list[dict]:
+    """The profile's noted deviations from the 2016 pages, for the rules the requirements `judged` name."""
+    if profile is None:
+        return []
+    rules = sorted({r.profile_rule for r in judged if r.profile_rule and profile[r.profile_rule].deviation})
+    return [{"rule": rule, "deviation": profile[rule].deviation, "source": profile[rule].source} for rule in rules]
+
+
+def now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -233,7 +236,7 @@ def _evidence(report) -> list:
         return []
 
 
-def _version() -> str | None:
+def suite_version() -> str | None:
     from importlib.metadata import PackageNotFoundError, version
 
     try:
@@ -261,7 +264,7 @@ def _max_examples() -> int:
     return max_examples()
 
 
-def _specs() -> list[dict]:
+def spec_digests() -> list[dict]:
     from ..paths import specs_dir
 
     root = specs_dir()

@@ -78,6 +78,11 @@ def operations(directory: Path | None = None) -> tuple[SpecOperation, ...]:
                  for operation in read(path, f"{base.name}/{path.relative_to(base)}"))
 
 
+def versions(directory: Path | None = None) -> frozenset[str]:
+    """The api-versions the specs document (their folders: specs/<api-version>/)."""
+    return frozenset(Path(operation.spec).parts[1] for operation in operations(directory))
+
+
 def by_requirement(directory: Path | None = None) -> dict[str, list[SpecOperation]]:
     """Requirement id → the operations whose x-requirements (their own or their file's) name it."""
     found: dict[str, list[SpecOperation]] = {}

@@ -7,17 +7,14 @@ Everything written passes through evidence.redact: recordings hold tokens and ke
 
 from __future__ import annotations
 
-import hashlib
 import json
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 
 from iothub_conformance.evidence.redact import redact, redact_data
 from iothub_conformance.evidence.text import LIMIT, excerpt
-from iothub_conformance.paths import specs_dir
-from iothub_conformance.report import html, junit
+from iothub_conformance.report import html, junit, summary
 from iothub_conformance.report.summary import FORMAT, ORDER
 from iothub_conformance.rules.profiles import Profile
 from iothub_conformance.rules.requirements import REQUIREMENTS, Requirement
@@ -123,8 +120,8 @@ def data(verdicts: Sequence[Verdict], files: Sequence[str], profile: Profile, re
         "complete": True,
         "incomplete": None,
         "started": started,
-        "ended": _now(),
-        "suite": {"version": _version(), "commit": None},
+        "ended": summary.now(),
+        "suite": {"version": summary.suite_version(), "commit": None},
         "profile": profile.name,
         "api_version": ", ".join(sorted({v.match.api_version for v in verdicts if v.match})) or None,
         "target": {"url": f"recorded traffic: {len(files)} file(s), {len(verdicts)} exchanges ({', '.join(formats)})",
@@ -134,23 +131,16 @@ def data(verdicts: Sequence[Verdict], files: Sequence[str], profile: Profile, re
                     "undocumented": sum(1 for v in verdicts if v.match is None)},
         "tests": {"selected": len(verdicts), "finished": len(verdicts)},
         "hypothesis": {"seed": None, "max_examples": 0},
-        "specs": [{"path": f"specs/{p.relative_to(specs_dir()).as_posix()}",
-                   "sha256": hashlib.sha256(p.read_bytes()).hexdigest()} for p in sorted(specs_dir().rglob("*.yaml"))],
+        "specs": summary.spec_digests(),
         "counts": counts,
         "not_reached": 0,
-        "deviations": _deviations(profile, requirement_rows),
+        "deviations": summary.deviations(profile, [REQUIREMENTS[row["id"]] for row in requirement_rows]),
         "requirements": requirement_rows,
         "coverage": coverage(verdicts),
         "exchanges": exchanges(verdicts),
         "undocumented": [{"label": v.exchange.label, "method": v.exchange.request.method, "url": v.exchange.request.url,
                           "why": v.note} for v in verdicts if v.match is None],
     }
-
-
-def _deviations(profile: Profile, requirement_rows: list[dict]) -> list[dict]:
-    rules = sorted({r["profile_rule"] for r in requirement_rows if r["profile_rule"]
-                    and r["profile_rule"] in profile.rules and profile[r["profile_rule"]].deviation})
-    return [{"rule": rule, "deviation": profile[rule].deviation, "source": profile[rule].source} for rule in rules]
 
 
 def junit_xml(verdicts: Sequence[Verdict]) -> ET.Element:
@@ -212,16 +202,3 @@ def summary_lines(results: dict, most: int = 15) -> list[str]:
     lines.append(f"requirements ({results['profile']} profile): {counts['pass']} pass, {counts['fail']} fail, "
                  f"{counts['skip']} skip; documented operations reached: {reached} of {len(results['coverage'])}")
     return lines
-
-
-def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _version() -> str | None:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("iothub-conformance")
-    except PackageNotFoundError:
-        return None

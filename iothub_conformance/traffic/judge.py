@@ -163,13 +163,9 @@ def _unmatched_response(exchange: Exchange, profile: Profile) -> list[Judgment]:
     if exchange.request.path.lower().startswith("/subscriptions/"):
         return []  # the resource provider's api-version rule is RP-APIVER-001, judged by the run
     _, response = exchange.as_httpx()
-    judged: dict[str, tuple[str, ...]] = {"COMMON-APIVER-001": ()}
+    judged: dict[str, tuple[str, ...]] = {}
     found = api_version.verify_refused(response, Context(profile, judged=judged), "COMMON-APIVER-001",
                                        "no api-version")
-    if any(f.requirement == "COMMON-APIVER-004" for f in found):
-        judged["COMMON-APIVER-004"] = ("iothub-errorcode",)
-    elif response is not None and response.status_code == 400 and profile.value("api_version_error_code"):
-        judged["COMMON-APIVER-004"] = ("iothub-errorcode",)
     return _verdicts(exchange, judged, found, "response")
 
 

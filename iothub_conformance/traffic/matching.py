@@ -17,6 +17,7 @@ from functools import cache
 from pathlib import Path
 from urllib.parse import unquote
 
+from iothub_conformance.rules import spec_operations
 from iothub_conformance.rules.spec_operations import SpecOperation, operations
 from iothub_conformance.traffic.exchange import Exchange, RecordedRequest
 
@@ -66,9 +67,7 @@ def _templates(directory: Path | None = None) -> tuple[_Template, ...]:
     return tuple(sorted(built, key=lambda t: t.rank, reverse=True))
 
 
-def versions(directory: Path | None = None) -> frozenset[str]:
-    """The api-versions the specs document."""
-    return frozenset(template.version for template in _templates(directory))
+versions = spec_operations.versions  # the api-versions the specs document
 
 
 def match_request(request: RecordedRequest, directory: Path | None = None) -> Match | None:
