@@ -19,6 +19,9 @@ from . import (
     import_export_routes,
     messaging_routes,
     registry_routes,
+    routes_2021_jobs,
+    routes_2021_registry,
+    routes_2021_twins,
     rp_errors,
     rp_routes,
     scheduled_jobs_routes,
@@ -41,6 +44,9 @@ def create_app(hub: Hub, rp: ResourceProvider | None = None) -> Starlette:
     """Serve `hub`, and `rp` under /subscriptions; no `rp`: a provider beside the hub (ResourceProvider.beside)."""
     rp = rp if rp is not None else ResourceProvider.beside(hub)
     routes = [
+        # api-version 2021-04-12, one list per surface group. First: where a path is also served below, Starlette takes
+        # the first route with the path and the method, so each list names only the methods it adds.
+        *routes_2021_registry.ROUTES, *routes_2021_twins.ROUTES, *routes_2021_jobs.ROUTES,
         Route("/devices", registry_routes.list_devices, methods=["GET"]),
         # The service lists at /devices/ too: every Node.js service SDK lists there, from the 2016-02-03 one
         # (azure-iothub 1.0.7: Registry.list reads endpoint.devicePath('') = '/devices/',

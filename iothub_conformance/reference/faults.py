@@ -4,37 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from iothub_conformance.config import ConfigError
 
+from . import faults_2021_jobs, faults_2021_registry, faults_2021_twins
+from .fault_types import Fault, because
 
-@dataclass(frozen=True)
-class Fault:
-    """One fault switch: what it makes the reference do, and the requirements a run with it on must fail.
-
-    `breaks` are the requirements the fault exists for; `collateral` the others it may fail too, each with why. A proof
-    (tests/test_suite_on_reference.py) runs the suite with the fault under `profile` and asserts that exactly
-    breaks ∪ collateral fail while every other requirement keeps the status it has on the clean reference. The proof
-    runs only the tests that claim those requirements, unless `whole_suite`: the fault's effects reach them through
-    state other tests leave behind (a device its cleanup could not delete, a job another test cancelled).
-    """
-
-    name: str
-    description: str
-    breaks: tuple[str, ...]
-    profile: str = "iothub"
-    collateral: tuple[tuple[str, str], ...] = ()  # (requirement id, why this fault fails it too)
-    whole_suite: bool = False
-
-    @property
-    def fails(self) -> frozenset[str]:
-        return frozenset(self.breaks) | {requirement for requirement, _ in self.collateral}
-
-
-def because(why: str, *requirements: str) -> tuple[tuple[str, str], ...]:
-    """Collateral rows that share one why: a fault that breaks a precondition many tests rely on."""
-    return tuple((requirement, why) for requirement in requirements)
+__all__ = ["FAULTS", "Fault", "because", "parse_faults", "switch"]
 
 
 _TABLE = (
@@ -532,6 +508,8 @@ _TABLE = (
           "quotaMetrics answers CurrentValue and MaxValue as strings (ARM16: long)",
           breaks=("RP-READ-001",)),
 )
+# api-version 2021-04-12: one table per surface group, each in its own module.
+_TABLE += faults_2021_registry.TABLE + faults_2021_twins.TABLE + faults_2021_jobs.TABLE
 FAULTS: dict[str, Fault] = {fault.name: fault for fault in _TABLE}
 
 

@@ -45,6 +45,8 @@ class Hub:
     supported_api_versions = ("2016-02-03",)
     # Twins and scheduled jobs came with 2016-11-14 (INVENTORY §3); their routes take that version only.
     scheduled_api_versions = ("2016-11-14",)
+    # The version every maintained service SDK sends (docs/sources/SDKS.md); a route that serves it names it.
+    current_api_versions = ("2021-04-12",)
 
     def __init__(self, host_name: str = DEFAULT_HOST, policies: dict[str, Policy] | None = None,
                  profile: Profile | None = None, faults: str | Iterable[str] | None = (), max_devices: int = 1000):

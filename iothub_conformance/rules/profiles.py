@@ -11,13 +11,8 @@ from dataclasses import dataclass, field
 
 from iothub_conformance.config import ConfigError
 
-
-@dataclass(frozen=True)
-class Rule:
-    value: object
-    source: str
-    # Set when the accepted behaviour departs from the 2016 pages: shown in the report as a noted deviation.
-    deviation: str | None = None
+from . import profiles_2021_jobs, profiles_2021_registry, profiles_2021_twins
+from .rule import Rule
 
 
 @dataclass(frozen=True)
@@ -226,6 +221,8 @@ IOTHUB = Profile(
                                                   "(docs/sources/INVENTORY.md §2c)",
                               deviation="properties.state may be a name (\"Active\"), as the real resource provider "
                               "sends it; the pages' examples have an integer (1)"),
+        # api-version 2021-04-12: the rules each surface group decides, in its own module.
+        **profiles_2021_registry.IOTHUB, **profiles_2021_twins.IOTHUB, **profiles_2021_jobs.IOTHUB,
     },
 )
 
@@ -281,6 +278,7 @@ DOCS_STRICT = Profile(
         "rp_etag_header": Rule(True, "docs/sources/INVENTORY.md §2c (ARM16 IotHubDescription.etag: in the body, then "
                                      "also a header)"),
         "rp_state_type": Rule(("integer",), "docs/sources/rp__retrieve-metadata-of-an-iot-hub.md (\"state\": 1)"),
+        **profiles_2021_registry.DOCS_STRICT, **profiles_2021_twins.DOCS_STRICT, **profiles_2021_jobs.DOCS_STRICT,
     },
 )
 

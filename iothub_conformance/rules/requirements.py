@@ -11,59 +11,29 @@ specs/, whose operations name the same requirements back in `x-requirements` (te
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-# The suite version that first shipped the registry: every requirement below has been binding since.
-FIRST_RELEASE = "0.1.0"
-# The first suite version that judges recorded traffic (`check-traffic`).
-TRAFFIC_RELEASE = "0.2.0"
-
-
-@dataclass(frozen=True)
-class Requirement:
-    id: str
-    level: str  # MUST | SHOULD
-    statement: str
-    source: str  # citations, `; `-separated: docs/sources/<page> (section), docs/sources/INVENTORY.md §5, RFC 7232 §2.3
-    operations: tuple[str, ...]  # operationIds in specs/ this requirement concerns
-    since: str  # the suite version that made it binding
-    profile_rule: str | None = None  # the profiles.py rule that decides it, when disputed
-    # What judges it: "run" (the suite against a target), "traffic" (`check-traffic`: one recorded response shows
-    # it), "requests" (`check-traffic --requests`: what a client sent).
-    judged_by: tuple[str, ...] = ("run",)
-
-    @property
-    def of_client(self) -> bool:
-        """A rule for what a client sends, not for how a target answers."""
-        return self.judged_by == ("requests",)
-
-
-# Every operation of one spec file, in the file's order (tests/test_specs.py checks each against its file).
-DEVICE_IDENTITIES = (
-    "createOrUpdateDevice", "getDevice", "deleteDevice", "listDevices", "getRegistryStatistics", "getServiceStatistics",
+from . import requirements_2021_jobs, requirements_2021_registry, requirements_2021_twins
+from .operation_groups import (  # the groups are part of the registry's interface
+    BULK_REGISTRY_2021,
+    CLOUD_TO_DEVICE_2021,
+    DATA_PLANE,
+    DATA_PLANE_2016,
+    DEVICE_IDENTITIES,
+    DEVICE_MESSAGING,
+    DEVICE_TWINS,
+    DEVICES_2021,
+    DIRECT_METHODS_2021,
+    IMPORT_EXPORT_JOBS,
+    IMPORT_EXPORT_JOBS_2021,
+    MODULES_2021,
+    QUERY_2021,
+    RESOURCE_PROVIDER,
+    SCHEDULED_JOBS,
+    SCHEDULED_JOBS_2021,
+    SERVICE_2021,
+    SERVICE_SAS,
+    TWINS_2021,
 )
-DEVICE_MESSAGING = (
-    "sendDeviceEvent", "receiveDeviceBoundNotification", "completeDeviceBoundNotification",
-    "abandonDeviceBoundNotification",
-)
-IMPORT_EXPORT_JOBS = (
-    "listImportExportJobs", "getImportExportJob", "cancelImportExportJob", "createImportExportJob", "importDevices",
-)
-SCHEDULED_JOBS = ("queryJobs", "createJob", "getJob", "cancelJob")
-DEVICE_TWINS = ("getDeviceTwin", "updateDeviceTwin")
-RESOURCE_PROVIDER = (
-    "IotHubResource_CreateOrUpdate", "IotHubResource_Get", "IotHubResource_Delete", "IotHubResource_ListBySubscription",
-    "IotHubResource_ListByResourceGroup", "IotHubResource_ListKeys", "IotHubResource_GetKeysForKeyName",
-    "Docs_ListKeys", "IotHubResource_ListEventHubConsumerGroups", "IotHubResource_GetEventHubConsumerGroup",
-    "IotHubResource_CreateEventHubConsumerGroup", "IotHubResource_DeleteEventHubConsumerGroup",
-    "Docs_CreateConsumerGroup", "Docs_DeleteConsumerGroup", "Docs_ListConsumerGroups", "IotHubResource_GetStats",
-    "IotHubResource_GetValidSkus", "IotHubResource_GetQuotaMetrics", "IotHubResource_ListJobs", "IotHubResource_GetJob",
-    "IotHubResource_CheckNameAvailability", "IotHubResource_ExportDevices", "IotHubResource_ImportDevices",
-)
-DATA_PLANE_2016 = DEVICE_IDENTITIES + DEVICE_MESSAGING + IMPORT_EXPORT_JOBS
-DATA_PLANE = DATA_PLANE_2016 + SCHEDULED_JOBS + DEVICE_TWINS
-# The operations a service SAS token (a hub-level policy) authorizes; messaging takes device tokens (MSG-AUTH-*).
-SERVICE_SAS = DEVICE_IDENTITIES + IMPORT_EXPORT_JOBS + SCHEDULED_JOBS + DEVICE_TWINS
+from .requirement import FIRST_RELEASE, TRAFFIC_RELEASE, V2021_RELEASE, Requirement
 
 _ALL = [
     # -- common to every operation ------------------------------------------------------------------------------
@@ -735,6 +705,10 @@ _ALL += [
                 f"{_SAS} (sig)", operations=ALL_OPERATIONS, since=TRAFFIC_RELEASE, judged_by=_CLIENT),
 ]
 
+# api-version 2021-04-12: one list per surface group, each in its own module.
+_ALL += (requirements_2021_registry.REQUIREMENTS + requirements_2021_twins.REQUIREMENTS
+         + requirements_2021_jobs.REQUIREMENTS)
+
 # What recorded responses can show, one exchange at a time, beside the run (the checks that decide them call
 # Context.judging; tests/test_check_traffic.py holds the two equal).
 TRAFFIC = ("COMMON-SPEC-001", "COMMON-REQID-001", "COMMON-REQID-002", "COMMON-APIVER-001", "COMMON-APIVER-004",
@@ -742,6 +716,14 @@ TRAFFIC = ("COMMON-SPEC-001", "COMMON-REQID-001", "COMMON-REQID-002", "COMMON-AP
            "DI-ETAG-004", "DI-ETAG-005", "MSG-RECV-002", "MSG-LOCK-001", "RP-REQID-001", "RP-ETAG-001", "RP-ERR-001",
            "RP-READ-001", "RP-STATE-001")
 _ALL = [r if r.id not in TRAFFIC else Requirement(**{**r.__dict__, "judged_by": ("run", "traffic")}) for r in _ALL]
+
+__all__ = [
+    "BULK_REGISTRY_2021", "CLOUD_TO_DEVICE_2021", "DATA_PLANE", "DATA_PLANE_2016", "DEVICES_2021",
+    "DEVICE_IDENTITIES", "DEVICE_MESSAGING", "DEVICE_TWINS", "DIRECT_METHODS_2021", "IMPORT_EXPORT_JOBS",
+    "IMPORT_EXPORT_JOBS_2021", "MODULES_2021", "QUERY_2021", "RESOURCE_PROVIDER", "SCHEDULED_JOBS",
+    "SCHEDULED_JOBS_2021", "SERVICE_2021", "SERVICE_SAS", "TWINS_2021", "FIRST_RELEASE", "TRAFFIC_RELEASE",
+    "V2021_RELEASE", "Requirement", "REQUIREMENTS", "TRAFFIC", "get", "judged_by",
+]
 
 REQUIREMENTS: dict[str, Requirement] = {r.id: r for r in _ALL}
 

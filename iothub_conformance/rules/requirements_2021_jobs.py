@@ -1,0 +1,8 @@
+"""Requirements of api-version 2021-04-12 (rules/requirements.py joins them into the registry):
+import/export and scheduled jobs."""
+
+from __future__ import annotations
+
+from .requirement import V2021_RELEASE, Requirement  # noqa: F401
+
+REQUIREMENTS: list[Requirement] = []

@@ -1,0 +1,13 @@
+"""One profile's decision of one disputed rule (the profiles, rules/profiles.py, hold them)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Rule:
+    value: object
+    source: str
+    # Set when the accepted behaviour departs from the 2016 pages: shown in the report as a noted deviation.
+    deviation: str | None = None
