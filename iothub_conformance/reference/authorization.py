@@ -23,8 +23,13 @@ REFUSE_DEVICE_TOKENS = switch("refuse-device-tokens")
 SKIP_SIGNATURE_CHECK = switch("skip-signature-check")
 
 
-def authorize(hub: Hub, request: Request, permission: str, device_id: str | None = None) -> str | None:
-    """None when the request's token grants `permission`, else the reason for a 401."""
+def authorize(hub: Hub, request: Request, permission: str, device_id: str | None = None,
+              module_id: str | None = None) -> str | None:
+    """None when the request's token grants `permission`, else the reason for a 401.
+
+    `module_id`: the module a request is scoped to. A module-scoped token (sr `<host>/devices/<d>/modules/<m>`, signed
+    with that module's key, docs/sources/iot-hub-dev-guide-sas__2022-04-28_583ac50d.md) grants DeviceConnect for that
+    module only, as a device-key token does for its device."""
     header = request.headers.get("authorization")
     if header is None:
         return None if hub.has(NO_AUTH_REQUIRED) else "the request has no Authorization header"
@@ -34,11 +39,15 @@ def authorize(hub: Hub, request: Request, permission: str, device_id: str | None
         return f"the Authorization header is not a valid SharedAccessSignature: {exc}"
     if token.se <= time.time() and not hub.has(ACCEPT_EXPIRED_TOKEN):
         return "the token has expired"
+    token_module: str | None = None
     if token.skn is not None:
         granted, reason = _policy_permissions(hub, token, token.skn)
         token_device = None
     elif hub.has(REFUSE_DEVICE_TOKENS):
         return "device-scoped tokens are not accepted"
+    elif _module_scoped(hub, token):
+        (token_device, token_module), reason = _module_of(hub, token)
+        granted = frozenset({DEVICE_CONNECT})
     else:
         token_device, reason = _device_of(hub, token)
         granted = frozenset({DEVICE_CONNECT})
@@ -55,6 +64,8 @@ def authorize(hub: Hub, request: Request, permission: str, device_id: str | None
         return f"the token does not grant {permission}"
     if token_device is not None and device_id is not None and token_device != device_id and not any_device:
         return "a device token grants access to its own device only"
+    if token_module is not None and token_module != module_id:
+        return "a module token grants access to its own module only"
     return None
 
 
@@ -94,3 +105,28 @@ def _covers_request(hub: Hub, token: sas.Token, request: Request) -> bool:
     raw_path = request.scope.get("raw_path", b"").split(b"?", 1)[0].decode("latin-1")
     paths = {request.scope["path"], raw_path}
     return any(sas.scope_covers(token.resource_uri, hub.host_name + path) for path in paths if path)
+
+
+def _module_scoped(hub: Hub, token: sas.Token) -> bool:
+    prefix = f"{hub.host_name}/devices/".lower()
+    uri = token.resource_uri
+    parts = uri[len(prefix):].strip("/").split("/") if uri.lower().startswith(prefix) else []
+    return len(parts) == 3 and parts[1].lower() == "modules" and bool(parts[0]) and bool(parts[2])
+
+
+def _module_of(hub: Hub, token: sas.Token) -> tuple[tuple[str | None, str | None], str | None]:
+    """(deviceId, moduleId) a module-key token is for: sr `<host>/devices/<d>/modules/<m>`, sig made with that module's
+    key. Ids are matched as device tokens match theirs: case-insensitively, encoded once or twice."""
+    prefix = f"{hub.host_name}/devices/"
+    wanted_device, _, wanted_module = token.resource_uri[len(prefix):].strip("/").split("/")
+    devices = {wanted_device.lower(), unquote(wanted_device).lower()}
+    modules = {wanted_module.lower(), unquote(wanted_module).lower()}
+    with hub.lock:
+        candidates = [(device_id, module.module_id, module.keys()) for device_id, held in hub.modules.items()
+                      if device_id.lower() in devices for module in held.values() if module.module_id.lower() in modules]
+    for device_id, module_id, keys in candidates:
+        if hub.has(SKIP_SIGNATURE_CHECK) or any(sas.signature_valid(token, key) for key in keys):
+            return (device_id, module_id), None
+    if not candidates:
+        return (None, None), f"no module {wanted_module!r} on device {wanted_device!r} for this module token"
+    return (None, None), "the token's signature does not match the module's keys"

@@ -18,10 +18,11 @@ WRONG_API_VERSION_ERROR_CODE = switch("wrong-api-version-error-code")
 
 
 def admit(request: Request, permission: str, device_id: str | None = None,
-          versions: Sequence[str] | None = None) -> Response | None:
+          versions: Sequence[str] | None = None, module_id: str | None = None) -> Response | None:
     """None when the request may proceed, else the 400 (api-version) or 401 (token) to send.
 
-    `versions`: the api-versions the route serves; None means hub.supported_api_versions.
+    `versions`: the api-versions the route serves; None means hub.supported_api_versions. `module_id`: the module the
+    request is scoped to (only a token for that module, or a policy's, is admitted by a module-scoped route).
     """
     hub: Hub = request.app.state.hub
     problem = api_version_problem(hub, request, versions)
@@ -29,7 +30,7 @@ def admit(request: Request, permission: str, device_id: str | None = None,
         # OBSERVED §1: the service names InvalidProtocolVersion for a missing and for an unsupported value.
         code = "BadRequest" if hub.has(WRONG_API_VERSION_ERROR_CODE) else INVALID_PROTOCOL_VERSION
         return error_response(hub, 400, code, problem)
-    reason = authorize(hub, request, permission, device_id)
+    reason = authorize(hub, request, permission, device_id, module_id)
     if reason:
         return error_response(hub, 401, UNAUTHORIZED, reason)
     return None

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
     from .identities import Device
     from .import_export_jobs import Job
+    from .modules import Module
     from .scheduled_jobs_state import ScheduledJob
     from .twins import Twin
 
@@ -56,6 +57,8 @@ class Hub:
         self.faults = parse_faults(faults)
         self.max_devices = max_devices
         self.devices: dict[str, Device] = {}  # read and written only under `lock`
+        # Module identities (api-version 2021-04-12): deviceId → moduleId → Module, read and written only under `lock`.
+        self.modules: dict[str, dict[str, Module]] = {}
         self.lock = threading.Lock()
         # Etags come from one hub-wide counter, so a recreated device never gets an etag it had before.
         self._etags = itertools.count(secrets.randbelow(10**9) + 1)
@@ -123,6 +126,7 @@ class Hub:
         if queue is not None:
             queue.clear()
         self.twins.pop(device_id, None)
+        self.modules.pop(device_id, None)  # a device's modules go with it (and a new device has none)
 
     def device_queue(self, device_id: str) -> DeviceQueue:
         """The device's cloud-to-device queue, brought up to date at clock.now(). Call under `lock`."""
