@@ -21,7 +21,11 @@ class ConfigError(Exception):
 
 # How cloud-to-device messages are fed (--c2d-feeder); surfaces/feeders.py implements each.
 FEEDERS = ("auto", "in-process", "http", "amqp", "none")
-DEFAULT_API_VERSION = "2016-02-03"
+# The api-versions the suite covers, and the spec folders each one's suites read: the 2016-02-03 run includes the
+# 2016-11-14 twin and scheduled-job pages, the version those features came with.
+SPEC_VERSIONS = {"2016-02-03": ("2016-02-03", "2016-11-14"), "2021-04-12": ("2021-04-12",)}
+API_VERSIONS = tuple(SPEC_VERSIONS)
+DEFAULT_API_VERSION = ",".join(API_VERSIONS)  # a run covers every version unless told otherwise
 DEFAULT_PREFIX = "conf-"
 DEFAULT_REQUEST_TIMEOUT = 30.0  # connect + headers + body, per request
 DEFAULT_RETRY_WAIT = 30.0  # the most a request waits, in all, on 429 Retry-After
@@ -128,6 +132,18 @@ def text(value: str, flag: str) -> str:
     return str(value)
 
 
+def api_versions(value: str, flag: str) -> str:
+    """A comma-separated list of covered api-versions, in the order given, each once."""
+    chosen = list(dict.fromkeys(v.strip() for v in value.split(",") if v.strip()))
+    if not chosen:
+        raise ConfigError(f"{flag} needs at least one api-version (covered: {', '.join(API_VERSIONS)})")
+    for version in chosen:
+        if version not in API_VERSIONS:
+            raise ConfigError(f"api-version {_shown(version)} is not covered by this suite "
+                              f"(covered: {', '.join(API_VERSIONS)})")
+    return ",".join(chosen)
+
+
 def switch(value, flag: str) -> bool:
     if isinstance(value, bool):
         return value
@@ -172,7 +188,8 @@ OPTIONS: tuple[Option, ...] = (
            "IOTHUB_TARGET", url),
     Option("connection-string", "connection_string", "service connection string HostName=…;SharedAccessKeyName=…;"
            "SharedAccessKey=… (a policy with RegistryRead and RegistryWrite)", "IOTHUB_CONNECTION_STRING"),
-    Option("api-version", "api_version", f"api-version to test (default {DEFAULT_API_VERSION})", "IOTHUB_API_VERSION"),
+    Option("api-version", "api_version", f"api-versions to test, comma-separated (default {DEFAULT_API_VERSION})",
+           "IOTHUB_API_VERSION", api_versions),
     Option("profile", "profile", "profile deciding the disputed rules: iothub (default) or docs-strict",
            "IOTHUB_PROFILE"),
     Option("max-examples", "max_examples", f"generated examples per operation (default {DEFAULT_MAX_EXAMPLES}, "
@@ -281,6 +298,10 @@ class Settings:
         """The fields that differ from their defaults: what a child process must be told."""
         default = Settings()
         return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) != getattr(default, f.name)}
+
+    @property
+    def api_versions(self) -> tuple[str, ...]:
+        return tuple(self.api_version.split(","))
 
     @property
     def run_deadline(self) -> float:

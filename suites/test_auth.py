@@ -7,6 +7,7 @@ import pytest
 
 from iothub_conformance.checks import headers
 from iothub_conformance.checks.context import Context
+from iothub_conformance.config import API_VERSIONS
 from iothub_conformance.http import sas
 from iothub_conformance.rules.failures import answered, expect, raise_all, require_etag, served
 
@@ -28,6 +29,7 @@ def _tokens(target):
 
 
 @pytest.mark.requirement("COMMON-AUTH-001")
+@pytest.mark.parametrize("api_version", API_VERSIONS)
 def test_request_without_authorization_returns_401_and_creates_nothing(registry, client, api_version):
     registry.make("withauth")  # the same create with the run's token is served: else a 401 shows nothing
     device_id = registry.name("noauth")
@@ -40,6 +42,7 @@ def test_request_without_authorization_returns_401_and_creates_nothing(registry,
 
 @pytest.mark.requirement("COMMON-AUTH-001")
 @pytest.mark.parametrize("path", list(READS))
+@pytest.mark.parametrize("api_version", API_VERSIONS)
 def test_read_without_authorization_returns_401(client, api_version, path):
     served(client.get(path, params={"api-version": api_version}), f"GET {path} with the run's token", READS[path])
     response = client.get(path, params={"api-version": api_version}, auth=None)

@@ -8,6 +8,7 @@ import pytest
 from iothub_conformance.checks import envelope as errors
 from iothub_conformance.checks import headers, request_id
 from iothub_conformance.checks.context import Context
+from iothub_conformance.config import API_VERSIONS
 from iothub_conformance.rules.failures import PreconditionFailed, answered, expect, raise_all, require, served
 
 REQUEST_IDS = 5
@@ -31,6 +32,7 @@ def test_unparseable_body_returns_400(registry, client, api_version, body):
 
 
 @pytest.mark.requirement("COMMON-ERR-001")
+@pytest.mark.parametrize("api_version", API_VERSIONS)
 def test_errors_use_profile_envelope(registry, client, api_version, profile, profile_rule):
     profile_rule("error_envelope")
     # The valid counterparts are served: else the errors judged need not be the ones the requests are refused with.
@@ -47,6 +49,7 @@ def test_errors_use_profile_envelope(registry, client, api_version, profile, pro
 
 
 @pytest.mark.requirement("COMMON-REQID-001")
+@pytest.mark.parametrize("api_version", API_VERSIONS)
 def test_every_response_carries_request_id_errors_included(registry, client, api_version):
     device_id, created = registry.make("reqid")
     for response in (created, registry.get(device_id), registry.get(registry.name("missing")),
@@ -68,6 +71,7 @@ def test_request_ids_are_unique_across_the_run(registry, target):
 
 
 @pytest.mark.requirement("COMMON-HDR-001")
+@pytest.mark.parametrize("api_version", API_VERSIONS)
 def test_json_responses_declare_application_json(registry, client, api_version):
     device_id, created = registry.make("ctype")  # a JSON identity, or PreconditionFailed: something to judge
     for response in (created, registry.read(device_id),

@@ -7,6 +7,7 @@ import json
 
 import httpx
 
+from iothub_conformance.config import DEFAULT_API_VERSION
 from iothub_conformance.evidence import transcript
 from iothub_conformance.evidence.redact import redact
 from iothub_conformance.paths import specs_dir
@@ -21,7 +22,7 @@ def test_a_failing_run_writes_results_with_metadata_and_evidence(tmp_path):
     data = json.loads((tmp_path / "report" / "results.json").read_text())
     assert data["format"] == "iothub-conformance/results/1"
     assert data["suite"]["version"] and (data["suite"]["commit"] is None or len(data["suite"]["commit"]) == 40)
-    assert (data["profile"], data["api_version"]) == ("iothub", "2016-02-03")
+    assert (data["profile"], data["api_version"]) == ("iothub", DEFAULT_API_VERSION)  # every covered version
     assert data["target"]["embedded"] is True and data["target"]["url"].startswith("https://")
     assert data["started"] <= data["ended"] and data["hypothesis"]["max_examples"] == 4
     for spec in data["specs"]:

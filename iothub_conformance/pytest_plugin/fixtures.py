@@ -26,17 +26,20 @@ def profile(target):
     return target.profile
 
 
-@pytest.fixture(scope="session")
-def api_version(target):
-    return target.api_version
+@pytest.fixture
+def api_version(request):
+    """The api-version the test's module tests (its `api_version` marker)."""
+    from iothub_conformance.pytest_plugin.plugin import item_api_version
+
+    return item_api_version(request.node)
 
 
 @pytest.fixture
-def registry(target, client):
-    """Creates devices under the run prefix and deletes them afterwards."""
+def registry(target, client, api_version):
+    """Creates devices under the run prefix, at the test's api-version, and deletes them afterwards."""
     from iothub_conformance.surfaces.devices import Registry
 
-    registry = Registry(client, target.api_version, target.name_prefix)
+    registry = Registry(client, api_version, target.name_prefix)
     yield registry
     registry.cleanup()
 

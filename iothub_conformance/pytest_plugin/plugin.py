@@ -13,7 +13,7 @@ from urllib.parse import unquote
 
 import pytest
 
-from iothub_conformance.config import OPTIONS, ConfigError, Settings
+from iothub_conformance.config import API_VERSIONS, OPTIONS, ConfigError, Settings
 from iothub_conformance.evidence.redact import redact
 from iothub_conformance.evidence.text import bounded
 from iothub_conformance.report import html, junit, logs, summary
@@ -66,6 +66,8 @@ def _is_suite_run(config) -> bool:
 @pytest.hookimpl(trylast=True)
 def pytest_configure(config):
     config.addinivalue_line("markers", "requirement(*ids): the requirement ids this test proves")
+    config.addinivalue_line("markers", "api_version(version): the api-version a suite module tests (unmarked: "
+                                       f"{API_VERSIONS[0]}); a run runs the modules of its --api-version list")
     if not _is_suite_run(config):
         return
     given = _given(config)
@@ -119,9 +121,17 @@ class _JunitIntoReportDir:
 
 
 def pytest_collection_modifyitems(session, config, items):
-    """--only-requirements: keep the tests that claim one of the ids, deselect the rest."""
+    """--api-version: keep the tests of the run's api-versions. --only-requirements: keep the tests that claim one of
+    the ids. Deselect the rest."""
+    if getattr(config, "_iothub", None) is None:
+        return
+    versions = config._iothub.target.api_versions
+    other = [item for item in items if item_api_version(item) not in versions]
+    if other:
+        config.hook.pytest_deselected(items=other)
+        items[:] = [item for item in items if item_api_version(item) in versions]
     wanted = getattr(config.option, "iothub_only_requirements", None)
-    if not wanted or getattr(config, "_iothub", None) is None:
+    if not wanted:
         return
     from iothub_conformance.rules.requirements import REQUIREMENTS
 
@@ -136,6 +146,16 @@ def pytest_collection_modifyitems(session, config, items):
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept
+
+
+def item_api_version(item) -> str:
+    """The api-version a suite test tests: its `api_version` parameter (a test run once per covered version), else its
+    module's `api_version` marker, else the first covered one."""
+    callspec = getattr(item, "callspec", None)
+    if callspec is not None and "api_version" in callspec.params:
+        return str(callspec.params["api_version"])
+    marker = item.get_closest_marker("api_version")
+    return str(marker.args[0]) if marker and marker.args else API_VERSIONS[0]
 
 
 def pytest_unconfigure(config):

@@ -13,7 +13,7 @@ from .fault_types import Fault, because
 __all__ = ["FAULTS", "Fault", "because", "parse_faults", "switch"]
 
 
-_TABLE = (
+_TABLE: tuple[Fault, ...] = (
     Fault("drop-request-id", "error responses carry no x-ms-request-id header", breaks=("COMMON-REQID-001",),
           collateral=(
               ("COMMON-REQID-002", "errors: 5 of 5 responses carry no x-ms-request-id to compare: GET /devices/uniq-… → "

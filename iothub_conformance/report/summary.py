@@ -125,12 +125,25 @@ class Collector:
         have was cut short. The same rule as results.json readers apply (bundle.not_reached)."""
         return sum(1 for _, _, status, detail, _ in self.rows() if not_reached({"status": status, "detail": detail}))
 
+    def _outside(self, req) -> str | None:
+        """Why the run has no test of `req`, when none of its operations is of an api-version the run tests."""
+        from iothub_conformance.rules.spec_operations import run_versions
+
+        run = tuple(getattr(self.target, "api_versions", ()) or ())
+        if not run:
+            return None
+        of = run_versions(req.operations)
+        if not of or of & set(run):
+            return None
+        return f"not in this run: api-version {', '.join(sorted(of))} (the run tests {', '.join(run)}; --api-version)"
+
     def rows(self):
         unreached = self._unreached()
         for rid, req in requirements.judged_by("run").items():
             results = self.results.get(rid, [])
             status = self.status(rid)
-            detail = next((r.detail for r in results if r.status == status), "" if results else unreached)
+            detail = next((r.detail for r in results if r.status == status), "" if results else
+                          self._outside(req) or unreached)
             yield rid, req, status, detail, results
 
     def table(self, most: int = 15) -> list[str]:
@@ -139,7 +152,7 @@ class Collector:
         from .conformance import SURFACES, surface
 
         profile = self.target.profile
-        lines = ["", f"Requirements ({profile.name} profile, api-version {self.target.api_version}):",
+        lines = ["", f"Requirements ({profile.name} profile, api-version {', '.join(_versions(self.target))}):",
                  f"  {'surface':34} {'pass':>5} {'fail':>5} {'error':>6} {'skip':>5}"]
         by_surface: dict[str, dict[str, int]] = {}
         failing = []
@@ -192,7 +205,7 @@ class Collector:
             "ended": now(),
             "suite": {"version": suite_version(), "commit": _commit()},
             "profile": target.profile.name if target.profile else None,
-            "api_version": target.api_version,
+            "api_version": ",".join(_versions(target)),  # every api-version the run tested, as --api-version takes them
             "target": {"url": target.base_url, "embedded": target.embedded,
                        "rp_url": rp.url if rp is not None else None},
             "tests": {"selected": self.tests_selected, "finished": self.tests_finished},
@@ -286,3 +299,7 @@ def _excerpt(text: str) -> str:
     """A failure's line from a longrepr, when no failure message was kept: its first `E ` line, else its last."""
     lines = [line.strip() for line in text.splitlines() if line.strip().startswith("E ")]
     return (lines[0][1:].strip() if lines else text.strip().splitlines()[-1] if text.strip() else "")[:300]
+
+
+def _versions(target) -> tuple[str, ...]:
+    return tuple(getattr(target, "api_versions", ()) or ()) or (target.api_version,)

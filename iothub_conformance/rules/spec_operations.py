@@ -8,6 +8,7 @@ Read with `yaml.compose` to keep line numbers: `explain` prints where each opera
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -90,3 +91,12 @@ def by_requirement(directory: Path | None = None) -> dict[str, list[SpecOperatio
         for rid in operation.requirements:
             found.setdefault(rid, []).append(operation)
     return found
+
+
+def run_versions(operation_ids: Iterable[str], directory: Path | None = None) -> frozenset[str]:
+    """The run api-versions (config.SPEC_VERSIONS) whose specs hold any of these operations."""
+    from iothub_conformance.config import SPEC_VERSIONS
+
+    wanted = set(operation_ids)
+    folders = {Path(op.spec).parts[1] for op in operations(directory) if op.operation_id in wanted}
+    return frozenset(version for version, read in SPEC_VERSIONS.items() if folders & set(read))

@@ -65,6 +65,6 @@ def embedded_target(settings: Settings, profile: Profile, run_id: str, common: d
         storage = MemoryStorage()
         blob_transport = hub.blob_transport = storage.transport()
         blob_container = storage.container_uri(f"{settings.prefix}jobs")
-    return Target(base_url, connection, settings.api_version, profile, run_id, settings.prefix, app=create_app(hub),
+    return Target(base_url, connection, common["api_versions"][0], profile, run_id, settings.prefix, app=create_app(hub),
                   controls=EmbeddedControls(hub), blob_container=blob_container, blob_transport=blob_transport,
                   rp=rp_endpoint(settings, hub.rp_token), **common)

@@ -7,11 +7,11 @@ import secrets
 import sys
 from typing import Any
 
-from iothub_conformance.config import FEEDERS, ConfigError, Settings
+from iothub_conformance.config import FEEDERS, ConfigError, Settings, api_versions
 from iothub_conformance.http import sas
 from iothub_conformance.http.transport import Limits
 from iothub_conformance.rules.profiles import get_profile
-from iothub_conformance.targets.target import SUPPORTED_API_VERSIONS, Target, amqp_host_problem, rp_endpoint
+from iothub_conformance.targets.target import Target, amqp_host_problem, rp_endpoint
 
 
 def new_run_id() -> str:
@@ -52,14 +52,13 @@ def resolve(settings: Settings, run_id: str | None = None) -> Target:
             Container(settings.blob_container).close()
         except BlobError as exc:
             raise ConfigError(f"--blob-container: {exc}") from None
-    if settings.api_version not in SUPPORTED_API_VERSIONS:
-        raise ConfigError(f"api-version {settings.api_version!r} is not covered by this suite "
-                          f"(covered: {', '.join(SUPPORTED_API_VERSIONS)})")
+    versions = api_versions(settings.api_version, "--api-version").split(",")  # Settings built in code is checked too
     limits = Limits(settings.request_timeout, settings.retry_wait, settings.max_body,
                     silent_limit=settings.silent_limit or None)
     common: dict[str, Any] = {
         "limits": limits, "c2d_feeder": settings.c2d_feeder, "max_delivery_count": settings.max_delivery_count,
-        "job_timeout": settings.job_timeout, "ca_bundle": settings.ca_bundle, "max_examples": settings.max_examples}
+        "job_timeout": settings.job_timeout, "ca_bundle": settings.ca_bundle, "max_examples": settings.max_examples,
+        "api_versions": tuple(versions)}
     if settings.target_url:
         if settings.faults:
             raise ConfigError("fault switches apply to the embedded reference only; start "
@@ -67,7 +66,7 @@ def resolve(settings: Settings, run_id: str | None = None) -> Target:
         if not settings.connection_string:
             raise ConfigError("--target needs --connection-string (or IOTHUB_CONNECTION_STRING) to sign requests")
         connection = sas.parse_connection_string(settings.connection_string)
-        target = Target(settings.target_url.rstrip("/"), connection, settings.api_version, profile, run_id,
+        target = Target(settings.target_url.rstrip("/"), connection, versions[0], profile, run_id,
                         settings.prefix, blob_container=settings.blob_container, rp=rp_endpoint(settings, None), **common)
         if settings.c2d_feeder == "amqp":
             problem = amqp_host_problem(target)

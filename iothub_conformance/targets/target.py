@@ -30,7 +30,6 @@ from iothub_conformance.http.transport import InProcessTransport, Limits, RetryT
 from iothub_conformance.rules.profiles import Profile
 from iothub_conformance.targets.controls import Controls
 
-SUPPORTED_API_VERSIONS = ("2016-02-03",)
 EMBEDDED_URL = "https://conformance-hub.azure-devices.net"
 # The resource provider (ARM). The embedded reference serves it in-process at this URL, with its own static token.
 EMBEDDED_RP_URL = "https://management.conformance.local"
@@ -61,7 +60,7 @@ class SafetyError(RuntimeError):
 class Target:
     base_url: str
     connection: sas.ConnectionString
-    api_version: str
+    api_version: str  # the run's first api-version; a suite module's own is its `api_version` marker (plugin.py)
     profile: Profile
     run_id: str
     prefix: str = DEFAULT_PREFIX
@@ -79,7 +78,11 @@ class Target:
     ca_bundle: str | None = None
     max_examples: int = DEFAULT_MAX_EXAMPLES
     journal: Journal = field(default_factory=Journal)
+    api_versions: tuple[str, ...] = ()  # every api-version the run tests; () means (api_version,)
     _clients: list[httpx.Client] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.api_versions = tuple(self.api_versions) or (self.api_version,)
 
     @property
     def timeout(self) -> float:
@@ -103,7 +106,7 @@ class Target:
     def describe(self) -> str:
         where = (f"embedded reference (in-process, hub {self.connection.host_name})" if self.embedded
                  else f"{self.base_url} (hub {self.connection.host_name})")
-        return (f"target: {where}; api-version {self.api_version}; profile {self.profile.name}; "
+        return (f"target: {where}; api-version {', '.join(self.api_versions)}; profile {self.profile.name}; "
                 f"run {self.run_id}")
 
     def client(self, *, guarded: bool = True) -> httpx.Client:

@@ -1,0 +1,41 @@
+"""A run tests the api-versions of its --api-version list: each suite test runs at its own version, and the tests of
+the others are deselected, never reported as passing."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from iothub_conformance.config import API_VERSIONS, ConfigError, Settings, api_versions
+from tests.support.suite_runs import ROOT, run_suite
+
+
+def test_the_option_takes_a_list_of_covered_versions_in_order_each_once():
+    assert api_versions(" 2021-04-12,2016-02-03,2021-04-12 ", "--api-version") == "2021-04-12,2016-02-03"
+    assert Settings(api_version="2021-04-12,2016-02-03").api_versions == ("2021-04-12", "2016-02-03")
+    assert Settings().api_versions == API_VERSIONS
+
+
+def test_an_uncovered_version_is_one_line_and_exit_2():
+    for bad in ("2099-01-01", ",", "2016-02-03,latest"):
+        try:
+            api_versions(bad, "--api-version")
+        except ConfigError as exc:
+            assert "--api-version" in str(exc) or "not covered" in str(exc)
+        else:
+            raise AssertionError(f"{bad!r} was taken")
+    done = subprocess.run([sys.executable, "-m", "iothub_conformance.cli", "run", "--api-version", "2099-01-01"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "Traceback" not in done.stderr + done.stdout
+    assert "api-version '2099-01-01' is not covered by this suite" in done.stdout + done.stderr
+
+
+def test_a_test_run_once_per_version_runs_only_at_the_run_versions(tmp_path):
+    run = run_suite(tmp_path / "b", "--iothub-api-version", "2016-02-03", "-k", "test_missing_api_version_returns_400",
+                    suites="suites/test_api_version.py")
+    data = json.loads((tmp_path / "b" / "results.json").read_text())
+    assert data["api_version"] == "2016-02-03"
+    tests = {test for row in data["requirements"] for test in row["tests"]}
+    assert tests and all("2016-02-03" in test and "2021-04-12" not in test for test in tests), tests
+    assert run.code == 0 and "3 passed" in run.output, run.output[-2000:]
