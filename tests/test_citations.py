@@ -82,7 +82,10 @@ def test_no_file_of_the_project_points_outside_the_repository():
 def test_the_scan_covers_the_specs_the_registry_and_the_notes():
     names = {str(path.relative_to(ROOT)) for path in cited_files()}
     assert {"specs/2016-02-03/device-identities.yaml", "iothub_conformance/rules/requirements.py", "README.md",
-            "docs/sources/INVENTORY.md", "docs/sources/README.md", "docs/DESIGN.md"} <= names
+            "docs/sources/INVENTORY.md", "docs/sources/README.md", "docs/DESIGN.md", "specs/2021-04-12/common.yaml",
+            "docs/sources/INVENTORY-2021-04-12.md", "docs/sources/SDKS.md", "docs/sources/INDEX-2021-04-12.md",
+            "docs/sources/rest-reference-device-group__learn-summary.md"} <= names
+    assert "docs/sources/iot-hub-devguide-device-twins__2020-02-01_132b418f.md" not in names
     assert "docs/sources/create-a-new-device-identity.md" not in names and "tests/test_citations.py" not in names
 
 
@@ -98,6 +101,20 @@ def test_the_scan_covers_the_specs_the_registry_and_the_notes():
     ("DESIGN.md", "docs/DESIGN.md"),
     ("specs/2016-02-03/resource-provider.yaml", "specs/2016-02-03/resource-provider.yaml"),
     ("common-error-codes.md", "docs/sources/common-error-codes__v2016-12-27_e5666404f.md"),
+    ("iot-hub-devguide-device-twins__2020-02-01_132b418f.md",
+     "docs/sources/iot-hub-devguide-device-twins__2020-02-01_132b418f.md"),
+    ("docs/sources/INVENTORY-2021-04-12.md §2.4", "docs/sources/INVENTORY-2021-04-12.md"),
+    ("INVENTORY-2021-04-12.md §1.1, §10 C3", "docs/sources/INVENTORY-2021-04-12.md"),
+    ("INVENTORY-2021-04-12.md §10", "docs/sources/INVENTORY-2021-04-12.md"),
+    ("docs/sources/SDKS.md", "docs/sources/SDKS.md"),
+    ("SDKS.md", "docs/sources/SDKS.md"),
+    ("docs/sources/INDEX-2021-04-12.md", "docs/sources/INDEX-2021-04-12.md"),
+    ("docs/sources/service-2021-04-12.json (Devices_GetTwin)", "docs/sources/service-2021-04-12.json"),
+    ("service-2021-04-12.json (Twin, parameters.api-version)", "docs/sources/service-2021-04-12.json"),
+    ("docs/sources/service-2021-04-12.json (Device.etag; Query_GetTwins and DeviceRegistryOperationError.errorCode)",
+     "docs/sources/service-2021-04-12.json"),
+    ("docs/sources/service-2021-04-12.json (Modules_UpdateTwin response, the swagger's words, README.md)",
+     "docs/sources/service-2021-04-12.json"),
 ])
 def test_each_file_form_resolves_to_its_file(written, expected):
     assert resolve(written) == ROOT / expected
@@ -126,6 +143,13 @@ def test_public_forms_resolve_to_their_url(written, url):
     ("INVENTORY §99", "has no section §99"),
     ("docs/INVENTORY.md §5", "no file docs/INVENTORY.md"),
     ("OBSERVED.md §1, §42", "has no section §42"),
+    ("docs/sources/INVENTORY-2021-04-12.md §2.13", "has no section §2.13"),
+    ("INVENTORY-2021-04-12.md §2.4, §12", "has no section §12"),
+    ("docs/INVENTORY-2021-04-12.md §2.4", "no file docs/INVENTORY-2021-04-12.md"),
+    ("docs/sources/service-2021-04-12.json (Devices_GetTwinn)",
+     "has no operationId, definition or parameter Devices_GetTwinn"),
+    ("service-2021-04-12.json (Devices_GetTwin, Device.nosuchfield)", "parameter Device.nosuchfield"),
+    ("docs/sources/service-2016-02-03.json (Devices_GetTwin)", "no file docs/sources/service-2016-02-03.json"),
     ("../" + "shared/reference/docs/create-a-new-device-identity.md", "points outside the repository"),
     ("just words", "none of the citation forms"),
 ])
@@ -138,7 +162,25 @@ def test_a_note_takes_every_section_that_follows_it_parentheticals_and_items_inc
     found = citations_in("INVENTORY.md §8 (iot-hub-devguide-quotas-throttling.md: C2D max 64 KB), §7 item 7; "
                          "OBSERVED.md §1, §4")
     assert [(c.kind, c.sections) for c in found] == [("note", ("8", "7")), ("external", ()), ("note", ("1", "4"))]
-    assert [c.kind for c in citations_in("INVENTORY-2021-04-12.md, an INVENTORY of pages")] == []
+    assert [c.kind for c in citations_in("an INVENTORY of pages, SDKS in general")] == []
+    assert [(c.kind, c.target) for c in citations_in("INVENTORY-2021-04-12.md, then INVENTORY.md")] == [
+        ("note", "docs/sources/INVENTORY-2021-04-12.md"), ("note", "docs/sources/INVENTORY.md")]
+
+
+def test_a_2021_section_must_be_a_heading_as_written_while_the_older_notes_check_its_leading_number():
+    assert resolve("INVENTORY-2021-04-12.md §2.4").name == "INVENTORY-2021-04-12.md"  # "### 2.4 Device twins"
+    with pytest.raises(Unresolved, match="no section §2.99"):
+        resolve("INVENTORY-2021-04-12.md §2.99")  # §2 exists: the whole number is what is checked
+    assert resolve("INVENTORY.md §2.99").name == "INVENTORY.md"  # the older notes: §2 only, as before
+
+
+def test_the_swagger_takes_the_names_that_follow_it_and_is_one_citation():
+    found = citations_in("see docs/sources/service-2021-04-12.json (Devices_GetTwin, parameters.api-version) and "
+                         "INVENTORY-2021-04-12.md §2.4")
+    assert [(c.kind, c.sections) for c in found] == [("swagger", ("Devices_GetTwin", "parameters.api-version")),
+                                                     ("note", ("2.4",))]
+    assert sources.swagger_has(ROOT / "docs/sources/service-2021-04-12.json", "Twin.properties")
+    assert not sources.swagger_has(ROOT / "docs/sources/service-2021-04-12.json", "Twin.nothing")
 
 
 def test_a_note_written_with_its_path_is_one_citation():
@@ -197,5 +239,21 @@ def test_every_copied_page_is_listed_with_its_origin_and_unchanged():
         assert hashlib.sha256((ROOT / sources.SOURCES / name).read_bytes()).hexdigest() == digest, name
 
 
-def test_the_later_api_version_is_not_copied_yet():
-    assert not list((ROOT / sources.SOURCES).glob("*2021-04-12*"))
+# The digests the origin records for the swagger and its licence (Azure/azure-iot-hub-python at 5f2f1ba).
+UPSTREAM_2021 = {
+    "service-2021-04-12.json": "455b5d987ddf8d109f917e0db76f6d0c1f2919124c8f96f2e7b99d8f412ab196",
+    "LICENSE-service-2021-04-12.txt": "27ebda9d51f0a56b7e281ccd8230a27236dcb51c05f64b07869ecf6e965d68b0",
+}
+
+
+def test_the_2021_material_is_copied_listed_and_the_swagger_is_upstreams_bytes():
+    listed = _listed_pages()
+    pages = {name for name in listed if name.endswith(".md") and "__20" in name}
+    assert len(pages) == 17 and all(name.split("__")[1][:4] in ("2017", "2018", "2019", "2020", "2021", "2022", "2023")
+                                    for name in pages)
+    for name, digest in UPSTREAM_2021.items():
+        assert listed[name] == digest, name  # the README's digest is upstream's, and the file matches it (above)
+    for note in ("INVENTORY-2021-04-12.md", "SDKS.md", "INDEX-2021-04-12.md",
+                 "rest-reference-device-group__learn-summary.md"):
+        assert note in sources.PROJECT_NOTES and note not in listed
+        assert (ROOT / sources.SOURCES / note).is_file()

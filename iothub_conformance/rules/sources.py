@@ -3,8 +3,13 @@
   page      a page copied into docs/sources/, by file name: `create-a-new-device-identity.md (Response)`,
             `autogen-2016-11-14__JobApi_QueryJobs.yml`, `rp__*.md` (a glob); an upstream name the pages link to
             (`common-error-codes.md`) resolves to its copy (ALIASES)
-  note      the research notes, by section: `INVENTORY.md §5`, `INVENTORY §2a, §7 item 10`, `OBSERVED.md §1`, and
-            `DESIGN.md` (docs/DESIGN.md); each section named must be a heading of the note
+  note      the research notes, by section: `INVENTORY.md §5`, `INVENTORY §2a, §7 item 10`, `OBSERVED.md §1`,
+            `INVENTORY-2021-04-12.md §2.4`, `SDKS.md`, `INDEX-2021-04-12.md`, and `DESIGN.md` (docs/DESIGN.md); each
+            section named must be a heading of the note (the whole number `2.4` for the 2021-04-12 notes, whose
+            subsections are headings; the leading `7` of `§7.3` for the older notes, whose subsections are not all)
+  swagger   the service swagger by the names in it: `docs/sources/service-2021-04-12.json (Devices_GetTwin)`,
+            `service-2021-04-12.json (Twin, parameters.api-version)`: each name must be an operationId, a definition
+            or a parameter of the file, or a dotted path into it (`Device.etag`, `parameters.api-version`)
   path      a repository path under docs/ or specs/: `docs/sources/create-a-new-device-identity.md`,
             `specs/2016-02-03/*.yaml`
   external  a public page the notes quote by file name (`iot-hub-devguide-messaging.md`): its public URL (EXTERNAL)
@@ -19,6 +24,7 @@ first rewrites the old forms that pointed outside the repository to their copies
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import sys
 from collections.abc import Iterator
@@ -30,9 +36,14 @@ from pathlib import Path
 _CHECKOUT = Path(__file__).resolve().parents[2]
 REPOSITORY = _CHECKOUT if (_CHECKOUT / "docs" / "sources").is_dir() else _CHECKOUT / "iothub_conformance" / "_bundled"
 SOURCES = "docs/sources"
-NOTES = {"INVENTORY": f"{SOURCES}/INVENTORY.md", "OBSERVED": f"{SOURCES}/OBSERVED.md", "DESIGN": "docs/DESIGN.md"}
+NOTES = {"INVENTORY": f"{SOURCES}/INVENTORY.md", "OBSERVED": f"{SOURCES}/OBSERVED.md", "DESIGN": "docs/DESIGN.md",
+         "INVENTORY-2021-04-12": f"{SOURCES}/INVENTORY-2021-04-12.md", "SDKS": f"{SOURCES}/SDKS.md",
+         "INDEX-2021-04-12": f"{SOURCES}/INDEX-2021-04-12.md"}
+# The notes whose every subsection is a numbered heading ("### 2.4 Device twins"): a section must be one exactly.
+WHOLE_SECTIONS = frozenset({"INVENTORY-2021-04-12", "SDKS", "INDEX-2021-04-12"})
 # Files of docs/sources/ the project wrote; every other file there is a page copied byte for byte.
-PROJECT_NOTES = ("README.md", "INDEX.md", "INVENTORY.md", "OBSERVED.md")
+PROJECT_NOTES = ("README.md", "INDEX.md", "INVENTORY.md", "OBSERVED.md", "INVENTORY-2021-04-12.md", "SDKS.md",
+                 "INDEX-2021-04-12.md", "rest-reference-device-group__learn-summary.md")
 
 # Upstream names the copied pages and the index use for a page, and the copy each means.
 ALIASES = {
@@ -67,7 +78,11 @@ OLD_FORMS = (
 )
 
 _PAGE = re.compile(r"(?<![\w/.\-*])([a-z0-9][\w.*\-]*\.(?:md|yml))(?![\w\-])")
-_NOTE = re.compile(r"\b(INVENTORY|OBSERVED|DESIGN)(\.md)?(?![\w\-])")
+_NOTE = re.compile(r"\b(INVENTORY-2021-04-12|INDEX-2021-04-12|INVENTORY|OBSERVED|DESIGN|SDKS)(\.md)?(?![\w\-])")
+# The swagger, bare or with its path, and the names that follow it in parentheses.
+_SWAGGER = re.compile(r"(?<![\w/.\-])((?:docs/sources/)?service-\d{4}-\d{2}-\d{2}\.json)(?:\s*\(([^()]*)\))?")
+_SWAGGER_NAME = re.compile(r"[A-Za-z_$][\w.\-$]*")
+_FILE_NAME = re.compile(r"\.(?:md|yml|yaml|json|txt)$")
 _PATH = re.compile(r"(?<![\w/.\-])((?:docs|specs)/[\w.*\-/]*)")
 _NOTE_PREFIX = re.compile(r"(?<![\w/.\-])(?:docs|specs)/[\w.\-/]*/\Z|(?<![\w/.\-])docs/\Z")
 _RFC = re.compile(r"\bRFC ?(\d{3,5})(?:,? ?§ ?(\d+(?:\.\d+)*))?")
@@ -84,9 +99,9 @@ class Unresolved(LookupError):
 @dataclass(frozen=True)
 class Citation:
     text: str  # as written
-    kind: str  # page | note | path | external | rfc | url | outside
+    kind: str  # page | note | swagger | path | external | rfc | url | outside
     target: str  # a repository path (a glob for `rp__*.md`) or a URL
-    sections: tuple[str, ...] = ()
+    sections: tuple[str, ...] = ()  # a note's sections; the swagger's names
     line: int = 0
 
     @property
@@ -98,6 +113,15 @@ def _page_target(name: str) -> tuple[str, str]:
     if name in EXTERNAL:
         return "external", EXTERNAL[name]
     return "page", f"{SOURCES}/{ALIASES.get(name, name)}"
+
+
+def _swagger_name(item: str) -> str:
+    """The swagger name an item in the parentheses gives: a lone token ("Twin"), or the first of several words when
+    it has a name's "_" or "." ("Devices_GetTwin response"); other words are prose, not a name."""
+    words = item.split()
+    if not words or not _SWAGGER_NAME.fullmatch(words[0]) or _FILE_NAME.search(words[0]):
+        return ""  # a file named in the parentheses is a page, not a name of the swagger
+    return words[0] if len(words) == 1 or "_" in words[0] or "." in words[0] else ""
 
 
 def _note_sections(text: str, end: int) -> tuple[tuple[str, ...], int]:
@@ -136,10 +160,18 @@ def citations_in(text: str) -> list[Citation]:
         prefix = _NOTE_PREFIX.search(text, 0, m.start())
         start, target = (prefix.start(), prefix.group(0) + m.group(0)) if prefix else (m.start(), NOTES[m.group(1)])
         found.append((start, Citation(text[start:end].strip(), "note", target, sections, _line_of(text, start))))
+    swaggers = [m for m in _SWAGGER.finditer(text) if not in_url(m.start())]
+    for m in swaggers:
+        names = tuple(name for item in re.split(r",|;|\band\b", m.group(2) or "") if (name := _swagger_name(item)))
+        target = m.group(1) if m.group(1).startswith("docs/") else f"{SOURCES}/{m.group(1)}"
+        found.append((m.start(), Citation(m.group(0), "swagger", target, names, _line_of(text, m.start()))))
     for m in _PATH.finditer(text):
         path = m.group(1).rstrip("./")
-        if not in_url(m.start()) and not _NOTE.fullmatch(path.rsplit("/", 1)[-1]):  # a note's path: read above
-            found.append((m.start(), Citation(path, "path", path, line=_line_of(text, m.start()))))
+        if in_url(m.start()) or _NOTE.fullmatch(path.rsplit("/", 1)[-1]):  # a note's path: read above
+            continue
+        if any(s.start() == m.start() for s in swaggers):  # the swagger's path: read above
+            continue
+        found.append((m.start(), Citation(path, "path", path, line=_line_of(text, m.start()))))
     for m in _OUTSIDE_FORM.finditer(text):
         found.append((m.start(), Citation(m.group(0), "outside", m.group(0), line=_line_of(text, m.start()))))
     for m in _RFC.finditer(text):
@@ -151,9 +183,42 @@ def citations_in(text: str) -> list[Citation]:
 
 @cache
 def _headings(path: Path) -> frozenset[str]:
-    """The section numbers of a note's headings: "## 2. …" and "### 2c. …" give "2" and "2c"."""
+    """The section numbers of a note's headings: "## 2. …", "### 2c. …" and "### 2.4 …" give "2", "2c" and "2.4"."""
     text = path.read_text(encoding="utf-8")
-    return frozenset(re.findall(r"^#{1,6} (\w+(?:\.\w+)*)\. ", text, re.M))
+    return frozenset(re.findall(r"^#{1,6} (\w+(?:\.\w+)*)\. ", text, re.M)
+                     + re.findall(r"^#{1,6} (\d+(?:\.\d+)+) ", text, re.M))
+
+
+@cache
+def _swagger(path: Path) -> tuple[frozenset[str], dict]:
+    """A swagger's operationIds, and the document to walk dotted names in."""
+    document = json.loads(path.read_text(encoding="utf-8"))
+    ids = frozenset(operation["operationId"] for item in document.get("paths", {}).values()
+                    for operation in item.values() if isinstance(operation, dict) and "operationId" in operation)
+    return ids, document
+
+
+def _walk(node: object, parts: list[str]) -> bool:
+    """Whether a dotted name leads somewhere in node; a schema's properties may be named without "properties"."""
+    for part in parts:
+        if not isinstance(node, dict):
+            return False
+        if part in node:
+            node = node[part]
+        elif isinstance(node.get("properties"), dict) and part in node["properties"]:
+            node = node["properties"][part]
+        else:
+            return False
+    return True
+
+
+def swagger_has(path: Path, name: str) -> bool:
+    """Whether name is an operationId, a definition or a parameter of the swagger, or a dotted path into it."""
+    ids, document = _swagger(path)
+    if name in ids:
+        return True
+    parts = name.split(".")
+    return _walk(document, parts) or any(_walk(document.get(key, {}), parts) for key in ("definitions", "parameters"))
 
 
 def matches(citation: Citation, root: Path = REPOSITORY) -> list[Path]:
@@ -173,9 +238,18 @@ def check(citation: Citation, root: Path = REPOSITORY) -> Path | str:
     if not found:
         raise Unresolved(f"{citation.text!r}: no file {citation.target} in the repository")
     if citation.kind == "note":
-        missing = [s for s in citation.sections if s.split(".")[0] not in _headings(found[0])]
+        whole = Path(citation.target).stem in WHOLE_SECTIONS
+        missing = [s for s in citation.sections if (s if whole else s.split(".")[0]) not in _headings(found[0])]
         if missing:
             raise Unresolved(f"{citation.text!r}: {citation.target} has no section {', '.join('§' + s for s in missing)}")
+    if citation.kind == "swagger":
+        try:
+            unknown = [name for name in citation.sections if not swagger_has(found[0], name)]
+        except (OSError, ValueError) as exc:
+            raise Unresolved(f"{citation.text!r}: {citation.target} is not a readable swagger ({exc})") from exc
+        if unknown:
+            raise Unresolved(f"{citation.text!r}: {citation.target} has no operationId, definition or parameter "
+                             f"{', '.join(unknown)}")
     return found[0]
 
 
