@@ -39,3 +39,25 @@ def test_a_test_run_once_per_version_runs_only_at_the_run_versions(tmp_path):
     tests = {test for row in data["requirements"] for test in row["tests"]}
     assert tests and all("2016-02-03" in test and "2021-04-12" not in test for test in tests), tests
     assert run.code == 0 and "3 passed" in run.output, run.output[-2000:]
+
+
+def test_coverage_counts_an_exchange_for_the_operations_of_its_own_api_version():
+    from types import SimpleNamespace
+
+    from iothub_conformance.evidence.journal import Exchange
+    from iothub_conformance.report.coverage import coverage
+    from iothub_conformance.rules.profiles import IOTHUB
+
+    def reached(exchanges, versions):
+        target = SimpleNamespace(api_versions=versions, rp=None, profile=IOTHUB)
+        return {row["operation_id"] for row in coverage(exchanges, target) if row["reached"]}
+
+    at = {v: Exchange("GET", "/devices/conf-x", 200, None, None, api_version=v) for v in ("2016-02-03", "2021-04-12")}
+    assert reached([at["2016-02-03"]], API_VERSIONS) == {"getDevice"}
+    assert reached([at["2021-04-12"]], API_VERSIONS) == {"Devices_GetIdentity"}
+    unversioned = Exchange("GET", "/devices/conf-x", 400, None, None)  # a test of api-version handling
+    assert reached([unversioned], ("2016-02-03",)) == {"getDevice"}
+    assert reached([unversioned], API_VERSIONS) == {"getDevice", "Devices_GetIdentity"}
+    rows = coverage([at["2016-02-03"]], SimpleNamespace(api_versions=("2016-02-03",), rp=None, profile=IOTHUB))
+    why = next(row["why_not"] for row in rows if row["operation_id"] == "Devices_GetIdentity")
+    assert why.startswith("not in this run: api-version 2021-04-12")

@@ -19,6 +19,7 @@ class Exchange:
     request_id: str | None
     etag: str | None
     generated: bool = False  # a schemathesis case (cases.send), not one of the suite's own requests
+    api_version: str | None = None  # the request's api-version query parameter, if it had one
 
 
 @dataclass
@@ -37,7 +38,7 @@ class Journal:
         with self.lock:
             self.exchanges.append(
                 Exchange(request.method, request.url.path, response.status_code, rid, response.headers.get("ETag"),
-                         bool(request.extensions.get("iothub_generated")))
+                         bool(request.extensions.get("iothub_generated")), request.url.params.get("api-version"))
             )
             if rid:
                 self.request_ids[rid] = self.request_ids.get(rid, 0) + 1

@@ -434,7 +434,7 @@ def _exchanges() -> list[list]:
     """This process's exchanges with the target, in a form xdist can send to the controller."""
     if not session.active():
         return []
-    return [[e.method, e.path, e.status, e.generated] for e in session.current().journal.exchanges]
+    return [[e.method, e.path, e.status, e.generated, e.api_version] for e in session.current().journal.exchanges]
 
 
 @pytest.hookimpl(optionalhook=True)  # an xdist hook: absent when pytest-xdist is not installed

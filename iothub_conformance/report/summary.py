@@ -63,8 +63,8 @@ class Collector:
         return "; ".join(self.reasons) if self.reasons else None
 
     def add_exchanges(self, rows: list) -> None:
-        self.worker_exchanges += [Exchange(method, path, status, None, None, bool(generated))
-                                  for method, path, status, generated in rows]
+        self.worker_exchanges += [Exchange(method, path, status, None, None, bool(generated), api_version)
+                                  for method, path, status, generated, api_version in rows]
 
     def record(self, report) -> None:
         if report.when == "setup":
