@@ -53,6 +53,18 @@ SURFACES = {
     "JOBV2": "Scheduled jobs",
     "TWIN": "Device twins",
     "RP": "Resource provider",
+    # api-version 2021-04-12
+    "DEVICE": "Devices (2021-04-12)",
+    "BULK": "Bulk registry (2021-04-12)",
+    "MODULE": "Modules (2021-04-12)",
+    "STATS": "Statistics (2021-04-12)",
+    "PURGE": "Cloud-to-device purge (2021-04-12)",
+    "DTWIN": "Device twins (2021-04-12)",
+    "MTWIN": "Module twins (2021-04-12)",
+    "METHOD": "Direct methods (2021-04-12)",
+    "QUERY": "Query (2021-04-12)",
+    "IEJOB": "Import/export jobs (2021-04-12)",
+    "SJOB": "Scheduled jobs (2021-04-12)",
 }
 
 
