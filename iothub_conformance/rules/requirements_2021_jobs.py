@@ -77,8 +77,8 @@ REQUIREMENTS: list[Requirement] = [
     Requirement("IEJOB-IMPORT-003", "MUST",
                 "importMode updateTwin replaces an existing device's twin data with the line's; updateTwinIfMatchETag "
                 "does so only when the line's twinETag matches the twin, and leaves it as it was otherwise.",
-                f"{SW} (ExportImportDevice.importMode, ExportImportDevice.twinETag: the modes updateTwin and "
-                f"updateTwinIfMatchETag); {BULK} (a twin etag mismatch is an error in the log, not a change)",
+                f"{SW} (ExportImportDevice.importMode, ExportImportDevice.twinETag): the modes updateTwin, "
+                f"updateTwinIfMatchETag; {BULK} (a twin etag mismatch is an error in the log, not a change)",
                 operations=(CREATE,), since=V2021_RELEASE),
     Requirement("IEJOB-IDENTITY-001", "MUST",
                 "A job with storageAuthenticationType identityBased naming a managed identity the hub does not have "
