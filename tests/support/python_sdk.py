@@ -1,0 +1,283 @@
+"""The official Python service SDK of api-version 2021-04-12 (azure-iot-hub 2.7.0), unmodified, against the reference.
+
+The SDK cannot share the project's venv (it needs msrest>=0.6.21; the test extra's azure-mgmt-iothub 0.1.0 pins
+msrest<0.5), so `install()` builds one of its own at tests/python_sdk/.venv from the pinned
+tests/python_sdk/requirements.txt, once: concurrent test workers wait on a file lock for the first (as npm.install).
+
+The reference is served in THIS process (uvicorn on 127.0.0.1 in a thread, recording to a HAR as `serve --record`
+does), so the test holds its Hub and brings a device and a module online through the suites' own controls
+(targets/controls.py) before a driver invokes their direct methods. Each driver (tests/python_sdk/registry.py,
+jobs.py) runs as a child of the SDK venv's python against a reference of its own, the two at the same time, and
+prints one JSON line per SDK call. `shared_runs()` runs both once per process.
+"""
+
+from __future__ import annotations
+
+import atexit
+import fcntl
+import functools
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+import httpx
+
+from iothub_conformance.http import sas
+from iothub_conformance.reference import Hub, create_app
+from iothub_conformance.reference.recording import HarFile, Recording
+from iothub_conformance.reference.storage import MemoryStorage
+from iothub_conformance.targets.embedded import EmbeddedControls
+from tests.support.served import free_port
+from tests.support.suite_runs import ROOT
+
+HERE = ROOT / "tests" / "python_sdk"
+VENV = HERE / ".venv"
+REQUIREMENTS = HERE / "requirements.txt"
+MARKER = VENV / "built-from-requirements.txt"  # the requirements the venv was built from, written last
+PURPOSE = "the Python SDK tests (tests/python_sdk)"
+SCRIPT_SECONDS = 60  # each driver stops calling after 45 s; this only bounds one that hangs outright
+# msrest's User-Agent ends with the generated client's name and version: the SDK's exchanges in a recording.
+USER_AGENT = "iothubgatewayserviceapis/"
+# How the simulated device and module answer a direct method: distinct statuses, so a mix-up shows.
+DEVICE_ANSWER_STATUS, MODULE_ANSWER_STATUS = 200, 202
+ONLINE_MODULE = "m-online"
+PURGED_MESSAGES = 2
+DRIVERS = ("registry", "jobs")
+
+
+class SdkUnavailable(RuntimeError):
+    pass
+
+
+def python() -> Path:
+    return VENV / "bin" / "python"
+
+
+def built() -> bool:
+    """The venv exists and was built from the requirements file as it is now."""
+    try:
+        return python().exists() and MARKER.read_text(encoding="utf-8") == REQUIREMENTS.read_text(encoding="utf-8")
+    except OSError:
+        return False
+
+
+def install(timeout: float = 600) -> Path:
+    """Build the SDK venv unless it is current; its python. SdkUnavailable, one line, when it cannot be built."""
+    if built():
+        return python()
+    with open(HERE / ".install.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not built():
+            _build(timeout)
+    return python()
+
+
+def _build(timeout: float) -> None:
+    MARKER.unlink(missing_ok=True)
+    wanted = REQUIREMENTS.read_text(encoding="utf-8")
+    steps = ([sys.executable, "-m", "venv", "--clear", str(VENV)],
+             [str(python()), "-m", "pip", "install", "--disable-pip-version-check", "--no-input", "--quiet",
+              "-r", str(REQUIREMENTS)])
+    for command in steps:
+        what = "python -m venv" if command[1:3] == ["-m", "venv"] else "pip install -r tests/python_sdk/requirements.txt"
+        try:
+            done = subprocess.run(command, cwd=HERE, capture_output=True, text=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise SdkUnavailable(f"{what} took longer than {timeout:.0f} s ({PURPOSE})") from None
+        if done.returncode != 0:
+            lines = [line for line in done.stderr.strip().splitlines() if line.strip()] or ["no output"]
+            last = next((line for line in reversed(lines) if line.startswith("ERROR")), lines[-1])
+            raise SdkUnavailable(f"{what} failed: {PURPOSE} need PyPI (or a pip cache holding azure-iot-hub 2.7.0 and "
+                                 f"its pinned dependencies): {last.strip()[:300]}")
+    MARKER.write_text(wanted, encoding="utf-8")
+
+
+def prefetch() -> threading.Thread:
+    """Start building the venv in the background (the tests that need it wait on the same lock); a failure is left for
+    the test that needs the SDK to report."""
+
+    def run() -> None:
+        try:
+            install()
+        except (SdkUnavailable, OSError):
+            pass
+
+    thread = threading.Thread(target=run, name="python-sdk-prefetch", daemon=True)
+    thread.start()
+    return thread
+
+
+@dataclass(frozen=True)
+class Reference:
+    """One reference served on 127.0.0.1 and recording to `har`; the test's handle on it."""
+
+    hub: Hub
+    controls: EmbeddedControls
+    url: str
+    connection_string: str
+    har: Path
+    container: str  # a blob container SAS URI in the hub's in-memory storage
+    storage_sig: str
+
+
+@contextmanager
+def serving(har: Path) -> Iterator[Reference]:
+    import uvicorn
+
+    hub = Hub.create()
+    storage = MemoryStorage()
+    hub.blob_transport = storage.transport()
+    container = storage.container_uri("pysdk-jobs")
+    recording = HarFile(har, hub_host=hub.host_name)
+    app = Recording(create_app(hub), recording, now=hub.clock.now)
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                                           limit_concurrency=64))
+    thread = threading.Thread(target=server.run, name=f"reference-{port}", daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not server.started:
+            if time.monotonic() > deadline or not thread.is_alive():
+                raise RuntimeError(f"the reference did not start on 127.0.0.1:{port}")
+            time.sleep(0.02)
+        yield Reference(hub, EmbeddedControls(hub), f"http://127.0.0.1:{port}", hub.connection_string(), har,
+                        container, storage.sig)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        recording.close()
+
+
+@dataclass(frozen=True)
+class SdkRun:
+    """One driver's run: its output (one JSON line per SDK call, then a summary line), exit code, the HAR its
+    reference recorded, and the secrets the run used (for the tests that prove none leaked)."""
+
+    name: str
+    returncode: int
+    stdout: str
+    stderr: str
+    har: Path
+    secrets: tuple[str, ...]
+    prefix: str
+    tag: str
+    seconds: float
+
+    @property
+    def lines(self) -> list[dict]:
+        return [json.loads(line) for line in self.stdout.splitlines() if line.startswith("{")]
+
+    def steps(self, step: str) -> list[dict]:
+        return [line for line in self.lines if line["step"] == step]
+
+    def step(self, step: str) -> dict:
+        """The one line of `step`; KeyError naming it when the driver printed none (it stopped before)."""
+        found = self.steps(step)
+        if not found:
+            raise KeyError(f"{self.name}: no step {step!r} in the output; last line: {self.last_line}")
+        return found[-1]
+
+    @property
+    def last_line(self) -> str:
+        lines = self.stdout.strip().splitlines()
+        return lines[-1] if lines else ""
+
+    def entries(self) -> list[dict]:
+        return json.loads(self.har.read_text(encoding="utf-8"))["log"]["entries"]
+
+
+def sdk_entries(run: SdkRun) -> list[dict]:
+    """The exchanges of the recording the SDK made (its User-Agent), in order."""
+    return [e for e in run.entries() if USER_AGENT in (_header(e["request"], "user-agent") or "")]
+
+
+def _header(message: dict, name: str) -> str | None:
+    return next((h["value"] for h in message["headers"] if h["name"].lower() == name), None)
+
+
+def device_answer(method: str, payload: object) -> tuple[int, object]:
+    return DEVICE_ANSWER_STATUS, {"answeredBy": "device", "method": method, "received": payload}
+
+
+def module_answer(method: str, payload: object) -> tuple[int, object]:
+    return MODULE_ANSWER_STATUS, {"answeredBy": "module", "method": method, "received": payload}
+
+
+def _prepare_registry(reference: Reference, prefix: str) -> dict[str, str]:
+    """Bring <prefix>sas and its module online, and make the purge device with messages waiting."""
+    reference.controls.answer_methods(prefix + "sas", device_answer)
+    # The module variant of answer_methods (targets/controls.py); the direct-method call on the module shows its lack.
+    answer_module = getattr(reference.controls, "answer_module_methods", None)
+    if answer_module is not None:
+        answer_module(prefix + "sas", ONLINE_MODULE, module_answer)
+    purge = prefix + "purge"
+    service = sas.parse_connection_string(reference.connection_string)
+    token = sas.build_token(service.host_name, service.key, service.key_name)
+    made = httpx.put(f"{reference.url}/devices/{quote(purge, safe='')}", params={"api-version": "2016-02-03"},
+                     json={"deviceId": purge}, headers={"Authorization": token}, timeout=10)
+    made.raise_for_status()
+    for number in range(PURGED_MESSAGES):
+        enqueued = reference.controls.enqueue(purge, f"to purge {number}".encode(), {})
+        if enqueued.status != 200:
+            raise RuntimeError(f"could not enqueue a message for {purge}: {enqueued.status} {enqueued.detail}")
+    return {"SDK_PURGE_DEVICE": purge, "SDK_ONLINE_MODULE": ONLINE_MODULE}
+
+
+def _start(script: str, reference: Reference, extra: dict[str, str]) -> subprocess.Popen:
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "NO_PROXY": "127.0.0.1", "no_proxy": "127.0.0.1",
+           "PYTHONDONTWRITEBYTECODE": "1", "IOTHUB_CONNECTION_STRING": reference.connection_string,
+           "IOTHUB_BASE_URL": reference.url, **extra}
+    return subprocess.Popen([str(python()), script], cwd=HERE, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def _finish(process: subprocess.Popen) -> tuple[int, str, str]:
+    try:
+        out, err = process.communicate(timeout=SCRIPT_SECONDS)
+        return process.returncode, out, err
+    except subprocess.TimeoutExpired:
+        process.kill()
+        out, err = process.communicate()
+        return -9, out + f"killed after {SCRIPT_SECONDS} s\n", err
+
+
+def run_sdk(workdir: Path) -> dict[str, SdkRun]:
+    """Build the SDK venv if needed, then run both drivers at once, each against a reference of its own."""
+    install()
+    stamp = time.strftime("%Y%m%d%H%M%S")
+    prefix, tag = f"pysdk-{stamp}-", f"run{stamp}"
+    runs: dict[str, SdkRun] = {}
+    with ExitStack() as stack:
+        started = {}
+        for name in DRIVERS:
+            reference = stack.enter_context(serving(workdir / f"python-{name}-2021-04-12.har"))
+            extra = {"SDK_PREFIX": prefix, "SDK_TAG": tag}
+            if name == "registry":
+                extra |= _prepare_registry(reference, prefix)
+            else:
+                extra["SDK_CONTAINER"] = reference.container
+            secrets = (sas.parse_connection_string(reference.connection_string).key, reference.storage_sig)
+            started[name] = (reference, secrets, time.monotonic(), _start(f"{name}.py", reference, extra))
+        for name, (reference, secrets, began, process) in started.items():
+            code, out, err = _finish(process)
+            runs[name] = SdkRun(name, code, out, err, reference.har, secrets, prefix, tag, time.monotonic() - began)
+    return runs
+
+
+@functools.cache
+def shared_runs() -> dict[str, SdkRun]:
+    """Both driver runs, made once per process in a temporary directory; their HAR files stay until it ends."""
+    workdir = Path(tempfile.mkdtemp(prefix="python-sdk-"))
+    atexit.register(shutil.rmtree, workdir, ignore_errors=True)
+    return run_sdk(workdir)
