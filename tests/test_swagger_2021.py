@@ -221,14 +221,14 @@ def test_a_spec_that_takes_an_issue_15_operation_is_named(tmp_path):
 
 
 def test_coverage_lists_every_swagger_operation_where_it_is_and_whether_the_run_reached_it(tmp_path):
-    located = {"Devices_GetIdentity": "specs/2021-04-12/devices.yaml:57", "Devices_GetTwin": "specs/2021-04-12/twins.yaml:9"}
+    located = {"Devices_GetIdentity": "fake/2021-04-12/devices.yaml:57", "Devices_GetTwin": "fake/2021-04-12/twins.yaml:9"}
     reached = {"Devices_GetIdentity": {"reached": True, "requests": 3, "statuses": [200, 404]},
                "Devices_GetTwin": {"reached": False, "why_not": "no test of this run sent it"}}
     out = swagger_coverage.lines(read_swagger(), located, reached)
     assert len(out) == 43 and out[-1] == ("total: 2 of 42 swagger operations in our specs, 13 left to issue 15, "
                                           "1 reached by the run")
     row = {line.split()[2]: line for line in out[:-1]}
-    assert row["Devices_GetIdentity"].endswith("in specs/2021-04-12/devices.yaml:57  | reached (3 requests; 200, 404)")
+    assert row["Devices_GetIdentity"].endswith("in fake/2021-04-12/devices.yaml:57  | reached (3 requests; 200, 404)")
     assert row["Devices_GetTwin"].endswith("| not reached: no test of this run sent it")
     assert row["Configuration_Get"].endswith("not in our specs (issue 15)  | -")
     assert row["Query_GetTwins"].endswith("not in our specs  | -")
@@ -244,7 +244,7 @@ def test_coverage_reads_a_runs_results_json_and_refuses_a_bad_one_in_one_line(tm
     assert swagger_coverage.read_reached(results) == {"Devices_GetIdentity": {
         "spec": "specs/2021-04-12/devices.yaml", "operation_id": "Devices_GetIdentity", "reached": True, "requests": 2,
         "statuses": [200]}}
-    monkeypatch.setattr(swagger_coverage, "spec_locations", lambda: {"Devices_GetIdentity": "specs/x.yaml:1"})
+    monkeypatch.setattr(swagger_coverage, "spec_locations", lambda: {"Devices_GetIdentity": "fake/x.yaml:1"})
     assert swagger_coverage.main([str(results)]) == 0
     printed = capsys.readouterr().out.splitlines()
     assert len(printed) == 43 and sum("reached (2 requests; 200)" in line for line in printed) == 1
