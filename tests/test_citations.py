@@ -113,6 +113,7 @@ def test_the_scan_covers_the_specs_the_registry_and_the_notes():
     ("service-2021-04-12.json (Twin, parameters.api-version)", "docs/sources/service-2021-04-12.json"),
     ("docs/sources/service-2021-04-12.json (Device.etag; Query_GetTwins and DeviceRegistryOperationError.errorCode)",
      "docs/sources/service-2021-04-12.json"),
+    ("docs/sources/service-2021-04-12.json (Modules_UpdateTwin: 200; Twin)", "docs/sources/service-2021-04-12.json"),
     ("docs/sources/service-2021-04-12.json (Modules_UpdateTwin response, the swagger's words, README.md)",
      "docs/sources/service-2021-04-12.json"),
 ])
@@ -149,6 +150,7 @@ def test_public_forms_resolve_to_their_url(written, url):
     ("docs/sources/service-2021-04-12.json (Devices_GetTwinn)",
      "has no operationId, definition or parameter Devices_GetTwinn"),
     ("service-2021-04-12.json (Devices_GetTwin, Device.nosuchfield)", "parameter Device.nosuchfield"),
+    ("docs/sources/service-2021-04-12.json (Devices_GetTwinn: 200)", "parameter Devices_GetTwinn"),
     ("docs/sources/service-2016-02-03.json (Devices_GetTwin)", "no file docs/sources/service-2016-02-03.json"),
     ("../" + "shared/reference/docs/create-a-new-device-identity.md", "points outside the repository"),
     ("just words", "none of the citation forms"),

@@ -117,8 +117,8 @@ def _page_target(name: str) -> tuple[str, str]:
 
 def _swagger_name(item: str) -> str:
     """The swagger name an item in the parentheses gives: a lone token ("Twin"), or the first of several words when
-    it has a name's "_" or "." ("Devices_GetTwin response"); other words are prose, not a name."""
-    words = item.split()
+    it has a name's "_" or "." ("Devices_GetTwin response", "Devices_GetTwin: 200"); other words are prose."""
+    words = [word.rstrip(":") for word in item.split()]  # "Devices_GetTwin: 200" names Devices_GetTwin
     if not words or not _SWAGGER_NAME.fullmatch(words[0]) or _FILE_NAME.search(words[0]):
         return ""  # a file named in the parentheses is a page, not a name of the swagger
     return words[0] if len(words) == 1 or "_" in words[0] or "." in words[0] else ""
