@@ -1,8 +1,70 @@
 """Fault switches of api-version 2021-04-12 (rows faults.py joins into its table): devices, bulk registry, modules,
-statistics and the cloud-to-device purge."""
+statistics and the cloud-to-device purge. Each touches the 2021-04-12 handlers only: the 2016-02-03 answers stay."""
 
 from __future__ import annotations
 
-from .fault_types import Fault, because  # noqa: F401  (because: for collateral rows that share one why)
+from .fault_types import Fault
 
-TABLE: tuple[Fault, ...] = ()
+TABLE: tuple[Fault, ...] = (
+    # -- devices ------------------------------------------------------------------------------------------------
+    Fault("device-2021-create-returns-201", "a 2021-04-12 device create answers 201 instead of 200",
+          breaks=("DEVICE-CREATE-001",)),
+    Fault("device-2021-no-generated-keys", "a 2021-04-12 device created without keys gets none",
+          breaks=("DEVICE-CREATE-002",)),
+    Fault("device-2021-drops-capabilities", "a 2021-04-12 device GET answers capabilities.iotEdge false whatever was "
+                                            "stored", breaks=("DEVICE-GET-001",)),
+    Fault("device-2021-missing-code", "a 2021-04-12 GET of a missing device answers 404 with the code NotFound",
+          breaks=("DEVICE-GET-002",)),
+    Fault("device-2021-update-new-generation-id", "a 2021-04-12 device update gives the device a new generationId",
+          breaks=("DEVICE-UPDATE-001",)),
+    Fault("device-2021-no-etag-header", "2021-04-12 device responses carry no ETag header",
+          breaks=("DEVICE-ETAG-001",)),
+    Fault("device-2021-etag-unchanged-on-write", "a 2021-04-12 device update keeps the old etag",
+          breaks=("DEVICE-ETAG-002",)),
+    Fault("device-2021-ignore-if-match", "2021-04-12 device PUT and DELETE ignore If-Match",
+          breaks=("DEVICE-COND-001", "DEVICE-COND-002")),
+    Fault("device-2021-delete-needs-if-match", "a 2021-04-12 device DELETE without If-Match answers 428",
+          breaks=("DEVICE-DELETE-001",)),
+    Fault("device-2021-delete-keeps-modules", "deleting a device leaves its modules readable",
+          breaks=("DEVICE-DELETE-002",)),
+    Fault("device-2021-list-ignores-top", "a 2021-04-12 device list answers every device whatever top says",
+          breaks=("DEVICE-LIST-001",)),
+    # -- statistics ---------------------------------------------------------------------------------------------
+    Fault("stats-2021-old-shape", "2021-04-12 device statistics answer the 2016 shape (totalDevicesByStatus)",
+          breaks=("STATS-DEVICES-001",)),
+    Fault("stats-2021-service-old-shape", "2021-04-12 service statistics answer totalConnectedDevices",
+          breaks=("STATS-SERVICE-001",)),
+    # -- bulk registry ------------------------------------------------------------------------------------------
+    Fault("bulk-create-not-stored", "a bulk create answers success but stores nothing", breaks=("BULK-CREATE-001",)),
+    Fault("bulk-update-not-applied", "bulk updates answer success but change nothing", breaks=("BULK-UPDATE-001",)),
+    Fault("bulk-delete-not-applied", "bulk deletes answer success but delete nothing", breaks=("BULK-DELETE-001",)),
+    Fault("bulk-ignores-etag", "updateIfMatchETag and deleteIfMatchETag ignore the eTag", breaks=("BULK-ETAG-001",)),
+    Fault("bulk-partial-reports-success", "a bulk request with failed items answers 200, isSuccessful true",
+          breaks=("BULK-PARTIAL-001",),
+          collateral=(("BULK-ETAG-001", "the stale-eTag item fails but the answer is 200, isSuccessful true"),)),
+    Fault("bulk-no-limit", "a bulk request may name more than 100 devices, and a device twice",
+          breaks=("BULK-LIMIT-001",)),
+    # -- modules ------------------------------------------------------------------------------------------------
+    Fault("module-drops-managed-by", "a module create stores no managedBy", breaks=("MODULE-CREATE-001",),
+          collateral=(("MODULE-GET-001", "the module reads back managedBy null, not what it was created with"),)),
+    Fault("module-no-generated-keys", "a module created without keys gets none", breaks=("MODULE-CREATE-002",),
+          collateral=(("MODULE-SAS-001", "error: the module has no key to sign a module-scoped token with"),)),
+    Fault("module-get-new-generation-id", "a module GET answers a generationId other than the stored one",
+          breaks=("MODULE-GET-001",)),
+    Fault("module-missing-device-code", "a missing module answers 404 DeviceNotFound instead of ModuleNotFound",
+          breaks=("MODULE-GET-002",),
+          collateral=(("MODULE-DELETE-001", "the deleted module reads 404 DeviceNotFound, not ModuleNotFound"),)),
+    Fault("module-list-empty", "a device's module list is always empty", breaks=("MODULE-LIST-001",)),
+    Fault("module-update-new-generation-id", "a module update takes the body's generationId",
+          breaks=("MODULE-UPDATE-001",)),
+    Fault("module-ignore-if-match", "module PUT and DELETE ignore If-Match", breaks=("MODULE-COND-001",)),
+    Fault("module-delete-keeps", "a module DELETE answers 204 but the module stays", breaks=("MODULE-DELETE-001",)),
+    Fault("module-no-limit", "a device may hold more than 50 modules", breaks=("MODULE-LIMIT-001",)),
+    Fault("module-token-reads-registry", "a module-scoped token is admitted for registry reads",
+          breaks=("MODULE-SAS-001",)),
+    # -- cloud-to-device purge ----------------------------------------------------------------------------------
+    Fault("purge-keeps-messages", "a purge answers totalMessagesPurged 0 and leaves the queue as it was",
+          breaks=("PURGE-QUEUE-001",)),
+    Fault("purge-omits-device-id", "a purge answers without deviceId", breaks=("PURGE-QUEUE-002",),
+          collateral=(("PURGE-QUEUE-001", "the purge result names no deviceId"),)),
+)

@@ -101,6 +101,12 @@ class Device:
     status: str
     status_reason: str | None
     status_updated_time: str
+    # What api-version 2021-04-12 adds (docs/sources/service-2021-04-12.json, Device); the 2016 form never shows them.
+    auth_type: str = "sas"
+    thumbprints: tuple[str | None, str | None] = (None, None)
+    iot_edge: bool = False
+    device_scope: str | None = None
+    parent_scopes: tuple[str, ...] = ()
 
     def keys(self) -> list[str]:
         return [key for key in (self.primary_key, self.secondary_key) if key]
@@ -120,6 +126,20 @@ class Device:
             "lastActivityTime": NEVER,
             "cloudToDeviceMessageCount": queued,
         }
+
+    def to_json_2021(self, queued: int = 0) -> dict:
+        """The swagger's Device (docs/sources/service-2021-04-12.json): the 2016 fields, the authentication type and
+        thumbprints, capabilities, deviceScope and parentScopes."""
+        body = self.to_json(queued)
+        body["authentication"] = {
+            "symmetricKey": {"primaryKey": self.primary_key, "secondaryKey": self.secondary_key},
+            "x509Thumbprint": {"primaryThumbprint": self.thumbprints[0], "secondaryThumbprint": self.thumbprints[1]},
+            "type": self.auth_type,
+        }
+        body["capabilities"] = {"iotEdge": self.iot_edge}
+        body["deviceScope"] = self.device_scope
+        body["parentScopes"] = list(self.parent_scopes)
+        return body
 
 
 def new_device(hub: IdentityHub, device_id: str, given: DeviceInput) -> Device:

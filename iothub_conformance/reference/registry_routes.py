@@ -13,6 +13,7 @@ from dataclasses import replace
 from starlette.requests import Request
 from starlette.responses import Response
 
+from . import devices_2021
 from .error_envelope import (
     ARGUMENT_INVALID,
     DEVICE_NOT_FOUND,
@@ -48,6 +49,8 @@ INTEGER = re.compile(r"[+-]?[0-9]+")
 
 
 async def list_devices(request: Request) -> Response:
+    if devices_2021.is_current(request):
+        return await devices_2021.list_devices(request)
     hub: Hub = request.app.state.hub
     if refused := admit(request, REGISTRY_READ):
         return refused
@@ -67,7 +70,10 @@ async def list_devices(request: Request) -> Response:
 
 
 async def device(request: Request) -> Response:
-    """/devices/{deviceId}: one route for all its methods, so a wrong method's 405 lists them all in Allow."""
+    """/devices/{deviceId}: one route for all its methods, so a wrong method's 405 lists them all in Allow.
+    api-version 2021-04-12 is served by devices_2021.py."""
+    if devices_2021.is_current(request):
+        return await devices_2021.device(request)
     if request.method == "PUT":
         return await put_device(request)
     if request.method == "DELETE":
@@ -165,6 +171,8 @@ async def delete_device(request: Request) -> Response:
 
 
 async def registry_statistics(request: Request) -> Response:
+    if devices_2021.is_current(request):
+        return await devices_2021.registry_statistics(request)
     hub: Hub = request.app.state.hub
     if refused := admit(request, REGISTRY_READ):
         return refused
@@ -180,6 +188,8 @@ async def registry_statistics(request: Request) -> Response:
 
 
 async def service_statistics(request: Request) -> Response:
+    if devices_2021.is_current(request):
+        return await devices_2021.service_statistics(request)
     hub: Hub = request.app.state.hub
     if refused := admit(request, SERVICE_CONNECT):
         return refused
