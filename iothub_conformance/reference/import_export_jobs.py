@@ -36,6 +36,7 @@ EXPORT_SKIPS_LAST_DEVICE = switch("export-skips-last-device")
 FAILED_JOB_WITHOUT_REASON = switch("failed-job-without-reason")
 IMPORT_SKIPS_UPDATES = switch("import-skips-updates")
 JOB_NEVER_COMPLETES = switch("job-never-completes")
+IE21_CANCEL_IGNORED = switch("ie21-cancel-ignored")  # a 2021-04-12 job's (import_export_2021.py)
 
 log = logging.getLogger(__name__)
 
@@ -112,8 +113,22 @@ class Job:
     started_at: float | None = None
     ended_at: float | None = None
     failure_reason: str | None = None
+    # api-version 2021-04-12 (import_export_2021.py): the fields JobProperties added; a 2016 job shows none of them.
+    current: bool = False
+    storage_authentication: str | None = None  # as given: keyBased, identityBased, or None (the SAS in the URI)
+    identity: dict | None = None  # ManagedIdentity as given
+    include_configurations: bool = False
+    configurations_blob: str = "configurations.txt"
 
     def to_json(self) -> dict:
+        if self.current:
+            return {**self.to_json_2016(), "storageAuthenticationType": self.storage_authentication,
+                    "identity": self.identity, "includeConfigurations": self.include_configurations,
+                    "configurationsBlobName": self.configurations_blob}
+        return self.to_json_2016()
+
+    def to_json_2016(self) -> dict:
+        """The job as api-version 2016-02-03 shows it, whichever version made it."""
         return {
             "jobId": self.job_id,
             "startTimeUtc": utc(self.started_at),
@@ -184,7 +199,8 @@ def start_due(hub: JobHub) -> list[Job]:
     due = []
     for job in hub.jobs.values():
         waiting = job.status == ENQUEUED or (
-            job.status == CANCELLED and job.started_at is None and hub.has(CANCEL_IGNORED))
+            job.status == CANCELLED and job.started_at is None and hub.has(IE21_CANCEL_IGNORED if job.current
+                                                                           else CANCEL_IGNORED))
         if waiting and now >= job.created_at + hub.job_delay:
             job.status, job.started_at, job.ended_at = RUNNING, now, None
             due.append(job)

@@ -12,7 +12,7 @@ import anyio.to_thread
 from starlette.requests import Request
 from starlette.responses import Response
 
-from . import import_export_jobs
+from . import import_export_2021, import_export_jobs
 from .error_envelope import INVALID_OPERATION, JOB_NOT_FOUND, METHOD_NOT_ALLOWED, NOT_FOUND, error_response
 from .faults import switch
 from .gate import admit
@@ -104,12 +104,12 @@ async def catch_up(hub: Hub) -> None:
         due = import_export_jobs.start_due(hub)
     for started in due:
         # Blob requests block: they run in a worker thread, never on the event loop or under hub.lock.
-        await anyio.to_thread.run_sync(import_export_jobs.run, hub, started)
+        await anyio.to_thread.run_sync(import_export_2021.run_any, hub, started)  # a job of either api-version
 
 
 def view(hub: Hub, job: Job) -> dict:
     """The job object as the client sees it. Call under hub.lock."""
-    payload = job.to_json()
+    payload = job.to_json_2016()
     if job.status == COMPLETED:
         if hub.has(COMPLETED_JOB_PROGRESS_0):
             payload["progress"] = 0

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol, TypedDict
 
 from .clock import Clock
-from .error_envelope import ARGUMENT_INVALID, DEVICE_NOT_FOUND, DEVICE_NOT_ONLINE, GATEWAY_TIMEOUT
+from .error_envelope import ARGUMENT_INVALID, DEVICE_NOT_FOUND, DEVICE_NOT_ONLINE, GATEWAY_TIMEOUT, PRECONDITION_FAILED
 from .faults import switch
 from .identities import DEVICE_ID
 from .import_export_jobs import InvalidJob, utc
@@ -30,6 +30,12 @@ TWIN_JOB_IGNORES_CONDITION = switch("twin-job-ignores-condition")
 TWIN_JOB_UPDATES_NOTHING = switch("twin-job-updates-nothing")
 V2_CANCEL_IGNORED = switch("v2-cancel-ignored")
 V2_START_TIME_IGNORED = switch("v2-start-time-ignored")
+# The same misbehaviours for the jobs made at api-version 2021-04-12 (scheduled_jobs_2021.py), each its own switch.
+SJ21_CANCEL_IGNORED = switch("sj21-cancel-ignored")
+SJ21_METHOD_ANSWER_FAILS = switch("sj21-method-answer-fails")
+SJ21_METHOD_OFFLINE_SUCCEEDS = switch("sj21-method-offline-succeeds")
+SJ21_START_TIME_IGNORED = switch("sj21-start-time-ignored")
+SJ21_TWIN_JOB_IGNORES_CONDITION = switch("sj21-twin-job-ignores-condition")
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +91,9 @@ class ScheduledJob:
     failed: int = 0
     outcomes: dict[str, dict] = field(default_factory=dict)  # deviceId → that device's result, once the job ran
     size: int = 0  # the bytes of the request that made it, counted against KEPT_BYTES
+    current: bool = False  # made at api-version 2021-04-12: its own fault switches, status names and twin etag
+    twin_etag: str | None = None  # updateTwin.etag of a 2021 twin job: "*" or None updates every twin, else a match
+    sequence: int = 0  # the order jobs were kept in, for the 2021 query's continuation tokens
 
     def to_json(self) -> dict:
         payload: dict[str, Any] = {
@@ -234,6 +243,7 @@ def add(hub: ScheduledJobHub, job: ScheduledJob) -> bool:
         forget += 1
     for known in finished[:forget]:
         del hub.scheduled_jobs[known.job_id]
+    job.sequence = max((known.sequence for known in hub.scheduled_jobs.values()), default=0) + 1
     hub.scheduled_jobs[job.job_id] = job
     return True
 
@@ -241,18 +251,18 @@ def add(hub: ScheduledJobHub, job: ScheduledJob) -> bool:
 def start_due(hub: ScheduledJobHub) -> list[ScheduledJob]:
     """Mark every due job as running, choose its devices and return it, for `run`. Call under hub.lock."""
     now = hub.clock.now()
-    at_once = hub.has(V2_START_TIME_IGNORED)
     due = []
     for job in hub.scheduled_jobs.values():
+        at_once = _on(hub, job, V2_START_TIME_IGNORED, SJ21_START_TIME_IGNORED)
         waiting = job.status in (SCHEDULED, QUEUED) or (
-            job.status == CANCELLED and job.started_at is None and hub.has(V2_CANCEL_IGNORED))
+            job.status == CANCELLED and job.started_at is None and _on(hub, job, V2_CANCEL_IGNORED, SJ21_CANCEL_IGNORED))
         if not waiting:
             continue
         if job.status == SCHEDULED and job.start_at <= now:
             job.status = QUEUED  # its time has come; it now waits for the hub only
         if at_once or (job.start_at <= now and now >= job.created_at + hub.job_delay):
             job.status, job.started_at, job.ended_at = RUNNING, now, None
-            every = job.type == TWIN_JOB and hub.has(TWIN_JOB_IGNORES_CONDITION)
+            every = job.type == TWIN_JOB and _on(hub, job, TWIN_JOB_IGNORES_CONDITION, SJ21_TWIN_JOB_IGNORES_CONDITION)
             job.selected = tuple(sorted(hub.devices if every else set(job.device_ids) & hub.devices.keys()))
             due.append(job)
     return due
@@ -291,7 +301,11 @@ def _update_twins(hub: ScheduledJobHub, job: ScheduledJob) -> None:
             if twin is None:  # deleted after the job started
                 outcomes[device_id] = _failure(DEVICE_NOT_FOUND, f"device {device_id!r} no longer exists")
                 continue
-            if not hub.has(TWIN_JOB_UPDATES_NOTHING):
+            if job.current and job.twin_etag not in (None, "*") and twin.etag != job.twin_etag:
+                # "The updateTwin property requires a valid etag match" (iot-hub-devguide-jobs): this twin has another.
+                outcomes[device_id] = _failure(PRECONDITION_FAILED, f"the twin of {device_id!r} has another etag")
+                continue
+            if not _on(hub, job, TWIN_JOB_UPDATES_NOTHING, None):
                 try:
                     hub.twins[device_id] = updated_twin(hub, twin, job.patch or TwinPatch())
                 except InvalidTwin as exc:  # this device's twin would grow past its size limit
@@ -309,17 +323,17 @@ def _call_methods(hub: ScheduledJobHub, job: ScheduledJob) -> None:
         with hub.lock:
             if not _still_wanted(hub, job):
                 return  # cancelled: the devices still to come are not called
-        outcomes[device_id] = _call(hub, device_id, method)
+        outcomes[device_id] = _call(hub, device_id, method, job)
     with hub.lock:
         if _still_wanted(hub, job):
             _end(hub, job, outcomes)
 
 
-def _call(hub: ScheduledJobHub, device_id: str, method: DeviceMethod) -> dict:
+def _call(hub: ScheduledJobHub, device_id: str, method: DeviceMethod, job: ScheduledJob) -> dict:
     """One device's direct-method call: its handler answers (status, payload); no handler means not online."""
     handler = hub.method_handlers.get(device_id)
     if handler is None:
-        if hub.has(METHOD_JOB_OFFLINE_SUCCEEDS):
+        if _on(hub, job, METHOD_JOB_OFFLINE_SUCCEEDS, SJ21_METHOD_OFFLINE_SUCCEEDS):
             return {"status": COMPLETED}
         return _failure(DEVICE_NOT_ONLINE, f"device {device_id!r} is not online")
     payload = json.loads(json.dumps(method["payload"]))  # the handler gets a copy it may change freely
@@ -333,7 +347,8 @@ def _call(hub: ScheduledJobHub, device_id: str, method: DeviceMethod) -> dict:
     if not isinstance(status, int) or isinstance(status, bool):
         return _failure(GATEWAY_TIMEOUT, f"device {device_id!r} answered no status")
     response = {"deviceMethodResponse": {"status": status, "payload": answered}}
-    return {"status": COMPLETED if 200 <= status < 300 else FAILED, "outcome": response}
+    succeeded = 200 <= status < 300 and not _on(hub, job, None, SJ21_METHOD_ANSWER_FAILS)
+    return {"status": COMPLETED if succeeded else FAILED, "outcome": response}
 
 
 def _end(hub: ScheduledJobHub, job: ScheduledJob, outcomes: dict[str, dict]) -> None:
@@ -346,7 +361,13 @@ def _end(hub: ScheduledJobHub, job: ScheduledJob, outcomes: dict[str, dict]) -> 
 
 def _still_wanted(hub: ScheduledJobHub, job: ScheduledJob) -> bool:
     """False when the job was cancelled while it ran: it then stays cancelled."""
-    return job.status == RUNNING or hub.has(V2_CANCEL_IGNORED)
+    return job.status == RUNNING or _on(hub, job, V2_CANCEL_IGNORED, SJ21_CANCEL_IGNORED)
+
+
+def _on(hub: ScheduledJobHub, job: ScheduledJob, old: str | None, current: str | None) -> bool:
+    """Whether the switch for the job's api-version is on: `old` for a 2016-11-14 job, `current` for a 2021-04-12 one."""
+    name = current if job.current else old
+    return name is not None and hub.has(name)
 
 
 def _failure(code: str, description: str) -> dict:
