@@ -17,7 +17,7 @@ import secrets
 import sys
 import time
 
-from msrest.exceptions import HttpOperationError
+from msrest.exceptions import ClientRequestError, HttpOperationError
 
 STOP_AFTER = 45.0  # seconds; the harness kills a driver after 60
 _KEY_FIELDS = {"primary_key", "secondary_key", "primaryKey", "secondaryKey"}
@@ -54,6 +54,11 @@ class Steps:
             status, code = getattr(response, "status_code", None), _header(response, "iothub-errorcode")
             line.update(ok=expect == (status, code), error=type(exc).__name__, status=status, code=code,
                         body=_SIG.sub(r"\1<redacted>", _text(response)))
+        except ClientRequestError as exc:  # no answer at all (after msrest's own retries): no later call would get one
+            line.update(ok=False, error=type(exc).__name__, message=_SIG.sub(r"\1<redacted>", str(exc)[:300]))
+            self._emit(line)
+            print(f"{self.name}: the hub did not answer; stopping", flush=True)
+            sys.exit(self.finish() or 1)
         except Exception as exc:  # the SDK's own failure (a missing header, a model it cannot read): name it
             line.update(ok=False, error=type(exc).__name__, message=_SIG.sub(r"\1<redacted>", str(exc)[:300]))
         else:

@@ -1,0 +1,358 @@
+"""The official Python service SDK of api-version 2021-04-12 (azure-iot-hub 2.7.0), unmodified but for its base URL,
+against the reference served in this process (tests/support/python_sdk.py runs it; tests/python_sdk/ holds the
+pinned requirements and the drivers). Every call the SDK makes over REST for the registry, modules, twins, direct
+methods, query, bulk, statistics, purge and jobs answers as the SDK expects, the SDK's own objects say what the calls
+did, its requests keep every client rule of `check-traffic --requests`, and no secret reaches its output or recording.
+
+The sources of what is asserted: docs/sources/INVENTORY-2021-04-12.md (§2.1–2.11, what each operation takes and
+gives), docs/sources/service-2021-04-12.json (the models), docs/sources/SDKS.md ("Python azure-iot-hub 2.7.0": the
+base URL, the quoted If-Match, the statuses the SDK accepts).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from urllib.parse import quote, unquote, urlsplit
+
+import pytest
+
+from tests.support import python_sdk
+from tests.support.python_sdk import (
+    DEVICE_ANSWER_STATUS,
+    MODULE_ANSWER_STATUS,
+    ONLINE_MODULE,
+    PURGED_MESSAGES,
+    SdkRun,
+    SdkUnavailable,
+    sdk_entries,
+    shared_runs,
+)
+from tests.support.served import free_port
+from tests.support.suite_runs import ROOT
+
+pytestmark = pytest.mark.slow  # scheduled first (tests/support/scheduling.py)
+
+SIG = re.compile(r"sig=(?!<redacted>)[^&\s\"]", re.IGNORECASE)  # a signature's value, not the placeholder
+API = "api-version=2021-04-12"
+
+
+@pytest.fixture(scope="module")
+def runs() -> dict[str, SdkRun]:
+    try:
+        return shared_runs()
+    except SdkUnavailable as exc:
+        pytest.fail(str(exc), pytrace=False)
+
+
+def _gaps(run: SdkRun) -> str:
+    """Each step that did not come out as expected, with what the SDK got: the message a failing test shows."""
+    lines = []
+    for line in run.lines:
+        if not line["ok"]:
+            got = (f"{line.get('error')} {line.get('status') or ''} {line.get('code') or ''} "
+                   f"{line.get('body') or line.get('message') or ''}")
+            lines.append(f"  {line['step']} ({line['call']}): {got.strip()[:220]}")
+    return f"{run.name}: {run.last_line}\n" + "\n".join(lines) + ("\n" + run.stderr[-1500:] if run.stderr else "")
+
+
+def _result(run: SdkRun, step: str):
+    line = run.step(step)
+    assert line["ok"], _gaps(run)
+    return line["result"]
+
+
+def _desired(twin: dict) -> dict:
+    """The desired properties the user set, without the service's $version and $metadata."""
+    return {k: v for k, v in (twin.get("properties") or {}).get("desired", {}).items() if not k.startswith("$")}
+
+
+# -- every call -------------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", python_sdk.DRIVERS)
+def test_every_call_the_sdk_makes_answers_as_it_expects(runs, name):
+    run = runs[name]
+    assert run.lines and all(line["ok"] for line in run.lines) and run.returncode == 0, _gaps(run)
+    assert run.last_line == f"python {name}: {len(run.lines)} of {len(run.lines)} steps as expected"
+
+
+# -- the registry manager ------------------------------------------------------------------------------------------------
+
+def test_devices_are_created_with_each_authentication_and_their_etag_guards_updates(runs):
+    run = runs["registry"]
+    sas, x509, ca = (run.prefix + name for name in ("sas", "x509", "ca"))
+    created = _result(run, "create sas device")
+    assert created["device_id"] == sas and created["status"] == "enabled" and created["etag"]
+    assert created["authentication"]["type"] == "sas"
+    assert created["authentication"]["symmetric_key"] == {"primary_key": "<sent primary>",
+                                                          "secondary_key": "<sent secondary>"}
+    made_x509 = _result(run, "create x509 device")
+    assert made_x509["device_id"] == x509 and made_x509["status"] == "disabled"
+    assert made_x509["authentication"]["type"] == "selfSigned"
+    assert made_x509["authentication"]["x509_thumbprint"] == {"primary_thumbprint": "A" * 40,
+                                                              "secondary_thumbprint": "B" * 40}
+    made_ca = _result(run, "create ca device")
+    assert made_ca["device_id"] == ca and made_ca["authentication"]["type"] == "certificateAuthority"
+
+    got = _result(run, "get sas device")
+    assert (got["device_id"], got["etag"]) == (sas, created["etag"])
+    updated = _result(run, "update sas device")
+    assert updated["status"] == "disabled" and updated["etag"] not in (None, created["etag"])
+    assert updated["authentication"]["symmetric_key"] == {"primary_key": "<second primary>",
+                                                          "secondary_key": "<second secondary>"}
+    stale = run.step("update sas device with a stale etag")
+    assert (stale["error"], stale["status"]) == ("HttpOperationError", 412), _gaps(run)
+    after = _result(run, "get sas device after the updates")
+    assert after["status"] == "disabled" and after["etag"] == updated["etag"]  # the stale update changed nothing
+    assert after["authentication"]["symmetric_key"]["primary_key"] == "<second primary>"
+    assert _result(run, "update x509 device")["authentication"]["x509_thumbprint"]["primary_thumbprint"] == "C" * 40
+    assert _result(run, "update ca device")["status"] == "disabled"
+
+    listed = {device["device_id"] for device in _result(run, "list devices")}
+    assert {sas, x509, ca} <= listed
+    assert len(_result(run, "list one device")) == 1  # top=1 of at least four devices
+    assert run.step("get a deleted device")["status"] == 404
+
+
+def test_registry_statistics_move_with_creates_and_deletes(runs):
+    run = runs["registry"]
+    before = _result(run, "registry statistics before")
+    after = _result(run, "registry statistics after creates")
+    end = _result(run, "registry statistics at the end")
+    assert after["total_device_count"] == before["total_device_count"] + 3
+    assert after["enabled_device_count"] == before["enabled_device_count"] + 2  # sas and ca
+    assert after["disabled_device_count"] == before["disabled_device_count"] + 1  # x509
+    assert end == before  # everything the driver made, it deleted
+    connected = _result(run, "service statistics")["connected_device_count"]
+    assert isinstance(connected, int) and connected >= 0
+
+
+def test_modules_are_created_listed_updated_and_deleted(runs):
+    run = runs["registry"]
+    sas = run.prefix + "sas"
+    made = _result(run, "create sas module")
+    assert (made["device_id"], made["module_id"]) == (sas, ONLINE_MODULE) and made["etag"]
+    assert made["authentication"]["symmetric_key"] == {"primary_key": "<module primary>",
+                                                       "secondary_key": "<module secondary>"}
+    assert _result(run, "create x509 module")["authentication"]["type"] == "selfSigned"
+    made_ca = _result(run, "create ca module")
+    assert made_ca["authentication"]["type"] == "certificateAuthority" and made_ca["managed_by"] == "pysdk"
+    assert _result(run, "get sas module")["etag"] == made["etag"]
+    assert {m["module_id"] for m in _result(run, "list modules")} == {ONLINE_MODULE, "m-x509", "m-ca"}
+    updated = _result(run, "update sas module")
+    assert updated["etag"] not in (None, made["etag"])
+    assert updated["authentication"]["symmetric_key"]["primary_key"] == "<second module primary>"
+    assert run.step("update sas module with a stale etag")["status"] == 412
+    assert _result(run, "update x509 module")["authentication"]["x509_thumbprint"]["primary_thumbprint"] == "C" * 40
+    assert run.step("delete ca module with a stale etag")["status"] == 412
+    assert {m["module_id"] for m in _result(run, "list modules after the deletes")} == {ONLINE_MODULE}
+    assert run.step("get a deleted module")["status"] == 404
+
+
+@pytest.mark.parametrize("kind", ["twin", "module twin"])
+def test_twins_are_patched_and_replaced_under_their_etag(runs, kind):
+    run = runs["registry"]
+    first = _result(run, f"get {kind}")
+    assert first["device_id"] == run.prefix + "sas" and first["etag"]
+    if kind == "module twin":
+        assert first["module_id"] == ONLINE_MODULE
+    tags, desired = ({"pysdk": {"role": "sensor"}}, {"interval": 30}) if kind == "twin" else ({"pysdk": "module"},
+                                                                                               {"rate": 5})
+    patched = _result(run, f"update {kind}")
+    assert patched["tags"] == tags and _desired(patched) == desired
+    read = _result(run, f"get {kind} after the update")
+    assert read["tags"] == tags and _desired(read) == desired and read["etag"] not in (None, first["etag"])
+    assert run.step(f"update {kind} with a stale etag")["status"] == 412
+    whole_tags, whole_desired = ({"site": "b"}, {"mode": "eco"}) if kind == "twin" else ({"slot": 2}, {"rate": 9})
+    replaced = _result(run, f"replace {kind}")
+    assert replaced["tags"] == whole_tags and _desired(replaced) == whole_desired  # the patched keys are gone
+    final = _result(run, f"get {kind} after the replace")
+    assert final["tags"] == whole_tags and _desired(final) == whole_desired
+
+
+def test_direct_methods_return_what_the_simulated_device_and_module_answered(runs):
+    run = runs["registry"]
+    assert _result(run, "invoke device method") == {"status": DEVICE_ANSWER_STATUS, "payload": {
+        "answeredBy": "device", "method": "pysdk.echo", "received": {"n": 1, "text": "hi"}}}
+    assert _result(run, "invoke module method") == {"status": MODULE_ANSWER_STATUS, "payload": {
+        "answeredBy": "module", "method": "pysdk.module", "received": {"k": "v"}}}
+    offline = run.step("invoke method on a device not online")
+    assert (offline["status"], offline["code"]) == (404, "DeviceNotOnline"), _gaps(run)
+
+
+def test_the_query_pages_through_exactly_the_runs_tagged_twins(runs):
+    run = runs["registry"]
+    pages = [line for line in run.lines if line["step"].startswith("query page ")]
+    assert pages and all(page["ok"] for page in pages), _gaps(run)
+    results = [page["result"] for page in pages]
+    assert all(len(result["items"]) <= 2 for result in results)  # x-ms-max-item-count: 2
+    assert [bool(result["continuation_token"]) for result in results] == [True] * (len(results) - 1) + [False]
+    assert [page["args"]["continuation_token"] for page in pages] == [False] + [True] * (len(pages) - 1)
+    found = [item["deviceId"] for result in results for item in result["items"]]
+    assert sorted(found) == [f"{run.prefix}q{i}" for i in range(5)]  # each once, across pages, nothing else
+    assert {result["type"] for result in results} == {"twin"}
+    assert all(item["tags"]["pysdkrun"] == run.tag for result in results for item in result["items"])
+
+
+def test_bulk_operations_report_success_and_a_partial_failure(runs):
+    run = runs["registry"]
+    b1 = run.prefix + "bulk1"
+    created = _result(run, "bulk create")
+    assert created["is_successful"] is True and not created.get("errors")
+    assert _result(run, "get a bulk-created device")["device_id"] == b1
+    partial = _result(run, "bulk with a partial failure")
+    assert partial["is_successful"] is False
+    assert [error["device_id"] for error in partial["errors"]] == [b1]  # the create of an existing device
+    assert _result(run, "bulk delete")["is_successful"] is True
+    assert run.step("get a bulk-deleted device")["status"] == 404
+
+
+def test_the_purge_empties_the_queue_the_test_filled(runs):
+    run = runs["registry"]
+    purged = _result(run, "purge the device queue")
+    assert purged["device_id"] == run.prefix + "purge" and purged["total_messages_purged"] == PURGED_MESSAGES
+
+
+def test_the_registry_manager_opens_no_amqp_connection(runs):
+    # IoTHubRegistryManager.__init__ makes a uAMQP SendClient for send_c2d_message, which the tests never call.
+    line = runs["registry"].step("no AMQP connection")
+    assert line["result"] == {"amqp_host": "conformance-hub.azure-devices.net", "connection_opened": False}
+
+
+def test_the_sdk_quotes_the_etag_it_is_given_and_sends_a_quoted_star_without_one(runs):
+    # docs/sources/SDKS.md: the registry manager adds the quotes (`_ensure_quoted`), "*" when no etag is given.
+    run = runs["registry"]
+    etag = _result(run, "create sas device")["etag"]
+
+    def if_match(method: str, device: str) -> list[str | None]:
+        path = f"/devices/{quote(run.prefix + device, safe='')}"
+        return [_header(e["request"], "if-match") for e in sdk_entries(run)
+                if e["request"]["method"] == method and urlsplit(e["request"]["url"]).path == path]
+
+    # create (none), update with the created etag, the stale update with the same etag
+    assert if_match("PUT", "sas") == [None, f'"{etag}"', f'"{etag}"']
+    assert if_match("DELETE", "ca") == ['"*"']
+
+
+# -- the job manager ------------------------------------------------------------------------------------------------
+
+def test_an_export_job_runs_to_its_end_and_a_second_is_cancelled(runs):
+    run = runs["jobs"]
+    created = _result(run, "create export job")
+    assert created["job_id"] and created["type"] == "export" and created["exclude_keys_in_export"] is True
+    assert created["job_id"] in [job["job_id"] for job in _result(run, "list import/export jobs")]
+    polls = run.steps("poll export job")
+    assert polls[-1]["ok"] and polls[-1]["result"]["status"] == "completed", _gaps(run)
+    assert polls[-1]["result"]["job_id"] == created["job_id"]
+    second = _result(run, "create a second export job")
+    assert second["job_id"] != created["job_id"]
+    assert run.step("cancel the second export job")["ok"]
+    assert _result(run, "get the cancelled export job")["status"] == "cancelled"
+
+
+def test_scheduled_jobs_update_twins_are_cancelled_and_queried(runs):
+    run = runs["jobs"]
+    twin_job, method_job = run.prefix + "twinjob", run.prefix + "methodjob"
+    created = _result(run, "create scheduled twin update")
+    assert (created["job_id"], created["type"]) == (twin_job, "scheduleUpdateTwin")
+    polls = run.steps("poll scheduled twin update")
+    assert polls[-1]["ok"] and polls[-1]["result"]["status"] == "completed", _gaps(run)
+    statistics = polls[-1]["result"]["device_job_statistics"]
+    assert (statistics["device_count"], statistics["succeeded_count"], statistics.get("failed_count", 0)) == (2, 2, 0)
+    twins = [line["result"] for line in run.steps("get a job device's twin")]
+    assert [twin["tags"] for twin in twins] == [{"pysdkjob": run.tag}] * 2
+    assert _result(run, "get the scheduled method job")["status"] == "scheduled"  # its start time is an hour away
+    assert _result(run, "cancel the scheduled method job")["status"] == "cancelled"
+    completed = _result(run, "query completed twin updates")
+    assert twin_job in [item["jobId"] for item in completed["items"]]
+    cancelled = _result(run, "query cancelled method jobs")
+    assert method_job in [item["jobId"] for item in cancelled["items"]]
+
+
+# -- traffic and secrets ------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", python_sdk.DRIVERS)
+def test_check_traffic_requests_raises_nothing_on_the_sdks_exchanges(runs, name, tmp_path):
+    run = runs[name]
+    har = json.loads(run.har.read_text(encoding="utf-8"))
+    har["log"]["entries"] = sdk_entries(run)  # the harness's own setup requests are not the SDK's
+    assert len(har["log"]["entries"]) >= len(run.lines) - 1
+    mine = tmp_path / f"{name}.har"
+    mine.write_text(json.dumps(har), encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "iothub_conformance.cli", "check-traffic", "--requests", str(mine),
+                           "--bundle", str(tmp_path / "bundle")], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    results = json.loads((tmp_path / "bundle" / "results.json").read_text(encoding="utf-8"))
+    failing = sorted(f"{r['id']}: {r['detail'][:160]}" for r in results["requirements"] if r["status"] in ("fail", "error"))
+    undocumented = sorted({f"{u['method']} {urlsplit(u['url']).path} ({u['why'][:120]})" for u in results["undocumented"]})
+    assert done.returncode == 0 and not failing and not undocumented, (
+        f"{done.stdout}{done.stderr[-800:]}\nfailing: {failing}\nundocumented: {undocumented}")
+
+
+@pytest.mark.parametrize("name", python_sdk.DRIVERS)
+def test_no_secret_reaches_the_recording_or_the_output(runs, name):
+    run = runs[name]
+    har = run.har.read_text(encoding="utf-8")
+    assert run.secrets and all(run.secrets)
+    for text in (har, run.stdout, run.stderr):
+        for secret in run.secrets:
+            assert secret not in text and quote(secret, safe="") not in text and json.dumps(secret)[1:-1] not in text
+        assert not SIG.search(unquote(text))
+    # The keys the driver made up reach the recording as base64 of zero bytes (recording.py), and its output by label.
+    keys = re.findall(r'\\"(?:primaryKey|secondaryKey)\\": \\"([^"\\]*)\\"', har)
+    assert keys and all(set(key.rstrip("=")) <= {"A"} for key in keys)
+    assert not re.search(r'"(primary|secondary)_key": "(?!<)', run.stdout)
+    assert len(sdk_entries(run)) >= 10  # the checks above read a recording of the run, not an empty file
+
+
+# -- the harness ------------------------------------------------------------------------------------------------
+
+def test_a_driver_takes_only_a_plain_http_port_of_127_0_0_1():
+    done = _driver("registry.py", {"IOTHUB_BASE_URL": "https://example.com"})
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.strip() == "the base URL must be http://127.0.0.1:<port>, not 'https://example.com'"
+
+
+def test_a_driver_whose_hub_does_not_answer_says_so_and_stops_at_the_first_call():
+    done = _driver("jobs.py", {"IOTHUB_BASE_URL": f"http://127.0.0.1:{free_port()}"})  # nothing listens there
+    lines = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    assert done.returncode == 1
+    assert [(line["step"], line["ok"], line["error"]) for line in lines] == [
+        ("create job device", False, "ClientRequestError")]
+    assert done.stdout.strip().splitlines()[-2:] == ["python jobs: the hub did not answer; stopping",
+                                                     "python jobs: 0 of 1 steps as expected"]
+
+
+def test_without_an_index_the_venv_build_is_one_clear_line(tmp_path, monkeypatch):
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("azure-iot-hub==2.7.0\n", encoding="utf-8")
+    monkeypatch.setattr(python_sdk, "HERE", tmp_path)
+    monkeypatch.setattr(python_sdk, "VENV", tmp_path / ".venv")
+    monkeypatch.setattr(python_sdk, "REQUIREMENTS", requirements)
+    monkeypatch.setattr(python_sdk, "MARKER", tmp_path / ".venv" / "built")
+    monkeypatch.setenv("PIP_NO_INDEX", "1")  # as without network: nothing to install from
+    monkeypatch.setenv("PIP_CONFIG_FILE", "/dev/null")
+    with pytest.raises(SdkUnavailable) as raised:
+        python_sdk.install(timeout=120)
+    message = str(raised.value)
+    assert "\n" not in message and message.startswith(
+        "pip install -r tests/python_sdk/requirements.txt failed: the Python SDK tests (tests/python_sdk) need PyPI")
+    assert "azure-iot-hub==2.7.0" in message
+    assert not python_sdk.built()  # a later run tries again
+
+
+def _driver(script: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    try:
+        python = python_sdk.install()
+    except SdkUnavailable as exc:
+        pytest.fail(str(exc), pytrace=False)
+    base = {"PATH": "/usr/bin:/bin", "IOTHUB_CONNECTION_STRING": "HostName=h.azure-devices.net;SharedAccessKeyName=o;"
+            "SharedAccessKey=a2V5", "SDK_PREFIX": "p-", "SDK_TAG": "t", "SDK_CONTAINER": "https://s/c",
+            "SDK_PURGE_DEVICE": "p-purge", "SDK_ONLINE_MODULE": "m"}
+    return subprocess.run([str(python), script], cwd=python_sdk.HERE, env={**base, **env}, capture_output=True,
+                          text=True, timeout=60)
+
+
+def _header(message: dict, name: str) -> str | None:
+    return next((h["value"] for h in message["headers"] if h["name"].lower() == name), None)
