@@ -83,6 +83,12 @@ class Hub:
         self.scheduled_jobs: dict[str, ScheduledJob] = {}  # by jobId, oldest first; read and written only under `lock`
         # The simulated devices: deviceId → handler(methodName, payload) → (status, payload). No handler: not online.
         self.method_handlers: dict[str, Callable[[str, object], tuple[int, object]]] = {}
+        # api-version 2021-04-12 (methods.py, twin_documents.py): the simulated modules' handlers, by (deviceId,
+        # moduleId); how long (simulated seconds) a device or module takes to answer, by (deviceId, moduleId or None);
+        # module twins by (deviceId, moduleId). Read and written only under `lock`.
+        self.module_method_handlers: dict[tuple[str, str], Callable[[str, object], tuple[int, object]]] = {}
+        self.method_latency: dict[tuple[str, str | None], float] = {}
+        self.module_twins: dict[tuple[str, str], Twin] = {}
         # What the resource provider served beside this hub starts with (ResourceProvider.beside, in create_app): the
         # bearer token it accepts, how long its long-running operations take (by `clock`) and its hub-list page size.
         self.rp_token = REFERENCE_RP_TOKEN
