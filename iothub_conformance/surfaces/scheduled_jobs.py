@@ -40,10 +40,10 @@ def items_of(body, shape: str) -> list | None:
 
 
 class Scheduled:
-    def __init__(self, client: httpx.Client, target) -> None:
+    def __init__(self, client: httpx.Client, target, api_version: str = API_VERSION) -> None:
         self.client = client
         self.target = target
-        self.params = {"api-version": API_VERSION}
+        self.params = {"api-version": api_version}
 
     def job_id(self, label: str) -> str:
         """Unique within the run: job ids stay taken on the hub after the job ends."""
@@ -73,13 +73,24 @@ class Scheduled:
     def cancel(self, job_id: str) -> httpx.Response:
         return self.client.post(f"/jobs/v2/{job_id}/cancel", params=self.params)
 
-    def query(self, job_type: str | None = None, status: str | None = None) -> httpx.Response:
+    def query(self, job_type: str | None = None, status: str | None = None, page_size: int | None = None,
+              continuation: str | None = None, paging: str = "headers") -> httpx.Response:
+        """One page of the job query. `paging`: how the page size and continuation are sent (profile rule
+        job_query_paging at 2021-04-12): "headers" (x-ms-max-item-count, x-ms-continuation) or "query" (pageSize,
+        continuationToken)."""
         params = dict(self.params)
+        headers: dict[str, str] = {}
         if job_type:
             params["jobType"] = job_type
         if status:
             params["jobStatus"] = status
-        return self.client.get("/jobs/v2/query", params=params)
+        if paging == "query":
+            params.update({name: str(value) for name, value in (("pageSize", page_size),
+                                                                 ("continuationToken", continuation)) if value})
+        else:
+            headers.update({name: str(value) for name, value in (("x-ms-max-item-count", page_size),
+                                                                 ("x-ms-continuation", continuation)) if value})
+        return self.client.get("/jobs/v2/query", params=params, headers=headers)
 
     def twin(self, device_id: str) -> httpx.Response:
         return self.client.get("/twins/" + device_path(device_id).removeprefix("/devices/"), params=self.params)
