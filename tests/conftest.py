@@ -10,21 +10,25 @@ from tests.support.suite_runs import SuiteRun, run_suite
 
 
 def pytest_sessionstart(session):
-    """The controller (or a run without workers) starts the tests' npm installs while the workers collect."""
+    """The controller (or a run without workers) starts the tests' npm installs and the Python SDK's venv build while
+    the workers collect."""
     if hasattr(session.config, "workerinput"):
         return
     from tests import azurite
-    from tests.support import node_sdks, npm
+    from tests.support import node_sdks, npm, python_sdk
 
     session.config._npm_prefetch = npm.prefetch([(azurite.HERE, azurite.BINARY, "the job tests (Azurite)"),
                                                  (node_sdks.HERE, node_sdks.MARKER, node_sdks.PURPOSE)])
+    session.config._python_sdk_prefetch = python_sdk.prefetch()
 
 
 def pytest_sessionfinish(session):
-    # An npm ci cut short by the end of the process would leave a node_modules that looks installed.
-    prefetch = getattr(session.config, "_npm_prefetch", None)
-    if prefetch is not None:
-        prefetch.join(timeout=600)
+    # An npm ci cut short by the end of the process would leave a node_modules that looks installed; a venv build cut
+    # short leaves no marker, but would be redone from scratch.
+    for name in ("_npm_prefetch", "_python_sdk_prefetch"):
+        prefetch = getattr(session.config, name, None)
+        if prefetch is not None:
+            prefetch.join(timeout=600)
 
 
 @pytest.fixture

@@ -55,7 +55,8 @@ def _gaps(run: SdkRun) -> str:
             got = (f"{line.get('error')} {line.get('status') or ''} {line.get('code') or ''} "
                    f"{line.get('body') or line.get('message') or ''}")
             lines.append(f"  {line['step']} ({line['call']}): {got.strip()[:220]}")
-    return f"{run.name}: {run.last_line}\n" + "\n".join(lines) + ("\n" + run.stderr[-1500:] if run.stderr else "")
+    notes = "".join(f"\n  harness: {note}" for note in run.notes)
+    return f"{run.name}: {run.last_line}\n" + "\n".join(lines) + notes + ("\n" + run.stderr[-1500:] if run.stderr else "")
 
 
 def _result(run: SdkRun, step: str):
@@ -190,7 +191,7 @@ def test_the_query_pages_through_exactly_the_runs_tagged_twins(runs):
     assert all(len(result["items"]) <= 2 for result in results)  # x-ms-max-item-count: 2
     assert [bool(result["continuation_token"]) for result in results] == [True] * (len(results) - 1) + [False]
     assert [page["args"]["continuation_token"] for page in pages] == [False] + [True] * (len(pages) - 1)
-    found = [item["deviceId"] for result in results for item in result["items"]]
+    found = [item["device_id"] for result in results for item in result["items"]]  # the SDK's Twin models
     assert sorted(found) == [f"{run.prefix}q{i}" for i in range(5)]  # each once, across pages, nothing else
     assert {result["type"] for result in results} == {"twin"}
     assert all(item["tags"]["pysdkrun"] == run.tag for result in results for item in result["items"])

@@ -28,17 +28,18 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 import httpx
 
 from iothub_conformance.http import sas
-from iothub_conformance.reference import Hub, create_app
-from iothub_conformance.reference.recording import HarFile, Recording
-from iothub_conformance.reference.storage import MemoryStorage
-from iothub_conformance.targets.embedded import EmbeddedControls
 from tests.support.served import free_port
 from tests.support.suite_runs import ROOT
+
+if TYPE_CHECKING:  # the reference is imported where it is served: tests/conftest.py's prefetch needs none of it
+    from iothub_conformance.reference import Hub
+    from iothub_conformance.targets.embedded import EmbeddedControls
 
 HERE = ROOT / "tests" / "python_sdk"
 VENV = HERE / ".venv"
@@ -134,6 +135,11 @@ class Reference:
 def serving(har: Path) -> Iterator[Reference]:
     import uvicorn
 
+    from iothub_conformance.reference import Hub, create_app
+    from iothub_conformance.reference.recording import HarFile, Recording
+    from iothub_conformance.reference.storage import MemoryStorage
+    from iothub_conformance.targets.embedded import EmbeddedControls
+
     hub = Hub.create()
     storage = MemoryStorage()
     hub.blob_transport = storage.transport()
@@ -173,6 +179,7 @@ class SdkRun:
     prefix: str
     tag: str
     seconds: float
+    notes: tuple[str, ...] = ()  # what the harness could not arrange
 
     @property
     def lines(self) -> list[dict]:
@@ -214,12 +221,16 @@ def module_answer(method: str, payload: object) -> tuple[int, object]:
     return MODULE_ANSWER_STATUS, {"answeredBy": "module", "method": method, "received": payload}
 
 
-def _prepare_registry(reference: Reference, prefix: str) -> dict[str, str]:
+def _prepare_registry(reference: Reference, prefix: str, notes: list[str]) -> dict[str, str]:
     """Bring <prefix>sas and its module online, and make the purge device with messages waiting."""
     reference.controls.answer_methods(prefix + "sas", device_answer)
-    # The module variant of answer_methods (targets/controls.py); the direct-method call on the module shows its lack.
+    # The module variant of answer_methods (targets/controls.py). Without it the module's direct method fails (the
+    # test says why, from `notes`), as it would on a target whose controls cannot bring a module online.
     answer_module = getattr(reference.controls, "answer_module_methods", None)
-    if answer_module is not None:
+    if answer_module is None:
+        notes.append("the controls have no answer_module_methods(device_id, module_id, handler): the module was not "
+                     "brought online")
+    else:
         answer_module(prefix + "sas", ONLINE_MODULE, module_answer)
     purge = prefix + "purge"
     service = sas.parse_connection_string(reference.connection_string)
@@ -263,15 +274,17 @@ def run_sdk(workdir: Path) -> dict[str, SdkRun]:
         for name in DRIVERS:
             reference = stack.enter_context(serving(workdir / f"python-{name}-2021-04-12.har"))
             extra = {"SDK_PREFIX": prefix, "SDK_TAG": tag}
+            notes: list[str] = []
             if name == "registry":
-                extra |= _prepare_registry(reference, prefix)
+                extra |= _prepare_registry(reference, prefix, notes)
             else:
                 extra["SDK_CONTAINER"] = reference.container
             secrets = (sas.parse_connection_string(reference.connection_string).key, reference.storage_sig)
-            started[name] = (reference, secrets, time.monotonic(), _start(f"{name}.py", reference, extra))
-        for name, (reference, secrets, began, process) in started.items():
+            started[name] = (reference, secrets, notes, time.monotonic(), _start(f"{name}.py", reference, extra))
+        for name, (reference, secrets, notes, began, process) in started.items():
             code, out, err = _finish(process)
-            runs[name] = SdkRun(name, code, out, err, reference.har, secrets, prefix, tag, time.monotonic() - began)
+            runs[name] = SdkRun(name, code, out, err, reference.har, secrets, prefix, tag, time.monotonic() - began,
+                                tuple(notes))
     return runs
 
 
