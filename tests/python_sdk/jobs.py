@@ -2,7 +2,7 @@
 job list, a second export job cancelled before it starts; a scheduled twin update run to its end over the run's two
 devices, a scheduled method job cancelled before its start time, and the scheduled-job query.
 
-Runs inside tests/python_sdk/.venv; the harness (tests/support/python_sdk.py) sets IOTHUB_CONNECTION_STRING,
+Runs inside .cache/python-sdk-venv; the harness (tests/support/python_sdk.py) sets IOTHUB_CONNECTION_STRING,
 IOTHUB_BASE_URL, SDK_PREFIX, SDK_TAG and SDK_CONTAINER (a blob container SAS URI the served hub can write to). The two
 devices are made (and deleted) with IoTHubRegistryManager.
 """

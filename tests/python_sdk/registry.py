@@ -2,7 +2,7 @@
 certificate authority), statistics, modules, device and module twins, direct methods on a device and on a module,
 query with paging, bulk registry operations (one with a partial failure) and the cloud-to-device purge.
 
-Runs inside tests/python_sdk/.venv; the harness (tests/support/python_sdk.py) sets:
+Runs inside .cache/python-sdk-venv; the harness (tests/support/python_sdk.py) sets:
   IOTHUB_CONNECTION_STRING  the served hub's service policy; IOTHUB_BASE_URL  http://127.0.0.1:<port>
   SDK_PREFIX  the run's name prefix (every device it makes starts with it); SDK_TAG  the run's tag value for the query
   SDK_PURGE_DEVICE  a device the harness made, with messages waiting; SDK_ONLINE_MODULE  the module of

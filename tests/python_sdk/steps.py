@@ -1,4 +1,4 @@
-"""What every Python SDK driver shares. Runs INSIDE the SDK's own venv (tests/python_sdk/.venv): it imports only the
+"""What every Python SDK driver shares. Runs INSIDE the SDK's own venv (.cache/python-sdk-venv): it imports only the
 standard library and the SDK's packages, never the project.
 
 Each SDK call prints one JSON line: the step, the SDK method, a summary of its arguments, and either the SDK's returned

@@ -1,8 +1,9 @@
 """The official Python service SDK of api-version 2021-04-12 (azure-iot-hub 2.7.0), unmodified, against the reference.
 
 The SDK cannot share the project's venv (it needs msrest>=0.6.21; the test extra's azure-mgmt-iothub 0.1.0 pins
-msrest<0.5), so `install()` builds one of its own at tests/python_sdk/.venv from the pinned
-tests/python_sdk/requirements.txt, once: concurrent test workers wait on a file lock for the first (as npm.install).
+msrest<0.5), so `install()` builds one of its own from the pinned tests/python_sdk/requirements.txt, once: concurrent
+test workers wait on a file lock for the first (as npm.install). It lives at .cache/python-sdk-venv (git-ignored),
+outside tests/: the project's tests that read every .py file under tests/ must not read the SDK's packages.
 
 The reference is served in THIS process (uvicorn on 127.0.0.1 in a thread, recording to a HAR as `serve --record`
 does), so the test holds its Hub and brings a device and a module online through the suites' own controls
@@ -42,7 +43,7 @@ if TYPE_CHECKING:  # the reference is imported where it is served: tests/conftes
     from iothub_conformance.targets.embedded import EmbeddedControls
 
 HERE = ROOT / "tests" / "python_sdk"
-VENV = HERE / ".venv"
+VENV = ROOT / ".cache" / "python-sdk-venv"
 REQUIREMENTS = HERE / "requirements.txt"
 MARKER = VENV / "built-from-requirements.txt"  # the requirements the venv was built from, written last
 PURPOSE = "the Python SDK tests (tests/python_sdk)"
@@ -76,7 +77,8 @@ def install(timeout: float = 600) -> Path:
     """Build the SDK venv unless it is current; its python. SdkUnavailable, one line, when it cannot be built."""
     if built():
         return python()
-    with open(HERE / ".install.lock", "w") as lock:
+    VENV.parent.mkdir(parents=True, exist_ok=True)
+    with open(VENV.parent / "python-sdk-venv.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not built():
             _build(timeout)
