@@ -102,8 +102,8 @@ def test_job_is_created_with_its_blob_names_and_runs_to_completion(jobs, contain
     job = started(jobs.start_import(container, []), "an import")
     expect("IEJOB-CREATE-001", job.get("type") == "import" and job.get("status") in ORDER,
            f"the new job reads type {job.get('type')!r}, status {job.get('status')!r}")
-    expect("IEJOB-CREATE-001", job.get("inputBlobName", "").startswith(jobs.target.name_prefix)
-           and job.get("outputBlobName", "").startswith(jobs.target.name_prefix),
+    names = [job.get(name) for name in ("inputBlobName", "outputBlobName")]
+    expect("IEJOB-CREATE-001", all(isinstance(n, str) and n.startswith(jobs.target.name_prefix) for n in names),
            f"the new job names the blobs {job.get('inputBlobName')!r} and {job.get('outputBlobName')!r}, not the run's")
     done = finished(jobs, job["jobId"], clock_if_any)
     expect("IEJOB-GET-001", done.get("progress") == 100, f"a completed job has progress {done.get('progress')!r}")
