@@ -23,6 +23,7 @@ from .twins import (
     InvalidTwin,
     Twin,
     TwinPatch,
+    _check_value,
     _within,
     fresh_metadata,
     merge,
@@ -114,6 +115,19 @@ def reported(hub: Any, twin: Twin, properties: dict) -> Twin:
                    reported_metadata=merge_metadata(twin.reported_metadata, properties, stamp, None))
 
 
+def report(hub: Any, device_id: str, module_id: str | None, properties: dict) -> Twin:
+    """A simulated device (or module) reports properties: merged into its twin's reported section under hub.lock.
+    LookupError: no such device or module; InvalidTwin: the patch is not a twin section or makes it too large."""
+    if not isinstance(properties, dict):
+        raise InvalidTwin("ArgumentInvalid", "reported properties must be an object")
+    _check_value("properties.reported", properties, 0)  # the key and depth rules of the device twins page
+    with hub.lock:
+        twin = device_twin(hub, device_id) if module_id is None else module_twin(hub, device_id, module_id)
+        if twin is None:
+            raise LookupError(f"no device {device_id!r}" + (f" module {module_id!r}" if module_id else ""))
+        return store(hub, reported(hub, twin, properties))
+
+
 def _without_nulls(value: dict) -> dict:
     return merge({}, value)
 
@@ -155,5 +169,5 @@ def _identity(hub: Any, twin: Twin) -> dict:
             "capabilities": {"iotEdge": False}}
 
 
-__all__ = ["InvalidTwin", "device_twin", "module_twin", "modules_of", "patched", "replaced", "reported", "store",
-           "to_json"]
+__all__ = ["InvalidTwin", "device_twin", "module_twin", "modules_of", "patched", "replaced", "report", "reported",
+           "store", "to_json"]

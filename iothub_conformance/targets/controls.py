@@ -1,9 +1,11 @@
 """What a test may ask of a target beyond its REST API: move its clock, use another of its policies, have one of its
-devices answer direct methods, put a cloud-to-device message in a queue without a service SDK.
+devices or modules answer direct methods (at once or too slowly), report twin properties as the device would, put a
+cloud-to-device message in a queue without a service SDK.
 
 The suites reach a target only through this interface (never the embedded reference's objects), so another emulator
 can implement it and get the tests that need it. A target without controls has `Target.controls is None`; each test
-that needs one skips and says why.
+that needs one skips and says why. An emulator may implement only some of these: a test looks a control up by name
+(`getattr(controls, "report_properties", None)`) and skips, saying which, when it is missing.
 """
 
 from __future__ import annotations
@@ -38,15 +40,27 @@ class Controls(Protocol):
         """A connection string of one of the hub's shared access policies."""
         ...
 
-    def answer_methods(self, device_id: str, handler: MethodHandler) -> None:
-        """Bring the device online: it answers direct methods with `handler` until `stop_answering`."""
+    def answer_methods(self, device_id: str, handler: MethodHandler, module_id: str | None = None) -> None:
+        """Bring the device (or, with `module_id`, that module of it) online: it answers direct methods with
+        `handler` until `stop_answering`. A module answers its own methods, never its device's, and the other way."""
         ...
 
-    def stop_answering(self, device_id: str) -> None:
+    def stop_answering(self, device_id: str, module_id: str | None = None) -> None:
         ...
 
     def answering(self) -> list[str]:
-        """The devices online now."""
+        """The devices online now (modules answering are not listed)."""
+        ...
+
+    def delay_methods(self, device_id: str, seconds: float, module_id: str | None = None) -> None:
+        """Make the device (or module) take `seconds` to answer each method from now on (0: at once), so a test sees
+        a responseTimeoutInSeconds run out. A simulated delay: the call need not really wait."""
+        ...
+
+    def report_properties(self, device_id: str, reported: Mapping[str, object], module_id: str | None = None) -> None:
+        """What the device (or module) does to report properties: merge `reported` into its twin's reported section
+        (a null removes its key), which the service side can only read. Raises LookupError when there is no such
+        device or module, ValueError when the target refuses the patch (too large, say)."""
         ...
 
     def enqueue(self, device_id: str, body: bytes, properties: Mapping[str, str]) -> Enqueued:

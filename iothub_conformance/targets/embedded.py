@@ -11,7 +11,7 @@ from typing import Any
 
 from iothub_conformance.config import Settings
 from iothub_conformance.http import sas
-from iothub_conformance.reference import Hub, create_app, parse_faults
+from iothub_conformance.reference import Hub, create_app, parse_faults, twin_documents
 from iothub_conformance.reference.storage import MemoryStorage
 from iothub_conformance.rules.profiles import Profile
 from iothub_conformance.targets.controls import Enqueued, MethodHandler
@@ -33,14 +33,36 @@ class EmbeddedControls:
     def connection_string(self, policy: str) -> str:
         return self._hub.connection_string(policy)
 
-    def answer_methods(self, device_id: str, handler: MethodHandler) -> None:
-        self._hub.method_handlers[device_id] = handler
+    # The handler tables are read under hub.lock while a handler runs: single dict operations here, no lock taken,
+    # so a handler may itself call these.
+    def answer_methods(self, device_id: str, handler: MethodHandler, module_id: str | None = None) -> None:
+        if module_id is None:
+            self._hub.method_handlers[device_id] = handler
+        else:
+            self._hub.module_method_handlers[(device_id, module_id)] = handler
 
-    def stop_answering(self, device_id: str) -> None:
-        self._hub.method_handlers.pop(device_id, None)
+    def stop_answering(self, device_id: str, module_id: str | None = None) -> None:
+        if module_id is None:
+            self._hub.method_handlers.pop(device_id, None)
+        else:
+            self._hub.module_method_handlers.pop((device_id, module_id), None)
+        self._hub.method_latency.pop((device_id, module_id), None)
 
     def answering(self) -> list[str]:
         return list(self._hub.method_handlers)
+
+    def delay_methods(self, device_id: str, seconds: float, module_id: str | None = None) -> None:
+        # The reference compares the delay with responseTimeoutInSeconds (reference/methods.py): no call waits.
+        if seconds > 0:
+            self._hub.method_latency[(device_id, module_id)] = float(seconds)
+        else:
+            self._hub.method_latency.pop((device_id, module_id), None)
+
+    def report_properties(self, device_id: str, reported: Mapping[str, object], module_id: str | None = None) -> None:
+        try:
+            twin_documents.report(self._hub, device_id, module_id, dict(reported))
+        except twin_documents.InvalidTwin as exc:
+            raise ValueError(exc.message) from None
 
     def enqueue(self, device_id: str, body: bytes, properties: Mapping[str, str]) -> Enqueued:
         outcome = self._hub.enqueue(device_id, body, dict(properties))
