@@ -153,7 +153,7 @@ class Collector:
 
         profile = self.target.profile
         lines = ["", f"Requirements ({profile.name} profile, api-version {', '.join(_versions(self.target))}):",
-                 f"  {'surface':34} {'pass':>5} {'fail':>5} {'error':>6} {'skip':>5}"]
+                 f"  {'surface':40} {'pass':>5} {'fail':>5} {'error':>6} {'skip':>5}"]
         by_surface: dict[str, dict[str, int]] = {}
         failing = []
         for rid, req, status, detail, _ in self.rows():
@@ -165,10 +165,10 @@ class Collector:
         total = dict.fromkeys(ORDER, 0)
         for prefix, counts in by_surface.items():
             name = f"{SURFACES.get(prefix, prefix)} ({prefix})"
-            lines.append(f"  {name[:34]:34} {counts['pass']:5} {counts['fail']:5} {counts['error']:6} {counts['skip']:5}")
+            lines.append(f"  {name[:40]:40} {counts['pass']:5} {counts['fail']:5} {counts['error']:6} {counts['skip']:5}")
             for status, n in counts.items():
                 total[status] += n
-        lines.append(f"  {'all':34} {total['pass']:5} {total['fail']:5} {total['error']:6} {total['skip']:5}")
+        lines.append(f"  {'all':40} {total['pass']:5} {total['fail']:5} {total['error']:6} {total['skip']:5}")
         lines += failing[:most]
         if len(failing) > most:
             lines.append(f"  … and {len(failing) - most} more failing requirements (results.json, report.html)")
