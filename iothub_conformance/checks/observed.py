@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import httpx
+
+from iothub_conformance.config import SPEC_VERSIONS
 
 
 @dataclass(frozen=True)
@@ -16,6 +18,13 @@ class Observed:
     status: int
     headers: dict[str, str] = field(default_factory=dict)  # lower-case names
     body: bytes = b""
+    api_version: str | None = None  # the request's api-version query parameter
+
+    @property
+    def of_2016(self) -> bool:
+        """A request of the 2016 run (api-version 2016-02-03 or the 2016-11-14 pages), or one without a version: the
+        rules written from the 2016 pages judge these only."""
+        return self.api_version is None or self.api_version in SPEC_VERSIONS["2016-02-03"]
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())
@@ -54,14 +63,16 @@ def is_messaging(path: str) -> bool:
 def from_httpx(response) -> Observed:
     request = response.request
     headers = {k.lower(): v for k, v in response.headers.items()}
-    return Observed(request.method, request.url.path, response.status_code, headers, response.content)
+    return Observed(request.method, request.url.path, response.status_code, headers, response.content,
+                    request.url.params.get("api-version"))
 
 
 def from_schemathesis(response) -> Observed:
     request = response.request
     headers = {k.lower(): ", ".join(v) for k, v in response.headers.items()}
     path = unquote(urlsplit(request.url).path)
-    return Observed(request.method, path, response.status_code, headers, response.content or b"")
+    version = (parse_qs(urlsplit(request.url).query).get("api-version") or [None])[0]
+    return Observed(request.method, path, response.status_code, headers, response.content or b"", version)
 
 
 def observe(response) -> Observed:
