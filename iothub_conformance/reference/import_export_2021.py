@@ -15,6 +15,7 @@ import json
 import logging
 import uuid
 from dataclasses import replace
+from typing import Protocol
 
 import httpx
 
@@ -40,7 +41,7 @@ from .import_export_jobs import (
     _dumps,
     _reject_constant,
 )
-from .twins import InvalidTwin, Twin, device_twin, read_patch
+from .twins import InvalidTwin, Twin, TwinHub, device_twin, read_patch
 
 CANCEL_IGNORED = switch("ie21-cancel-ignored")
 EXPORT_KEYS_DEFAULT_EXCLUDED = switch("ie21-export-keys-default-excluded")
@@ -54,6 +55,10 @@ TWIN_ETAG_IGNORED = switch("ie21-twin-etag-ignored")
 
 log = logging.getLogger(__name__)
 
+
+class CurrentJobHub(JobHub, TwinHub, Protocol):
+    """What 2021-04-12 jobs need of a hub (hub.Hub is one): an import/export job hub with twins."""
+
 KEY_BASED, IDENTITY_BASED = "keyBased", "identityBased"
 CONFIGURATIONS_BLOB = "configurations.txt"  # JobProperties.configurationsBlobName: "Defaults to configurations.txt"
 # The .NET SDK's ImportMode and the bulk page (INVENTORY-2021-04-12 §10 C19): the swagger's enum lacks the first two.
@@ -64,7 +69,7 @@ IMPORT_MODES = (CREATE_OR_UPDATE, "create", "update", "updateIfMatchETag", CREAT
 IMPORT_LOG = "importErrors.log"
 
 
-def read_request(hub: JobHub, raw: bytes) -> Job:
+def read_request(hub: CurrentJobHub, raw: bytes) -> Job:
     """A new enqueued 2021-04-12 job from a JobProperties body."""
     try:
         body = json.loads(raw, parse_constant=_reject_constant)
@@ -101,12 +106,12 @@ def read_request(hub: JobHub, raw: bytes) -> Job:
     )
 
 
-def unfinished(hub: JobHub) -> list[Job]:
+def unfinished(hub: CurrentJobHub) -> list[Job]:
     """The import/export jobs still to finish, of either api-version. Call under hub.lock."""
     return [job for job in hub.jobs.values() if job.status not in FINISHED]
 
 
-def run_any(hub: JobHub, job: Job) -> None:
+def run_any(hub: CurrentJobHub, job: Job) -> None:
     """Run a started job of either api-version. Blocking: call off the event loop and without hub.lock."""
     if not job.current:
         import_export_jobs.run(hub, job)
@@ -133,7 +138,7 @@ def run_any(hub: JobHub, job: Job) -> None:
         _finish(hub, job, f"{job.type} failed: internal error")
 
 
-def export_lines(hub: JobHub, exclude_keys: bool) -> list[dict]:
+def export_lines(hub: CurrentJobHub, exclude_keys: bool) -> list[dict]:
     """Every device (sorted by id) as an ExportImportDevice line with its twin, then its modules. Call under
     hub.lock."""
     lines = []
@@ -161,7 +166,7 @@ def _module_line(device_id: str, module, exclude_keys: bool) -> dict:
             "authentication": authentication}
 
 
-def _export(hub: JobHub, job: Job, client: httpx.Client) -> None:
+def _export(hub: CurrentJobHub, job: Job, client: httpx.Client) -> None:
     with hub.lock:
         lines = export_lines(hub, job.exclude_keys)
     if hub.has(EXPORT_SKIPS_LAST_DEVICE):
@@ -176,7 +181,7 @@ def _export(hub: JobHub, job: Job, client: httpx.Client) -> None:
     _finish(hub, job)
 
 
-def _import(hub: JobHub, job: Job, client: httpx.Client) -> None:
+def _import(hub: CurrentJobHub, job: Job, client: httpx.Client) -> None:
     container = Container(job.input_uri or "", client=client)
     raw = container.get(job.input_blob)
     if raw is None:
@@ -196,7 +201,7 @@ def _import(hub: JobHub, job: Job, client: httpx.Client) -> None:
     _finish(hub, job)
 
 
-def apply_import(hub: JobHub, text: str) -> list[str]:
+def apply_import(hub: CurrentJobHub, text: str) -> list[str]:
     """Apply every import line in order; a line that cannot be applied changes nothing and is reported. Returns
     those reports. Call under hub.lock."""
     errors = []
@@ -214,7 +219,7 @@ class ImportLineFailed(ValueError):
     pass
 
 
-def _apply_line(hub: JobHub, line: str) -> None:
+def _apply_line(hub: CurrentJobHub, line: str) -> None:
     try:
         item = json.loads(line, parse_constant=_reject_constant)
     except (ValueError, RecursionError):
@@ -270,7 +275,7 @@ def _require(old: Device | None, device_id: str, etag: object) -> None:
         raise ImportLineFailed(f"eTag does not match device {device_id!r}")
 
 
-def _require_twin_etag(hub: JobHub, device_id: str, twin_etag: object, required: bool = False) -> None:
+def _require_twin_etag(hub: CurrentJobHub, device_id: str, twin_etag: object, required: bool = False) -> None:
     twin = device_twin(hub, device_id)
     if twin_etag is None and required:
         raise ImportLineFailed("importMode updateTwinIfMatchETag needs the twin's twinETag")
@@ -278,7 +283,7 @@ def _require_twin_etag(hub: JobHub, device_id: str, twin_etag: object, required:
         raise ImportLineFailed(f"twinETag does not match the twin of device {device_id!r}")
 
 
-def _set_twin(hub: JobHub, device_id: str, data) -> None:
+def _set_twin(hub: CurrentJobHub, device_id: str, data) -> None:
     """The line's tags and desired properties replace the twin's ("existing information is overwritten")."""
     twin: Twin | None = device_twin(hub, device_id)
     if twin is None or data is None:
@@ -292,7 +297,7 @@ def _set_twin(hub: JobHub, device_id: str, data) -> None:
     hub.twins[device_id] = replace(twin, etag=hub.next_etag(), version=twin.version + 1, **changes)
 
 
-def _finish(hub: JobHub, job: Job, reason: str | None = None) -> None:
+def _finish(hub: CurrentJobHub, job: Job, reason: str | None = None) -> None:
     with hub.lock:
         if not _still_wanted(hub, job):
             return
@@ -303,7 +308,7 @@ def _finish(hub: JobHub, job: Job, reason: str | None = None) -> None:
             job.status, job.failure_reason = FAILED, reason
 
 
-def _still_wanted(hub: JobHub, job: Job) -> bool:
+def _still_wanted(hub: CurrentJobHub, job: Job) -> bool:
     """False when the job was cancelled while it ran: it then stays cancelled and changes nothing."""
     return job.status == RUNNING or (job.status == CANCELLED and hub.has(CANCEL_IGNORED))
 

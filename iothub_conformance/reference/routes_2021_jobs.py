@@ -158,12 +158,12 @@ async def scheduled_job(request: Request) -> Response:
     await scheduled_jobs_routes.catch_up(hub)
     with hub.lock:
         found = hub.scheduled_jobs.get(job_id)
-        payload = scheduled_jobs_2021.view(hub, found) if found is not None else None
-    if payload is None:
+        shown = scheduled_jobs_2021.view(hub, found) if found is not None else None
+    if shown is None:
         if hub.has(V2_UNKNOWN_JOB_RETURNS_200):
             return json_response(hub, 200, {})
         return error_response(hub, 404, JOB_NOT_FOUND, f"Job {job_id[:140]!r} not found")
-    return json_response(hub, 200, payload)
+    return json_response(hub, 200, shown)
 
 
 async def cancel_scheduled_job(request: Request) -> Response:
