@@ -240,3 +240,14 @@ def test_requests_at_other_versions_reach_the_2016_handlers(api):
     response = api.request("GET", "/jobs/v2/query", params={"api-version": "2016-11-14"})
     assert set(response.json()) == {"value", "nextLink"}
     assert api.request("GET", "/jobs", params={"api-version": "2016-11-14"}).status_code == 400
+
+
+def test_export_writes_each_module_after_its_device(api):
+    api.device("a")
+    created = api.request("PUT", "/devices/a/modules/m1", json={"deviceId": "a", "moduleId": "m1"})
+    assert created.status_code in (200, 201), created.text
+    run(api, export(api, excludeKeysInExport=True))
+    lines = api.store.lines("out", "devices.txt")
+    assert [(line["id"], line.get("moduleId")) for line in lines] == [("a", None), ("a", "m1")]
+    assert lines[1]["eTag"] == created.json()["etag"]
+    assert lines[1]["authentication"]["symmetricKey"] == {"primaryKey": None, "secondaryKey": None}
