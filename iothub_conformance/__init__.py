@@ -1,3 +1,3 @@
 """Conformance suite for the Azure IoT Hub REST API."""
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"

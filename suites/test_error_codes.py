@@ -10,6 +10,7 @@ from iothub_conformance.checks import headers, request_id
 from iothub_conformance.checks.context import Context
 from iothub_conformance.config import API_VERSIONS
 from iothub_conformance.rules.failures import PreconditionFailed, answered, expect, raise_all, require, served
+from iothub_conformance.surfaces.devices import path as device_path
 
 REQUEST_IDS = 5
 
@@ -21,14 +22,33 @@ def refused(response, what: str):
     return response
 
 
+UNPARSEABLE = [b"{not json", b"[1, 2", b"\xff\xfe", b"null"]
+
+
 @pytest.mark.requirement("COMMON-ERR-002")
-@pytest.mark.parametrize("body", [b"{not json", b"[1, 2", b"\xff\xfe", b"null"])
+@pytest.mark.parametrize("api_version", API_VERSIONS)
+@pytest.mark.parametrize("body", UNPARSEABLE)
 def test_unparseable_body_returns_400(registry, client, api_version, body):
     registry.make("goodjson")  # the same create with a JSON body is served: else a 400 shows nothing
     device_id = registry.name("badjson")
     response = client.put(f"/devices/{device_id}", params={"api-version": api_version}, content=body,
                           headers={"Content-Type": "application/json"})
     expect("COMMON-ERR-002", response.status_code == 400, f"PUT with body {body!r}: {answered(response)}, expected 400")
+
+
+@pytest.mark.requirement("COMMON-ERR-002")
+@pytest.mark.parametrize("api_version", ["2021-04-12"])  # modules came after 2016
+@pytest.mark.parametrize("body", UNPARSEABLE)
+def test_unparseable_module_body_returns_400(registry, client, api_version, body):
+    device_id, _ = registry.make("modjson")
+    modules = f"{device_path(device_id)}/modules"
+    # The same create with a JSON body is served: else a 400 shows nothing.
+    require(client.put(f"{modules}/good", params={"api-version": api_version},
+                       json={"moduleId": "good", "deviceId": device_id}), "could not create a module", (200, 201))
+    response = client.put(f"{modules}/bad", params={"api-version": api_version}, content=body,
+                          headers={"Content-Type": "application/json"})
+    expect("COMMON-ERR-002", response.status_code == 400,
+           f"PUT {modules}/bad with body {body!r}: {answered(response)}, expected 400")
 
 
 @pytest.mark.requirement("COMMON-ERR-001")

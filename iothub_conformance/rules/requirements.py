@@ -81,7 +81,7 @@ _ALL = [
                 "A request body that cannot be parsed is refused with 400, never a server error.",
                 "docs/sources/common-error-codes__v2016-12-27_e5666404f.md (400: the body cannot be parsed)",
                 operations=("createOrUpdateDevice", "createImportExportJob", "importDevices", "createJob",
-                            "updateDeviceTwin"),
+                            "updateDeviceTwin", "Devices_CreateOrUpdateIdentity", "Modules_CreateOrUpdateIdentity"),
                 since=FIRST_RELEASE),
     Requirement("COMMON-AUTH-001", "MUST",
                 "A request without Authorization is refused with 401 and changes nothing.",
