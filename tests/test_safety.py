@@ -99,3 +99,26 @@ def test_the_client_refuses_to_change_devices_outside_the_run():
         assert client.get("/devices/users-own-device", params={"api-version": "2016-02-03"}).status_code == 404
     finally:
         target.close()
+
+
+def test_the_client_refuses_bulk_registry_calls_on_devices_outside_the_run_and_lets_queries_read():
+    from iothub_conformance.config import Settings
+    from iothub_conformance.targets.resolve import resolve
+    from iothub_conformance.targets.target import SafetyError
+
+    target = resolve(Settings())
+    client = target.client()
+    api = {"api-version": "2021-04-12"}
+    own = target.name_prefix + "bulk-1"
+    try:
+        for body in ([{"id": "users-own-device", "importMode": "delete"}],
+                     [{"id": own, "importMode": "create"}, {"ID": "users-own-device", "importMode": "delete"}],
+                     [{"importMode": "delete"}], {"id": "users-own-device"}, ["users-own-device"]):
+            with pytest.raises(SafetyError):
+                client.post("/devices", params=api, json=body)
+        assert client.post("/devices", params=api, json=[{"id": own, "importMode": "create"}]).status_code == 200
+        assert client.post("/devices", params=api, json=[{"id": own, "importMode": "delete"}]).status_code == 200
+        # A query changes nothing: it is not read as a device named "query".
+        assert client.post("/devices/query", params=api, json={"query": "SELECT * FROM devices"}).status_code == 200
+    finally:
+        target.close()

@@ -6,6 +6,7 @@ a port-forward or http://127.0.0.1:8080). Every request has a timeout; 429 is re
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -174,6 +175,11 @@ class Target:
 
     def _guard(self, request: httpx.Request) -> None:
         segments = request.url.path.split("/")
+        if request.method == "POST" and request.url.path.rstrip("/") == "/devices/query":
+            return  # a read: surfaces/twins.Query scopes every query to the run's devices
+        if request.method == "POST" and request.url.path.rstrip("/") == "/devices":
+            self._guard_bulk(request)
+            return
         if request.method == "DELETE" and segments[1:2] == ["jobs"] and len(segments) == 3:
             job_id = unquote(segments[2])
             if job_id not in self.created_jobs:
@@ -193,6 +199,18 @@ class Target:
             device_id = unquote(segments[2])
             if not device_id.startswith(self.name_prefix):
                 raise SafetyError(f"refusing {request.method} on device {device_id!r}: not created by this run")
+
+    def _guard_bulk(self, request: httpx.Request) -> None:
+        """A bulk registry call names its devices in the body: every one must be this run's. A body that is not JSON
+        names none (the target can only refuse it)."""
+        try:
+            items = json.loads(request.content)
+        except (ValueError, httpx.RequestNotRead):
+            return
+        for item in items if isinstance(items, list) else [items]:
+            ids = [v for k, v in item.items() if k.lower() == "id"] if isinstance(item, dict) else [None]
+            if not ids or not all(isinstance(i, str) and i.startswith(self.name_prefix) for i in ids):
+                raise SafetyError(f"refusing a bulk registry call on {str(ids[:1] or item)[:80]}: not this run's device")
 
     def probe(self) -> None:
         """The preflight: fail early, in one line, when the target cannot be reached, refuses the credentials or
