@@ -328,7 +328,7 @@ def test_unknown_route_is_404_not_found(api):
         assert response.status_code == 404 and error_code(response) == "NotFound", url
 
 
-@pytest.mark.parametrize("params", [{}, {"api-version": ""}, {"api-version": "2021-04-12"},
+@pytest.mark.parametrize("params", [{}, {"api-version": ""}, {"api-version": "2021-04-13"},
                                     {"api-version": "2016-02-03 "}, {"API-VERSION": "2016-02-03"}])
 def test_missing_or_unsupported_api_version_is_400(api, params):
     for response in (api.request("GET", "/devices", params=params), api.put_named("d", params=params),
