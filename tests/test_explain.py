@@ -70,7 +70,10 @@ def test_explain_prints_every_part_of_the_chain(rid):
     named = [line.split(":")[0] for line in faults if not line.startswith("proof:")]
     assert named and set(named) == {f.name for f in FAULTS.values() if rid in f.fails}
     proofs = [line.removeprefix("proof: ") for line in faults if line.startswith("proof:")]
-    assert proofs == [f"pytest tests/test_suite_on_reference.py -k {name}" for name in named]
+    # Each proof selects its fault's test alone (test_a_proof_command_selects_only_its_fault shows the selection).
+    assert proofs == [explain.proof_command(FAULTS[name], FAULTS) for name in named]
+    assert all(p.startswith(f"pytest tests/test_suite_on_reference.py -k {n}") or f"'{n} and not " in p
+               for p, n in zip(proofs, named, strict=True))
 
 
 @pytest.mark.parametrize("rid", ["DI-ETAG-002", "MSG-LOCK-001", "COMMON-SPEC-001"])
