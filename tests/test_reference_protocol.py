@@ -154,3 +154,17 @@ def test_the_connection_still_serves_after_a_read_body(served):
             answer += chunk
     assert answer.count(b"HTTP/1.1 200 OK") == 2
     assert served.errors() == []
+
+
+def test_a_405_names_the_methods_of_the_requests_api_version():
+    # POST /devices (the bulk registry call) came after 2016: a 2016 request is not told it exists.
+    from starlette.testclient import TestClient
+
+    from iothub_conformance.reference.app import create_app
+    from iothub_conformance.reference.hub import Hub
+
+    client = TestClient(create_app(Hub()))
+    at_2016 = client.request("DELETE", "/devices", params={"api-version": "2016-02-03"})
+    at_2021 = client.request("DELETE", "/devices", params={"api-version": "2021-04-12"})
+    assert (at_2016.status_code, at_2016.headers["Allow"]) == (405, "GET, HEAD")
+    assert (at_2021.status_code, at_2021.headers["Allow"]) == (405, "GET, HEAD, POST")

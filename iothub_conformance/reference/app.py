@@ -86,6 +86,8 @@ def create_app(hub: Hub, rp: ResourceProvider | None = None) -> Starlette:
     # A path with a slash too many or too few is answered where it is (404, or the list above), never redirected.
     app.router.redirect_slashes = False
     app.state.hub = hub
+    added = {id(route) for route in (*routes_2021_registry.ROUTES, *routes_2021_twins.ROUTES, *routes_2021_jobs.ROUTES)}
+    app.state.routes_before_2021 = [r for r in routes if id(r) not in added and isinstance(r, Route)]
     app.state.rp = rp
     return app
 
@@ -100,6 +102,11 @@ async def routing_error(request: Request, exc: HTTPException) -> Response:
         return error_response(hub, 404, NOT_FOUND, f"no resource at {request.url.path[:200]}")
     if exc.status_code == 405:
         allowed = sorted(m.strip() for m in (exc.headers or {}).get("Allow", "").split(",") if m.strip())
+        if request.query_params.get("api-version") not in hub.current_api_versions:
+            # A 2016 request is told what 2016 serves there (POST /devices, the bulk call, came with later versions).
+            # As Starlette answers: the methods of the first route whose path matches.
+            first = next((r for r in request.app.state.routes_before_2021 if r.path_regex.match(request.url.path)), None)
+            allowed = sorted(first.methods or ()) if first is not None else allowed
         return error_response(hub, 405, METHOD_NOT_ALLOWED, f"{request.method} is not allowed here",
                               headers={"Allow": ", ".join(allowed)})
     return error_response(hub, exc.status_code, ARGUMENT_INVALID, str(exc.detail))
