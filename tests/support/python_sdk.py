@@ -226,14 +226,7 @@ def module_answer(method: str, payload: object) -> tuple[int, object]:
 def _prepare_registry(reference: Reference, prefix: str, notes: list[str]) -> dict[str, str]:
     """Bring <prefix>sas and its module online, and make the purge device with messages waiting."""
     reference.controls.answer_methods(prefix + "sas", device_answer)
-    # The module variant of answer_methods (targets/controls.py). Without it the module's direct method fails (the
-    # test says why, from `notes`), as it would on a target whose controls cannot bring a module online.
-    answer_module = getattr(reference.controls, "answer_module_methods", None)
-    if answer_module is None:
-        notes.append("the controls have no answer_module_methods(device_id, module_id, handler): the module was not "
-                     "brought online")
-    else:
-        answer_module(prefix + "sas", ONLINE_MODULE, module_answer)
+    reference.controls.answer_methods(prefix + "sas", module_answer, module_id=ONLINE_MODULE)
     purge = prefix + "purge"
     service = sas.parse_connection_string(reference.connection_string)
     token = sas.build_token(service.host_name, service.key, service.key_name)
