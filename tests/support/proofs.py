@@ -16,7 +16,10 @@ import sys
 import threading
 from pathlib import Path
 
+from iothub_conformance.config import API_VERSIONS
 from iothub_conformance.reference.faults import Fault
+from iothub_conformance.rules.requirements import REQUIREMENTS
+from iothub_conformance.rules.spec_operations import run_versions
 from tests.support.suite_runs import FAILING, ROOT, SuiteRun
 
 EXAMPLES = 4  # generated examples per operation in the project's own suite runs: enough to meet every fault
@@ -26,8 +29,17 @@ def proof_args(fault: Fault) -> list[str]:
     """The suite options of a fault's proof: its profile, the fault, and only the tests that claim what it fails
     (the whole suite for a fault whose effects travel through state other tests leave). A proof reads statuses,
     which no traceback style changes: one line per failure spares formatting every failure's frames."""
-    only = [] if fault.whole_suite else ["--iothub-only-requirements", ",".join(sorted(fault.fails))]
+    only = [] if fault.whole_suite else ["--iothub-only-requirements", ",".join(sorted(fault.fails)),
+                                         "--iothub-api-version", ",".join(fault_versions(fault))]
     return ["--iothub-profile", fault.profile, "--iothub-reference-faults", fault.name, *only, "--tb=line"]
+
+
+def fault_versions(fault: Fault) -> tuple[str, ...]:
+    """The api-versions whose handlers the fault breaks: those of the requirements it exists for. A fault of the 2016
+    handlers is proven on the 2016 tests, one of the 2021 handlers on the 2021 tests; a fault that breaks a rule of
+    every version on all of them. (The fault sweep, tests/fault_sweep.py, runs every fault on the whole suite.)"""
+    wanted = set().union(*(run_versions(REQUIREMENTS[rid].operations) for rid in fault.breaks))
+    return tuple(version for version in API_VERSIONS if version in wanted) or API_VERSIONS
 
 
 def changes(clean: dict[str, str], run: dict[str, str]) -> dict[str, tuple[str, str]]:
