@@ -6,6 +6,7 @@ compared, and a run's report page rendered again."""
 from __future__ import annotations
 
 import argparse
+import os
 import secrets
 import sys
 from pathlib import Path
@@ -14,6 +15,8 @@ from iothub_conformance.config import ConfigError
 
 from .config import OPTIONS
 
+# The pytest plugins a suite run loads (schemathesis' parametrize, hypothesis' settings and seed, xdist's workers).
+SUITE_PLUGINS = ("schemathesis.pytest.plugin", "_hypothesis_pytestplugin", "xdist.plugin")
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="iothub-conformance", description=__doc__)
@@ -164,7 +167,11 @@ def run(args) -> int:
                                                                  reports_dir()) / run_id
     _writable(report_dir, "--bundle" if settings.bundle else "--reports")
     _forget_certification(report_dir)
-    pytest_args = [str(suites_dir()), "-p", "iothub_conformance.pytest_plugin.plugin", "-p", "no:cacheprovider",
+    # Only the plugins the suite needs, not every one the environment has installed (pytest's autoload is most of a
+    # run's start-up); `-- -p NAME` adds another.
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    plugins = [arg for name in SUITE_PLUGINS for arg in ("-p", name)]
+    pytest_args = [str(suites_dir()), *plugins, "-p", "iothub_conformance.pytest_plugin.plugin", "-p", "no:cacheprovider",
                    # The suite's own settings, whatever pytest configuration the current directory has.
                    "-c", str(PACKAGE / "pytest_plugin" / "run.ini"), "--rootdir", str(suites_dir().parent),
                    "--confcutdir", str(suites_dir()),

@@ -146,3 +146,18 @@ def test_plain_pytest_at_the_checkout_root_collects_the_projects_own_tests():
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     collected = [line for line in done.stdout.splitlines() if "::" in line]
     assert collected and all(line.startswith("tests/") for line in collected), collected[:5]
+
+
+def test_run_loads_only_the_plugins_the_suite_needs_and_takes_more_by_name(tmp_path):
+    # Installed plugins (here respx and pytest-profiling, from the test extra) could change what a suite run does or
+    # costs; `run` loads none of them unless asked with `-- -p NAME`.
+    def plugins(*extra: str) -> str:
+        done = subprocess.run([sys.executable, "-m", "iothub_conformance.cli", "run", "--bundle", str(tmp_path / "b"),
+                               "--", "-k", "nothing_matches", "--trace-config", *extra],
+                              cwd=ROOT, capture_output=True, text=True, timeout=120)
+        return "\n".join(line for line in done.stdout.splitlines() if line.startswith("PLUGIN registered:"))
+
+    default = plugins()
+    assert "schemathesis.pytest.plugin" in default and "_hypothesis_pytestplugin" in default
+    assert "respx" not in default and "pytest_profiling" not in default
+    assert "pytest_profiling" in plugins("-p", "pytest_profiling")
