@@ -267,7 +267,7 @@ def _deviations(data: dict) -> str:
     body = (f'<table><thead><tr><th>rule</th><th>deviation</th><th>source</th></tr></thead><tbody>{rows}</tbody>'
             '</table>') if rows else '<p class="muted">None.</p>'
     return (f'<section id="deviations"><h2>Noted deviations of the {_text(data.get("profile") or "")} profile</h2>'
-            f'<p class="muted">Where the profile departs from the 2016 pages, and why.</p>{body}</section>\n')
+            f'<p class="muted">Where the profile departs from the pages and why.</p>{body}</section>\n')
 
 
 def _operation_row(c: dict) -> str:

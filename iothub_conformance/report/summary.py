@@ -174,7 +174,7 @@ class Collector:
             lines.append(f"  … and {len(failing) - most} more failing requirements (results.json, report.html)")
         deviations = self.deviations()
         if deviations:
-            lines.append(f"  {len(deviations)} noted deviations of profile {profile.name} from the 2016 pages "
+            lines.append(f"  {len(deviations)} noted deviations of profile {profile.name} from the pages "
                          f"(rules: {', '.join(d['rule'] for d in deviations)})")
         last = ", ".join(f"{n} {s}" for s, n in total.items())
         if self.reasons:
@@ -220,7 +220,7 @@ class Collector:
         }
 
     def deviations(self) -> list[dict]:
-        """The profile's noted deviations from the 2016 pages, for the requirements a run judges."""
+        """The profile's noted deviations from the pages, for the requirements a run judges."""
         return deviations(self.target.profile, requirements.judged_by("run").values())
 
     def write(self, path: Path) -> None:
@@ -230,7 +230,7 @@ class Collector:
 
 
 def deviations(profile, judged) -> list[dict]:
-    """The profile's noted deviations from the 2016 pages, for the rules the requirements `judged` name."""
+    """The profile's noted deviations from the pages, for the rules the requirements `judged` name."""
     if profile is None:
         return []
     rules = sorted({r.profile_rule for r in judged if r.profile_rule and profile[r.profile_rule].deviation})

@@ -9,5 +9,5 @@ from dataclasses import dataclass
 class Rule:
     value: object
     source: str
-    # Set when the accepted behaviour departs from the 2016 pages: shown in the report as a noted deviation.
+    # Set when the accepted behaviour departs from the pages (2021-04-12: the swagger): a noted deviation.
     deviation: str | None = None
