@@ -61,3 +61,17 @@ def test_coverage_counts_an_exchange_for_the_operations_of_its_own_api_version()
     rows = coverage([at["2016-02-03"]], SimpleNamespace(api_versions=("2016-02-03",), rp=None, profile=IOTHUB))
     why = next(row["why_not"] for row in rows if row["operation_id"] == "Devices_GetIdentity")
     assert why.startswith("not in this run: api-version 2021-04-12")
+
+
+def test_a_module_outside_the_run_is_not_collected_at_all():
+    from iothub_conformance.report.conformance import module_claims
+
+    twins = module_claims(ROOT / "suites" / "test_twins.py")
+    assert twins.api_version == "2021-04-12" and "DTWIN-GET-001" in twins.requirements
+    assert module_claims(ROOT / "suites" / "test_api_version.py").api_version is None  # runs once per version
+    done = subprocess.run([sys.executable, "-m", "iothub_conformance.cli", "run", "--api-version", "2016-02-03",
+                           "--only-requirements", "DI-ETAG-002,COMMON-APIVER-001", "--", "--collect-only", "-q"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    collected = {line.split("::")[0] for line in done.stdout.splitlines() if "::" in line}
+    assert any(c.endswith("test_api_version.py") for c in collected), done.stdout[-2000:]
+    assert not any(name in c for c in collected for name in ("test_twins.py", "test_properties", "test_jobs.py"))

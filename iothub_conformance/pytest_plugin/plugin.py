@@ -120,6 +120,24 @@ class _JunitIntoReportDir:
             logs.uninstall()
 
 
+def pytest_ignore_collect(collection_path, config):
+    """A suite module none of whose tests the run would keep is not collected at all: one of an api-version outside
+    the run, or, under --only-requirements, one whose tests claim none of the ids. Its source says so (the claims are
+    literal, tests/test_suite_assertions.py), and collecting a property-test module costs seconds of generation."""
+    collector = getattr(config, "_iothub", None)
+    if collector is None or collection_path.suffix != ".py" or not collection_path.name.startswith("test_"):
+        return None
+    from iothub_conformance.report.conformance import module_claims
+
+    claims = module_claims(Path(collection_path))
+    if claims.api_version is not None and claims.api_version not in collector.target.api_versions:
+        return True
+    wanted = getattr(config.option, "iothub_only_requirements", None)
+    if wanted and not claims.requirements & {i.strip() for i in wanted.split(",") if i.strip()}:
+        return True
+    return None
+
+
 def pytest_collection_modifyitems(session, config, items):
     """--api-version: keep the tests of the run's api-versions. --only-requirements: keep the tests that claim one of
     the ids. Deselect the rest."""

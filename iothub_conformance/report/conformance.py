@@ -12,6 +12,8 @@ from __future__ import annotations
 import ast
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Protocol
 
@@ -109,6 +111,29 @@ def _scan(body: list[ast.stmt], prefix: str, inherited: list[str], found: dict[s
             found.setdefault(rid, {}).setdefault(name, node.lineno)
             recorded = True
     return recorded
+
+
+@dataclass(frozen=True)
+class ModuleClaims:
+    """What a suite module's source says of its tests, read without importing it."""
+
+    requirements: frozenset[str]  # every id its tests claim
+    api_version: str | None  # its `pytestmark = pytest.mark.api_version("…")`, if any
+
+
+@cache
+def module_claims(module: Path) -> ModuleClaims:
+    tree = ast.parse(module.read_text(encoding="utf-8"), filename=str(module))
+    found: dict[str, dict[str, int]] = {}
+    _scan(tree.body, module.name, _pytestmark(tree.body), found)
+    version = None
+    for stmt in tree.body:
+        if isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "pytestmark" for t in stmt.targets):
+            for call in ast.walk(stmt.value):
+                if (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
+                        and call.func.attr == "api_version" and call.args and isinstance(call.args[0], ast.Constant)):
+                    version = str(call.args[0].value)
+    return ModuleClaims(frozenset(found), version)
 
 
 # What proves the requirements a run does not judge (recorded traffic, a client's requests): check-traffic's own tests,
