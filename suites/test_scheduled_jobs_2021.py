@@ -3,8 +3,9 @@ status names, start times, cancel, and the paged job query.
 
 Sources: docs/sources/service-2021-04-12.json (JobRequest, JobResponse, QueryResult, DeviceJobStatistics);
 docs/sources/iot-hub-devguide-jobs__2019-05-06_6190472e.md; docs/sources/INVENTORY-2021-04-12.md §2.10, §5, §10 (C17,
-C18, C38). Every job names only devices the run created (`deviceId IN [...]`); waits and start times use the embedded
-reference's clock where there is one; twins are read at this api-version.
+C18, C38). Every job names only devices the run created (`deviceId IN [...]`, alone or beside a condition on tags the
+run set); waits and start times use the embedded reference's clock where there is one; twins are read at this
+api-version.
 
 PYTEST_DONT_REWRITE: failures here are RequirementFailures that say what the target did (no bare assert).
 """
@@ -16,7 +17,7 @@ from iothub_conformance.checks.spec import conforms
 from iothub_conformance.http import cases
 from iothub_conformance.rules.failures import PreconditionFailed, answered, expect, json_of, require
 from iothub_conformance.surfaces import openapi
-from iothub_conformance.surfaces.scheduled_jobs import Scheduled
+from iothub_conformance.surfaces.scheduled_jobs import Scheduled, condition, iso
 
 pytestmark = pytest.mark.api_version("2021-04-12")
 
@@ -131,6 +132,31 @@ def test_twin_job_updates_exactly_the_selected_twins(registry, scheduled, clock_
     expect("SJOB-GET-001", done.get("endTime"), f"a completed job has no endTime: {done}")
     stats = done.get("deviceJobStatistics") or {}
     expect("SJOB-GET-001", stats.get("deviceCount") == 2, f"the job selected 2 devices; its statistics: {stats}")
+
+
+@pytest.mark.requirement("SJOB-TWIN-003")
+def test_twin_job_selects_by_a_tag_condition_exactly_the_twins_that_meet_it(registry, scheduled, clock_if_any, names):
+    tagged = [registry.make("tag-job")[0] for _ in range(2)]
+    untagged, _ = registry.make("tag-job-other")
+    mark = scheduled.job_id("selector")  # run-prefixed and unique: no twin outside this test carries it
+    for device_id in tagged:
+        require(scheduled.patch_twin(device_id, {"tags": {"conformanceSelector": mark}}),
+                f"could not tag the twin of {device_id}")
+    # The tag chooses among the run's own devices: the deviceId list keeps the job off every other device of the hub.
+    query = f"{condition(tagged + [untagged])} AND tags.conformanceSelector = '{mark}'"
+    job_id = scheduled.job_id("job")
+    response = scheduled.client.put(f"/jobs/v2/{job_id}", params=scheduled.params, json={
+        "jobId": job_id, "type": TWIN_JOB, "queryCondition": query, "startTime": iso(scheduled.now()),
+        "updateTwin": {"tags": {"tagJobbed": "yes"}, "etag": "*"}, "maxExecutionTimeInSeconds": 3600})
+    created(response, "SJOB-TWIN-003")
+    done = ended(scheduled, job_id, clock_if_any, names, "SJOB-TWIN-003")
+    for device_id in tagged:
+        expect("SJOB-TWIN-003", tags(twin_of(scheduled, device_id)).get("tagJobbed") == "yes",
+               f"the job did not update {device_id}, whose tag meets its queryCondition {query!r}")
+    expect("SJOB-TWIN-003", "tagJobbed" not in tags(twin_of(scheduled, untagged)),
+           f"the job updated {untagged}, whose twin lacks the tag its queryCondition asks for")
+    stats = done.get("deviceJobStatistics") or {}
+    expect("SJOB-TWIN-003", stats.get("deviceCount") == 2, f"the condition selects 2 devices; the statistics: {stats}")
 
 
 @pytest.mark.requirement("SJOB-TWIN-002")

@@ -4,9 +4,11 @@ clock."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
-from iothub_conformance.reference import scheduled_jobs_2021
+from iothub_conformance.reference import scheduled_jobs_2021, twin_documents
 from iothub_conformance.rules.profiles import DOCS_STRICT, IOTHUB
 from tests.support.reference_api import API, ReferenceApi, container, error_code
 
@@ -251,3 +253,108 @@ def test_export_writes_each_module_after_its_device(api):
     assert [(line["id"], line.get("moduleId")) for line in lines] == [("a", None), ("a", "m1")]
     assert lines[1]["eTag"] == created.json()["etag"]
     assert lines[1]["authentication"]["symmetricKey"] == {"primaryKey": None, "secondaryKey": None}
+
+
+# -- the queryCondition, read by the query engine -------------------------------------------------------------------
+
+
+def tag(api, device_id, **tags):
+    response = api.request("PATCH", f"/twins/{device_id}", json={"tags": tags})
+    assert response.status_code == 200, response.text
+
+
+def twin_tags(api, device_id) -> dict:
+    return api.request("GET", f"/twins/{device_id}").json()["tags"]
+
+
+def ran(api, job_id) -> dict:
+    api.hub.clock.advance(api.hub.job_delay + 1)
+    return api.request("GET", f"/jobs/v2/{job_id}").json()
+
+
+def test_a_tag_condition_updates_exactly_the_twins_that_meet_it(api):
+    api.devices("a", "b", "c")
+    tag(api, "a", floor=3, building="43")
+    tag(api, "b", floor=3, building="44")
+    tag(api, "c", floor=4, building="43")
+    created = twin_job(api, "j", {"tags": {"done": 1}, "etag": "*"}, "tags.floor = 3 AND tags.building = '43'")
+    assert created.status_code == 200 and created.json()["queryCondition"] == "tags.floor = 3 AND tags.building = '43'"
+    done = ran(api, "j")
+    assert done["status"] == "completed" and done["deviceJobStatistics"]["deviceCount"] == 1
+    assert [d for d in "abc" if twin_tags(api, d).get("done") == 1] == ["a"]
+    twin_job(api, "k", {"tags": {"done": 2}, "etag": "*"}, "tags.floor = 3 OR NOT IS_DEFINED(tags.floor)")
+    api.device("d")  # no tags at all: selected by the NOT IS_DEFINED branch
+    ran(api, "k")
+    assert [d for d in "abcd" if twin_tags(api, d).get("done") == 2] == ["a", "b", "d"]
+
+
+def test_a_reported_property_condition_selects_the_devices_that_reported_it(api):
+    api.devices("a", "b")
+    twin_documents.report(api.hub, "a", None, {"firmware": "1.2", "battery": 80})
+    twin_documents.report(api.hub, "b", None, {"firmware": "1.1", "battery": 20})
+    api.hub.method_handlers["a"] = api.hub.method_handlers["b"] = lambda name, payload: (200, None)
+    put_job(api, "m", type="scheduleDeviceMethod", queryCondition="properties.reported.battery > 50",
+            cloudToDeviceMethod={"methodName": "update", "payload": {}})
+    statistics = ran(api, "m")["deviceJobStatistics"]
+    assert (statistics["deviceCount"], statistics["succeededCount"]) == (1, 1)
+    twin_job(api, "t", {"tags": {"old": True}, "etag": "*"}, "properties.reported.firmware != '1.2'")
+    ran(api, "t")
+    assert (twin_tags(api, "a"), twin_tags(api, "b")) == ({}, {"old": True})
+
+
+@pytest.mark.parametrize("condition", ["tags.floor =", "SELECT * FROM devices", "deviceId = 'a' GROUP BY deviceId",
+                                       "tags.floor = 3) OR (true", "FUNC(tags.floor)", ""])
+def test_a_condition_the_query_engine_refuses_is_400_at_creation(api, condition):
+    api.device("a")
+    response = twin_job(api, "j", {"tags": {"x": 1}}, condition)
+    assert response.status_code == 400 and error_code(response) == "ArgumentInvalid"
+    assert "queryCondition" in response.json()["Message"] and api.hub.scheduled_jobs == {}
+
+
+def test_star_selects_every_device_and_the_2016_reading_is_unchanged(api):
+    api.devices("a", "b")
+    twin_job(api, "all", {"tags": {"every": 1}, "etag": "*"}, " * ")
+    assert ran(api, "all")["deviceJobStatistics"]["deviceCount"] == 2
+    old = {"api-version": "2016-11-14"}
+    for condition in ("*", "tags.floor = 3"):
+        refused = api.request("PUT", "/jobs/v2/old", params=old, json={
+            "type": "scheduleUpdateTwin", "queryCondition": condition, "updateTwin": {"tags": {"x": 1}}})
+        assert refused.status_code == 400 and "deviceId IN" in refused.json()["Message"]
+    ids = api.request("PUT", "/jobs/v2/old", params=old, json={
+        "type": "scheduleUpdateTwin", "queryCondition": "deviceId IN ['a', 'ghost']", "updateTwin": {"tags": {"x": 1}}})
+    assert ids.status_code == 200
+    api.hub.clock.advance(api.hub.job_delay + 1)
+    assert api.request("GET", "/jobs/v2/old", params=old).json()["deviceJobStatistics"]["deviceCount"] == 1
+
+
+def test_devices_are_chosen_when_the_job_starts(api):
+    api.devices("a", "b")
+    start = datetime.fromtimestamp(api.hub.clock.now() + 600, UTC).isoformat()
+    twin_job(api, "later", {"tags": {"done": 1}, "etag": "*"}, "tags.ready = true", startTime=start)
+    tag(api, "b", ready=True)  # after the job was made, before it starts
+    jobs = query(api, "SELECT * FROM devices.jobs WHERE devices.jobs.jobId = 'later'")
+    assert [(d["deviceId"], d["status"]) for d in jobs] == [("b", "scheduled")]  # a scheduled job: what it selects now
+    api.hub.clock.advance(601)
+    done = api.request("GET", "/jobs/v2/later").json()
+    assert done["status"] == "completed" and done["deviceJobStatistics"]["deviceCount"] == 1
+    assert (twin_tags(api, "a"), twin_tags(api, "b")) == ({}, {"ready": True, "done": 1})
+    tag(api, "a", ready=True)  # after it ran: no longer its concern
+    assert [d["deviceId"] for d in query(api, "SELECT * FROM devices.jobs WHERE devices.jobs.jobId = 'later'")] == ["b"]
+
+
+def query(api, text) -> list[dict]:
+    response = api.request("POST", "/devices/query", json={"query": text})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_devices_jobs_query_reads_the_job_documents_and_leaves_out_deleted_devices(api):
+    api.devices("a", "b")
+    put_job(api, "m", type="scheduleDeviceMethod", queryCondition="deviceId IN ['a', 'b', 'a']",
+            cloudToDeviceMethod={"methodName": "reboot", "payload": {}})
+    ran(api, "m")
+    with api.hub.lock:
+        expected = {d["deviceId"]: d for d in scheduled_jobs_2021.device_jobs(api.hub)}
+    assert api.request("DELETE", "/devices/b", headers={"If-Match": "*"}).status_code in (200, 204)
+    found = query(api, "SELECT * FROM devices.jobs")
+    assert found == [expected["a"]] and found[0]["error"]["code"] == "DeviceNotOnline"

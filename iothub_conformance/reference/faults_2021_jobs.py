@@ -45,6 +45,9 @@ TABLE: tuple[Fault, ...] = (
           breaks=("SJOB-STATUS-001",)),
     Fault("sj21-twin-job-ignores-condition", "a 2021 twin-update job updates every twin of the hub",
           breaks=("SJOB-TWIN-001",)),
+    Fault("sj21-condition-sees-only-device-ids",
+          "a 2021 job's queryCondition is matched against each device's id alone, as if its twin had no tags or "
+          "properties", breaks=("SJOB-TWIN-003",)),
     Fault("sj21-twin-job-requires-etag", "a 2021 twin-update job without updateTwin.etag is refused with 400",
           breaks=("SJOB-TWIN-002",)),
     Fault("sj21-start-time-ignored", "a 2021 scheduled job runs at once, whatever its startTime",

@@ -22,8 +22,8 @@ import json
 from dataclasses import dataclass, replace
 from typing import Any
 
+from . import scheduled_jobs_2021
 from .faults import switch
-from .import_export_jobs import utc
 from .query_language import UNDEFINED, Expression, InvalidQuery, Query, parse
 from .twin_documents import device_twin, module_twin, modules_of, to_json
 
@@ -128,26 +128,10 @@ def _documents(hub: Any, collection: str) -> list[tuple[tuple[str, ...], dict]]:
 
 
 def _device_jobs(hub: Any) -> list[tuple[tuple[str, ...], dict]]:
-    """One document per device and scheduled job (the query page's `jobs` collection): the device's own status and,
-    once the job ran, its outcome."""
-    found: list[tuple[tuple[str, ...], dict]] = []
-    for job in list(getattr(hub, "scheduled_jobs", {}).values()):
-        for device_id in job.selected or job.device_ids:
-            if device_id not in hub.devices:
-                continue
-            outcome = job.outcomes.get(device_id) or {}
-            found.append(((device_id, job.job_id), {
-                "deviceId": device_id,
-                "jobId": job.job_id,
-                "jobType": job.type,
-                "status": outcome.get("status", job.status),
-                "startTimeUtc": utc(job.started_at or job.start_at),
-                "endTimeUtc": utc(job.ended_at),
-                "createdDateTimeUtc": utc(job.created_at),
-                "lastUpdatedDateTimeUtc": utc(job.ended_at or job.started_at or job.created_at),
-                "outcome": outcome.get("outcome", {"deviceMethodResponse": None}),
-            }))
-    return found
+    """One document per device and scheduled job (the query page's `jobs` collection), as scheduled_jobs_2021 makes
+    them: the device's own status and, once the job ran, its outcome. A device deleted since is left out."""
+    return [((document["deviceId"], document["jobId"]), document) for document in scheduled_jobs_2021.device_jobs(hub)
+            if document["deviceId"] in hub.devices]
 
 
 def _without_not(expression: Expression) -> Expression:

@@ -5,22 +5,35 @@ Sources: docs/sources/service-2021-04-12.json (JobRequest, JobResponse, QueryRes
 docs/sources/iot-hub-devguide-jobs__2019-05-06_6190472e.md (updateTwin etag "*", status names, pageSize and
 continuationToken); docs/sources/iot-hub-devguide-query-language__2018-02-26_abdce6fa.md (devices.jobs);
 docs/sources/INVENTORY-2021-04-12.md §2.10, §5, §10 (C17, C18, C38). Status names and paging are profile rules
-(rules/profiles_2021_jobs.py); the query condition is read as the 2016 jobs read it.
+(rules/profiles_2021_jobs.py).
+
+The queryCondition is a condition over device twins: the jobs page's JobRequest holds "<queryOrDevices>" and sends the
+reader to the query-language page, whose WHERE clause over `FROM devices` is exactly that. So a 2021 job's condition is
+whatever query_language.parse accepts after `SELECT * FROM devices WHERE`, matched against each device's twin
+document (twin_documents.to_json, as POST /devices/query reads them); and "*", the jobs page's job on "all devices".
+A condition the engine refuses is refused at creation (400, ArgumentInvalid). The sources give no moment at which a
+job's devices are chosen: the reference chooses them when the job starts (scheduled_jobs_state.start_due), so a twin
+that meets the condition by then is in; a job still to start lists, in devices.jobs, the devices its condition
+selects now (the query page's "all jobs (past and scheduled) that affect a single device").
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+from dataclasses import dataclass
+from typing import Any
 
 from iothub_conformance.rules.profiles import Profile
 
-from . import scheduled_jobs_state
+from . import scheduled_jobs_state, twin_documents
 from .error_envelope import ARGUMENT_INVALID
 from .faults import switch
 from .import_export_jobs import InvalidJob, utc
+from .query_language import InvalidQuery, Query, parse
 from .scheduled_jobs_state import CANCELLED, QUEUED, TWIN_JOB, ScheduledJob, ScheduledJobHub
 
+CONDITION_SEES_ONLY_DEVICE_IDS = switch("sj21-condition-sees-only-device-ids")
 CREATE_DROPS_QUERY_CONDITION = switch("sj21-create-drops-query-condition")
 NO_END_TIME = switch("sj21-no-end-time")
 QUERY_IGNORES_PAGE_SIZE = switch("sj21-query-ignores-page-size")
@@ -32,11 +45,47 @@ DEFAULT_PAGE_SIZE = 100
 # The jobs page's names for the statuses the swagger names otherwise (profile rule scheduled_job_statuses, C18).
 PAGE_NAMES = {QUEUED: "pending", CANCELLED: "canceled"}
 TOKEN_PREFIX = "jobs:"
+EVERY_DEVICE = "*"  # the jobs page's job "on all devices on contoso-hub-1" sends queryCondition "*"
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A 2021 job's queryCondition as the query engine reads it; `query` None: "*", every device."""
+
+    query: Query | None
+
+    def select(self, hub: Any) -> tuple[str, ...]:
+        """The ids of the devices whose twins meet the condition now, in id order. Call under hub.lock."""
+        chosen = []
+        for device_id in sorted(hub.devices):
+            if self.query is None:
+                chosen.append(device_id)
+                continue
+            twin = twin_documents.device_twin(hub, device_id)
+            if twin is None:
+                continue
+            document = ({"deviceId": device_id} if hub.has(CONDITION_SEES_ONLY_DEVICE_IDS)
+                        else twin_documents.to_json(hub, twin))
+            if self.query.matches(document):
+                chosen.append(device_id)
+        return tuple(chosen)
+
+
+def read_condition(text: str) -> Condition:
+    """The condition of a 2021 job; InvalidJob (400 ArgumentInvalid) for one the query engine refuses."""
+    if text.strip() == EVERY_DEVICE:
+        return Condition(None)
+    try:
+        query = parse(f"SELECT * FROM devices WHERE {text}")
+    except InvalidQuery as exc:
+        raise InvalidJob(ARGUMENT_INVALID, f"queryCondition is not a condition over device twins: {exc}") from None
+    return Condition(query)
 
 
 def read_request(hub: ScheduledJobHub, job_id: str, raw: bytes) -> ScheduledJob:
-    """A new 2021-04-12 job from a JobRequest body: the 2016-11-14 rules, and updateTwin's etag kept."""
-    job = scheduled_jobs_state.read_request(hub, job_id, raw)
+    """A new 2021-04-12 job from a JobRequest body: the 2016-11-14 rules, the queryCondition read by the query
+    engine, and updateTwin's etag kept."""
+    job = scheduled_jobs_state.read_request(hub, job_id, raw, selector_of=lambda text: read_condition(text).select)
     job.current = True
     if job.type == TWIN_JOB:
         etag = (job.update_twin or {}).get("etag")
@@ -112,8 +161,8 @@ def device_jobs(hub: ScheduledJobHub) -> list[dict]:
     """The documents of `FROM devices.jobs` (the query-language page's "jobs" collection): one per device and job,
     with the device's status in that job and its outcome. For the query engine; call under hub.lock."""
     documents = []
-    for job in hub.scheduled_jobs.values():
-        for device_id in job.selected or job.device_ids:
+    for job in list(hub.scheduled_jobs.values()):
+        for device_id in dict.fromkeys(devices_of(hub, job)):  # a 2016 condition may name a device twice
             outcome = job.outcomes.get(device_id)
             status = outcome["status"] if outcome else ("running" if job.status == "running" else job.status)
             document = {
@@ -133,4 +182,13 @@ def device_jobs(hub: ScheduledJobHub) -> list[dict]:
     return documents
 
 
-__all__ = ["device_jobs", "page", "permission", "read_request", "status_name", "status_of", "view"]
+def devices_of(hub: ScheduledJobHub, job: ScheduledJob) -> tuple[str, ...]:
+    """The devices a job works on: those chosen when it started; for a 2021 job still to start, those its condition
+    selects now; for a 2016 one, those its condition names. Call under hub.lock."""
+    if job.selector is None:
+        return job.selected or job.device_ids
+    return job.selected if job.started_at is not None else scheduled_jobs_state.chosen_now(hub, job)
+
+
+__all__ = ["Condition", "devices_of", "device_jobs", "page", "permission", "read_condition", "read_request",
+           "status_name", "status_of", "view"]

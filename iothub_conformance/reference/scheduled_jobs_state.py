@@ -61,6 +61,11 @@ IN_LIST = re.compile(r"""\s*deviceId\s+IN\s*\[(.*)\]\s*""", re.IGNORECASE | re.D
 LIST_ITEM = re.compile(r"""\s*(?:'([^']*)'|"([^"]*)")\s*(,|\Z)""")
 
 
+# How a 2021-04-12 job chooses its devices (scheduled_jobs_2021.Condition.select): the ids, in order, of the devices
+# its queryCondition selects in the hub as it is now. Call under hub.lock.
+Selector = Callable[[Any], tuple[str, ...]]
+
+
 class DeviceMethod(TypedDict):
     """A method job's cloudToDeviceMethod as it was read (_method): the name is a non-empty string."""
 
@@ -75,7 +80,7 @@ class ScheduledJob:
     job_id: str
     type: str
     query_condition: str
-    device_ids: tuple[str, ...]  # the deviceIds the condition names, existing or not
+    device_ids: tuple[str, ...]  # the deviceIds the condition names, existing or not (a 2016-11-14 job)
     created_at: float  # hub.clock seconds
     start_at: float  # the startTime asked for, or the creation time
     max_execution_seconds: int | None
@@ -94,6 +99,7 @@ class ScheduledJob:
     current: bool = False  # made at api-version 2021-04-12: its own fault switches, status names and twin etag
     twin_etag: str | None = None  # updateTwin.etag of a 2021 twin job: "*" or None updates every twin, else a match
     sequence: int = 0  # the order jobs were kept in, for the 2021 query's continuation tokens
+    selector: Selector | None = None  # a 2021 job's queryCondition, read by the query engine; None: device_ids
 
     def to_json(self) -> dict:
         payload: dict[str, Any] = {
@@ -156,8 +162,10 @@ def permission(raw: bytes) -> str:
     return SERVICE_CONNECT if isinstance(body, dict) and body.get("type") == METHOD_JOB else REGISTRY_WRITE
 
 
-def read_request(hub: ScheduledJobHub, job_id: str, raw: bytes) -> ScheduledJob:
-    """A new job from a JobRequest body; scheduled when its startTime is still to come, else queued."""
+def read_request(hub: ScheduledJobHub, job_id: str, raw: bytes,
+                 selector_of: Callable[[str], Selector] | None = None) -> ScheduledJob:
+    """A new job from a JobRequest body; scheduled when its startTime is still to come, else queued. `selector_of`
+    reads the queryCondition (raising InvalidJob for one it refuses); None: the 2016-11-14 reading, parse_condition."""
     if not DEVICE_ID.fullmatch(job_id) or job_id == "query":
         # "query" would be hidden by GET /jobs/v2/query.
         raise InvalidJob(ARGUMENT_INVALID, f"jobId {job_id[:140]!r} is not 1-128 ASCII alphanumerics or "
@@ -175,6 +183,7 @@ def read_request(hub: ScheduledJobHub, job_id: str, raw: bytes) -> ScheduledJob:
     condition = body.get("queryCondition")
     if not isinstance(condition, str):
         raise InvalidJob(ARGUMENT_INVALID, "queryCondition is required: a string")
+    device_ids, selector = (parse_condition(condition), None) if selector_of is None else ((), selector_of(condition))
     method, update_twin, patch = None, None, None
     if kind == METHOD_JOB:
         method = _method(body.get("cloudToDeviceMethod"))
@@ -193,7 +202,7 @@ def read_request(hub: ScheduledJobHub, job_id: str, raw: bytes) -> ScheduledJob:
         job_id=job_id,
         type=kind,
         query_condition=condition,
-        device_ids=parse_condition(condition),
+        device_ids=device_ids,
         created_at=now,
         start_at=start,
         max_execution_seconds=_whole_number(body, "maxExecutionTimeInSeconds", MAX_SECONDS),
@@ -202,6 +211,7 @@ def read_request(hub: ScheduledJobHub, job_id: str, raw: bytes) -> ScheduledJob:
         patch=patch,
         status=SCHEDULED if start > now else QUEUED,
         size=len(raw),
+        selector=selector,
     )
 
 
@@ -263,9 +273,16 @@ def start_due(hub: ScheduledJobHub) -> list[ScheduledJob]:
         if at_once or (job.start_at <= now and now >= job.created_at + hub.job_delay):
             job.status, job.started_at, job.ended_at = RUNNING, now, None
             every = job.type == TWIN_JOB and _on(hub, job, TWIN_JOB_IGNORES_CONDITION, SJ21_TWIN_JOB_IGNORES_CONDITION)
-            job.selected = tuple(sorted(hub.devices if every else set(job.device_ids) & hub.devices.keys()))
+            job.selected = tuple(sorted(hub.devices)) if every else chosen_now(hub, job)
             due.append(job)
     return due
+
+
+def chosen_now(hub: ScheduledJobHub, job: ScheduledJob) -> tuple[str, ...]:
+    """The devices the job's condition selects in the hub as it is now, in id order. Call under hub.lock."""
+    if job.selector is not None:
+        return job.selector(hub)
+    return tuple(sorted(set(job.device_ids) & hub.devices.keys()))
 
 
 def cancel(hub: ScheduledJobHub, job: ScheduledJob) -> None:

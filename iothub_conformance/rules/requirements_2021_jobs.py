@@ -9,6 +9,7 @@ SW = "docs/sources/service-2021-04-12.json"
 BULK = "docs/sources/iot-hub-bulk-identity-mgmt__2017-07-03_0819162b.md"
 JOBS_PAGE = "docs/sources/iot-hub-devguide-jobs__2019-05-06_6190472e.md"
 INV = "docs/sources/INVENTORY-2021-04-12.md"
+QUERY_PAGE = "docs/sources/iot-hub-devguide-query-language__2018-02-26_abdce6fa.md"
 
 CREATE, LIST, GET, CANCEL = ("Jobs_CreateImportExportJob", "Jobs_GetImportExportJobs", "Jobs_GetImportExportJob",
                              "Jobs_CancelImportExportJob")
@@ -127,6 +128,13 @@ REQUIREMENTS: list[Requirement] = [
                 "on exactly the twins its queryCondition selects.",
                 f"{JOBS_PAGE} (Jobs to update device twin properties: etag \"*\"; queryCondition deviceId IN [...]); "
                 f"{SW} (JobRequest.updateTwin, JobRequest.queryCondition)",
+                operations=(V2_CREATE,), since=V2021_RELEASE),
+    Requirement("SJOB-TWIN-003", "MUST",
+                "A scheduleUpdateTwin job whose queryCondition is a query-language condition on the twins' tags is "
+                "accepted and updates exactly the twins that meet it.",
+                f"{JOBS_PAGE} (JobRequest \"queryCondition\": \"<queryOrDevices>\"; IoT Hub Query Language covers "
+                f"IoT Hub query language in additional detail); {QUERY_PAGE} (WHERE <filter_condition> over FROM "
+                "devices; twins filtered on tags, e.g. tags.location.region = 'US')",
                 operations=(V2_CREATE,), since=V2021_RELEASE),
     Requirement("SJOB-TWIN-002", "MUST",
                 "A scheduleUpdateTwin job whose updateTwin has no etag is accepted and runs as one with \"*\" "
