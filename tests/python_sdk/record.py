@@ -1,0 +1,49 @@
+"""Regenerate the Python SDK's recordings in tests/recordings/sdk/ from a fresh run of azure-iot-hub 2.7.0 against the
+reference served in this process (tests/support/python_sdk.py):
+
+    python -m tests.python_sdk.record
+
+Each file is the recording the served reference wrote (as `serve --record` does, secrets redacted), keeping the
+exchanges the SDK made (its User-Agent) and leaving out the harness's own: the device it made for the purge and the
+messages it queued there. The SDK venv (.cache/python-sdk-venv) is built first when it is missing, from PyPI.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+from tests.support.python_sdk import SdkUnavailable, run_sdk, sdk_entries
+from tests.support.suite_runs import ROOT
+
+OUT = ROOT / "tests" / "recordings" / "sdk"
+NOTE = ("; only the exchanges the SDK made are kept (python -m tests.python_sdk.record): the harness's purge device and "
+        "the messages it queued are left out")
+
+
+def main() -> int:
+    try:
+        with tempfile.TemporaryDirectory(prefix="python-sdk-") as workdir:
+            runs = run_sdk(Path(workdir))
+            failed = [run for run in runs.values() if run.returncode != 0 or not all(line["ok"] for line in run.lines)]
+            if failed:
+                print(f"error: the {failed[0].name} driver did not pass: {failed[0].last_line}", file=sys.stderr)
+                return 1
+            for run in runs.values():
+                har = json.loads(run.har.read_text(encoding="utf-8"))
+                har["log"]["entries"] = sdk_entries(run)
+                har["log"]["comment"] = har["log"].get("comment", "") + NOTE
+                OUT.mkdir(parents=True, exist_ok=True)
+                target = OUT / run.har.name
+                target.write_text(json.dumps(har, indent=1) + "\n", encoding="utf-8")
+                print(f"{target.relative_to(ROOT)}: {len(har['log']['entries'])} exchanges; {run.last_line}")
+    except SdkUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
