@@ -41,6 +41,7 @@ UNKNOWN_JOB_RETURNS_200 = switch("ie21-unknown-job-returns-200")
 V2_UNKNOWN_JOB_RETURNS_200 = switch("sj21-unknown-job-returns-200")
 
 CURRENT = "2021-04-12"
+MOST_PER_PAGE = 10**9  # past the jobs the hub keeps: every larger page size asks for the same page
 Handler = Callable[[Request], Awaitable[Response]]
 
 
@@ -198,8 +199,9 @@ async def query_jobs(request: Request) -> Response:
         return error_response(hub, 400, ARGUMENT_INVALID, f"jobType must be one of {', '.join(TYPES)}")
     if status_name is not None and status is None:
         return error_response(hub, 400, ARGUMENT_INVALID, f"jobStatus {status_name[:40]!r} is no job status")
-    size_text = headers.get("x-ms-max-item-count") or params.get("pageSize")
-    if size_text is not None and not (size_text.isdigit() and 0 < int(size_text) <= 10**9):
+    header = headers.get("x-ms-max-item-count")
+    size = page_size(header if header is not None else params.get("pageSize"))
+    if size == 0:
         return error_response(hub, 400, ARGUMENT_INVALID, "the page size must be a whole number from 1")
     token = headers.get("x-ms-continuation") or params.get("continuationToken") or None
     if hub.has(QUERY_IGNORES_FILTERS):
@@ -208,11 +210,23 @@ async def query_jobs(request: Request) -> Response:
         with hub.lock:
             matching = [known for known in hub.scheduled_jobs.values()
                         if job_type in (None, known.type) and status in (None, known.status)]
-            chosen, following = scheduled_jobs_2021.page(hub, matching, int(size_text) if size_text else None, token)
+            chosen, following = scheduled_jobs_2021.page(hub, matching, size, token)
             items = [scheduled_jobs_2021.view(hub, known) for known in chosen]
     except InvalidJob as exc:
         return error_response(hub, 400, exc.code, exc.message)
     return json_response(hub, 200, {"type": "jobResponse", "items": items, "continuationToken": following})
+
+
+def page_size(text: str | None) -> int | None:
+    """The page size asked for: None when none is, 0 when it is not a whole number from 1 in ASCII digits (an empty
+    value too). No source gives a largest size, so any number is taken (the page is the hub's own size at most); one
+    of more than nine digits is read as MOST_PER_PAGE, since converting thousands of digits is work for nothing."""
+    if text is None:
+        return None
+    if not (text.isascii() and text.isdigit()):
+        return 0
+    digits = text.lstrip("0")
+    return int(digits or "0") if len(digits) <= 9 else MOST_PER_PAGE
 
 
 ROUTES: list[Route] = [
