@@ -31,7 +31,11 @@ def written(tmp_path, statuses: dict[str, str], code: int = 1, detail: dict | No
 def test_a_proof_runs_the_tests_claiming_breaks_and_collateral_under_the_faults_profile():
     strict = Fault("f", "d", breaks=("DI-CREATE-001",), profile="docs-strict", collateral=(("DI-ID-001", "why"),))
     assert proofs.proof_args(strict) == ["--iothub-profile", "docs-strict", "--iothub-reference-faults", "f",
-                                         "--iothub-only-requirements", "DI-CREATE-001,DI-ID-001", "--tb=line"]
+                                         "--iothub-only-requirements", "DI-CREATE-001,DI-ID-001",
+                                         "--iothub-api-version", "2016-02-03", "--tb=line"]
+    # At the api-versions of what it breaks: a rule of every version, on all of them.
+    assert proofs.fault_versions(Fault("h", "d", breaks=("DEVICE-GET-001",))) == ("2021-04-12",)
+    assert proofs.fault_versions(Fault("i", "d", breaks=("COMMON-REQID-001",))) == ("2016-02-03", "2021-04-12")
     whole = Fault("g", "d", breaks=("JOBV2-QUERY-001",), whole_suite=True)
     assert proofs.proof_args(whole) == ["--iothub-profile", "iothub", "--iothub-reference-faults", "g", "--tb=line"]
 
