@@ -2,7 +2,8 @@
 
 The corpus of real-service recordings (tests/recordings/, SOURCES.md) raises no failure under iothub, and under
 docs-strict only what the iothub profile notes as deviations. The official SDKs' traffic against the reference
-(tests/recordings/sdk/: the 2016 Node.js SDKs, the 2021-04-12 Python service SDK) keeps every client rule under iothub. Each check fails on an exchange that breaks its rule.
+(tests/recordings/sdk/: the 2016 Node.js SDKs, the 2021-04-12 Python service SDK) keeps every client rule under
+iothub. Each check fails on an exchange that breaks its rule.
 """
 
 from __future__ import annotations
