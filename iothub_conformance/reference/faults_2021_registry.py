@@ -55,7 +55,7 @@ TABLE: tuple[Fault, ...] = (
           breaks=("MODULE-GET-002",),
           collateral=(("MODULE-DELETE-001", "the deleted module reads 404 DeviceNotFound, not ModuleNotFound"),)),
     Fault("module-list-empty", "a device's module list is always empty", breaks=("MODULE-LIST-001",)),
-    Fault("module-update-new-generation-id", "a module update takes the body's generationId",
+    Fault("module-update-new-generation-id", "a module update gives the module a new generationId (not the body's)",
           breaks=("MODULE-UPDATE-001",)),
     Fault("module-ignore-if-match", "module PUT and DELETE ignore If-Match", breaks=("MODULE-COND-001",)),
     Fault("module-delete-keeps", "a module DELETE answers 204 but the module stays", breaks=("MODULE-DELETE-001",)),
