@@ -54,10 +54,13 @@ def test_a_page_size_parameter_that_is_not_a_whole_number_from_1_is_400(api, siz
     assert response.status_code == 400 and error_code(response) == "ArgumentInvalid"
 
 
-def test_the_header_wins_over_the_parameter(api):
+def test_the_header_wins_over_the_parameter_and_each_is_held_to_its_form(api):
     response = api.request("GET", "/jobs/v2/query", params={**V2021, "pageSize": "1"},
                            headers={"x-ms-max-item-count": "2"})
     assert ids(response) == ["j0", "j1"]
+    response = api.request("GET", "/jobs/v2/query", params={**V2021, "pageSize": "x"},
+                           headers={"x-ms-max-item-count": "2"})
+    assert response.status_code == 400 and error_code(response) == "ArgumentInvalid"
 
 
 def test_the_2016_query_keeps_its_own_handler(api):

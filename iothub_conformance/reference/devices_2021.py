@@ -225,16 +225,26 @@ async def list_devices(request: Request) -> Response:
     limit = MAX_LIST
     top = request.query_params.get("top")
     if top is not None:
-        try:
-            number = int(top) if len(top) <= 12 else 0
-        except ValueError:
-            return error_response(hub, 400, ARGUMENT_INVALID, f"top {top[:40]!r} is not an integer")
+        number = _int32(top)
+        if number is None:
+            return error_response(hub, 400, ARGUMENT_INVALID, f"top {top[:40]!r} is not an int32 integer")
         if 1 <= number <= MAX_LIST and not hub.has(LIST_IGNORES_TOP):
             limit = number
     with hub.lock:
         chosen = sorted(hub.devices)[:limit]
         payload = [representation(hub, hub.devices[d], hub.queued(d)) for d in chosen]
     return json_response(hub, 200, payload)
+
+
+def _int32(text: str) -> int | None:
+    """The swagger's `top` is an int32 ("Any value outside the range of 1-1000 is considered to be 1000" reads an
+    int32): ASCII digits with an optional sign, within int32, else None. Digits are counted before int() reads them
+    (int() would also take "1_0", " 5" or non-ASCII digits, and thousands of digits slowly)."""
+    digits = text[1:] if text[:1] in ("+", "-") else text
+    if not (digits.isascii() and digits.isdigit()) or len(digits.lstrip("0")) > 10:
+        return None
+    number = int(text)
+    return number if -2**31 <= number < 2**31 else None
 
 
 async def get_device(request: Request) -> Response:

@@ -199,9 +199,10 @@ async def query_jobs(request: Request) -> Response:
         return error_response(hub, 400, ARGUMENT_INVALID, f"jobType must be one of {', '.join(TYPES)}")
     if status_name is not None and status is None:
         return error_response(hub, 400, ARGUMENT_INVALID, f"jobStatus {status_name[:40]!r} is no job status")
-    header = headers.get("x-ms-max-item-count")
-    size = page_size(header if header is not None else params.get("pageSize"))
-    if size == 0:
+    # Each size given is held to its form; the header's, when both are given, is the one served.
+    by_header, by_parameter = page_size(headers.get("x-ms-max-item-count")), page_size(params.get("pageSize"))
+    size = by_header if by_header is not None else by_parameter
+    if 0 in (by_header, by_parameter):
         return error_response(hub, 400, ARGUMENT_INVALID, "the page size must be a whole number from 1")
     token = headers.get("x-ms-continuation") or params.get("continuationToken") or None
     if hub.has(QUERY_IGNORES_FILTERS):

@@ -64,16 +64,26 @@ EVERY_METHOD = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRA
 
 
 def _is_2021(request: Request) -> bool:
-    return request.query_params.getlist("api-version") == [V2021]
+    """Whether every api-version the request names is 2021-04-12 (a value repeated is still that one version)."""
+    values = request.query_params.getlist("api-version")
+    return bool(values) and all(value == V2021 for value in values)
+
+
+def _names_only_older_versions(hub: Hub, request: Request) -> bool:
+    values = request.query_params.getlist("api-version")
+    return bool(values) and all(value in (*hub.supported_api_versions, *hub.scheduled_api_versions) for value in values)
 
 
 async def device_twin(request: Request) -> Response:
-    """/twins/{deviceId}: 2021-04-12 here, any other api-version (or none) as api-version 2016-11-14 serves it."""
+    """/twins/{deviceId}: 2021-04-12 here, any other api-version (or none) as api-version 2016-11-14 serves it. A PUT
+    (2021-04-12's replace) naming no api-version, or one no version serves, is judged here: api-version comes first,
+    so it gets the api-version's 400, where a PUT naming a 2016 version keeps its 405."""
     hub: Hub = request.app.state.hub
     if not _is_2021(request):
         if request.method in ("GET", "HEAD", "PATCH"):
             return await twin_routes.twin(request)
-        return _not_allowed(hub, request, ("GET", "HEAD", "PATCH"))
+        if request.method != "PUT" or _names_only_older_versions(hub, request):
+            return _not_allowed(hub, request, ("GET", "HEAD", "PATCH"))
     if request.method not in (*TWIN_METHODS, "HEAD"):
         return _not_allowed(hub, request, (*TWIN_METHODS, "HEAD"))
     return await _twin(request, request.path_params["device_id"], None)
