@@ -16,7 +16,7 @@ V21 = {"api-version": "2021-04-12"}
 
 
 def test_every_registry_2021_fault_has_a_test_here():
-    assert len(REGISTRY_FAULTS) >= 31
+    assert len(REGISTRY_FAULTS) == 33
     missing = [name for name in REGISTRY_FAULTS if f"test_fault_{name.replace('-', '_')}" not in globals()]
     assert not missing
 
@@ -142,6 +142,8 @@ def test_fault_device_2021_delete_keeps_modules():
         assert api.request("DELETE", "/devices/d1").status_code == 204
         assert get(api, "/devices/d1").status_code == 404  # the device itself goes either way
         assert get(api, "/devices/d1/modules/m1").status_code == status
+        never = get(api, "/devices/never/modules/m1")  # a device that never was: DeviceNotFound either way
+        assert never.status_code == 404 and error_code(never) == "DeviceNotFound"
 
 
 def test_fault_device_2021_list_ignores_top():
@@ -239,6 +241,7 @@ def test_fault_module_drops_managed_by():
     for api, managed in ((good, "IotEdge"), (bad, None)):
         assert module(api, "d1", "m1", {"managedBy": "IotEdge"}).json()["managedBy"] == managed
         assert get(api, "/devices/d1/modules/m1").json()["managedBy"] == managed
+        assert module(api, "d1", "m1", {"managedBy": "later"}).json()["managedBy"] == "later"  # updates store it
 
 
 def test_fault_module_no_generated_keys():
@@ -298,6 +301,8 @@ def test_fault_module_delete_keeps():
         module(api, "d1", "m1")
         assert api.request("DELETE", "/devices/d1/modules/m1", headers={"If-Match": "*"}).status_code == 204
         assert get(api, "/devices/d1/modules/m1").status_code == status
+        never = get(api, "/devices/never/modules/m1")  # a device that never was: DeviceNotFound either way
+        assert never.status_code == 404 and error_code(never) == "DeviceNotFound"
 
 
 def test_fault_module_no_limit():
@@ -342,3 +347,33 @@ def test_fault_purge_omits_device_id():
     assert good.request("DELETE", "/devices/d1/commands").json() == {"totalMessagesPurged": 0, "deviceId": "d1",
                                                                      "moduleId": None}
     assert bad.request("DELETE", "/devices/d1/commands").json() == {"totalMessagesPurged": 0, "moduleId": None}
+
+
+# -- permissions --------------------------------------------------------------------------------------------------
+
+
+def test_fault_perm_2021_service_token_reads_modules():
+    good, bad = hubs("perm-2021-service-token-reads-modules")
+    for api, status in ((good, 401), (bad, 200)):
+        module(api, "d1", "m1")
+        service, device_policy = api.policy("service"), api.policy("device")
+        assert get(api, "/devices/d1/modules", token=service).status_code == status
+        assert get(api, "/devices/d1/modules/m1", token=service).status_code == status
+        assert get(api, "/devices/d1/modules/m1", token=device_policy).status_code == 401  # DeviceConnect: still not
+        assert get(api, "/devices/d1", token=service).status_code == 401  # devices keep their rule
+        assert get(api, "/devices/d1/modules/m1", token=api.policy("registryRead")).status_code == 200
+
+
+def test_fault_perm_2021_read_token_writes_modules():
+    good, bad = hubs("perm-2021-read-token-writes-modules")
+    for api, (made, changed, gone, bulk_status) in ((good, (401, 401, 401, 401)), (bad, (201, 200, 204, 200))):
+        reader = api.policy("registryRead")
+        assert module(api, "d1", "m1", token=reader).status_code == made
+        module(api, "d1", "m2")
+        assert module(api, "d1", "m2", {"managedBy": "x"}, token=reader).status_code == changed
+        assert api.request("DELETE", "/devices/d1/modules/m2", token=reader).status_code == gone
+        assert bulk(api, [{"id": "b1", "importMode": "create"}], token=reader).status_code == bulk_status
+        assert put(api, "d9", token=reader).status_code == 401  # device writes keep their rule
+        assert module(api, "d1", "m3", token=api.policy("service")).status_code == 401  # ServiceConnect: still not
+    assert "m1" not in good.hub.modules["d1"] and "b1" not in good.hub.devices
+    assert "m1" in bad.hub.modules["d1"] and "m2" not in bad.hub.modules["d1"] and "b1" in bad.hub.devices

@@ -17,13 +17,11 @@ import json
 from starlette.requests import Request
 from starlette.responses import Response
 
-from . import devices_2021
+from . import devices_2021, permissions_2021
 from .error_envelope import ARGUMENT_INVALID, DEVICE_NOT_FOUND, PRECONDITION_FAILED, error_response
 from .faults import switch
-from .gate import admit
 from .hub import Hub
 from .identities import InvalidDevice
-from .policies import REGISTRY_WRITE
 from .responses import json_response
 
 CREATE_NOT_STORED = switch("bulk-create-not-stored")
@@ -49,7 +47,7 @@ class ItemFailed(Exception):
 
 async def update_registry(request: Request) -> Response:
     hub: Hub = request.app.state.hub
-    if refused := admit(request, REGISTRY_WRITE, versions=devices_2021.versions(hub)):
+    if refused := permissions_2021.admit_write(request, "bulk"):
         return refused
     try:
         items = json.loads(await request.body())

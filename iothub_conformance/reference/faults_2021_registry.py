@@ -1,20 +1,25 @@
 """Fault switches of api-version 2021-04-12 (rows faults.py joins into its table): devices, bulk registry, modules,
-statistics and the cloud-to-device purge. Each touches the 2021-04-12 handlers only: the 2016-02-03 answers stay."""
+statistics, the cloud-to-device purge, and the permissions registry operations need. Each touches the 2021-04-12
+handlers only: the 2016-02-03 answers stay."""
 
 from __future__ import annotations
 
-from .fault_types import Fault
+from .fault_types import Fault, because
 
 TABLE: tuple[Fault, ...] = (
     # -- devices ------------------------------------------------------------------------------------------------
     Fault("device-2021-create-returns-201", "a 2021-04-12 device create answers 201 instead of 200",
           breaks=("DEVICE-CREATE-001",)),
     Fault("device-2021-no-generated-keys", "a 2021-04-12 device created without keys gets none",
-          breaks=("DEVICE-CREATE-002",)),
+          breaks=("DEVICE-CREATE-002",),
+          collateral=(("BULK-CREATE-001", "a device the bulk call creates gets no keys either"),
+                      *because("error: the device an export is compared with was created without keys",
+                               "IEJOB-EXPORT-001", "IEJOB-EXPORT-002"))),
     Fault("device-2021-drops-capabilities", "a 2021-04-12 device GET answers capabilities.iotEdge false whatever was "
                                             "stored", breaks=("DEVICE-GET-001",)),
     Fault("device-2021-missing-code", "a 2021-04-12 GET of a missing device answers 404 with the code NotFound",
-          breaks=("DEVICE-GET-002",)),
+          breaks=("DEVICE-GET-002",),
+          collateral=(("MODULE-GET-002", "a GET of a module of a missing device answers NotFound too"),)),
     Fault("device-2021-update-new-generation-id", "a 2021-04-12 device update gives the device a new generationId",
           breaks=("DEVICE-UPDATE-001",)),
     Fault("device-2021-no-etag-header", "2021-04-12 device responses carry no ETag header",
@@ -46,11 +51,14 @@ TABLE: tuple[Fault, ...] = (
           breaks=("BULK-LIMIT-001",)),
     # -- modules ------------------------------------------------------------------------------------------------
     Fault("module-drops-managed-by", "a module create stores no managedBy", breaks=("MODULE-CREATE-001",),
-          collateral=(("MODULE-GET-001", "the module reads back managedBy null, not what it was created with"),)),
+          collateral=(("MODULE-GET-001", "the module reads back managedBy null, not what it was created with"),
+                      ("MODULE-COND-001", "the module the refused writes must leave unchanged was created without "
+                                          "its managedBy"))),
     Fault("module-no-generated-keys", "a module created without keys gets none", breaks=("MODULE-CREATE-002",),
           collateral=(("MODULE-SAS-001", "error: the module has no key to sign a module-scoped token with"),)),
     Fault("module-get-new-generation-id", "a module GET answers a generationId other than the stored one",
-          breaks=("MODULE-GET-001",)),
+          breaks=("MODULE-GET-001",),
+          collateral=(("MODULE-UPDATE-001", "the updated module read back with GET shows another generationId"),)),
     Fault("module-missing-device-code", "a missing module answers 404 DeviceNotFound instead of ModuleNotFound",
           breaks=("MODULE-GET-002",),
           collateral=(("MODULE-DELETE-001", "the deleted module reads 404 DeviceNotFound, not ModuleNotFound"),)),
@@ -58,7 +66,10 @@ TABLE: tuple[Fault, ...] = (
     Fault("module-update-new-generation-id", "a module update gives the module a new generationId (not the body's)",
           breaks=("MODULE-UPDATE-001",)),
     Fault("module-ignore-if-match", "module PUT and DELETE ignore If-Match", breaks=("MODULE-COND-001",)),
-    Fault("module-delete-keeps", "a module DELETE answers 204 but the module stays", breaks=("MODULE-DELETE-001",)),
+    Fault("module-delete-keeps", "a module DELETE answers 204 but the module stays", breaks=("MODULE-DELETE-001",),
+          collateral=(("MTWIN-LIFE-001", "the module deleted and made again is the old one, with its old twin"),
+                      ("PERM-WRITE-001", "error: the module a registryReadWrite token deletes stays, so the refused "
+                                         "deletes show nothing"))),
     Fault("module-no-limit", "a device may hold more than 50 modules", breaks=("MODULE-LIMIT-001",)),
     Fault("module-token-reads-registry", "a module-scoped token is admitted for registry reads",
           breaks=("MODULE-SAS-001",)),
@@ -67,4 +78,10 @@ TABLE: tuple[Fault, ...] = (
           breaks=("PURGE-QUEUE-001",)),
     Fault("purge-omits-device-id", "a purge answers without deviceId", breaks=("PURGE-QUEUE-002",),
           collateral=(("PURGE-QUEUE-001", "the purge result names no deviceId"),)),
+    # -- permissions (reference/permissions_2021.py) -------------------------------------------------------------
+    Fault("perm-2021-service-token-reads-modules", "a ServiceConnect token (policy service) may list and read a device's "
+                                                   "modules at 2021-04-12", breaks=("PERM-READ-001",)),
+    Fault("perm-2021-read-token-writes-modules", "a RegistryRead token (policy registryRead) may create, update and "
+                                                 "delete modules and make the bulk registry call at 2021-04-12",
+          breaks=("PERM-WRITE-001",)),
 )

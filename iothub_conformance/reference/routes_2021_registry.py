@@ -9,18 +9,20 @@ ModuleNotFound, 409301 ModuleAlreadyExistsOnDevice, 413003 TooManyModulesOnDevic
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from . import bulk_registry, devices_2021
+from . import bulk_registry, devices_2021, permissions_2021
 from .error_envelope import ARGUMENT_INVALID, DEVICE_NOT_FOUND, METHOD_NOT_ALLOWED, error_response
 from .faults import switch
 from .gate import admit
 from .hub import Hub
 from .identities import InvalidDevice
 from .modules import MAX_MODULES_PER_DEVICE, Module, module_input, new_module, updated_module
-from .policies import DEVICE_CONNECT, REGISTRY_READ, REGISTRY_WRITE, SERVICE_CONNECT
+from .policies import DEVICE_CONNECT, SERVICE_CONNECT
 from .registry_routes import list_devices
 from .responses import json_response
 
@@ -92,7 +94,7 @@ def _module_token(request: Request) -> bool:
 async def list_modules(request: Request) -> Response:
     hub: Hub = request.app.state.hub
     device_id, _ = _ids(request)
-    if refused := admit(request, REGISTRY_READ, device_id, versions=devices_2021.versions(hub)):
+    if refused := permissions_2021.admit_read(request, "module", device_id):
         return refused
     if problem := _check(hub, device_id, None):
         return problem
@@ -118,13 +120,19 @@ async def get_module(request: Request) -> Response:
     device_id, module_id = _ids(request)
     assert module_id is not None
     # A module token grants DeviceConnect only (docs/sources/iot-hub-dev-guide-sas__2022-04-28_583ac50d.md).
-    permission = DEVICE_CONNECT if hub.has(TOKEN_READS_REGISTRY) and _module_token(request) else REGISTRY_READ
-    if refused := admit(request, permission, device_id, versions=devices_2021.versions(hub), module_id=module_id):
+    if hub.has(TOKEN_READS_REGISTRY) and _module_token(request):
+        refused = admit(request, DEVICE_CONNECT, device_id, versions=devices_2021.versions(hub), module_id=module_id)
+    else:
+        refused = permissions_2021.admit_read(request, "module", device_id, module_id)
+    if refused:
         return refused
     if problem := _check(hub, device_id, module_id):
         return problem
     with hub.lock:
-        if device_id not in hub.devices and not hub.has(DEVICE_DELETE_KEEPS_MODULES):
+        # With device-2021-delete-keeps-modules a deleted device's modules stay readable; a device that never was
+        # still answers DeviceNotFound.
+        kept = hub.has(DEVICE_DELETE_KEEPS_MODULES) and device_id in hub.modules
+        if device_id not in hub.devices and not kept:
             return devices_2021.device_not_found(hub, device_id)
         found = hub.modules.get(device_id, {}).get(module_id)
     if found is None:
@@ -136,7 +144,7 @@ async def put_module(request: Request) -> Response:
     hub: Hub = request.app.state.hub
     device_id, module_id = _ids(request)
     assert module_id is not None
-    if refused := admit(request, REGISTRY_WRITE, device_id, versions=devices_2021.versions(hub)):
+    if refused := permissions_2021.admit_write(request, "module", device_id):
         return refused
     if problem := _check(hub, device_id, module_id):
         return problem
@@ -148,8 +156,6 @@ async def put_module(request: Request) -> Response:
         if value is not None and value != expected:
             return error_response(hub, 400, ARGUMENT_INVALID,
                                   f"body {name} {value[:140]!r} differs from the URI's {expected[:140]!r}")
-    if hub.has(DROPS_MANAGED_BY):
-        given = type(given)(given.module_id, given.device_id, None, given.credentials)
     wanted = None if hub.has(IGNORE_IF_MATCH) else devices_2021.condition(hub, request.headers.getlist("if-match"))
     with hub.lock:
         if device_id not in hub.devices:
@@ -162,6 +168,8 @@ async def put_module(request: Request) -> Response:
             if len(held) >= MAX_MODULES_PER_DEVICE and not hub.has(NO_LIMIT):
                 return error_response(hub, 413, TOO_MANY_MODULES, f"device {device_id!r} already holds "
                                                                   f"{MAX_MODULES_PER_DEVICE} modules")
+            if hub.has(DROPS_MANAGED_BY):  # on create only: an update stores what it is given
+                given = replace(given, managed_by=None)
             saved = held[module_id] = new_module(hub, device_id, module_id, given,
                                                  generate_keys=not hub.has(NO_GENERATED_KEYS))
             return json_response(hub, 201, saved.to_json())
@@ -178,7 +186,7 @@ async def delete_module(request: Request) -> Response:
     hub: Hub = request.app.state.hub
     device_id, module_id = _ids(request)
     assert module_id is not None
-    if refused := admit(request, REGISTRY_WRITE, device_id, versions=devices_2021.versions(hub)):
+    if refused := permissions_2021.admit_write(request, "module", device_id):
         return refused
     if problem := _check(hub, device_id, module_id):
         return problem

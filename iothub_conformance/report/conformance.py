@@ -67,6 +67,7 @@ SURFACES = {
     "QUERY": "Query (2021-04-12)",
     "IEJOB": "Import/export jobs (2021-04-12)",
     "SJOB": "Scheduled jobs (2021-04-12)",
+    "PERM": "Permissions (2021-04-12)",
 }
 
 

@@ -1,8 +1,9 @@
 """Requirements of api-version 2021-04-12 (rules/requirements.py joins them into the registry):
-devices, bulk registry, modules, statistics, cloud-to-device purge."""
+devices, bulk registry, modules, statistics, cloud-to-device purge, and the permission each operation needs."""
 
 from __future__ import annotations
 
+from .operation_groups import DIRECT_METHODS_2021, TWINS_2021
 from .requirement import V2021_RELEASE, Requirement
 
 SW = "docs/sources/service-2021-04-12.json"
@@ -11,12 +12,21 @@ MODULE_TWINS = "docs/sources/iot-hub-devguide-module-twins__2020-06-29_ccf574a5.
 BULK_PAGE = "docs/sources/iot-hub-bulk-identity-mgmt__2017-07-03_0819162b.md"
 SAS_PAGE = "docs/sources/iot-hub-dev-guide-sas__2022-04-28_583ac50d.md"
 ERRORS_PAGE = "docs/sources/troubleshoot-error-codes__2022-04-04_61992a0a.md"
+IDENTITY_PAGE = "docs/sources/iot-hub-devguide-identity-registry__2018-08-29_64e53cd1.md"
+DEVICE_TWINS = "docs/sources/iot-hub-devguide-device-twins__2020-02-01_132b418f.md"
+METHODS_PAGE = "docs/sources/iot-hub-devguide-direct-methods__2018-07-17_1e2689b4.md"
+# 401: "The authorization token cannot be validated; for example, it is expired or does not apply to the request's URI
+# and/or method"; no page of 2021-04-12 says what a token lacking the permission gets.
+UNAUTHORIZED = "docs/sources/common-error-codes__v2016-12-27_e5666404f.md (401)"
 
 PUT_DEVICE = "Devices_CreateOrUpdateIdentity"
 GET_DEVICE = "Devices_GetIdentity"
+LIST_DEVICES = "Devices_GetDevices"
+DEVICE_STATISTICS = "Statistics_GetDeviceStatistics"
 DELETE_DEVICE = "Devices_DeleteIdentity"
 BULK = "BulkRegistry_UpdateRegistry"
 PUT_MODULE = "Modules_CreateOrUpdateIdentity"
+LIST_MODULES = "Modules_GetModulesOnDevice"
 GET_MODULE = "Modules_GetIdentity"
 DELETE_MODULE = "Modules_DeleteIdentity"
 PURGE = "CloudToDeviceMessages_PurgeCloudToDeviceMessageQueue"
@@ -153,4 +163,38 @@ REQUIREMENTS: list[Requirement] = [
     _r("PURGE-QUEUE-002",
        "A purge of an empty queue answers 200 with totalMessagesPurged 0 and the deviceId.",
        f"{SW} (PurgeMessageQueueResult); {INV} §2.11", (PURGE,)),
+    # -- permissions --------------------------------------------------------------------------------------------
+    # One per rule a source states. Not stated anywhere, so no requirement: the cloud-to-device purge, import/export
+    # and scheduled jobs, service statistics (INVENTORY-2021-04-12.md §1.3, §11).
+    _r("PERM-READ-001",
+       "At 2021-04-12, reading identities (GET and list of devices, GET and list of a device's modules) and the "
+       "registry's statistics needs RegistryRead: a token of a policy without it (service, device) is refused with "
+       "401; a registryRead token is served.",
+       f"{SAS_PAGE} (default policies; RegistryRead: \"Grants read access to the identity registry\"); {INV} §1.3 "
+       f"(statistics of the registry: inferred there); {IDENTITY_PAGE} (identity registry operations); {UNAUTHORIZED}",
+       (LIST_DEVICES, GET_DEVICE, DEVICE_STATISTICS, LIST_MODULES, GET_MODULE)),
+    _r("PERM-WRITE-001",
+       "At 2021-04-12, writing identities (PUT and DELETE of a device or of a module) and the bulk registry call need "
+       "RegistryWrite: a token of a policy without it (registryRead, service, device) is refused with 401 and changes "
+       "nothing; a registryReadWrite token is served.",
+       f"{SAS_PAGE} (default policies; registryReadWrite: \"read and write access to the identity registry\"); {INV} "
+       f"§1.3 (the bulk call: inferred there, an identity-registry write), §10 (C21); {IDENTITY_PAGE}; {UNAUTHORIZED}",
+       (PUT_DEVICE, DELETE_DEVICE, BULK, PUT_MODULE, DELETE_MODULE)),
+    _r("PERM-TWIN-001",
+       "At 2021-04-12, reading, replacing and patching a device or module twin needs ServiceConnect: a token of a "
+       "policy without it (registryRead, registryReadWrite, device) is refused with 401 and changes nothing; a "
+       "service token is served.",
+       f"{DEVICE_TWINS} (\"require the **ServiceConnect** permission\"); {MODULE_TWINS} (the same); {SAS_PAGE} "
+       f"(ServiceConnect: \"access twins to update tags and desired properties, retrieve reported properties\"); "
+       f"{INV} §1.3; {UNAUTHORIZED}", TWINS_2021),
+    _r("PERM-QUERY-001",
+       "At 2021-04-12, POST /devices/query needs ServiceConnect: a token of a policy without it (registryRead, "
+       "registryReadWrite, device) is refused with 401; a service token is served.",
+       f"{SAS_PAGE} (ServiceConnect: \"run queries\"); {INV} §1.3; {UNAUTHORIZED}", ("Query_GetTwins",)),
+    _r("PERM-METHOD-001",
+       "At 2021-04-12, invoking a direct method on a device or a module needs ServiceConnect: a token of a policy "
+       "without it (registryRead, registryReadWrite, device) is refused with 401 and the method is not invoked; a "
+       "service token is served.",
+       f"{METHODS_PAGE} (\"Anyone with **service connect** permissions on IoT Hub may invoke a method on a device\"); "
+       f"{INV} §1.3 (direct methods, device and module); {UNAUTHORIZED}", DIRECT_METHODS_2021),
 ]

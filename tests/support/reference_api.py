@@ -402,7 +402,7 @@ SURFACE_PREFIXES = {
     "scheduled jobs and twins": ("JOBV2-", "TWIN-"),
     "resource provider": ("RP-",),
     # api-version 2021-04-12: each group's faults are checked by its own *_faults test module
-    "registry 2021": ("DEVICE-", "BULK-", "MODULE-", "STATS-", "PURGE-"),
+    "registry 2021": ("DEVICE-", "BULK-", "MODULE-", "STATS-", "PURGE-", "PERM-"),
     "twins, methods and query 2021": ("DTWIN-", "MTWIN-", "METHOD-", "QUERY-"),
     "jobs 2021": ("IEJOB-", "SJOB-"),
 }
