@@ -48,6 +48,13 @@ def test_api_version_repeated_is_that_version(api):
     assert api.request("GET", "/twins/d1", params=twice).json()["tags"] == {"a": 1}
 
 
+def test_a_repeated_2021_version_is_served_by_the_2021_jobs(api):
+    twice = [("api-version", "2021-04-12"), ("api-version", "2021-04-12")]
+    response = api.request("GET", "/jobs/v2/query", params=twice)
+    assert response.status_code == 200 and response.json()["type"] == "jobResponse", response.text
+    assert api.request("GET", "/jobs", params=twice).status_code == 200
+
+
 @pytest.mark.parametrize("top, listed", [("1", 1), ("+1", 1), ("0001", 1), ("0", 2), ("-5", 2), ("1001", 2),
                                          ("2147483647", 2), ("-2147483648", 2)])
 def test_top_is_an_int32_and_any_outside_1_to_1000_means_1000(api, top, listed):

@@ -46,8 +46,9 @@ Handler = Callable[[Request], Awaitable[Response]]
 
 
 def current(request: Request) -> bool:
-    """Whether the request names api-version 2021-04-12 (and no other)."""
-    return request.query_params.getlist("api-version") == [CURRENT]
+    """Whether the request names api-version 2021-04-12 (and no other; a value repeated is still that one version)."""
+    values = request.query_params.getlist("api-version")
+    return bool(values) and all(value == CURRENT for value in values)
 
 
 def by_version(new: Handler, old: Handler) -> Handler:
