@@ -14,13 +14,14 @@ from dataclasses import dataclass, replace
 from starlette.requests import Request
 from starlette.responses import Response
 
+from . import permissions_2021
 from .credentials import Credentials, parse_credentials
 from .error_envelope import ARGUMENT_INVALID, DEVICE_NOT_FOUND, FORMAT_ERROR, PRECONDITION_FAILED, error_response
 from .faults import switch
 from .gate import admit
 from .hub import Hub
 from .identities import DEVICE_ID, SPECIAL_CHARACTERS, Device, DeviceInput, InvalidDevice, _now, device_input
-from .policies import REGISTRY_READ, REGISTRY_WRITE, SERVICE_CONNECT
+from .policies import SERVICE_CONNECT
 from .responses import json_response
 
 CREATE_RETURNS_201 = switch("device-2021-create-returns-201")
@@ -220,7 +221,7 @@ async def device(request: Request) -> Response:
 
 async def list_devices(request: Request) -> Response:
     hub: Hub = request.app.state.hub
-    if refused := admit(request, REGISTRY_READ, versions=versions(hub)):
+    if refused := permissions_2021.admit_read(request, "device"):
         return refused
     limit = MAX_LIST
     top = request.query_params.get("top")
@@ -250,7 +251,7 @@ def _int32(text: str) -> int | None:
 async def get_device(request: Request) -> Response:
     hub: Hub = request.app.state.hub
     device_id = request.path_params["device_id"]
-    if refused := admit(request, REGISTRY_READ, device_id, versions=versions(hub)):
+    if refused := permissions_2021.admit_read(request, "device", device_id):
         return refused
     try:
         check_id(device_id)
@@ -267,7 +268,7 @@ async def get_device(request: Request) -> Response:
 async def put_device(request: Request) -> Response:
     hub: Hub = request.app.state.hub
     device_id = request.path_params["device_id"]
-    if refused := admit(request, REGISTRY_WRITE, device_id, versions=versions(hub)):
+    if refused := permissions_2021.admit_write(request, "device", device_id):
         return refused
     try:
         check_id(device_id)
@@ -300,7 +301,7 @@ async def put_device(request: Request) -> Response:
 async def delete_device(request: Request) -> Response:
     hub: Hub = request.app.state.hub
     device_id = request.path_params["device_id"]
-    if refused := admit(request, REGISTRY_WRITE, device_id, versions=versions(hub)):
+    if refused := permissions_2021.admit_write(request, "device", device_id):
         return refused
     try:
         check_id(device_id)
@@ -327,7 +328,7 @@ async def delete_device(request: Request) -> Response:
 
 async def registry_statistics(request: Request) -> Response:
     hub: Hub = request.app.state.hub
-    if refused := admit(request, REGISTRY_READ, versions=versions(hub)):
+    if refused := permissions_2021.admit_read(request, "statistics"):
         return refused
     with hub.lock:
         statuses = [d.status for d in hub.devices.values()]
