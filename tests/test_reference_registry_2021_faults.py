@@ -16,7 +16,7 @@ V21 = {"api-version": "2021-04-12"}
 
 
 def test_every_registry_2021_fault_has_a_test_here():
-    assert len(REGISTRY_FAULTS) == 33
+    assert len(REGISTRY_FAULTS) == 36
     missing = [name for name in REGISTRY_FAULTS if f"test_fault_{name.replace('-', '_')}" not in globals()]
     assert not missing
 
@@ -377,3 +377,41 @@ def test_fault_perm_2021_read_token_writes_modules():
         assert module(api, "d1", "m3", token=api.policy("service")).status_code == 401  # ServiceConnect: still not
     assert "m1" not in good.hub.modules["d1"] and "b1" not in good.hub.devices
     assert "m1" in bad.hub.modules["d1"] and "m2" not in bad.hub.modules["d1"] and "b1" in bad.hub.devices
+
+
+def _service_operations(api: ReferenceApi, token: str) -> dict[str, int]:
+    """The status of each ServiceConnect operation (twins, query, a direct method) signed with `token`."""
+    api.hub.method_handlers["d1"] = lambda name, payload: (200, {"echo": payload})
+    call = {"methodName": "m", "payload": 1, "responseTimeoutInSeconds": 5}
+    return {
+        "twin": get(api, "/twins/d1", token=token).status_code,
+        "twin patch": api.request("PATCH", "/twins/d1", json={"tags": {"t": 1}}, token=token).status_code,
+        "query": api.request("POST", "/devices/query", json={"query": "SELECT * FROM devices"}, token=token).status_code,
+        "method": api.request("POST", "/twins/d1/methods", json=call, token=token).status_code,
+    }
+
+
+@pytest.mark.parametrize("what", ["twin", "query", "method"])
+def test_only_the_faults_own_service_operation_takes_a_registry_token(what):
+    # Each fault opens its own operation to a RegistryRead token, and no other; the service policy is served anyway.
+    fault = {"twin": "perm-2021-registry-token-serves-twins", "query": "perm-2021-registry-token-queries",
+             "method": "perm-2021-registry-token-invokes-methods"}[what]
+    good, bad = hubs(fault)
+    assert set(_service_operations(good, good.policy("registryRead")).values()) == {401}
+    loosened = _service_operations(bad, bad.policy("registryRead"))
+    opened = {name for name, status in loosened.items() if status != 401}
+    assert opened == ({"twin", "twin patch"} if what == "twin" else {what}), loosened
+    assert all(status == 200 for status in _service_operations(bad, bad.policy("service")).values())
+    assert set(_service_operations(bad, bad.policy("device")).values()) == {401}  # DeviceConnect: still not
+
+
+def test_fault_perm_2021_registry_token_serves_twins():
+    test_only_the_faults_own_service_operation_takes_a_registry_token("twin")
+
+
+def test_fault_perm_2021_registry_token_queries():
+    test_only_the_faults_own_service_operation_takes_a_registry_token("query")
+
+
+def test_fault_perm_2021_registry_token_invokes_methods():
+    test_only_the_faults_own_service_operation_takes_a_registry_token("method")

@@ -86,4 +86,11 @@ TABLE: tuple[Fault, ...] = (
     Fault("perm-2021-read-token-writes-modules", "a RegistryRead token (policy registryRead) may create, update and "
                                                  "delete modules and make the bulk registry call at 2021-04-12",
           breaks=("PERM-WRITE-001",)),
+    Fault("perm-2021-registry-token-serves-twins", "a RegistryRead token (policy registryRead) may read, patch and "
+                                                   "replace device and module twins at 2021-04-12",
+          breaks=("PERM-TWIN-001",)),
+    Fault("perm-2021-registry-token-queries", "a RegistryRead token (policy registryRead) may query at 2021-04-12",
+          breaks=("PERM-QUERY-001",)),
+    Fault("perm-2021-registry-token-invokes-methods", "a RegistryRead token (policy registryRead) may invoke direct "
+                                                      "methods at 2021-04-12", breaks=("PERM-METHOD-001",)),
 )

@@ -18,6 +18,13 @@ from .policies import REGISTRY_READ, REGISTRY_WRITE, SERVICE_CONNECT
 
 SERVICE_TOKEN_READS_MODULES = switch("perm-2021-service-token-reads-modules")
 READ_TOKEN_WRITES_MODULES = switch("perm-2021-read-token-writes-modules")
+# ServiceConnect operations (the device-twins page: twin operations "require the ServiceConnect permission"; the
+# direct-methods page: "service connect"; the SAS page: "run queries"), each loosened by a fault of its own.
+REGISTRY_TOKEN_SERVES = {
+    "twin": switch("perm-2021-registry-token-serves-twins"),
+    "query": switch("perm-2021-registry-token-queries"),
+    "method": switch("perm-2021-registry-token-invokes-methods"),
+}
 
 
 # What each fault opens up: the identity writes and reads it concerns (a device's are not among them).
@@ -45,3 +52,13 @@ def admit_write(request: Request, what: str, device_id: str | None = None) -> Re
     hub: Hub = request.app.state.hub
     needed = REGISTRY_READ if what in LOOSENED_WRITES and hub.has(READ_TOKEN_WRITES_MODULES) else REGISTRY_WRITE
     return admit(request, needed, device_id, versions=hub.current_api_versions)
+
+
+def admit_service(request: Request, what: str, device_id: str | None = None) -> Response | None:
+    """gate.admit for a twin, query or direct-method request (ServiceConnect); `what`: twin, query or method. With the
+    fault for `what` on, a RegistryRead token (policy registryRead) is served too."""
+    hub: Hub = request.app.state.hub
+    refused = admit(request, SERVICE_CONNECT, device_id, versions=hub.current_api_versions)
+    if refused is None or refused.status_code != 401 or not hub.has(REGISTRY_TOKEN_SERVES[what]):
+        return refused
+    return refused if admit(request, REGISTRY_READ, device_id, versions=hub.current_api_versions) else None

@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from . import methods, query, twin_documents, twin_routes, twins
+from . import methods, permissions_2021, query, twin_documents, twin_routes, twins
 from .error_envelope import (
     ARGUMENT_INVALID,
     DEVICE_NOT_FOUND,
@@ -29,12 +29,10 @@ from .error_envelope import (
     error_response,
 )
 from .faults import switch
-from .gate import admit
 from .hub import Hub
 from .identities import InvalidDevice, check_device_id
 from .if_match import IfMatch, MalformedIfMatch, parse_if_match
 from .modules import check_module_id
-from .policies import SERVICE_CONNECT
 from .responses import json_response
 from .twins import InvalidTwin, Twin
 
@@ -95,7 +93,7 @@ async def module_twin(request: Request) -> Response:
 
 async def _twin(request: Request, device_id: str, module_id: str | None) -> Response:
     hub: Hub = request.app.state.hub
-    if refused := admit(request, SERVICE_CONNECT, device_id, hub.current_api_versions):
+    if refused := permissions_2021.admit_service(request, "twin", device_id):
         return refused
     try:
         check_device_id(hub, device_id)
@@ -235,7 +233,7 @@ async def invoke_method(request: Request) -> Response:
     hub: Hub = request.app.state.hub
     device_id = request.path_params["device_id"]
     module_id = request.path_params.get("module_id")
-    if refused := admit(request, SERVICE_CONNECT, device_id, hub.current_api_versions):
+    if refused := permissions_2021.admit_service(request, "method", device_id):
         return refused
     try:
         check_device_id(hub, device_id)
@@ -265,7 +263,7 @@ def _json_body(raw: bytes):
 
 async def run_query(request: Request) -> Response:
     hub: Hub = request.app.state.hub
-    if refused := admit(request, SERVICE_CONNECT, None, hub.current_api_versions):
+    if refused := permissions_2021.admit_service(request, "query"):
         return refused
     try:
         body = _json_body(await request.body())
