@@ -20,11 +20,11 @@ SERVICE_TOKEN_READS_MODULES = switch("perm-2021-service-token-reads-modules")
 READ_TOKEN_WRITES_MODULES = switch("perm-2021-read-token-writes-modules")
 # ServiceConnect operations (the device-twins page: twin operations "require the ServiceConnect permission"; the
 # direct-methods page: "service connect"; the SAS page: "run queries"), each loosened by a fault of its own.
-REGISTRY_TOKEN_SERVES = {
-    "twin": switch("perm-2021-registry-token-serves-twins"),
-    "query": switch("perm-2021-registry-token-queries"),
-    "method": switch("perm-2021-registry-token-invokes-methods"),
-}
+REGISTRY_TOKEN_SERVES_TWINS = switch("perm-2021-registry-token-serves-twins")
+REGISTRY_TOKEN_QUERIES = switch("perm-2021-registry-token-queries")
+REGISTRY_TOKEN_INVOKES_METHODS = switch("perm-2021-registry-token-invokes-methods")
+REGISTRY_TOKEN_SERVES = {"twin": REGISTRY_TOKEN_SERVES_TWINS, "query": REGISTRY_TOKEN_QUERIES,
+                         "method": REGISTRY_TOKEN_INVOKES_METHODS}
 
 
 # What each fault opens up: the identity writes and reads it concerns (a device's are not among them).
