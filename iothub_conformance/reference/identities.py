@@ -47,10 +47,16 @@ class NotJson(InvalidDevice):
         super().__init__(FORMAT_ERROR, message)
 
 
-def check_device_id(hub: IdentityHub, device_id: str) -> None:
+def check_device_id_form(device_id: str) -> None:
+    """The documented form of a deviceId, at every api-version."""
     if not DEVICE_ID.fullmatch(device_id):
         raise InvalidDevice(ARGUMENT_INVALID, f"deviceId {device_id[:140]!r} is not 1-128 ASCII alphanumerics "
                             f"or {SPECIAL_CHARACTERS}")
+
+
+def check_device_id(hub: IdentityHub, device_id: str) -> None:
+    """The form, as the 2016 handlers read it (a fault of DI-ID-001 may refuse its special characters)."""
+    check_device_id_form(device_id)
     if hub.has(REJECT_SPECIAL_DEVICE_IDS) and any(c in SPECIAL_CHARACTERS for c in device_id):
         raise InvalidDevice(ARGUMENT_INVALID, "deviceId may hold only letters and digits")
 

@@ -24,7 +24,7 @@ from iothub_conformance.http.blobs import BlobError, Container
 from . import import_export_jobs
 from .error_envelope import ARGUMENT_INVALID, FORMAT_ERROR
 from .faults import switch
-from .identities import Device, InvalidDevice, check_device_id, device_input, new_device, updated_device
+from .identities import Device, InvalidDevice, check_device_id_form, device_input, new_device, updated_device
 from .import_export_jobs import (
     CANCELLED,
     COMPLETED,
@@ -229,7 +229,7 @@ def _apply_line(hub: CurrentJobHub, line: str) -> None:
     device_id = item.get("id")
     if not isinstance(device_id, str):
         raise ImportLineFailed("id must be a string")
-    check_device_id(hub, device_id)
+    check_device_id_form(device_id)
     mode = item.get("importMode", CREATE_OR_UPDATE)
     if mode not in IMPORT_MODES or (hub.has(NO_CREATE_OR_UPDATE) and mode == CREATE_OR_UPDATE):
         raise ImportLineFailed(f"importMode must be one of {', '.join(IMPORT_MODES)}")

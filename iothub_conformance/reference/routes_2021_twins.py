@@ -30,7 +30,7 @@ from .error_envelope import (
 )
 from .faults import switch
 from .hub import Hub
-from .identities import InvalidDevice, check_device_id
+from .identities import InvalidDevice, check_device_id_form
 from .if_match import IfMatch, MalformedIfMatch, parse_if_match
 from .modules import check_module_id
 from .responses import json_response
@@ -96,7 +96,7 @@ async def _twin(request: Request, device_id: str, module_id: str | None) -> Resp
     if refused := permissions_2021.admit_service(request, "twin", device_id):
         return refused
     try:
-        check_device_id(hub, device_id)
+        check_device_id_form(device_id)
         if module_id is not None:
             check_module_id(hub, module_id)
     except InvalidDevice as exc:
@@ -236,7 +236,7 @@ async def invoke_method(request: Request) -> Response:
     if refused := permissions_2021.admit_service(request, "method", device_id):
         return refused
     try:
-        check_device_id(hub, device_id)
+        check_device_id_form(device_id)
         if module_id is not None:
             check_module_id(hub, module_id)
         wanted = methods.read_request(hub, _json_body(await request.body()))
