@@ -9,15 +9,13 @@ SDK and the cloud-to-device messages it enqueued with `send-c2d`.
 
 from __future__ import annotations
 
-import json
 import sys
 import tempfile
 from pathlib import Path
 
+from tests.support import sdk_recordings
 from tests.support.node_sdks import NodeUnavailable, run_sdks, sdk_entries
-from tests.support.suite_runs import ROOT
 
-OUT = ROOT / "tests" / "recordings" / "sdk"
 NOTE = ("; only the exchanges the SDK made are kept (python -m tests.node_sdks.record): the harness's probe, its device "
         "creation and its send-c2d requests are left out")
 
@@ -30,13 +28,7 @@ def main() -> int:
                 if run.returncode != 0:
                     print(f"error: {run.name} did not pass: {run.last_line}", file=sys.stderr)
                     return 1
-                har = json.loads(run.har.read_text(encoding="utf-8"))
-                har["log"]["entries"] = sdk_entries(run)
-                har["log"]["comment"] = har["log"].get("comment", "") + NOTE
-                OUT.mkdir(parents=True, exist_ok=True)
-                target = OUT / run.har.name
-                target.write_text(json.dumps(har, indent=1) + "\n", encoding="utf-8")
-                print(f"{target.relative_to(ROOT)}: {len(har['log']['entries'])} exchanges; {run.last_line}")
+                print(f"{sdk_recordings.write(run.har, sdk_entries(run), NOTE)}; {run.last_line}")
     except NodeUnavailable as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

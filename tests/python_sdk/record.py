@@ -10,15 +10,13 @@ messages it queued there. The SDK venv (.cache/python-sdk-venv) is built first w
 
 from __future__ import annotations
 
-import json
 import sys
 import tempfile
 from pathlib import Path
 
+from tests.support import sdk_recordings
 from tests.support.python_sdk import SdkUnavailable, run_sdk, sdk_entries
-from tests.support.suite_runs import ROOT
 
-OUT = ROOT / "tests" / "recordings" / "sdk"
 NOTE = ("; only the exchanges the SDK made are kept (python -m tests.python_sdk.record): the harness's purge device and "
         "the messages it queued are left out")
 
@@ -32,13 +30,7 @@ def main() -> int:
                 print(f"error: the {failed[0].name} driver did not pass: {failed[0].last_line}", file=sys.stderr)
                 return 1
             for run in runs.values():
-                har = json.loads(run.har.read_text(encoding="utf-8"))
-                har["log"]["entries"] = sdk_entries(run)
-                har["log"]["comment"] = har["log"].get("comment", "") + NOTE
-                OUT.mkdir(parents=True, exist_ok=True)
-                target = OUT / run.har.name
-                target.write_text(json.dumps(har, indent=1) + "\n", encoding="utf-8")
-                print(f"{target.relative_to(ROOT)}: {len(har['log']['entries'])} exchanges; {run.last_line}")
+                print(f"{sdk_recordings.write(run.har, sdk_entries(run), NOTE)}; {run.last_line}")
     except SdkUnavailable as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
