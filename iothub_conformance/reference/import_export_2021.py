@@ -31,6 +31,7 @@ from .import_export_jobs import (
     DEFAULT_BLOB,
     FAILED,
     FINISHED,
+    NOT_TEXT,
     RUNNING,
     InvalidJob,
     Job,
@@ -40,6 +41,7 @@ from .import_export_jobs import (
     _container_uri,
     _dumps,
     _reject_constant,
+    input_text,
 )
 from .twins import InvalidTwin, Twin, TwinHub, device_twin, read_patch
 
@@ -182,14 +184,9 @@ def _export(hub: CurrentJobHub, job: Job, client: httpx.Client) -> None:
 
 
 def _import(hub: CurrentJobHub, job: Job, client: httpx.Client) -> None:
-    container = Container(job.input_uri or "", client=client)
-    raw = container.get(job.input_blob)
-    if raw is None:
-        raise BlobError(f"input blob {job.input_blob[:200]!r} not found in container {container.name!r}")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        _finish(hub, job, "import failed: the input blob is not UTF-8 text")
+    text = input_text(job, client)
+    if text is None:
+        _finish(hub, job, NOT_TEXT)
         return
     with hub.lock:
         if not _still_wanted(hub, job):

@@ -322,15 +322,25 @@ def _export(hub: JobHub, job: Job, client: httpx.Client) -> None:
     _finish(hub, job)
 
 
-def _import(hub: JobHub, job: Job, client: httpx.Client) -> None:
+NOT_TEXT = "import failed: the input blob is not UTF-8 text"
+
+
+def input_text(job: Job, client: httpx.Client) -> str | None:
+    """The import's input blob as text; None when it is not UTF-8 (BlobError when it is missing)."""
     container = Container(job.input_uri or "", client=client)
     raw = container.get(job.input_blob)
     if raw is None:
         raise BlobError(f"input blob {job.input_blob[:200]!r} not found in container {container.name!r}")
     try:
-        text = raw.decode("utf-8-sig")
+        return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        _finish(hub, job, "import failed: the input blob is not UTF-8 text")
+        return None
+
+
+def _import(hub: JobHub, job: Job, client: httpx.Client) -> None:
+    text = input_text(job, client)
+    if text is None:
+        _finish(hub, job, NOT_TEXT)
         return
     with hub.lock:
         if not _still_wanted(hub, job):
