@@ -19,8 +19,13 @@ from . import (
     import_export_routes,
     messaging_routes,
     registry_routes,
+    routes_2021_configurations,
+    routes_2021_digital_twins,
+    routes_2021_files,
     routes_2021_jobs,
+    routes_2021_messaging,
     routes_2021_registry,
+    routes_2021_scope,
     routes_2021_twins,
     rp_errors,
     rp_routes,
@@ -39,6 +44,13 @@ RP_DROP_REQUEST_ID = switch("rp-drop-request-id")
 
 log = logging.getLogger(__name__)
 
+# api-version 2021-04-12, one list per surface group.
+ROUTES_2021 = (
+    *routes_2021_registry.ROUTES, *routes_2021_twins.ROUTES, *routes_2021_jobs.ROUTES,
+    *routes_2021_configurations.ROUTES, *routes_2021_digital_twins.ROUTES, *routes_2021_messaging.ROUTES,
+    *routes_2021_files.ROUTES, *routes_2021_scope.ROUTES,
+)
+
 
 def create_app(hub: Hub, rp: ResourceProvider | None = None) -> Starlette:
     """Serve `hub`, and `rp` under /subscriptions; no `rp`: a provider beside the hub (ResourceProvider.beside)."""
@@ -46,7 +58,7 @@ def create_app(hub: Hub, rp: ResourceProvider | None = None) -> Starlette:
     routes = [
         # api-version 2021-04-12, one list per surface group. First: where a path is also served below, Starlette takes
         # the first route with the path and the method, so each list names only the methods it adds.
-        *routes_2021_registry.ROUTES, *routes_2021_twins.ROUTES, *routes_2021_jobs.ROUTES,
+        *ROUTES_2021,
         Route("/devices", registry_routes.list_devices, methods=["GET"]),
         # The service lists at /devices/ too: every Node.js service SDK lists there, from the 2016-02-03 one
         # (azure-iothub 1.0.7: Registry.list reads endpoint.devicePath('') = '/devices/',
@@ -86,7 +98,7 @@ def create_app(hub: Hub, rp: ResourceProvider | None = None) -> Starlette:
     # A path with a slash too many or too few is answered where it is (404, or the list above), never redirected.
     app.router.redirect_slashes = False
     app.state.hub = hub
-    added = {id(route) for route in (*routes_2021_registry.ROUTES, *routes_2021_twins.ROUTES, *routes_2021_jobs.ROUTES)}
+    added = {id(route) for route in ROUTES_2021}
     app.state.routes_before_2021 = [r for r in routes if id(r) not in added and isinstance(r, Route)]
     app.state.rp = rp
     return app

@@ -7,7 +7,16 @@ from collections.abc import Iterable
 
 from iothub_conformance.config import ConfigError
 
-from . import faults_2021_jobs, faults_2021_registry, faults_2021_twins
+from . import (
+    faults_2021_configurations,
+    faults_2021_digital_twins,
+    faults_2021_files,
+    faults_2021_jobs,
+    faults_2021_messaging,
+    faults_2021_registry,
+    faults_2021_scope,
+    faults_2021_twins,
+)
 from .fault_types import Fault, because
 
 __all__ = ["FAULTS", "Fault", "because", "parse_faults", "switch"]
@@ -513,7 +522,9 @@ _TABLE: tuple[Fault, ...] = (
           breaks=("RP-READ-001",)),
 )
 # api-version 2021-04-12: one table per surface group, each in its own module.
-_TABLE += faults_2021_registry.TABLE + faults_2021_twins.TABLE + faults_2021_jobs.TABLE
+_TABLE += (faults_2021_registry.TABLE + faults_2021_twins.TABLE + faults_2021_jobs.TABLE
+           + faults_2021_configurations.TABLE + faults_2021_digital_twins.TABLE + faults_2021_messaging.TABLE
+           + faults_2021_files.TABLE + faults_2021_scope.TABLE)
 FAULTS: dict[str, Fault] = {fault.name: fault for fault in _TABLE}
 
 

@@ -68,6 +68,14 @@ SURFACES = {
     "IEJOB": "Import/export jobs (2021-04-12)",
     "SJOB": "Scheduled jobs (2021-04-12)",
     "PERM": "Permissions (2021-04-12)",
+    "CONFIG": "Configurations (2021-04-12)",
+    "PNP": "Digital twins (2021-04-12)",
+    "FEEDBACK": "Cloud-to-device feedback (2021-04-12)",
+    "D2C": "Device-to-cloud messages over HTTPS (2021-04-12)",
+    "C2D": "Cloud-to-device messages over HTTPS (2021-04-12)",
+    "FILE": "File upload (2021-04-12)",
+    "DEVAUTH": "Device and module credentials (2021-04-12)",
+    "SCOPE": "Edge device scope (2021-04-12)",
 }
 
 

@@ -11,7 +11,16 @@ from dataclasses import dataclass, field
 
 from iothub_conformance.config import ConfigError
 
-from . import profiles_2021_jobs, profiles_2021_registry, profiles_2021_twins
+from . import (
+    profiles_2021_configurations,
+    profiles_2021_digital_twins,
+    profiles_2021_files,
+    profiles_2021_jobs,
+    profiles_2021_messaging,
+    profiles_2021_registry,
+    profiles_2021_scope,
+    profiles_2021_twins,
+)
 from .rule import Rule
 
 
@@ -223,6 +232,8 @@ IOTHUB = Profile(
                               "sends it; the pages' examples have an integer (1)"),
         # api-version 2021-04-12: the rules each surface group decides, in its own module.
         **profiles_2021_registry.IOTHUB, **profiles_2021_twins.IOTHUB, **profiles_2021_jobs.IOTHUB,
+        **profiles_2021_configurations.IOTHUB, **profiles_2021_digital_twins.IOTHUB, **profiles_2021_messaging.IOTHUB,
+        **profiles_2021_files.IOTHUB, **profiles_2021_scope.IOTHUB,
     },
 )
 
@@ -279,6 +290,8 @@ DOCS_STRICT = Profile(
                                      "also a header)"),
         "rp_state_type": Rule(("integer",), "docs/sources/rp__retrieve-metadata-of-an-iot-hub.md (\"state\": 1)"),
         **profiles_2021_registry.DOCS_STRICT, **profiles_2021_twins.DOCS_STRICT, **profiles_2021_jobs.DOCS_STRICT,
+        **profiles_2021_configurations.DOCS_STRICT, **profiles_2021_digital_twins.DOCS_STRICT,
+        **profiles_2021_messaging.DOCS_STRICT, **profiles_2021_files.DOCS_STRICT, **profiles_2021_scope.DOCS_STRICT,
     },
 )
 

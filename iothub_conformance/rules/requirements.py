@@ -11,17 +11,32 @@ specs/, whose operations name the same requirements back in `x-requirements` (te
 
 from __future__ import annotations
 
-from . import requirements_2021_jobs, requirements_2021_registry, requirements_2021_twins
+from . import (
+    requirements_2021_configurations,
+    requirements_2021_digital_twins,
+    requirements_2021_files,
+    requirements_2021_jobs,
+    requirements_2021_messaging,
+    requirements_2021_registry,
+    requirements_2021_scope,
+    requirements_2021_twins,
+)
 from .operation_groups import (  # the groups are part of the registry's interface
     BULK_REGISTRY_2021,
     CLOUD_TO_DEVICE_2021,
+    CONFIGURATIONS_2021,
     DATA_PLANE,
     DATA_PLANE_2016,
+    DEVICE_2021,
     DEVICE_IDENTITIES,
     DEVICE_MESSAGING,
+    DEVICE_MESSAGING_2021,
+    DEVICE_SCOPE_2021,
     DEVICE_TWINS,
     DEVICES_2021,
+    DIGITAL_TWINS_2021,
     DIRECT_METHODS_2021,
+    FILE_UPLOAD_2021,
     IMPORT_EXPORT_JOBS,
     IMPORT_EXPORT_JOBS_2021,
     MODULES_2021,
@@ -707,7 +722,9 @@ _ALL += [
 
 # api-version 2021-04-12: one list per surface group, each in its own module.
 _ALL += (requirements_2021_registry.REQUIREMENTS + requirements_2021_twins.REQUIREMENTS
-         + requirements_2021_jobs.REQUIREMENTS)
+         + requirements_2021_jobs.REQUIREMENTS + requirements_2021_configurations.REQUIREMENTS
+         + requirements_2021_digital_twins.REQUIREMENTS + requirements_2021_messaging.REQUIREMENTS
+         + requirements_2021_files.REQUIREMENTS + requirements_2021_scope.REQUIREMENTS)
 
 # What recorded responses can show, one exchange at a time, beside the run (the checks that decide them call
 # Context.judging; tests/test_check_traffic.py holds the two equal).
@@ -718,11 +735,12 @@ TRAFFIC = ("COMMON-SPEC-001", "COMMON-REQID-001", "COMMON-REQID-002", "COMMON-AP
 _ALL = [r if r.id not in TRAFFIC else Requirement(**{**r.__dict__, "judged_by": ("run", "traffic")}) for r in _ALL]
 
 __all__ = [
-    "BULK_REGISTRY_2021", "CLOUD_TO_DEVICE_2021", "DATA_PLANE", "DATA_PLANE_2016", "DEVICES_2021",
-    "DEVICE_IDENTITIES", "DEVICE_MESSAGING", "DEVICE_TWINS", "DIRECT_METHODS_2021", "IMPORT_EXPORT_JOBS",
-    "IMPORT_EXPORT_JOBS_2021", "MODULES_2021", "QUERY_2021", "RESOURCE_PROVIDER", "SCHEDULED_JOBS",
-    "SCHEDULED_JOBS_2021", "SERVICE_2021", "SERVICE_SAS", "TWINS_2021", "FIRST_RELEASE", "TRAFFIC_RELEASE",
-    "V2021_RELEASE", "Requirement", "REQUIREMENTS", "TRAFFIC", "get", "judged_by",
+    "BULK_REGISTRY_2021", "CLOUD_TO_DEVICE_2021", "CONFIGURATIONS_2021", "DATA_PLANE", "DATA_PLANE_2016",
+    "DEVICE_2021", "DEVICES_2021", "DEVICE_IDENTITIES", "DEVICE_MESSAGING", "DEVICE_MESSAGING_2021",
+    "DEVICE_SCOPE_2021", "DEVICE_TWINS", "DIGITAL_TWINS_2021", "DIRECT_METHODS_2021", "FILE_UPLOAD_2021",
+    "IMPORT_EXPORT_JOBS", "IMPORT_EXPORT_JOBS_2021", "MODULES_2021", "QUERY_2021", "RESOURCE_PROVIDER",
+    "SCHEDULED_JOBS", "SCHEDULED_JOBS_2021", "SERVICE_2021", "SERVICE_SAS", "TWINS_2021", "FIRST_RELEASE",
+    "TRAFFIC_RELEASE", "V2021_RELEASE", "Requirement", "REQUIREMENTS", "TRAFFIC", "get", "judged_by",
 ]
 
 REQUIREMENTS: dict[str, Requirement] = {r.id: r for r in _ALL}

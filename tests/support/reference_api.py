@@ -405,6 +405,11 @@ SURFACE_PREFIXES = {
     "registry 2021": ("DEVICE-", "BULK-", "MODULE-", "STATS-", "PURGE-", "PERM-"),
     "twins, methods and query 2021": ("DTWIN-", "MTWIN-", "METHOD-", "QUERY-"),
     "jobs 2021": ("IEJOB-", "SJOB-"),
+    "configurations 2021": ("CONFIG-",),
+    "digital twins 2021": ("PNP-",),
+    "messaging 2021": ("D2C-", "C2D-", "FEEDBACK-"),
+    "files 2021": ("FILE-",),
+    "credentials and scope 2021": ("DEVAUTH-", "SCOPE-"),
 }
 
 

@@ -1,0 +1,8 @@
+"""Fault switches of api-version 2021-04-12 (rows faults.py joins into its table): device and module credentials on the
+device-facing endpoints, and the Edge device-scope calls."""
+
+from __future__ import annotations
+
+from .fault_types import Fault, because  # noqa: F401  (because: for collateral rows that share one why)
+
+TABLE: tuple[Fault, ...] = ()
