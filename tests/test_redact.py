@@ -8,7 +8,10 @@ import subprocess
 import sys
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from iothub_conformance.evidence import redact as redaction
 from iothub_conformance.evidence.redact import REDACTED, redact, redact_data
 from iothub_conformance.reference import FAULTS
 from iothub_conformance.report import logs
@@ -66,6 +69,18 @@ def test_none_of_the_suites_own_statements_sources_profiles_or_faults_change():
 ])
 def test_each_secret_shape_is_redacted_and_its_surroundings_kept(text, expected):
     assert redact(text) == expected
+
+
+# Text built from the patterns' own pieces, so that the generated strings come near every pattern.
+_PIECES = st.sampled_from(["sig=", "SIG%3D", "SharedAccessSignature sr=", "SharedAccessKey=", "AccountKey=", "Bearer ",
+                           "eyJhbGciOiJIUzI1NiJ9.x", "https://u:p@h/", "primaryKey", '"secondary": "', "=", "==",
+                           "@", "ı", "ſ", "İ", "Prımary", "abcdEFGH1234/+" * 2, ";", " ", "&", '"'])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(_PIECES, st.text(max_size=8)), max_size=12).map("".join))
+def test_the_shortcut_for_texts_no_pattern_can_match_changes_nothing(text):
+    assert redact(text) == redaction._redacted(text)
 
 
 def test_data_is_redacted_not_its_json_text():
