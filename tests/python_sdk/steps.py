@@ -18,6 +18,7 @@ import sys
 import time
 
 from msrest.exceptions import ClientRequestError, HttpOperationError
+from msrest.pipeline import ClientRawResponse
 
 STOP_AFTER = 45.0  # seconds; the harness kills a driver after 60
 _KEY_FIELDS = {"primary_key", "secondary_key", "primaryKey", "secondaryKey"}
@@ -72,6 +73,8 @@ class Steps:
 
     def plain(self, value):
         """The SDK's object as JSON-ready data, keys replaced by their labels."""
+        if isinstance(value, ClientRawResponse):
+            return self._hide(raw(value))
         if hasattr(value, "as_dict"):
             value = value.as_dict()
         elif isinstance(value, list):
@@ -103,14 +106,29 @@ class Steps:
         return 0 if self.passed == self.count else 1
 
 
+def raw(value: ClientRawResponse) -> dict:
+    """What a `raw=True` protocol call gave: its output, the headers the SDK read (`add_headers`), and the response's
+    status, ETag, Content-Type and body (parsed when JSON): where an operation returns nothing else (a feedback
+    receive, a digital-twin PATCH), these are what the SDK's caller has."""
+    response = value.response
+    text = _text(response, limit=4000)
+    try:
+        body = json.loads(text) if text else None
+    except ValueError:
+        body = text[:300]
+    output = value.output.as_dict() if hasattr(value.output, "as_dict") else value.output
+    return {"output": output, "headers": dict(value.headers), "status": getattr(response, "status_code", None),
+            "etag": _header(response, "ETag"), "content_type": _header(response, "Content-Type"), "body": body}
+
+
 def _header(response, name: str):
     headers = getattr(response, "headers", None) or {}
     return headers.get(name)
 
 
-def _text(response) -> str:
+def _text(response, limit: int = 300) -> str:
     try:
-        return (response.text or "")[:300]
+        return (response.text or "")[:limit]
     except Exception:  # a response without a readable body
         return ""
 

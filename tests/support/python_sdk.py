@@ -7,9 +7,11 @@ outside tests/: the project's tests that read every .py file under tests/ must n
 
 The reference is served in THIS process (uvicorn on 127.0.0.1 in a thread, recording to a HAR as `serve --record`
 does), so the test holds its Hub and brings a device and a module online through the suites' own controls
-(targets/controls.py) before a driver invokes their direct methods. Each driver (tests/python_sdk/registry.py,
-jobs.py) runs as a child of the SDK venv's python against a reference of its own, the two at the same time, and
-prints one JSON line per SDK call. `shared_runs()` runs both once per process.
+(targets/controls.py) before a driver invokes their direct methods, connects the Plug and Play device the digital
+twin driver reads, and plays the device side (over HTTP at 2021-04-12) whose completions and rejections make the
+feedback the feedback driver receives. Each driver (tests/python_sdk/registry.py, jobs.py, configurations.py,
+digital_twins.py, feedback.py) runs as a child of the SDK venv's python against a reference of its own, all at the
+same time, and prints one JSON line per SDK call. `shared_runs()` runs them once per process.
 """
 
 from __future__ import annotations
@@ -54,7 +56,19 @@ USER_AGENT = "iothubgatewayserviceapis/"
 DEVICE_ANSWER_STATUS, MODULE_ANSWER_STATUS = 200, 202
 ONLINE_MODULE = "m-online"
 PURGED_MESSAGES = 2
-DRIVERS = ("registry", "jobs")
+DRIVERS = ("registry", "jobs", "configurations", "digital_twins", "feedback")
+# The simulated Plug and Play device: the model and the reported state of docs/sources/
+# pnp-concepts-digital-twin__2020-07-17_00e046fd.md (its "Device Twin sample"), and distinct command statuses.
+PNP_MODEL = "dtmi:com:example:TemperatureController;1"
+PNP_COMPONENT = "thermostat1"
+PNP_REPORTED = {"serialNumber": "alwinexlepaho8329", PNP_COMPONENT: {"__t": "c", "maxTempSinceLastReboot": 25.3}}
+ROOT_COMMAND_STATUS, COMPONENT_COMMAND_STATUS = 200, 201
+# Each message the feedback harness sends its device: (its IoTHub-Ack, what the device does with it). The feedback
+# each outcome makes under its ack mode (docs/sources/iot-hub-devguide-messages-c2d__2018-03-15_7afb7b94.md, "Message
+# feedback": positive on Completed, negative on Dead lettered, full on both; none by default).
+FEEDBACK_PLAN = (("full", "complete"), ("full", "reject"), ("positive", "complete"), ("positive", "reject"),
+                 ("negative", "reject"), ("negative", "complete"), ("none", "complete"))
+FEEDBACK_STATUS = {"complete": "Success", "reject": "Rejected"}
 
 
 class SdkUnavailable(RuntimeError):
@@ -223,6 +237,77 @@ def module_answer(method: str, payload: object) -> tuple[int, object]:
     return MODULE_ANSWER_STATUS, {"answeredBy": "module", "method": method, "received": payload}
 
 
+def feedback_expected(prefix: str) -> dict[str, str]:
+    """originalMessageId → statusCode of each feedback record the plan should make."""
+    made = {}
+    for number, (ack, outcome) in enumerate(FEEDBACK_PLAN):
+        if ack == "full" or (ack, outcome) in (("positive", "complete"), ("negative", "reject")):
+            made[f"{prefix}msg{number}"] = FEEDBACK_STATUS[outcome]
+    return made
+
+
+def pnp_answer(method: str, payload: object) -> tuple[int, object]:
+    """A component command arrives as `{component}*{command}` (docs/sources/INVENTORY-2021-04-12.md §2.12)."""
+    component, _, command = method.rpartition("*")
+    status = COMPONENT_COMMAND_STATUS if component else ROOT_COMMAND_STATUS
+    return status, {"answeredBy": component or "root", "command": command, "received": payload}
+
+
+def _service_token(reference: Reference) -> str:
+    service = sas.parse_connection_string(reference.connection_string)
+    return sas.build_token(service.host_name, service.key, service.key_name)
+
+
+def _make_device(reference: Reference, device_id: str, version: str = "2021-04-12") -> httpx.Response:
+    made = httpx.put(f"{reference.url}/devices/{quote(device_id, safe='')}", params={"api-version": version},
+                     json={"deviceId": device_id}, headers={"Authorization": _service_token(reference)}, timeout=10)
+    made.raise_for_status()
+    return made
+
+
+def _prepare_digital_twins(reference: Reference, prefix: str, notes: list[str]) -> dict[str, str]:
+    """Make <prefix>pnp, connect it as a Plug and Play device of PNP_MODEL, report PNP_REPORTED, answer commands."""
+    device = prefix + "pnp"
+    _make_device(reference, device)
+    connect = getattr(reference.controls, "connect_pnp_device", None)
+    if connect is None:
+        notes.append("the reference's controls have no connect_pnp_device(device_id, model_id): the device has no "
+                     "model id")
+    else:
+        connect(device, PNP_MODEL)
+    reference.controls.report_properties(device, PNP_REPORTED)
+    reference.controls.answer_methods(device, pnp_answer)
+    return {"SDK_PNP_DEVICE": device, "SDK_PNP_COMPONENT": PNP_COMPONENT, "SDK_PNP_MODEL": PNP_MODEL}
+
+
+def _prepare_feedback(reference: Reference, prefix: str, notes: list[str]) -> dict[str, str]:
+    """Send <prefix>fb one message per FEEDBACK_PLAN entry, each with its ack mode and a message id, and have the
+    device receive each and complete or reject it over HTTP at api-version 2021-04-12, as a device would."""
+    from iothub_conformance.surfaces.messaging import DeviceClient, lock_of
+
+    device = prefix + "fb"
+    made = _make_device(reference, device)
+    key = made.json()["authentication"]["symmetricKey"]["primaryKey"]
+    host = sas.parse_connection_string(reference.connection_string).host_name
+    for number, (ack, _) in enumerate(FEEDBACK_PLAN):
+        enqueued = reference.controls.enqueue(device, f"feedback {number}".encode(),
+                                              {"IoTHub-MessageId": f"{prefix}msg{number}", "IoTHub-Ack": ack})
+        if enqueued.status != 200:
+            raise RuntimeError(f"could not enqueue a message for {device}: {enqueued.status} {enqueued.detail}")
+    with httpx.Client(base_url=reference.url, timeout=10) as client:
+        side = DeviceClient(client, host, "2021-04-12", device, key)
+        for number, (_, outcome) in enumerate(FEEDBACK_PLAN):
+            received = side.receive()
+            lock = lock_of(received.headers.get("ETag"))
+            if received.status_code != 200 or not lock:
+                notes.append(f"device receive {number} at 2021-04-12: {received.status_code} {received.text[:200]}")
+                break
+            done = side.complete(lock) if outcome == "complete" else side.reject(lock)
+            if done.status_code != 204:
+                notes.append(f"device {outcome} {number} at 2021-04-12: {done.status_code} {done.text[:200]}")
+    return {"SDK_FEEDBACK_RECORDS": str(len(feedback_expected(prefix)))}
+
+
 def _prepare_registry(reference: Reference, prefix: str, notes: list[str]) -> dict[str, str]:
     """Bring <prefix>sas and its module online, and make the purge device with messages waiting."""
     reference.controls.answer_methods(prefix + "sas", device_answer)
@@ -258,8 +343,16 @@ def _finish(process: subprocess.Popen) -> tuple[int, str, str]:
         return -9, out + f"killed after {SCRIPT_SECONDS} s\n", err
 
 
+_PREPARE = {"registry": _prepare_registry, "digital_twins": _prepare_digital_twins, "feedback": _prepare_feedback}
+
+
+def recording_name(driver: str) -> str:
+    """The HAR a driver's reference records: python-<area>-2021-04-12.har."""
+    return f"python-{driver.replace('_', '-')}-2021-04-12.har"
+
+
 def run_sdk(workdir: Path) -> dict[str, SdkRun]:
-    """Build the SDK venv if needed, then run both drivers at once, each against a reference of its own."""
+    """Build the SDK venv if needed, then run every driver at once, each against a reference of its own."""
     install()
     stamp = time.strftime("%Y%m%d%H%M%S")
     prefix, tag = f"pysdk-{stamp}-", f"run{stamp}"
@@ -267,13 +360,13 @@ def run_sdk(workdir: Path) -> dict[str, SdkRun]:
     with ExitStack() as stack:
         started = {}
         for name in DRIVERS:
-            reference = stack.enter_context(serving(workdir / f"python-{name}-2021-04-12.har"))
+            reference = stack.enter_context(serving(workdir / recording_name(name)))
             extra = {"SDK_PREFIX": prefix, "SDK_TAG": tag}
             notes: list[str] = []
-            if name == "registry":
-                extra |= _prepare_registry(reference, prefix, notes)
-            else:
+            if name == "jobs":
                 extra["SDK_CONTAINER"] = reference.container
+            elif name in _PREPARE:
+                extra |= _PREPARE[name](reference, prefix, notes)
             secrets = (sas.parse_connection_string(reference.connection_string).key, reference.storage_sig)
             started[name] = (reference, secrets, notes, time.monotonic(), _start(f"{name}.py", reference, extra))
         for name, (reference, secrets, notes, began, process) in started.items():
@@ -285,7 +378,7 @@ def run_sdk(workdir: Path) -> dict[str, SdkRun]:
 
 @functools.cache
 def shared_runs() -> dict[str, SdkRun]:
-    """Both driver runs, made once per process in a temporary directory; their HAR files stay until it ends."""
+    """Every driver's run, made once per process in a temporary directory; their HAR files stay until it ends."""
     workdir = Path(tempfile.mkdtemp(prefix="python-sdk-"))
     atexit.register(shutil.rmtree, workdir, ignore_errors=True)
     return run_sdk(workdir)
