@@ -142,6 +142,8 @@ def to_json(hub: Any, twin: Twin) -> dict:
     document: dict[str, Any] = {"deviceId": twin.device_id}
     if twin.module_id is not None:
         document["moduleId"] = twin.module_id
+    if twin.model_id is not None:
+        document["modelId"] = twin.model_id  # pnp-concepts-digital-twin page: the device twin sample's modelId
     document.update({"etag": twin.etag, **_identity(hub, twin), "version": twin.version, "tags": twin.tags,
                      "properties": {"desired": desired, "reported": reported_section}})
     return document

@@ -53,6 +53,9 @@ class Twin:
     reported_metadata: dict = field(default_factory=dict)
     module_id: str | None = None
     generation: str | None = None  # the module identity's generationId the twin belongs to
+    # The model id a Plug and Play device announced when it connected (digital_twins.py); None: it announced none,
+    # and neither twin representation shows a modelId.
+    model_id: str | None = None
 
     def to_json(self) -> dict:
         return {
