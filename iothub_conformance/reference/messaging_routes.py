@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from urllib.parse import unquote
 
@@ -29,7 +30,7 @@ from .gate import admit
 from .hub import Hub
 from .policies import DEVICE_CONNECT, SERVICE_CONNECT
 from .properties import APP_PREFIX, InvalidProperty, is_app, message_size, read_properties
-from .queues import Event, Message
+from .queues import REJECTED, DeviceQueue, Event, Message
 
 ABANDON_KEEPS_DELIVERY_COUNT = switch("abandon-keeps-delivery-count")
 ACCEPT_UNKNOWN_LOCK = switch("accept-unknown-lock")
@@ -181,22 +182,32 @@ async def _settle(request: Request, action: str) -> Response:
             code = PRECONDITION_FAILED if hub.has(LOCK_LOST_PRECONDITION_FAILED) else LOCK_LOST
             return error_response(hub, 412, code, f"no message of device {device_id!r} holds lock {lock[:64]!r}: "
                                                   "it is unknown, has expired or was settled")
-        if action == "abandon":
-            queue.abandon(message, hub.delivery_limit(), counts=not hub.has(ABANDON_KEEPS_DELIVERY_COUNT))
-        elif hub.has(COMPLETE_KEEPS_MESSAGE if action == "complete" else REJECT_REQUEUES):
-            queue.release(message)
-        elif action == "complete":
-            queue.remove(message)
-        else:
-            queue.dead_letter(message)
+        settle(hub, queue, message, action)
     return Response(status_code=204)
 
 
+def settle(hub: Hub, queue: DeviceQueue, message: Message, action: str) -> None:
+    """Complete, reject or abandon a message whose lock was just found live. Call under hub.lock."""
+    now = hub.clock.now()
+    if action == "abandon":
+        queue.abandon(message, hub.delivery_limit(), counts=not hub.has(ABANDON_KEEPS_DELIVERY_COUNT), now=now)
+    elif hub.has(COMPLETE_KEEPS_MESSAGE if action == "complete" else REJECT_REQUEUES):
+        queue.release(message)
+    elif action == "complete":
+        queue.complete(message, now)
+    else:
+        queue.dead_letter(message, REJECTED, now)
+
+
 def _admit_device(request: Request, device_id: str) -> Response | None:
+    return admit_device(request, device_id)
+
+
+def admit_device(request: Request, device_id: str, versions: Sequence[str] | None = None) -> Response | None:
     """The answer to send when the request may not reach the device's messages: 400/401 from the gate, 404, or 401
-    for a disabled device."""
+    for a disabled device. `versions`: the api-versions the route serves (None: the hub's 2016 ones)."""
     hub: Hub = request.app.state.hub
-    if refused := admit(request, DEVICE_CONNECT, device_id):
+    if refused := admit(request, DEVICE_CONNECT, device_id, versions=versions):
         return refused
     with hub.lock:
         device = hub.devices.get(device_id)

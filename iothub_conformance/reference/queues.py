@@ -24,6 +24,10 @@ EVENTS_KEPT_BYTES = 16 * 1024 * 1024
 # Cloud-to-device bytes a hub holds across all its device queues: 1,000 devices × 50 messages of 64 KB would be 3.2 GB;
 # 64 MiB is still 1,000 full-size messages, far more than any run queues at once. Beyond it, IotHubQuotaExceeded.
 C2D_BUDGET_BYTES = 64 * 1024 * 1024
+# The final states a message can reach, as a feedback record's statusCode names them
+# (docs/sources/iot-hub-devguide-messages-c2d__2018-03-15_7afb7b94.md, Message feedback).
+SUCCESS, EXPIRED, DELIVERY_COUNT_EXCEEDED, REJECTED = "Success", "Expired", "DeliveryCountExceeded", "Rejected"
+ACK_HEADER = "IoTHub-Ack"
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,16 @@ class C2DBudget:
         return self.used + size <= self.limit
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """A message that asked for feedback (its IoTHub-Ack is not none) reached a final state at `at` (None: now)."""
+
+    message_id: str | None
+    ack: str
+    status: str
+    at: float | None
+
+
 @dataclass
 class Message:
     sequence_number: int
@@ -106,6 +120,8 @@ class DeviceQueue:
         # What was dead-lettered, newest last, with no body and only its message id: it is never delivered again.
         self.dead_letters: deque[Message] = deque(maxlen=KEPT)
         self.issued: dict[str, None] = {}  # recent lock tokens, oldest first
+        # Final states of the messages that asked for feedback, oldest first, until feedback.collect takes them.
+        self.outcomes: deque[Outcome] = deque(maxlen=KEPT)
         self._sequence = itertools.count(1)
 
     def __len__(self) -> int:
@@ -127,11 +143,11 @@ class DeviceQueue:
         """Dead-letter what has expired and make visible what an expired lock held."""
         for message in list(self.messages):
             if message.expires_at <= now:
-                self.dead_letter(message)
+                self.dead_letter(message, EXPIRED, message.expires_at)
             elif message.locked_until is not None and message.locked_until <= now:
-                message.locked_until = None
+                expired_at, message.locked_until = message.locked_until, None
                 if expiry_counts:
-                    self._count_delivery(message, max_deliveries)
+                    self._count_delivery(message, max_deliveries, expired_at)
 
     def lock_next(self, now: float, seconds: float, ignore_locks: bool = False) -> Message | None:
         """Lock the first visible message (with `ignore_locks`, the first message) with a fresh token."""
@@ -157,8 +173,13 @@ class DeviceQueue:
         self.messages.remove(message)
         self.budget.used -= message.size
 
-    def dead_letter(self, message: Message) -> None:
+    def complete(self, message: Message, now: float | None = None) -> None:
         self.remove(message)
+        self._finished(message, SUCCESS, now)
+
+    def dead_letter(self, message: Message, status: str = REJECTED, at: float | None = None) -> None:
+        self.remove(message)
+        self._finished(message, status, at)
         kept = {name: value for name, value in message.properties.items() if name == "IoTHub-MessageId"}
         self.dead_letters.append(replace(message, body=b"", properties=kept))
 
@@ -167,12 +188,18 @@ class DeviceQueue:
         message.lock_token = None
         message.locked_until = None
 
-    def abandon(self, message: Message, max_deliveries: int | None, counts: bool = True) -> None:
+    def abandon(self, message: Message, max_deliveries: int | None, counts: bool = True,
+                now: float | None = None) -> None:
         self.release(message)
         if counts:
-            self._count_delivery(message, max_deliveries)
+            self._count_delivery(message, max_deliveries, now)
 
-    def _count_delivery(self, message: Message, max_deliveries: int | None) -> None:
+    def _count_delivery(self, message: Message, max_deliveries: int | None, at: float | None = None) -> None:
         message.delivery_count += 1
         if max_deliveries is not None and message.delivery_count >= max_deliveries:
-            self.dead_letter(message)
+            self.dead_letter(message, DELIVERY_COUNT_EXCEEDED, at)
+
+    def _finished(self, message: Message, status: str, at: float | None) -> None:
+        ack = message.properties.get(ACK_HEADER, "none").strip().lower()
+        if ack != "none":
+            self.outcomes.append(Outcome(message.properties.get("IoTHub-MessageId"), ack, status, at))
