@@ -66,3 +66,9 @@ class Controls(Protocol):
     def enqueue(self, device_id: str, body: bytes, properties: Mapping[str, str]) -> Enqueued:
         """Put a cloud-to-device message in the device's queue, as the service side would."""
         ...
+
+    def connect_pnp_device(self, device_id: str, model_id: str) -> None:
+        """Connect the device as an IoT Plug and Play device announcing `model_id` (a DTMI), as a device does when it
+        connects: its twin then carries modelId and its digital twin $metadata.$model. Commands reach it through the
+        handler `answer_methods` gave. Raises LookupError when there is no such device."""
+        ...

@@ -11,7 +11,7 @@ from typing import Any
 
 from iothub_conformance.config import Settings
 from iothub_conformance.http import sas
-from iothub_conformance.reference import Hub, create_app, parse_faults, twin_documents
+from iothub_conformance.reference import Hub, create_app, digital_twins, parse_faults, twin_documents
 from iothub_conformance.reference.storage import MemoryStorage
 from iothub_conformance.rules.profiles import Profile
 from iothub_conformance.targets.controls import Enqueued, MethodHandler
@@ -67,6 +67,9 @@ class EmbeddedControls:
     def enqueue(self, device_id: str, body: bytes, properties: Mapping[str, str]) -> Enqueued:
         outcome = self._hub.enqueue(device_id, body, dict(properties))
         return Enqueued(outcome.status, outcome.code, outcome.detail)
+
+    def connect_pnp_device(self, device_id: str, model_id: str) -> None:
+        digital_twins.announce(self._hub, device_id, model_id)
 
 
 def embedded_target(settings: Settings, profile: Profile, run_id: str, common: dict[str, Any]) -> Target:
