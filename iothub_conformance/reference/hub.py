@@ -21,6 +21,7 @@ from iothub_conformance.rules.profiles import IOTHUB, Profile
 from .clock import Clock
 from .error_envelope import ARGUMENT_INVALID, DEVICE_NOT_FOUND, MESSAGE_TOO_LARGE, QUEUE_DEPTH_EXCEEDED, QUOTA_EXCEEDED
 from .faults import parse_faults, switch
+from .feedback import Feedback
 from .policies import ALL_PERMISSIONS, DEFAULT_POLICIES, OWNER, REFERENCE_RP_TOKEN, Policy, default_policies
 from .properties import InvalidProperty, message_size, read_properties
 from .queues import C2DBudget, DeviceQueue, Enqueued, EventLog
@@ -72,6 +73,7 @@ class Hub:
         self.queues: dict[str, DeviceQueue] = {}  # read and written only under `lock`
         self.c2d_budget = C2DBudget()  # the bytes all those queues may hold together (queues.C2D_BUDGET_BYTES)
         self.events = EventLog()  # the newest accepted device-to-cloud messages (queues.EVENTS_KEPT, _BYTES)
+        self.feedback = Feedback()  # cloud-to-device feedback at 2021-04-12 (feedback.py), only under `lock`
         # Import/export jobs (INVENTORY §2a). A job starts `job_delay` seconds (by `clock`) after its creation; the
         # handlers run due jobs when a job request arrives, so no job needs a thread of its own.
         self.jobs: dict[str, Job] = {}  # by jobId, oldest first; read and written only under `lock`
