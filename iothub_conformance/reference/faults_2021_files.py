@@ -5,4 +5,38 @@ from __future__ import annotations
 
 from .fault_types import Fault, because  # noqa: F401  (because: for collateral rows that share one why)
 
-TABLE: tuple[Fault, ...] = ()
+TABLE: tuple[Fault, ...] = (
+    # -- file_upload.py ----------------------------------------------------------------------------------------------
+    Fault("file-upload-blob-name-unprefixed", "a SAS URI answer's blobName is the name asked for, without "
+                                              "'{deviceId}/'", breaks=("FILE-SAS-001",)),
+    Fault("file-upload-sas-for-another-blob", "the SAS a device gets is signed for the blob name it asked for, not for "
+                                              "the blobName answered, so the upload is refused",
+          breaks=("FILE-SAS-002",),
+          collateral=because("errors: the upload through the SAS URI is refused (403), so what follows it shows "
+                             "nothing", "FILE-NOTICE-001", "FILE-NOTIFY-001", "FILE-NOTIFY-002", "FILE-NOTIFY-004")),
+    Fault("file-upload-container-wide-sas", "the SAS a device gets writes any blob of the container",
+          breaks=("FILE-SAS-003",)),
+    Fault("file-upload-no-limit", "a device may have any number of file uploads open", breaks=("FILE-LIMIT-001",),
+          collateral=(("FILE-TTL-001", "errors: the eleventh SAS URI request is served, so there is no refusal to see "
+                                       "lifted"),)),
+    Fault("file-upload-expired-uploads-kept", "an upload never notified counts towards the device's ten after its SAS "
+                                              "has expired", breaks=("FILE-TTL-001",)),
+    Fault("file-upload-correlation-reusable", "a correlation id stays open after its completion notification",
+          breaks=("FILE-NOTIFY-002",)),
+    Fault("file-upload-unknown-correlation-accepted", "a completion notification naming an unknown correlation id "
+                                                      "answers 204", breaks=("FILE-NOTIFY-003",)),
+    Fault("file-upload-no-service-notification", "a successful completion makes no file-upload notification for the "
+                                                 "service", breaks=("FILE-NOTICE-001",)),
+    # -- routes_2021_files.py ----------------------------------------------------------------------------------------
+    Fault("file-upload-notify-refused", "every completion notification answers 400", breaks=("FILE-NOTIFY-001",),
+          collateral=(
+              ("FILE-NOTIFY-002", "errors: the first completion is refused, so a refusal of the second shows nothing"),
+              ("FILE-NOTIFY-004", "the completion at /files/notifications/{correlationId} is refused too"),
+              ("FILE-NOTICE-001", "errors: no completion is served, so there is no notification to look for"),
+              ("FILE-TTL-001", "errors: the uploads cannot be completed to make room"),
+              ("FILE-LIMIT-001", "errors: a completion could not free a slot"))),
+    Fault("file-upload-path-notify-not-served", "POST /devices/{id}/files/notifications/{correlationId} answers 404",
+          breaks=("FILE-NOTIFY-004",)),
+    Fault("file-upload-any-device-token", "a device's token requests SAS URIs and completes uploads of any device",
+          breaks=("FILE-AUTH-001",)),
+)

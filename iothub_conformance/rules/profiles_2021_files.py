@@ -11,6 +11,19 @@ from __future__ import annotations
 from .rule import Rule
 
 # Rule names and what their values mean:
+#   file_notify_path   True: a completion at /files/notifications/{correlationId} (the id in the path) is served as
+#                      the documented /files/notifications; None: no position (the pages name only the latter)
 
-IOTHUB: dict[str, Rule] = {}
-DOCS_STRICT: dict[str, Rule] = {}
+_INV = "docs/sources/INVENTORY-2021-04-12.md"
+
+IOTHUB: dict[str, Rule] = {
+    "file_notify_path": Rule(True, f"{_INV} §3.4 (the official Node.js device SDK always notifies there, the .NET "
+                                   f"device SDK on its failure path), §10 (C14); docs/sources/SDKS.md",
+                             deviation="completions are also taken at /files/notifications/{correlationId}, which "
+                                       "no page documents"),
+}
+DOCS_STRICT: dict[str, Rule] = {
+    "file_notify_path": Rule(None, "docs/sources/iot-hub-devguide-file-upload__2021-07-30_0238602a.md and "
+                                   "docs/sources/rest-reference-device-group__learn-summary.md name only "
+                                   f"/files/notifications, with the correlationId in the body ({_INV} §10 C14)"),
+}
