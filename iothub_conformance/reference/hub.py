@@ -29,6 +29,7 @@ from .queues import C2DBudget, DeviceQueue, Enqueued, EventLog
 if TYPE_CHECKING:
     import httpx
 
+    from .file_upload import Upload
     from .identities import Device
     from .import_export_jobs import Job
     from .modules import Module
@@ -96,6 +97,13 @@ class Hub:
         self.rp_token = REFERENCE_RP_TOKEN
         self.rp_delay = 1.0
         self.rp_page_size = 2
+        # File upload (api-version 2021-04-12, file_upload.py): the open uploads by correlationId, the file-upload
+        # notifications the hub produced for the service side (AMQP only on the real service: kept here, newest
+        # last, at most file_upload.NOTIFICATIONS_KEPT), and the container SAS URL of real storage to hand out (None:
+        # the in-memory storage behind blob_transport). Read and written only under `lock`.
+        self.file_uploads: dict[str, Upload] = {}
+        self.file_upload_notifications: list[dict[str, object]] = []
+        self.file_upload_container: str | None = None
 
     @classmethod
     def create(cls, host_name: str | None = None, profile: Profile | None = None,

@@ -68,7 +68,8 @@ DEVICE_MESSAGING_2021 = (
     "Device_SendDeviceEvent", "Device_ReceiveDeviceBoundNotification", "Device_CompleteDeviceBoundNotification",
     "Device_AbandonDeviceBoundNotification",
 )
-FILE_UPLOAD_2021 = ("Device_CreateFileUploadSasUri", "Device_UpdateFileUploadStatus")
+FILE_UPLOAD_2021 = ("Device_CreateFileUploadSasUri", "Device_UpdateFileUploadStatus",
+                    "Device_UpdateFileUploadStatusOfCorrelationId")
 DEVICE_SCOPE_2021: tuple[str, ...] = ()  # filled with specs/2021-04-12/device-scope.yaml
 DEVICE_2021 = DEVICE_MESSAGING_2021 + FILE_UPLOAD_2021 + DEVICE_SCOPE_2021
 DATA_PLANE_2016 = DEVICE_IDENTITIES + DEVICE_MESSAGING + IMPORT_EXPORT_JOBS
