@@ -11,7 +11,7 @@ from iothub_conformance.http import sas
 
 from .faults import switch
 from .hub import Hub
-from .policies import DEVICE_CONNECT, OWNER, REGISTRY_READ, REGISTRY_WRITE
+from .policies import ALL_PERMISSIONS, DEVICE_CONNECT, OWNER, REGISTRY_READ, REGISTRY_WRITE
 
 ACCEPT_EXPIRED_TOKEN = switch("accept-expired-token")
 ACCEPT_UNKNOWN_POLICY = switch("accept-unknown-policy")
@@ -21,15 +21,28 @@ IGNORE_TOKEN_AUDIENCE = switch("ignore-token-audience")
 NO_AUTH_REQUIRED = switch("no-auth-required")
 REFUSE_DEVICE_TOKENS = switch("refuse-device-tokens")
 SKIP_SIGNATURE_CHECK = switch("skip-signature-check")
+# api-version 2021-04-12 only (DEVAUTH- requirements, reference/faults_2021_scope.py).
+DEVAUTH_DEVICE_TOKEN_ANY_DEVICE = switch("devauth-2021-device-token-any-device")
+DEVAUTH_POLICY_WITHOUT_DEVICE_CONNECT = switch("devauth-2021-policy-without-device-connect")
+DEVAUTH_EXPIRED_DEVICE_TOKEN = switch("devauth-2021-expired-device-token")
+DEVAUTH_MODULE_TOKEN_AS_DEVICE = switch("devauth-2021-module-token-as-device")
+DEVAUTH_DEVICE_TOKEN_SERVES_SERVICE = switch("devauth-2021-device-token-serves-service")
+DEVAUTH_REFUSE_DEVICE_TOKENS = switch("devauth-2021-refuse-device-tokens")
+DEVAUTH_REFUSE_POLICY_TOKENS = switch("devauth-2021-refuse-policy-tokens")
 
 
 def authorize(hub: Hub, request: Request, permission: str, device_id: str | None = None,
-              module_id: str | None = None) -> str | None:
+              module_id: str | None = None, *, module_only: bool = False,
+              relax: frozenset[str] = frozenset()) -> str | None:
     """None when the request's token grants `permission`, else the reason for a 401.
 
     `module_id`: the module a request is scoped to. A module-scoped token (sr `<host>/devices/<d>/modules/<m>`, signed
     with that module's key, docs/sources/iot-hub-dev-guide-sas__2022-04-28_583ac50d.md) grants DeviceConnect for that
-    module only, as a device-key token does for its device."""
+    module only, as a device-key token does for its device. `module_only`: only that module's own token is taken (the
+    Edge device-scope calls, which the Edge hub signs with its $edgeHub module's token,
+    docs/sources/INVENTORY-2021-04-12.md §4.3). `relax`: what a caller's fault switch lets through ("expiry": an
+    expired token; "audience": a token whose sr or identity is another's)."""
+    relax = relax | _relaxed_at_2021(hub, request, permission)
     header = request.headers.get("authorization")
     if header is None:
         return None if hub.has(NO_AUTH_REQUIRED) else "the request has no Authorization header"
@@ -37,9 +50,14 @@ def authorize(hub: Hub, request: Request, permission: str, device_id: str | None
         token = sas.parse_token(header)
     except sas.TokenError as exc:
         return f"the Authorization header is not a valid SharedAccessSignature: {exc}"
-    if token.se <= time.time() and not hub.has(ACCEPT_EXPIRED_TOKEN):
+    if token.se <= time.time() and not hub.has(ACCEPT_EXPIRED_TOKEN) and not (
+            "expiry" in relax or ("device-expiry" in relax and token.skn is None)):
         return "the token has expired"
     token_module: str | None = None
+    if token.skn is not None and "refuse-policy" in relax:
+        return "policy tokens are not accepted on device endpoints"
+    if token.skn is None and "refuse-device" in relax and not _module_scoped(hub, token):
+        return "device-scoped tokens are not accepted"
     if token.skn is not None:
         granted, reason = _policy_permissions(hub, token, token.skn)
         token_device = None
@@ -50,23 +68,41 @@ def authorize(hub: Hub, request: Request, permission: str, device_id: str | None
         granted = frozenset({DEVICE_CONNECT})
     else:
         token_device, reason = _device_of(hub, token)
-        granted = frozenset({DEVICE_CONNECT})
+        granted = ALL_PERMISSIONS if "device-serves-all" in relax else frozenset({DEVICE_CONNECT})
     if reason:
         return reason
-    any_device = token_device is not None and hub.has(DEVICE_TOKEN_ANY_DEVICE)
+    loose = "audience" in relax
+    if module_only and not loose and (token_module is None or token_module != module_id or token_device != device_id):
+        return f"only the token of module {module_id!r} of device {device_id!r} is accepted here"
+    if "module-as-device" in relax and token_module is not None and module_id is None and token_device == device_id:
+        return None
+    any_device = token_device is not None and (hub.has(DEVICE_TOKEN_ANY_DEVICE) or loose or "any-device" in relax)
     if not (hub.has(IGNORE_TOKEN_AUDIENCE) or any_device) and not _covers_request(hub, token, request):
         return f"the token's sr does not cover {hub.host_name}{request.scope['path']}"
     if permission == REGISTRY_READ and REGISTRY_WRITE in granted:
         return None  # RegistryWrite includes read access
-    if permission == DEVICE_CONNECT and hub.has(IGNORE_DEVICE_CONNECT):
+    if permission == DEVICE_CONNECT and (hub.has(IGNORE_DEVICE_CONNECT) or "device-connect" in relax):
         granted = granted | {DEVICE_CONNECT}
     if permission not in granted:
         return f"the token does not grant {permission}"
     if token_device is not None and device_id is not None and token_device != device_id and not any_device:
         return "a device token grants access to its own device only"
-    if token_module is not None and token_module != module_id:
+    if token_module is not None and token_module != module_id and not loose:
         return "a module token grants access to its own module only"
     return None
+
+
+def _relaxed_at_2021(hub: Hub, request: Request, permission: str) -> frozenset[str]:
+    """What the DEVAUTH fault switches let through on a request at api-version 2021-04-12: each concerns the
+    device-facing endpoints (DeviceConnect), but for the one that lets a device token reach service endpoints."""
+    if not hub.faults or "2021-04-12" not in request.query_params.getlist("api-version"):
+        return frozenset()
+    if permission != DEVICE_CONNECT:
+        return frozenset({"device-serves-all"}) if hub.has(DEVAUTH_DEVICE_TOKEN_SERVES_SERVICE) else frozenset()
+    chosen = {"refuse-device": DEVAUTH_REFUSE_DEVICE_TOKENS, "refuse-policy": DEVAUTH_REFUSE_POLICY_TOKENS,
+              "any-device": DEVAUTH_DEVICE_TOKEN_ANY_DEVICE, "device-connect": DEVAUTH_POLICY_WITHOUT_DEVICE_CONNECT,
+              "device-expiry": DEVAUTH_EXPIRED_DEVICE_TOKEN, "module-as-device": DEVAUTH_MODULE_TOKEN_AS_DEVICE}
+    return frozenset(name for name, fault in chosen.items() if hub.has(fault))
 
 
 def _policy_permissions(hub: Hub, token: sas.Token, policy_name: str) -> tuple[frozenset[str], str | None]:

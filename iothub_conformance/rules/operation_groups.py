@@ -70,7 +70,9 @@ DEVICE_MESSAGING_2021 = (
 )
 FILE_UPLOAD_2021 = ("Device_CreateFileUploadSasUri", "Device_UpdateFileUploadStatus",
                     "Device_UpdateFileUploadStatusOfCorrelationId")
-DEVICE_SCOPE_2021: tuple[str, ...] = ()  # filled with specs/2021-04-12/device-scope.yaml
+DEVICE_SCOPE_2021 = (
+    "Device_GetDevicesAndModulesInScope", "Device_GetDeviceAndModuleInScope", "Device_GetDevicesAndModulesInTargetScope",
+)
 DEVICE_2021 = DEVICE_MESSAGING_2021 + FILE_UPLOAD_2021 + DEVICE_SCOPE_2021
 DATA_PLANE_2016 = DEVICE_IDENTITIES + DEVICE_MESSAGING + IMPORT_EXPORT_JOBS
 DATA_PLANE = DATA_PLANE_2016 + SCHEDULED_JOBS + DEVICE_TWINS + SERVICE_2021 + DEVICE_2021
