@@ -5,4 +5,43 @@ from __future__ import annotations
 
 from .fault_types import Fault, because  # noqa: F401  (because: for collateral rows that share one why)
 
-TABLE: tuple[Fault, ...] = ()
+TABLE: tuple[Fault, ...] = (
+    # -- configurations (configurations.py, routes_2021_configurations.py) ------------------------------------------
+    Fault("config-labels-dropped", "a configuration is stored without its labels", breaks=("CONFIG-PUT-001",)),
+    Fault("config-update-keeps-etag", "an update of a configuration keeps its etag", breaks=("CONFIG-PUT-002",),
+          collateral=(("CONFIG-COND-001", "the earlier etag is still the current one, so the stale If-Match matched"),)),
+    Fault("config-not-found-names-device", "a configuration that does not exist is 404 DeviceNotFound",
+          breaks=("CONFIG-GET-001",)),
+    Fault("config-content-mutable", "an update may change a configuration's content",
+          breaks=("CONFIG-IMMUTABLE-001",)),
+    Fault("config-ignore-if-match", "configuration PUT and DELETE ignore If-Match", breaks=("CONFIG-COND-001",)),
+    Fault("config-unquoted-if-match-stale", "a configuration's etag sent in If-Match as given (unquoted) is stale",
+          breaks=("CONFIG-COND-002",)),
+    Fault("config-delete-ignored", "a configuration DELETE answers 204 and keeps the configuration",
+          breaks=("CONFIG-DELETE-001",)),
+    Fault("config-list-ignores-top", "GET /configurations answers every configuration whatever top says",
+          breaks=("CONFIG-LIST-001",)),
+    Fault("config-id-unchecked", "any configuration id is taken (uppercase, spaces, & ^ [ ] { } \\ | \" < > /, "
+          "more than 128 characters)", breaks=("CONFIG-ID-001",)),
+    Fault("config-target-unchecked", "a target condition the query language refuses is stored",
+          breaks=("CONFIG-TARGET-001",)),
+    Fault("config-metrics-unbounded", "a configuration may have more than five custom metrics",
+          breaks=("CONFIG-METRIC-001",)),
+    Fault("config-count-unbounded", "a hub takes more than 100 configurations", breaks=("CONFIG-COUNT-001",)),
+    Fault("config-applied-ignores-priority", "appliedCount counts every targeted twin, whatever configuration of "
+          "higher priority also sets its paths", breaks=("CONFIG-SYS-001",)),
+    Fault("config-tie-oldest-wins", "of two configurations of the same priority, the older one wins",
+          breaks=("CONFIG-SYS-001",)),
+    Fault("config-custom-metric-zero", "every custom metric's result is 0", breaks=("CONFIG-CUSTOM-001",)),
+    Fault("config-metrics-never-refresh", "a configuration runs once, at its creation, and never again",
+          breaks=("CONFIG-RUN-001",),
+          collateral=(("CONFIG-SYS-001", "the metrics of the configurations created first never see the ones created "
+                                         "after them"),)),
+    Fault("config-test-queries-no-errors", "testQueries answers no error whatever the queries",
+          breaks=("CONFIG-TEST-001",)),
+    # -- applyConfigurationContent ---------------------------------------------------------------------------------
+    Fault("config-apply-answers-200", "applyConfigurationContent answers 200 with an empty object, not 204",
+          breaks=("CONFIG-APPLY-001",)),
+    Fault("config-apply-unknown-device-204", "applyConfigurationContent on an unregistered device answers 204",
+          breaks=("CONFIG-APPLY-002",)),
+)

@@ -29,6 +29,7 @@ from .queues import C2DBudget, DeviceQueue, Enqueued, EventLog
 if TYPE_CHECKING:
     import httpx
 
+    from .configurations import Configuration
     from .file_upload import Upload
     from .identities import Device
     from .import_export_jobs import Job
@@ -92,6 +93,9 @@ class Hub:
         self.module_method_handlers: dict[tuple[str, str], Callable[[str, object], tuple[int, object]]] = {}
         self.method_latency: dict[tuple[str, str | None], float] = {}
         self.module_twins: dict[tuple[str, str], Twin] = {}
+        # Configurations (automatic device management, api-version 2021-04-12; configurations.py): by id, oldest
+        # first. Read and written only under `lock`.
+        self.configurations: dict[str, Configuration] = {}
         # What the resource provider served beside this hub starts with (ResourceProvider.beside, in create_app): the
         # bearer token it accepts, how long its long-running operations take (by `clock`) and its hub-list page size.
         self.rp_token = REFERENCE_RP_TOKEN
