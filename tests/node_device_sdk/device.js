@@ -16,7 +16,8 @@ const { Steps, required } = require('./steps.js');
 const steps = new Steps('device-http', 8, 30);
 const client = clientFromConnectionString(required('IOTHUB_DEVICE_CONNECTION_STRING'));
 const EVENT = 'telemetry from the 2021-04-12 Node.js device SDK';
-const BATCH = ['batched event 1 from the Node.js device SDK', 'batched event 2 from the Node.js device SDK'];
+// Each 39 bytes long: base64 without padding, which the recording's redaction takes for no key (a key's base64 is padded).
+const BATCH = ['batch event 1 of the Node.js device SDK', 'batch event 2 of the Node.js device SDK'];
 // What each settlement's result must be: the SDK answers a 2xx with one of these, anything else with an error.
 const SETTLED = { complete: results.MessageCompleted, abandon: results.MessageAbandoned, reject: results.MessageRejected };
 let deliveries = 0;
