@@ -81,7 +81,7 @@ def _desired(twin: dict) -> dict:
 def test_every_call_the_sdk_makes_answers_as_it_expects(runs, name):
     run = runs[name]
     assert run.lines and all(line["ok"] for line in run.lines) and run.returncode == 0, _gaps(run)
-    assert run.last_line == f"python {name}: {len(run.lines)} of {len(run.lines)} steps as expected"
+    assert run.last_line == f"python {name.replace('_', ' ')}: {len(run.lines)} of {len(run.lines)} steps as expected"
 
 
 # -- the registry manager ------------------------------------------------------------------------------------------------
@@ -317,8 +317,12 @@ def test_a_configuration_is_created_and_read_with_its_metrics(runs):
     assert 2 in system["results"].values()
 
 
+@pytest.mark.xfail(strict=True, reason="the reference computes a configuration's metrics but does not yet write its "
+                                        "content into the targeted twins (reference/configurations.py)")
 def test_the_configuration_content_reaches_the_targeted_twins_only(runs):
-    # The configuration (priority 10) sets properties.desired.pysdkcfg on the devices its target condition selects.
+    # "The target content defines the desired properties to be added or updated in the targeted device twins" (docs/
+    # sources/iot-hub-automatic-device-management__2019-12-13_01a0b363.md): the configuration (priority 10) sets
+    # properties.desired.pysdkcfg on the devices its target condition selects, and on no other.
     run = runs["configurations"]
     lead, other = (line["result"] for line in run.steps("get a device's twin"))
     assert lead["device_id"] == run.prefix + "cfg1" and other["device_id"] == run.prefix + "cfg3", _gaps(run)
@@ -491,12 +495,21 @@ def test_each_feedback_batch_is_completed_and_the_queue_ends_empty(runs):
     paths = [(e["request"]["method"], unquote(urlsplit(e["request"]["url"]).path)) for e in sdk_entries(run)
              if e["request"]["method"] != "GET"]
     assert paths == [("POST", f"/messages/serviceBound/feedback/{locks[0]}/abandon")] + [
-        ("DELETE", f"/messages/serviceBound/feedback/{lock}") for lock in locks[1:]]
+        ("DELETE", f"/messages/serviceBound/feedback/{lock}") for lock in locks[1:] + locks[:1]]
+    lost = run.step("complete the abandoned lock")
+    assert (lost["status"], lost["code"]) == (412, "DeviceMessageLockLost"), _gaps(run)
 
 
 # -- traffic and secrets ------------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("name", python_sdk.DRIVERS)
+# COMMON-HDR-001 asks application/json of every JSON body; a feedback batch is application/vnd.microsoft.iothub.feedback.json
+# (docs/sources/iot-hub-devguide-messages-c2d__2018-03-15_7afb7b94.md), which checks/headers.py does not yet take.
+_FEEDBACK_CONTENT_TYPE = pytest.mark.xfail(strict=True, reason="checks/headers.py judges the feedback batch's documented "
+                                                               "Content-Type a COMMON-HDR-001 failure")
+
+
+@pytest.mark.parametrize("name", [pytest.param(name, marks=_FEEDBACK_CONTENT_TYPE) if name == "feedback" else name
+                                  for name in python_sdk.DRIVERS])
 def test_check_traffic_requests_raises_nothing_on_the_sdks_exchanges(runs, name, tmp_path):
     run = runs[name]
     har = json.loads(run.har.read_text(encoding="utf-8"))

@@ -1,6 +1,7 @@
 """IoTHubHttpRuntimeManager of azure-iot-hub 2.7.0, unmodified, against the served reference: the cloud-to-device
 feedback the harness produced is received, abandoned, received again and completed, batch by batch, until the
-feedback queue is empty; then one receive of the empty queue through the manager itself.
+feedback queue is empty; the abandoned lock completed once more (refused); then one receive of the empty queue
+through the manager itself.
 
 IoTHubHttpRuntimeManager.receive_feedback_notification returns None whatever came (the generated operation
 deserializes no body), so the receives that should bring records go through the same operation of the manager's
@@ -20,6 +21,7 @@ from azure.iot.hub import IoTHubHttpRuntimeManager
 from steps import Steps, aim, setting
 
 MAX_BATCHES = 10  # each batch holds at least one record: more than the harness produces
+LOCK_LOST = (412, "DeviceMessageLockLost")
 
 
 def lock_of(etag):
@@ -42,6 +44,7 @@ def main() -> int:
     first = run.call("receive feedback, raw", receive, raw=True, summary={"raw": True})
     lock = lock_of(getattr(getattr(first, "response", None), "headers", {}).get("ETag"))
     run.call("abandon feedback", hm.abandon_feedback_notification, lock, summary={"lock_token": lock})
+    abandoned = lock
     records = 0
     for batch in range(MAX_BATCHES):
         got = run.call(f"receive feedback batch {batch + 1}, raw", receive, raw=True, summary={"raw": True})
@@ -58,6 +61,9 @@ def main() -> int:
         if records >= wanted:
             break
     run.note("feedback records received", {"records": records, "wanted": wanted}, ok=records == wanted)
+    # The abandoned lock holds nothing any more: lock loss is 412 (docs/sources/INVENTORY-2021-04-12.md §10 C33).
+    run.call("complete the abandoned lock", hm.complete_feedback_notification, abandoned, expect=LOCK_LOST,
+             summary={"lock_token": abandoned})
 
     # -- the queue is empty now: the manager's own receive -------------------------------------------------------------
     run.call("receive feedback of an empty queue, raw", receive, raw=True, summary={"raw": True})

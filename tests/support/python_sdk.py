@@ -69,6 +69,7 @@ ROOT_COMMAND_STATUS, COMPONENT_COMMAND_STATUS = 200, 201
 FEEDBACK_PLAN = (("full", "complete"), ("full", "reject"), ("positive", "complete"), ("positive", "reject"),
                  ("negative", "reject"), ("negative", "complete"), ("none", "complete"))
 FEEDBACK_STATUS = {"complete": "Success", "reject": "Rejected"}
+FEEDBACK_BATCH_SECONDS = 15
 
 
 class SdkUnavailable(RuntimeError):
@@ -305,6 +306,9 @@ def _prepare_feedback(reference: Reference, prefix: str, notes: list[str]) -> di
             done = side.complete(lock) if outcome == "complete" else side.reject(lock)
             if done.status_code != 204:
                 notes.append(f"device {outcome} {number} at 2021-04-12: {done.status_code} {done.text[:200]}")
+    # The hub sends a feedback batch "in 15 seconds from last sent" (or at 64 records; the same page, 2026 notes):
+    # the hub's clock is moved past that instead of the test waiting it out.
+    reference.controls.advance(FEEDBACK_BATCH_SECONDS + 1)
     return {"SDK_FEEDBACK_RECORDS": str(len(feedback_expected(prefix)))}
 
 
@@ -351,15 +355,17 @@ def recording_name(driver: str) -> str:
     return f"python-{driver.replace('_', '-')}-2021-04-12.har"
 
 
-def run_sdk(workdir: Path) -> dict[str, SdkRun]:
-    """Build the SDK venv if needed, then run every driver at once, each against a reference of its own."""
+def run_sdk(workdir: Path, drivers: tuple[str, ...] = DRIVERS) -> dict[str, SdkRun]:
+    """Build the SDK venv if needed, then run the drivers at once, each against a reference of its own."""
     install()
     stamp = time.strftime("%Y%m%d%H%M%S")
     prefix, tag = f"pysdk-{stamp}-", f"run{stamp}"
     runs: dict[str, SdkRun] = {}
     with ExitStack() as stack:
         started = {}
-        for name in DRIVERS:
+        for name in drivers:
+            if name not in DRIVERS:
+                raise ValueError(f"no Python SDK driver {name!r}; the drivers: {', '.join(DRIVERS)}")
             reference = stack.enter_context(serving(workdir / recording_name(name)))
             extra = {"SDK_PREFIX": prefix, "SDK_TAG": tag}
             notes: list[str] = []
