@@ -41,12 +41,15 @@ class DeviceClient:
                                      f"{answered(created)}")
         return cls(client, target.connection.host_name, target.api_version, device_id, key)
 
-    def __init__(self, client: httpx.Client, host_name: str, api_version: str, device_id: str, key: str) -> None:
+    def __init__(self, client: httpx.Client, host_name: str, api_version: str, device_id: str, key: str,
+                 bound: str = "devicebound") -> None:
         self.client = client
         self.host_name = host_name
         self.api_version = api_version
         self.device_id = device_id
         self.key = key
+        # The path segment of cloud-to-device calls: the 2016 pages' devicebound, or 2021-04-12's deviceBound (LEARN).
+        self.bound = bound
 
     def token(self, **kwargs) -> str:
         return device_token(self.host_name, self.device_id, self.key, **kwargs)
@@ -62,18 +65,45 @@ class DeviceClient:
         return self._request("POST", "/messages/events", content=body, headers=headers, **kwargs)
 
     def receive(self, headers: dict | None = None, **kwargs) -> httpx.Response:
-        return self._request("GET", "/messages/devicebound", headers=headers, **kwargs)
+        return self._request("GET", f"/messages/{self.bound}", headers=headers, **kwargs)
 
     def complete(self, lock: str, **kwargs) -> httpx.Response:
-        return self._request("DELETE", "/messages/devicebound/" + quote(lock, safe=""), **kwargs)
+        return self._request("DELETE", f"/messages/{self.bound}/" + quote(lock, safe=""), **kwargs)
 
-    def reject(self, lock: str, **kwargs) -> httpx.Response:
-        # reject-a-cloud-to-device-message.md: `?reject` with no value.
-        url = device_path(self.device_id) + "/messages/devicebound/" + quote(lock, safe="")
+    def reject(self, lock: str, encoding: str = "valueless", **kwargs) -> httpx.Response:
+        """reject-a-cloud-to-device-message.md: `?reject` with no value; `encoding="empty"`: `reject=` as the Azure
+        CLI sends it (INVENTORY-2021-04-12.md §10 C8)."""
+        if encoding == "empty":
+            return self._request("DELETE", f"/messages/{self.bound}/" + quote(lock, safe=""), params={"reject": ""},
+                                 **kwargs)
+        url = device_path(self.device_id) + f"/messages/{self.bound}/" + quote(lock, safe="")
         hdrs = {"Authorization": self.token(), **(kwargs.pop("headers", None) or {})}
         request = self.client.build_request("DELETE", url, params={"api-version": self.api_version}, headers=hdrs)
         request.url = request.url.copy_with(query=b"reject&" + request.url.query)
         return self.client.send(request, **kwargs)
 
     def abandon(self, lock: str, **kwargs) -> httpx.Response:
-        return self._request("POST", "/messages/devicebound/" + quote(lock, safe="") + "/abandon", **kwargs)
+        return self._request("POST", f"/messages/{self.bound}/" + quote(lock, safe="") + "/abandon", **kwargs)
+
+
+class FeedbackClient:
+    """The service side's cloud-to-device feedback at api-version 2021-04-12 (docs/sources/service-2021-04-12.json,
+    CloudToDeviceMessages_*FeedbackNotification), signed as the client's policy unless a request says otherwise."""
+
+    PATH = "/messages/serviceBound/feedback"
+
+    def __init__(self, client: httpx.Client, api_version: str = "2021-04-12") -> None:
+        self.client = client
+        self.api_version = api_version
+
+    def _request(self, method: str, suffix: str = "", **kwargs) -> httpx.Response:
+        return self.client.request(method, self.PATH + suffix, params={"api-version": self.api_version}, **kwargs)
+
+    def receive(self, **kwargs) -> httpx.Response:
+        return self._request("GET", **kwargs)
+
+    def complete(self, lock: str, **kwargs) -> httpx.Response:
+        return self._request("DELETE", "/" + quote(lock, safe=""), **kwargs)
+
+    def abandon(self, lock: str, **kwargs) -> httpx.Response:
+        return self._request("POST", "/" + quote(lock, safe="") + "/abandon", **kwargs)
