@@ -3,7 +3,8 @@ device receive and settle) and cloud-to-device feedback.
 
 Sources: docs/sources/INVENTORY-2021-04-12.md §3.1–§3.3 (the device side, which the service swagger leaves out),
 §2.11 (feedback), §9, §10 (C8 reject encodings, C9 If-Match, C10 lock hint, C11 path casing, C33 lock lost);
-docs/sources/rest-reference-device-group__learn-summary.md; docs/sources/iot-hub-devguide-messages-c2d__2018-03-15_7afb7b94.md.
+docs/sources/rest-reference-device-group__learn-summary.md;
+docs/sources/iot-hub-devguide-messages-c2d__2018-03-15_7afb7b94.md.
 
 /devices/{id}/messages/events and …/devicebound… are also 2016-02-03's paths: a request naming another api-version (or
 none) goes to messaging_routes.py unchanged. `deviceBound` (the REST reference's spelling) is served at 2021-04-12 only;
