@@ -53,8 +53,8 @@ REQUIREMENTS: list[Requirement] = [
        "A JSON Patch add or replace of a root or component property answers 202 with a Location naming the digital "
        "twin, sets that desired property in the device twin (a component's inside its {\"__t\": \"c\"} object) and "
        "shows it as the property's desiredValue, with the desired $version as desiredVersion.",
-       f"{_SW} (DigitalTwin_UpdateDigitalTwin: 202, Location); {_HOWTO} (Update a digital twin; Add, replace, or "
-       f"remove a property); {_INV} §10 (C28)", _PATCH),
+       f"{_SW} (DigitalTwin_UpdateDigitalTwin); {_INV} §1.2 (its ETag and Location); "
+       f"{_HOWTO} (Update a digital twin; Add, replace, or remove a property); {_INV} §10 (C28)", _PATCH),
     _r("PNP-PATCH-002",
        "A JSON Patch remove of a property clears its desired value: the device twin's desired section no longer holds "
        "it and the digital twin shows no desiredValue for it.",
@@ -84,7 +84,7 @@ REQUIREMENTS: list[Requirement] = [
        "A root-level command reaches the online device as the method of the command's name with the request body as "
        "payload, and answers 200 with the device's payload as the body, its status in x-ms-command-statuscode and an "
        "x-ms-request-id.",
-       f"{_SW} (DigitalTwin_InvokeRootLevelCommand: x-ms-command-statuscode, x-ms-request-id); {_INV} §1.2; "
+       f"{_SW} (DigitalTwin_InvokeRootLevelCommand); {_INV} §1.2 (its x-ms-command-statuscode and x-ms-request-id); "
        f"{_INV} §2.12; {_DM} (Both status and body are provided by the device)", _ROOT_COMMAND),
     _r("PNP-CMD-002",
        "A component command reaches the device as the method {componentName}*{commandName} and answers as a "
