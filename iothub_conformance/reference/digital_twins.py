@@ -119,8 +119,8 @@ def view(hub: Any, twin: Twin) -> dict:
     names = [n for n, v in twin.reported.items() if _is_component(v)]
     names += [n for n, v in twin.desired.items() if _is_component(v) and n not in names]
     for name in names:
-        reported = twin.reported.get(name) if _is_component(twin.reported.get(name)) else {}
-        desired = twin.desired.get(name) if _is_component(twin.desired.get(name)) else {}
+        reported = _child(twin.reported, name) if _is_component(twin.reported.get(name)) else {}
+        desired = _child(twin.desired, name) if _is_component(twin.desired.get(name)) else {}
         own_values, own_metadata = _properties(
             hub, desired, _child(twin.desired_metadata, name), twin.desired_version, reported,
             _child(twin.reported_metadata, name))
