@@ -32,6 +32,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 import httpx
 
+from iothub_conformance.evidence.redact import redact
 from iothub_conformance.http import sas
 from tests import azurite
 from tests.support.npm import NodeUnavailable, install, tool
@@ -188,18 +189,22 @@ def run_sdk(workdir: Path) -> DeviceSdkRun:
         container_url = store.container()
         storage = urlsplit(container_url)
         signature = parse_qs(storage.query)["sig"][0]
-        with serving("--record", str(har), "--file-upload-container", container_url) as served:
-            service = sas.parse_connection_string(served.connection_string)
-            device_key = _create_device(served, service, device_id)
-            for message_id, body in C2D_MESSAGES:
-                _send_c2d(served, device_id, message_id, body)
-            device = {"IOTHUB_DEVICE_CONNECTION_STRING":
-                      f"HostName={service.host_name};DeviceId={device_id};SharedAccessKey={device_key}"}
-            hub = {service.host_name: int(served.url.rsplit(":", 1)[1])}
-            drivers = {"device-http": node("device.js", device, hub, workdir / "device.requests")}
-            # The storage host is the container URI's: the hub hands out SAS URIs on it.
-            drivers["device-http-upload"] = node("upload.js", device, {**hub, storage.netloc: int(storage.port or 443)},
-                                                 workdir / "upload.requests")
+        try:
+            with serving("--record", str(har), "--file-upload-container", container_url) as served:
+                service = sas.parse_connection_string(served.connection_string)
+                device_key = _create_device(served, service, device_id)
+                for message_id, body in C2D_MESSAGES:
+                    _send_c2d(served, device_id, message_id, body)
+                device = {"IOTHUB_DEVICE_CONNECTION_STRING":
+                          f"HostName={service.host_name};DeviceId={device_id};SharedAccessKey={device_key}"}
+                hub = {service.host_name: int(served.url.rsplit(":", 1)[1])}
+                drivers = {"device-http": node("device.js", device, hub, workdir / "device.requests")}
+                # The storage host is the container URI's: the hub hands out SAS URIs on it.
+                upload_routes = {**hub, storage.netloc: int(storage.port or 443)}
+                drivers["device-http-upload"] = node("upload.js", device, upload_routes, workdir / "upload.requests")
+        except RuntimeError as exc:
+            # serve's own complaint (e.g. an option it does not know) quotes its arguments: the container's SAS too.
+            raise RuntimeError(redact(str(exc))) from None
         blobs = _blobs(container_url)
     return DeviceSdkRun(har, device_id, drivers, blobs, (service.key, device_key, signature))
 
