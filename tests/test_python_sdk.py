@@ -306,8 +306,8 @@ def test_a_configuration_is_created_and_read_with_its_metrics(runs):
     assert created.get("created_time_utc")
     got = _configuration(run, "get configuration")
     assert (got["id"], got["etag"], got["priority"]) == (config_id, created["etag"], 10)
-    # A custom metric is the number of rows its query returns (docs/sources/
-    # iot-hub-automatic-device-management__2019-12-13_01a0b363.md): one device is the run's lead.
+    # A custom metric is the number of rows its query returns: one device is the run's lead.
+    # Source: docs/sources/iot-hub-automatic-device-management__2019-12-13_01a0b363.md
     assert got["metrics"]["queries"] == {"leads": created["metrics"]["queries"]["leads"]}
     assert got["metrics"]["results"] == {"leads": 1}
     # System metrics: the twins targeted (the two tagged devices) and those the configuration modified; their names
@@ -320,9 +320,9 @@ def test_a_configuration_is_created_and_read_with_its_metrics(runs):
 @pytest.mark.xfail(strict=True, reason="the reference computes a configuration's metrics but does not yet write its "
                                         "content into the targeted twins (reference/configurations.py)")
 def test_the_configuration_content_reaches_the_targeted_twins_only(runs):
-    # "The target content defines the desired properties to be added or updated in the targeted device twins" (docs/
-    # sources/iot-hub-automatic-device-management__2019-12-13_01a0b363.md): the configuration (priority 10) sets
-    # properties.desired.pysdkcfg on the devices its target condition selects, and on no other.
+    # "The target content defines the desired properties to be added or updated in the targeted device twins": the
+    # configuration (priority 10) sets properties.desired.pysdkcfg on the devices its target condition selects, and on
+    # no other. Source: docs/sources/iot-hub-automatic-device-management__2019-12-13_01a0b363.md
     run = runs["configurations"]
     lead, other = (line["result"] for line in run.steps("get a device's twin"))
     assert lead["device_id"] == run.prefix + "cfg1" and other["device_id"] == run.prefix + "cfg3", _gaps(run)
@@ -429,6 +429,8 @@ def test_commands_return_what_the_simulated_device_answered_and_its_status(runs)
     assert part["output"] == {"answeredBy": component, "command": "getMaxMinReport", "received": since}
     missing = run.step("get the digital twin of a device that does not exist")
     assert (missing["status"], missing["code"]) == (404, "DeviceNotFound"), _gaps(run)
+    offline = run.step("invoke command on a device not online")
+    assert (offline["status"], offline["code"]) == (404, "DeviceNotOnline"), _gaps(run)
 
 
 def test_the_digital_twin_client_sends_the_etag_as_given_and_the_command_timeouts(runs):
@@ -438,7 +440,7 @@ def test_the_digital_twin_client_sends_the_etag_as_given_and_the_command_timeout
     assert [_header(r, "if-match") for r in patches] == [etag, etag, None]  # update, stale update, raw update
     assert json.loads(patches[0]["postData"]["text"])[0] == {"op": "add", "path": "/targetTemperature", "value": 42}
     commands = [urlsplit(e["request"]["url"]) for e in sdk_entries(run) if "/commands/" in e["request"]["url"]]
-    assert [c.path.rsplit("/", 1)[-1] for c in commands] == ["reboot", "getMaxMinReport"] * 2
+    assert [c.path.rsplit("/", 1)[-1] for c in commands] == ["reboot", "getMaxMinReport"] * 2 + ["reboot"]
     assert "connectTimeoutInSeconds=5" in commands[0].query and "responseTimeoutInSeconds=10" in commands[0].query
     assert "/components/thermostat1/" in commands[1].path and "connectTimeoutInSeconds" not in commands[2].query
 

@@ -19,6 +19,7 @@ from steps import Steps, aim, setting
 # docs/sources/INVENTORY-2021-04-12.md §2.12 and §7 (412 PreconditionFailed, 404 DeviceNotFound).
 STALE = (412, "PreconditionFailed")
 NO_DEVICE = (404, "DeviceNotFound")
+NOT_ONLINE = (404, "DeviceNotOnline")  # as a direct method to a device not online (§2.6)
 ROOT_COMMAND, COMPONENT_COMMAND = "reboot", "getMaxMinReport"
 
 
@@ -66,7 +67,10 @@ def main() -> int:
              summary={"digital_twin_id": device, "component_path": component, "command_name": COMPONENT_COMMAND,
                       "raw": True})
 
-    # -- a device that does not exist ------------------------------------------------------------------------------------
+    # -- a Plug and Play device that is not online, a device that does not exist --------------------------------------
+    offline = setting("SDK_PNP_OFFLINE_DEVICE")
+    run.call("invoke command on a device not online", dt.invoke_command, offline, ROOT_COMMAND, payload, 5, 5,
+             expect=NOT_ONLINE, summary={"digital_twin_id": offline, "command_name": ROOT_COMMAND})
     missing = prefix + "missing"
     run.call("get the digital twin of a device that does not exist", dt.get_digital_twin, missing, expect=NO_DEVICE,
              summary={"digital_twin_id": missing})

@@ -6,8 +6,9 @@ through the manager itself.
 IoTHubHttpRuntimeManager.receive_feedback_notification returns None whatever came (the generated operation
 deserializes no body), so the receives that should bring records go through the same operation of the manager's
 protocol client with `raw=True`: the SDK's ClientRawResponse holds the status, the headers and the records. The lock
-token is taken from the response's ETag, quotes stripped, as the device side's receive gives its lock (docs/sources/
-INVENTORY-2021-04-12.md §2.11: how the feedback lock token comes over HTTPS is not stated).
+token is taken from the response's ETag, quotes stripped, as the device side's receive gives its lock (how the
+feedback lock token comes over HTTPS is not stated: docs/sources/INVENTORY-2021-04-12.md §2.11; the reference's
+profile rule feedback_lock_header).
 
 Runs inside .cache/python-sdk-venv; the harness (tests/support/python_sdk.py) sets IOTHUB_CONNECTION_STRING,
 IOTHUB_BASE_URL and SDK_FEEDBACK_RECORDS (how many feedback records the device outcomes it arranged should bring).

@@ -57,8 +57,8 @@ DEVICE_ANSWER_STATUS, MODULE_ANSWER_STATUS = 200, 202
 ONLINE_MODULE = "m-online"
 PURGED_MESSAGES = 2
 DRIVERS = ("registry", "jobs", "configurations", "digital_twins", "feedback")
-# The simulated Plug and Play device: the model and the reported state of docs/sources/
-# pnp-concepts-digital-twin__2020-07-17_00e046fd.md (its "Device Twin sample"), and distinct command statuses.
+# The simulated Plug and Play device: the model and the reported state of the "Device Twin sample" of
+# docs/sources/pnp-concepts-digital-twin__2020-07-17_00e046fd.md, and distinct command statuses.
 PNP_MODEL = "dtmi:com:example:TemperatureController;1"
 PNP_COMPONENT = "thermostat1"
 PNP_REPORTED = {"serialNumber": "alwinexlepaho8329", PNP_COMPONENT: {"__t": "c", "maxTempSinceLastReboot": 25.3}}
@@ -267,7 +267,8 @@ def _make_device(reference: Reference, device_id: str, version: str = "2021-04-1
 
 
 def _prepare_digital_twins(reference: Reference, prefix: str, notes: list[str]) -> dict[str, str]:
-    """Make <prefix>pnp, connect it as a Plug and Play device of PNP_MODEL, report PNP_REPORTED, answer commands."""
+    """Make <prefix>pnp, connect it as a Plug and Play device of PNP_MODEL, report PNP_REPORTED, answer commands; and
+    <prefix>pnp-offline, connected with the same model, answering nothing."""
     device = prefix + "pnp"
     _make_device(reference, device)
     connect = getattr(reference.controls, "connect_pnp_device", None)
@@ -278,7 +279,12 @@ def _prepare_digital_twins(reference: Reference, prefix: str, notes: list[str]) 
         connect(device, PNP_MODEL)
     reference.controls.report_properties(device, PNP_REPORTED)
     reference.controls.answer_methods(device, pnp_answer)
-    return {"SDK_PNP_DEVICE": device, "SDK_PNP_COMPONENT": PNP_COMPONENT, "SDK_PNP_MODEL": PNP_MODEL}
+    offline = prefix + "pnp-offline"  # announced its model, then went away: nothing answers its commands
+    _make_device(reference, offline)
+    if connect is not None:
+        connect(offline, PNP_MODEL)
+    return {"SDK_PNP_DEVICE": device, "SDK_PNP_COMPONENT": PNP_COMPONENT, "SDK_PNP_MODEL": PNP_MODEL,
+            "SDK_PNP_OFFLINE_DEVICE": offline}
 
 
 def _prepare_feedback(reference: Reference, prefix: str, notes: list[str]) -> dict[str, str]:
