@@ -2,7 +2,7 @@
 which stays a source and is never loaded in place of them: each of our operations is the swagger's (operationId,
 method, path shape), declares no success status the swagger lacks unless it names the profile rule or the
 disagreement (INVENTORY-2021-04-12.md §10) for it, and takes every query and header parameter the swagger declares;
-each swagger operation is in our specs or in the list issue 15 covers. Also tests/swagger_coverage.py."""
+each swagger operation is in our specs. Also tests/swagger_coverage.py."""
 
 from __future__ import annotations
 
@@ -18,11 +18,11 @@ import pytest
 import yaml
 
 from iothub_conformance.paths import specs_dir
-from iothub_conformance.rules.operation_groups import SERVICE_2021
+from iothub_conformance.rules.operation_groups import DEVICE_2021, SERVICE_2021
 from iothub_conformance.rules.profiles import PROFILES
 from iothub_conformance.rules.sources import REPOSITORY, SOURCES
 from tests import swagger_coverage
-from tests.swagger_coverage import ISSUE_15, VERSION, SwaggerOperation, read_swagger, spec_locations, swagger_operations
+from tests.swagger_coverage import VERSION, SwaggerOperation, read_swagger, spec_locations, swagger_operations
 
 METHODS = swagger_coverage.METHODS
 SWAGGER = {op.operation_id: op for op in swagger_operations(read_swagger())}
@@ -127,7 +127,9 @@ def spec_files(directory: Path | None = None) -> list[Path]:
     return sorted(p for p in ((directory or specs_dir()) / VERSION).glob("*.yaml") if p.name != "common.yaml")
 
 
-OURS = [(spec, operation_id) for spec in spec_files() for operation_id, *_ in our_operations(spec)]
+# The device-facing operations are ours to name: the service swagger leaves the device side out.
+OURS = [(spec, operation_id) for spec in spec_files() for operation_id, *_ in our_operations(spec)
+        if operation_id not in DEVICE_2021]
 
 
 @pytest.mark.parametrize("spec, operation_id", OURS, ids=[f"{s.stem}:{o}" for s, o in OURS])
@@ -136,28 +138,13 @@ def test_each_operation_of_our_specs_is_the_swaggers(spec, operation_id):
 
 
 @pytest.mark.parametrize("operation_id", sorted(SWAGGER))
-def test_each_swagger_operation_is_in_our_specs_or_left_to_issue_15(operation_id):
-    located = spec_locations()
-    if operation_id in ISSUE_15:
-        assert operation_id not in located, f"{operation_id} is in {located.get(operation_id)}: take it off ISSUE_15"
-    else:
-        assert operation_id in located, f"{operation_id} is in no spec of specs/{VERSION}/ and not left to issue 15"
+def test_each_swagger_operation_is_in_our_specs(operation_id):
+    assert operation_id in spec_locations(), f"{operation_id} is in no spec of specs/{VERSION}/"
 
 
-def overlap_with_issue_15(directory: Path | None = None) -> dict[str, str]:
-    """The operations of ISSUE_15 our specs declare after all, with where."""
-    located = spec_locations(directory)
-    return {operation_id: located[operation_id] for operation_id in ISSUE_15 if operation_id in located}
-
-
-def test_the_issue_15_list_names_swagger_operations_and_none_we_cover():
-    assert len(ISSUE_15) == len(set(ISSUE_15)) == 13 and set(ISSUE_15) <= set(SWAGGER)
-    assert overlap_with_issue_15() == {}
-
-
-def test_our_operation_groups_and_issue_15_are_the_whole_swagger_each_operation_once():
-    assert not set(SERVICE_2021) & set(ISSUE_15)
-    assert sorted(SERVICE_2021 + ISSUE_15) == sorted(SWAGGER) and len(SWAGGER) == 42
+def test_our_operation_groups_are_the_whole_swagger_each_operation_once():
+    assert sorted(SERVICE_2021) == sorted(SWAGGER) and len(SWAGGER) == 42
+    assert not set(DEVICE_2021) & set(SWAGGER)
 
 
 def _spec(directory: Path, name: str, paths: dict) -> Path:
@@ -214,25 +201,18 @@ def test_a_fabricated_mismatch_is_named_and_an_agreeing_operation_passes(tmp_pat
     assert "the swagger's header parameter x-ms-max-item-count is not declared" in query
 
 
-def test_a_spec_that_takes_an_issue_15_operation_is_named(tmp_path):
-    _spec(tmp_path, "configurations.yaml", {"/configurations/{id}": {
-        "get": {"operationId": "Configuration_Get", "parameters": [API_VERSION], "responses": OK}}})
-    assert overlap_with_issue_15(tmp_path) == {"Configuration_Get": f"{tmp_path.name}/{VERSION}/configurations.yaml:7"}
-
-
 def test_coverage_lists_every_swagger_operation_where_it_is_and_whether_the_run_reached_it(tmp_path):
     located = {"Devices_GetIdentity": "fake/2021-04-12/devices.yaml:57", "Devices_GetTwin": "fake/2021-04-12/twins.yaml:9"}
     reached = {"Devices_GetIdentity": {"reached": True, "requests": 3, "statuses": [200, 404]},
                "Devices_GetTwin": {"reached": False, "why_not": "no test of this run sent it"}}
     out = swagger_coverage.lines(read_swagger(), located, reached)
-    assert len(out) == 43 and out[-1] == ("total: 2 of 42 swagger operations in our specs, 13 left to issue 15, "
-                                          "1 reached by the run")
+    assert len(out) == 43 and out[-1] == "total: 2 of 42 swagger operations in our specs, 1 reached by the run"
     row = {line.split()[2]: line for line in out[:-1]}
     assert row["Devices_GetIdentity"].endswith("in fake/2021-04-12/devices.yaml:57  | reached (3 requests; 200, 404)")
     assert row["Devices_GetTwin"].endswith("| not reached: no test of this run sent it")
-    assert row["Configuration_Get"].endswith("not in our specs (issue 15)  | -")
+    assert row["Configuration_Get"].endswith("not in our specs  | -")
     assert row["Query_GetTwins"].endswith("not in our specs  | -")
-    assert swagger_coverage.lines(read_swagger(), located)[0].endswith("not in our specs (issue 15)")  # no run: no column
+    assert swagger_coverage.lines(read_swagger(), located)[0].endswith("not in our specs")  # no run: no column
 
 
 def test_coverage_reads_a_runs_results_json_and_refuses_a_bad_one_in_one_line(tmp_path, monkeypatch, capsys):
