@@ -18,6 +18,7 @@ from .rule import Rule
 
 _SW = "docs/sources/service-2021-04-12.json"
 _INV = "docs/sources/INVENTORY-2021-04-12.md"
+_D18_PUT = "docs/sources/autogen-2018-06-30__Service_CreateOrUpdateConfiguration.yml"
 
 IOTHUB: dict[str, Rule] = {
     "configuration_put_statuses": Rule(
@@ -37,8 +38,8 @@ IOTHUB: dict[str, Rule] = {
 DOCS_STRICT: dict[str, Rule] = {
     "configuration_put_statuses": Rule(
         {"create": frozenset({201}), "update": frozenset({200})},
-        f"{_SW} (Configuration_CreateOrUpdate: 201 Created, 200 OK); docs/sources/autogen-2018-06-30__Service_"
-        "CreateOrUpdateConfiguration.yml (201 Returns the created Configuration object, 200 Returns the updated one)"),
+        f"{_SW} (Configuration_CreateOrUpdate: 201 Created, 200 OK); {_D18_PUT} (201 Returns the created "
+        "Configuration object, 200 Returns the updated one)"),
     "configuration_if_match_forms": Rule(
         ("quoted", "*"),
         f"{_SW} (Configuration_CreateOrUpdate, Configuration_Delete: a weak ETag as per RFC7232; the wildcard "

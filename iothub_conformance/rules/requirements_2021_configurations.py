@@ -10,6 +10,7 @@ _QT = "docs/sources/iot-hub-devguide-quotas-throttling__2023-02-09_e0310978.md"
 _ERR = "docs/sources/troubleshoot-error-codes__2022-04-04_61992a0a.md"
 _SW = "docs/sources/service-2021-04-12.json"
 _INV = "docs/sources/INVENTORY-2021-04-12.md"
+_D18_APPLY = "docs/sources/autogen-2018-06-30__Service_ApplyConfigurationOnEdgeDevice.yml"
 _GET = ("Configuration_Get",)
 _PUT = ("Configuration_CreateOrUpdate",)
 _DELETE = ("Configuration_Delete",)
@@ -104,8 +105,8 @@ REQUIREMENTS: list[Requirement] = [
     _r("CONFIG-APPLY-001",
        "POST /devices/{id}/applyConfigurationContent with modulesContent for a registered IoT Edge device answers a "
        "status the profile accepts.",
-       f"{_SW} (Configuration_ApplyOnEdgeDevice: 204); docs/sources/autogen-2018-06-30__Service_"
-       f"ApplyConfigurationOnEdgeDevice.yml (200 or 204); {_INV} §10 (C30); docs/sources/SDKS.md", _APPLY,
+       f"{_SW} (Configuration_ApplyOnEdgeDevice: 204); {_D18_APPLY} (200 or 204); {_INV} §10 (C30); "
+       "docs/sources/SDKS.md", _APPLY,
        "apply_configuration_statuses"),
     _r("CONFIG-APPLY-002",
        "applyConfigurationContent for a device that is not registered answers 404 DeviceNotFound.",
