@@ -53,7 +53,7 @@ C2D_LOCK_HINT_REFUSED = switch("c2d-lock-hint-refused")
 C2D_2021_DEVICEBOUND_REFUSED = switch("c2d-2021-devicebound-refused")
 C2D_2021_COMPLETE_KEEPS_MESSAGE = switch("c2d-2021-complete-keeps-message")
 C2D_2021_REJECT_REQUEUES = switch("c2d-2021-reject-requeues")
-C2D_2021_EMPTY_REJECT_COMPLETES = switch("c2d-2021-empty-reject-completes")
+C2D_2021_EMPTY_REJECT_REQUEUES = switch("c2d-2021-empty-reject-requeues")
 C2D_2021_ABANDON_COMPLETES = switch("c2d-2021-abandon-completes")
 C2D_IF_MATCH_REFUSED = switch("c2d-if-match-refused")
 C2D_2021_LOCK_LOST_404 = switch("c2d-2021-lock-lost-404")
@@ -248,8 +248,8 @@ async def complete(request: Request) -> Response:
     `&reject` or `reject=`)."""
     hub: Hub = request.app.state.hub
     rejected = "reject" in request.query_params
-    if rejected and hub.has(C2D_2021_EMPTY_REJECT_COMPLETES) and b"reject=" in request.scope.get("query_string", b""):
-        rejected = False
+    if rejected and hub.has(C2D_2021_EMPTY_REJECT_REQUEUES) and b"reject=" in request.scope.get("query_string", b""):
+        return await _settle(request, "requeue")
     return await _settle(request, "reject" if rejected else "complete")
 
 
@@ -289,7 +289,7 @@ def _settle_message(hub: Hub, queue: DeviceQueue, message: Message, action: str)
         queue.abandon(message, limit, now=now)
     elif action == "complete" and hub.has(C2D_2021_COMPLETE_KEEPS_MESSAGE):
         queue.release(message)
-    elif action == "reject" and hub.has(C2D_2021_REJECT_REQUEUES):
+    elif action == "requeue" or (action == "reject" and hub.has(C2D_2021_REJECT_REQUEUES)):
         queue.release(message)
     elif action == "reject" and hub.has(FEEDBACK_REJECTED_AS_SUCCESS):
         queue.complete(message, now)  # gone all the same, but its feedback says Success
