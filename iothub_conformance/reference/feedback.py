@@ -43,7 +43,8 @@ class Record:
 
 
 class _Device(Protocol):
-    generation_id: str
+    @property
+    def generation_id(self) -> str: ...
 
 
 class _Clock(Protocol):
@@ -55,10 +56,18 @@ class _Profile(Protocol):
 
 
 class _Hub(Protocol):
-    host_name: str
-    clock: _Clock
-    profile: _Profile
-    queues: dict[str, DeviceQueue]
+    # Read-only properties, so that the Hub's own attribute types satisfy them.
+    @property
+    def host_name(self) -> str: ...
+
+    @property
+    def clock(self) -> _Clock: ...
+
+    @property
+    def profile(self) -> _Profile: ...
+
+    @property
+    def queues(self) -> Mapping[str, DeviceQueue]: ...
 
     @property
     def devices(self) -> Mapping[str, _Device]: ...
