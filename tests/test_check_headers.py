@@ -18,12 +18,11 @@ DEVICE = json.dumps({"deviceId": "d1", "etag": "e1"}).encode()
 
 
 def exchange(status: int = 200, content: bytes = b"", response_headers: dict | None = None,
-             method: str = "GET") -> httpx.Response:
+             method: str = "GET", path: str = "/devices/d1") -> httpx.Response:
     with respx.mock(base_url=BASE) as mock:
-        mock.route(method=method, path="/devices/d1").respond(status, headers=response_headers or {},
-                                                              content=content)
+        mock.route(method=method, path=path).respond(status, headers=response_headers or {}, content=content)
         with httpx.Client(base_url=BASE) as client:
-            return client.request(method, "/devices/d1", params=API)
+            return client.request(method, path, params=API)
 
 
 @pytest.mark.parametrize("content_type", ["application/json; charset=utf-8", "application/json",
@@ -45,6 +44,20 @@ def test_json_body_via_respx_json_passes():
 def test_json_body_with_another_content_type_fails(content_type):
     only(headers.verify_content_type(exchange(content=DEVICE, response_headers={"Content-Type": content_type}), Context()),
          "COMMON-HDR-001")
+
+
+FEEDBACK = json.dumps([{"originalMessageId": "m1", "statusCode": "Success", "deviceId": "d1"}]).encode()
+
+
+@pytest.mark.parametrize("path", ["/messages/serviceBound/feedback", "/messages/servicebound/feedback"])
+def test_a_feedback_batch_may_declare_the_feedback_media_type(path):
+    media = {"Content-Type": "application/vnd.microsoft.iothub.feedback.json"}
+    assert headers.verify_content_type(exchange(content=FEEDBACK, response_headers=media, path=path), Context()) == []
+
+
+def test_the_feedback_media_type_elsewhere_fails():
+    media = {"Content-Type": "application/vnd.microsoft.iothub.feedback.json"}
+    only(headers.verify_content_type(exchange(content=DEVICE, response_headers=media), Context()), "COMMON-HDR-001")
 
 
 def test_json_body_without_content_type_fails():

@@ -1,7 +1,8 @@
 """Required headers: JSON bodies say application/json; a request without Authorization gets 401.
 
 Sources: device-identities-rest__v2016-12-27_e5666404f.md (bk_common: Content-Type application/json, Authorization
-SAS token); OBSERVED.md §1 (application/json; charset=utf-8); common-error-codes__v2016-12-27_e5666404f.md (401).
+SAS token); OBSERVED.md §1 (application/json; charset=utf-8); common-error-codes__v2016-12-27_e5666404f.md (401);
+iot-hub-devguide-messages-c2d__2018-03-15_7afb7b94.md (a feedback message's ContentType).
 """
 
 from __future__ import annotations
@@ -13,6 +14,10 @@ from iothub_conformance.targets import session
 
 from .observed import observe
 
+# A batch of cloud-to-device feedback records is JSON under its own media type (the c2d page's ContentType row).
+FEEDBACK_MEDIA = "application/vnd.microsoft.iothub.feedback.json"
+FEEDBACK_PATH = "/messages/servicebound/feedback"
+
 
 def verify_content_type(response, context: Context) -> list[RequirementFailure]:
     obs = observe(response)
@@ -22,7 +27,8 @@ def verify_content_type(response, context: Context) -> list[RequirementFailure]:
         return []
     context.judging("COMMON-HDR-001", reads=("content-type",))
     media = (obs.header("content-type") or "").split(";")[0].strip().lower()
-    if media != "application/json":
+    feedback = obs.path.lower().rstrip("/") == FEEDBACK_PATH
+    if media != "application/json" and not (feedback and media == FEEDBACK_MEDIA):
         return [RequirementFailure("COMMON-HDR-001", f"{obs.method} {obs.path} → {obs.status} has a JSON body but "
                                                      f"Content-Type {obs.header('content-type')!r}")]
     return []

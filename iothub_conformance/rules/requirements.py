@@ -83,9 +83,11 @@ _ALL = [
                 "docs/sources/OBSERVED.md §1; docs/sources/INVENTORY.md §4c (400001)",
                 operations=DATA_PLANE_2016 + SERVICE_2021, profile_rule="api_version_error_code", since=FIRST_RELEASE),
     Requirement("COMMON-HDR-001", "MUST",
-                "A response with a JSON body declares Content-Type application/json.",
+                "A response with a JSON body declares Content-Type application/json (a batch of cloud-to-device "
+                "feedback: application/vnd.microsoft.iothub.feedback.json).",
                 "docs/sources/device-identities-rest__v2016-12-27_e5666404f.md (bk_common: Content-Type "
-                "application/json); docs/sources/OBSERVED.md §1",
+                "application/json); docs/sources/OBSERVED.md §1; "
+                "docs/sources/iot-hub-devguide-messages-c2d__2018-03-15_7afb7b94.md (feedback ContentType)",
                 operations=DATA_PLANE, since=FIRST_RELEASE),
     Requirement("COMMON-ERR-001", "MUST",
                 "Error responses use the profile's error envelope (iothub: Message \"ErrorCode:<Name>;…\", "
