@@ -504,14 +504,7 @@ def test_each_feedback_batch_is_completed_and_the_queue_ends_empty(runs):
 
 # -- traffic and secrets ------------------------------------------------------------------------------------------------
 
-# COMMON-HDR-001 asks application/json of every JSON body; a feedback batch is application/vnd.microsoft.iothub.feedback.json
-# (docs/sources/iot-hub-devguide-messages-c2d__2018-03-15_7afb7b94.md), which checks/headers.py does not yet take.
-_FEEDBACK_CONTENT_TYPE = pytest.mark.xfail(strict=True, reason="checks/headers.py judges the feedback batch's documented "
-                                                               "Content-Type a COMMON-HDR-001 failure")
-
-
-@pytest.mark.parametrize("name", [pytest.param(name, marks=_FEEDBACK_CONTENT_TYPE) if name == "feedback" else name
-                                  for name in python_sdk.DRIVERS])
+@pytest.mark.parametrize("name", python_sdk.DRIVERS)
 def test_check_traffic_requests_raises_nothing_on_the_sdks_exchanges(runs, name, tmp_path):
     run = runs[name]
     har = json.loads(run.har.read_text(encoding="utf-8"))
