@@ -123,7 +123,8 @@ def _count(text: object) -> int:
 def _after(token: str) -> str:
     """The deviceId a continuation token resumes after: the token is its base64url form."""
     try:
-        return base64.urlsafe_b64decode(token.encode("ascii") + b"=" * (-len(token) % 4)).decode("utf-8")
+        padded = token.encode("ascii") + b"=" * (-len(token) % 4)
+        return base64.b64decode(padded, altchars=b"-_", validate=True).decode("utf-8")
     except (binascii.Error, UnicodeError, ValueError):
         raise Refused(400, ARGUMENT_INVALID, "the continuation token is not one this hub gave") from None
 
