@@ -22,9 +22,10 @@ def edge_hub(*faults: str) -> tuple[ReferenceApi, str]:
     """A hub with Edge device edge1 (its $edgeHub module), children c1–c3 in its scope, and `other` in none; the
     $edgeHub module's token."""
     api = ReferenceApi(*faults, params=V21)
-    for device_id, body in [("edge1", {"capabilities": {"iotEdge": True}, "deviceScope": SCOPE}),
+    rows: list[tuple[str, dict]] = [("edge1", {"capabilities": {"iotEdge": True}, "deviceScope": SCOPE}),
                             ("c1", {"deviceScope": SCOPE, "parentScopes": [SCOPE]}), ("c2", {"deviceScope": SCOPE}),
-                            ("c3", {"deviceScope": SCOPE}), ("other", {})]:
+                            ("c3", {"deviceScope": SCOPE}), ("other", {})]
+    for device_id, body in rows:
         response = api.put_device(device_id, {"deviceId": device_id, **body}, params=V21)
         assert response.status_code == 200, response.text
         api.keys[device_id] = response.json()["authentication"]["symmetricKey"]["primaryKey"]

@@ -21,9 +21,10 @@ def hub(*faults: str) -> tuple[ReferenceApi, str]:
     """Edge device edge1 with $edgeHub (its token returned), children c1–c3 in its scope, `other` in none, device d2 and
     module m1 on d2."""
     api = ReferenceApi(*faults, params=V21)
-    for device_id, body in [("edge1", {"capabilities": {"iotEdge": True}, "deviceScope": SCOPE}),
+    rows: list[tuple[str, dict]] = [("edge1", {"capabilities": {"iotEdge": True}, "deviceScope": SCOPE}),
                             ("c1", {"deviceScope": SCOPE, "parentScopes": [SCOPE]}), ("c2", {"deviceScope": SCOPE}),
-                            ("c3", {"deviceScope": SCOPE}), ("other", {}), ("d2", {})]:
+                            ("c3", {"deviceScope": SCOPE}), ("other", {}), ("d2", {})]
+    for device_id, body in rows:
         response = api.put_device(device_id, {"deviceId": device_id, **body}, params=V21)
         api.keys[device_id] = response.json()["authentication"]["symmetricKey"]["primaryKey"]
     module = api.request("PUT", "/devices/edge1/modules/%24edgeHub", json={"moduleId": "$edgeHub", "deviceId": "edge1"})
