@@ -137,6 +137,25 @@ def main(argv: list[str] | None = None) -> int:
     return 2
 
 
+def in_suites(arg: str) -> bool:
+    """`arg` names a suite module, folder or test (suites/test_twins.py, suites/test_twins.py::test_x), as given or
+    from the checkout's root."""
+    from .paths import suites_dir
+
+    if arg.startswith("-"):
+        return False
+    suites = suites_dir().resolve()
+    named = Path(arg.split("::", 1)[0])
+    for path in (named, suites.parent / named):
+        try:
+            resolved = path.resolve()
+        except (OSError, RuntimeError):
+            continue
+        if resolved.exists() and (resolved == suites or suites in resolved.parents):
+            return True
+    return False
+
+
 def run(args) -> int:
     import pytest
 
@@ -171,7 +190,10 @@ def run(args) -> int:
     # run's start-up); `-- -p NAME` adds another.
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     plugins = [arg for name in SUITE_PLUGINS for arg in ("-p", name)]
-    pytest_args = [str(suites_dir()), *plugins, "-p", "iothub_conformance.pytest_plugin.plugin", "-p", "no:cacheprovider",
+    extra = [a for a in (args.pytest_args or []) if a != "--"]
+    # Suite modules or tests named after `--` are the selection (the whole suite otherwise), not an addition to it.
+    selection = [] if any(in_suites(a) for a in extra) else [str(suites_dir())]
+    pytest_args = [*selection, *plugins, "-p", "iothub_conformance.pytest_plugin.plugin", "-p", "no:cacheprovider",
                    # The suite's own settings, whatever pytest configuration the current directory has.
                    "-c", str(PACKAGE / "pytest_plugin" / "run.ini"), "--rootdir", str(suites_dir().parent),
                    "--confcutdir", str(suites_dir()),
@@ -183,7 +205,6 @@ def run(args) -> int:
         if value is None or value is False:
             continue
         pytest_args += [option.pytest_flag] if option.switch else [option.pytest_flag, _plain(value)]
-    extra = [a for a in (args.pytest_args or []) if a != "--"]
     if not any(a.startswith("--tb") for a in extra):
         # Short tracebacks: the long style prints every frame's arguments (Target reprs and the like), never the
         # target's words, and formatting a hundred of them is most of a failing run's time.

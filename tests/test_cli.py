@@ -142,3 +142,22 @@ def test_a_first_nightly_diff_records_its_run_as_the_baseline_and_says_so(tmp_pa
     again = _cli("diff", "--record-missing", str(baseline), str(tonight))
     assert again.returncode == 0 and "recorded" not in again.stdout  # now a real comparison
     assert _cli("diff", str(tmp_path / "none"), str(tonight)).returncode == 2  # without the flag: bad input
+
+
+@pytest.mark.parametrize(("arg", "selects"), [
+    ("suites/test_twins.py", True), ("suites/test_twins.py::test_anything", True), ("suites", True),
+    (str(ROOT / "suites" / "test_query.py"), True), ("-k", False), ("twins and not query", False),
+    ("tests/test_cli.py", False), ("suites/test_no_such_module.py", False), ("README.md", False),
+])
+def test_suite_paths_after_the_double_dash_are_the_selection(arg, selects):
+    from iothub_conformance.cli import in_suites
+
+    assert in_suites(arg) is selects
+
+
+def test_a_run_of_one_suite_module_runs_that_module_only(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "iothub_conformance.cli", "run", "--bundle", str(tmp_path / "b"),
+                           "--api-version", "2016-02-03", "--", "suites/test_device_identities.py", "--collect-only",
+                           "-q"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    collected = {line.split("::")[0] for line in done.stdout.splitlines() if "::" in line}
+    assert collected == {"suites/test_device_identities.py"}, done.stdout[-2000:] + done.stderr[-2000:]
