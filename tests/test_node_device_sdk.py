@@ -12,6 +12,10 @@ import base64
 import json
 import re
 import subprocess
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import quote, unquote, urlsplit
 
 import pytest
@@ -184,6 +188,44 @@ def test_a_driver_whose_request_fails_says_so_and_exits_non_zero():
     assert json.loads(lines[0])["step"] == "send-event" and json.loads(lines[0])["ok"] is False
     assert "ECONNREFUSED" in json.loads(lines[0])["error"]
     assert lines[-1] == "device-http: 0 of 8 steps passed"
+
+
+def test_a_message_that_never_comes_fails_its_receive_step_in_bounded_time():
+    # A hub that takes every event and never has a message: the SDK's receiver only logs its polls, the driver gives up.
+    with _answering_204() as port:
+        done = _driver("device.js", {"IOTHUB_DEVICE_CONNECTION_STRING": DEVICE, "IOTHUB_RECEIVE_SECONDS": "1",
+                                     "IOTHUB_REDIRECT": f"{HUB}=127.0.0.1:{port}"})
+    lines = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    assert done.returncode == 1
+    assert [(line["step"], line["ok"]) for line in lines] == [("send-event", True), ("send-batch", True),
+                                                              ("receive-1", False)]
+    assert lines[-1]["error"] == "no message within 1 s (the SDK logs a failed poll and polls again)"
+    assert done.stdout.strip().splitlines()[-1] == "device-http: 2 of 8 steps passed"
+
+
+@contextmanager
+def _answering_204() -> Iterator[int]:
+    """A server on 127.0.0.1 that answers every request 204 with no body; its port."""
+
+    class Empty(BaseHTTPRequestHandler):
+        def _empty(self) -> None:
+            self.rfile.read(int(self.headers.get("content-length") or 0))
+            self.send_response(204)
+            self.end_headers()
+
+        do_GET = do_POST = do_DELETE = _empty
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Empty)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def test_a_host_the_redirect_does_not_name_is_unreachable():

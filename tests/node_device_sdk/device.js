@@ -20,7 +20,18 @@ const EVENT = 'telemetry from the 2021-04-12 Node.js device SDK';
 const BATCH = ['batch event 1 of the Node.js device SDK', 'batch event 2 of the Node.js device SDK'];
 // What each settlement's result must be: the SDK answers a 2xx with one of these, anything else with an error.
 const SETTLED = { complete: results.MessageCompleted, abandon: results.MessageAbandoned, reject: results.MessageRejected };
+// The receiver polls once a second and only logs a failed poll (the client emits no error for it): a message not
+// there within this many seconds (IOTHUB_RECEIVE_SECONDS, default 10) fails its step rather than wait out the run's limit.
+const RECEIVE_SECONDS = Number(process.env.IOTHUB_RECEIVE_SECONDS) || 10;
 let deliveries = 0;
+let waiting = null;
+
+function awaitMessage(step) {
+  steps.start(step);
+  clearTimeout(waiting);
+  waiting = setTimeout(() => steps.record({ step: step, ok: false, status: null,
+    error: `no message within ${RECEIVE_SECONDS} s (the SDK logs a failed poll and polls again)` }), RECEIVE_SECONDS * 1000);
+}
 
 function transportStatus(result) {
   return result && result.transportObj;
@@ -48,18 +59,19 @@ function received(step, message, id) {
 }
 
 function onMessage(message) {
+  clearTimeout(waiting);
   deliveries += 1;
   if (deliveries === 1) {
-    if (received('receive-1', message, 'c2d-1')) settle('complete', 'complete', message, () => steps.start('receive-2'));
+    if (received('receive-1', message, 'c2d-1')) settle('complete', 'complete', message, () => awaitMessage('receive-2'));
   } else if (deliveries === 2) {
-    if (received('receive-2', message, 'c2d-2')) settle('abandon', 'abandon', message, () => steps.start('receive-2-again'));
+    if (received('receive-2', message, 'c2d-2')) settle('abandon', 'abandon', message, () => awaitMessage('receive-2-again'));
   } else if (deliveries === 3) {
     if (received('receive-2-again', message, 'c2d-2')) settle('reject', 'reject', message, () => steps.finish());
   }
 }
 
 function receive() {
-  steps.start('receive-1');
+  awaitMessage('receive-1');
   // One message a poll, once a second: the deliveries then come one after another in a fixed order.
   client.setOptions({ http: { receivePolicy: { interval: 1, drain: false } } }, (err) => {
     if (err) return steps.failed('receive-1', err);
