@@ -72,3 +72,8 @@ class Controls(Protocol):
         connects: its twin then carries modelId and its digital twin $metadata.$model. Commands reach it through the
         handler `answer_methods` gave. Raises LookupError when there is no such device."""
         ...
+
+    def file_upload_notifications(self, device_id: str) -> list[dict[str, object]]:
+        """The file-upload notifications the hub made for the device's completed uploads, oldest first, as the
+        service side would receive them (the real service delivers them over AMQP only)."""
+        ...

@@ -11,7 +11,7 @@ from typing import Any
 
 from iothub_conformance.config import Settings
 from iothub_conformance.http import sas
-from iothub_conformance.reference import Hub, create_app, digital_twins, parse_faults, twin_documents
+from iothub_conformance.reference import Hub, create_app, digital_twins, file_upload, parse_faults, twin_documents
 from iothub_conformance.reference.storage import MemoryStorage
 from iothub_conformance.rules.profiles import Profile
 from iothub_conformance.targets.controls import Enqueued, MethodHandler
@@ -70,6 +70,9 @@ class EmbeddedControls:
 
     def connect_pnp_device(self, device_id: str, model_id: str) -> None:
         digital_twins.announce(self._hub, device_id, model_id)
+
+    def file_upload_notifications(self, device_id: str) -> list[dict[str, object]]:
+        return file_upload.notifications(self._hub, device_id)
 
 
 def embedded_target(settings: Settings, profile: Profile, run_id: str, common: dict[str, Any]) -> Target:
