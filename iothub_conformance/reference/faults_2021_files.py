@@ -33,7 +33,6 @@ TABLE: tuple[Fault, ...] = (
               ("FILE-NOTIFY-002", "errors: the first completion is refused, so a refusal of the second shows nothing"),
               ("FILE-NOTIFY-004", "the completion at /files/notifications/{correlationId} is refused too"),
               ("FILE-NOTICE-001", "errors: no completion is served, so there is no notification to look for"),
-              ("FILE-TTL-001", "errors: the uploads cannot be completed to make room"),
               ("FILE-LIMIT-001", "errors: a completion could not free a slot"))),
     Fault("file-upload-path-notify-not-served", "POST /devices/{id}/files/notifications/{correlationId} answers 404",
           breaks=("FILE-NOTIFY-004",)),

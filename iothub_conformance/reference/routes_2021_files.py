@@ -17,6 +17,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from iothub_conformance.http import sas
+
 from . import file_upload
 from .error_envelope import ARGUMENT_INVALID, DEVICE_NOT_FOUND, FORMAT_ERROR, error_response
 from .faults import switch
@@ -32,14 +34,31 @@ ANY_DEVICE_TOKEN = switch("file-upload-any-device-token")
 
 def _admit(request: Request, device_id: str) -> Response | None:
     hub: Hub = request.app.state.hub
-    scoped = None if hub.has(ANY_DEVICE_TOKEN) else device_id
-    if refused := admit(request, DEVICE_CONNECT, scoped, versions=hub.current_api_versions):
+    refused = admit(request, DEVICE_CONNECT, device_id, versions=hub.current_api_versions)
+    if refused is not None and refused.status_code == 401 and hub.has(ANY_DEVICE_TOKEN):
+        refused = admit(_as_for_tokens_device(request), DEVICE_CONNECT, None, versions=hub.current_api_versions)
+    if refused:
         return refused
     with hub.lock:
         registered = device_id in hub.devices
     if not registered:
         return error_response(hub, 404, DEVICE_NOT_FOUND, f"Device {device_id[:140]!r} not found")
     return None
+
+
+def _as_for_tokens_device(request: Request) -> Request:
+    """Under the fault file-upload-any-device-token: the request as if it were to the device its token names, so a
+    device token of another device passes."""
+    try:
+        resource = sas.parse_token(request.headers.get("authorization", "")).resource_uri
+    except sas.TokenError:
+        return request
+    _, found, rest = resource.partition("/devices/")
+    if not found:
+        return request
+    suffix = "/files" + request.scope["path"].split("/files", 1)[1]  # every route here has /files after the id
+    path = f"/devices/{rest.strip('/')}{suffix}"
+    return Request({**request.scope, "path": path, "raw_path": path.encode()}, request.receive)
 
 
 async def _object(request: Request) -> dict | None:
