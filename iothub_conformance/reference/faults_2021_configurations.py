@@ -7,9 +7,11 @@ from .fault_types import Fault, because  # noqa: F401  (because: for collateral 
 
 TABLE: tuple[Fault, ...] = (
     # -- configurations (configurations.py, routes_2021_configurations.py) ------------------------------------------
-    Fault("config-labels-dropped", "a configuration is stored without its labels", breaks=("CONFIG-PUT-001",)),
+    Fault("config-labels-dropped", "a configuration is stored without its labels", breaks=("CONFIG-PUT-001",),
+          collateral=(("CONFIG-PUT-002", "the labels read {} after the update that set them"),
+                      ("CONFIG-COND-002", "the PUT with the current etag answered 200 but the labels read {}"))),
     Fault("config-update-keeps-etag", "an update of a configuration keeps its etag", breaks=("CONFIG-PUT-002",),
-          collateral=(("CONFIG-COND-001", "the earlier etag is still the current one, so the stale If-Match matched"),)),
+          collateral=(("CONFIG-COND-001", "errors: the update before the stale writes gave no new etag"),)),
     Fault("config-not-found-names-device", "a configuration that does not exist is 404 DeviceNotFound",
           breaks=("CONFIG-GET-001",)),
     Fault("config-content-mutable", "an update may change a configuration's content",
