@@ -97,6 +97,17 @@ def test_the_client_refuses_to_change_devices_outside_the_run():
         with pytest.raises(SafetyError):
             client.put("/devices/users-own-device", params={"api-version": "2016-02-03"}, json={})
         assert client.get("/devices/users-own-device", params={"api-version": "2016-02-03"}).status_code == 404
+        api = {"api-version": "2021-04-12"}
+        for method, path in (("PUT", "/configurations/users-config"), ("DELETE", "/configurations/users-config"),
+                             ("PATCH", "/digitaltwins/users-own-device"),
+                             ("POST", "/digitaltwins/users-own-device/commands/reboot"),
+                             ("POST", "/devices/users-own-device/applyConfigurationContent")):
+            with pytest.raises(SafetyError):
+                client.request(method, path, params=api, json={})
+        # The run's own configuration may be written; testQueries changes nothing.
+        own = target.name_prefix.lower() + "config"
+        assert client.put(f"/configurations/{own}", params=api, json={"id": own}).status_code < 500
+        assert client.post("/configurations/testQueries", params=api, json={}).status_code < 500
     finally:
         target.close()
 

@@ -191,11 +191,17 @@ class Target:
             if job_id != "query" and not job_id.startswith(self.name_prefix):
                 raise SafetyError(f"refusing {request.method} on job {job_id!r}: not this run's")
             return
+        if segments[1:2] == ["configurations"] and len(segments) == 3 and request.method in ("PUT", "DELETE"):
+            # Configurations are named by the client too (testQueries is a POST and changes nothing).
+            configuration_id = unquote(segments[2])
+            if not configuration_id.startswith(self.name_prefix):
+                raise SafetyError(f"refusing {request.method} on configuration {configuration_id!r}: not this run's")
+            return
         # A receive is a GET that changes state: it locks the next cloud-to-device message.
         changes = request.method not in ("GET", "HEAD", "OPTIONS") or segments[3:4] == ["messages"]
         if not changes:
             return
-        if len(segments) >= 3 and segments[1] in ("devices", "twins") and segments[2]:
+        if len(segments) >= 3 and segments[1] in ("devices", "twins", "digitaltwins") and segments[2]:
             device_id = unquote(segments[2])
             if not device_id.startswith(self.name_prefix):
                 raise SafetyError(f"refusing {request.method} on device {device_id!r}: not created by this run")
