@@ -37,11 +37,18 @@ SE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # a SAS's se, as the file-upload page's sample
 
 class MemoryTransport(httpx.MockTransport):
     """The in-memory storage's transport: it says which storage it reaches, so the hub that was given it can sign
-    blob SAS tokens for that storage (file_upload.py)."""
+    blob SAS tokens for that storage (file_upload.py). With `passthrough`, requests to any other host go there (real
+    storage given for jobs, while file uploads stay in memory)."""
 
-    def __init__(self, storage: MemoryStorage) -> None:
+    def __init__(self, storage: MemoryStorage, passthrough: httpx.BaseTransport | None = None) -> None:
         super().__init__(storage.handle)
         self.storage = storage
+        self.passthrough = passthrough
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if self.passthrough is not None and request.url.host != HOST:
+            return self.passthrough.handle_request(request)
+        return super().handle_request(request)
 
 
 class MemoryStorage:
@@ -89,8 +96,8 @@ class MemoryStorage:
             self.containers.setdefault(name, {})
         return f"https://{HOST}/{name}?sv=2020-10-02&sr=c&sp=rwdl&sig={self.sig}"
 
-    def transport(self) -> MemoryTransport:
-        return MemoryTransport(self)
+    def transport(self, passthrough: httpx.BaseTransport | None = None) -> MemoryTransport:
+        return MemoryTransport(self, passthrough)
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         query = parse_qs(urlsplit(str(request.url)).query, keep_blank_values=True)

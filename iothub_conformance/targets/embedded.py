@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import httpx
+
 from iothub_conformance.config import Settings
 from iothub_conformance.http import sas
 from iothub_conformance.reference import Hub, create_app, digital_twins, file_upload, parse_faults, twin_documents
@@ -93,6 +95,9 @@ def embedded_target(settings: Settings, profile: Profile, run_id: str, common: d
         storage = MemoryStorage()
         blob_transport = hub.blob_transport = storage.transport()
         blob_container = storage.container_uri(f"{settings.prefix}jobs")
+    else:
+        # Real storage for jobs: file uploads still go to the in-memory storage, every other host to the network.
+        blob_transport = hub.blob_transport = MemoryStorage().transport(passthrough=httpx.HTTPTransport())
     return Target(base_url, connection, common["api_versions"][0], profile, run_id, settings.prefix, app=create_app(hub),
                   controls=EmbeddedControls(hub), blob_container=blob_container, blob_transport=blob_transport,
                   rp=rp_endpoint(settings, hub.rp_token), **common)
