@@ -49,6 +49,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--record", metavar="FILE.har",
                        help="write every exchange served (data plane and resource provider) to this file as HAR 1.2, "
                             "secrets redacted")
+    serve.add_argument("--file-upload-container", metavar="URL",
+                       help="a blob container SAS URL (create, write, read) that device file uploads go to, e.g. "
+                            "Azurite's http://127.0.0.1:10000/devstoreaccount1/<container>?<sas>: a SAS URI request "
+                            "answers hostName = the URL's host and any path before the container (for Azurite "
+                            "'127.0.0.1:10000/devstoreaccount1'), containerName, and the URL's own SAS as sasToken "
+                            "(not narrowed to the blob), so https://{hostName}/{containerName}/{blobName}{sasToken} "
+                            "reaches the blob once a client's https is redirected to the emulator's port; without "
+                            "it the served hub has no storage for file uploads")
     send = sub.add_parser("send-c2d", help="enqueue a cloud-to-device message on a served reference "
                                             "(POST /messages/deviceBound)")
     send.add_argument("--target", required=True, help="base URL of the served reference, e.g. http://127.0.0.1:8080")
@@ -306,6 +314,14 @@ def serve(args) -> int:
         hub.rp_delay = args.rp_delay
     if not 0 < args.port < 65536:
         raise ConfigError(f"port must be 1–65535, not {args.port}")
+    if args.file_upload_container:
+        from .reference.file_upload import container_parts
+
+        try:
+            upload_host, upload_container, _ = container_parts(args.file_upload_container)
+        except ValueError as exc:
+            raise ConfigError(f"--file-upload-container: {exc}") from None
+        hub.file_upload_container = args.file_upload_container
     har = None
     if args.record:
         try:
@@ -319,6 +335,8 @@ def serve(args) -> int:
     # The resource provider is served on the same port; its token is a fixed test token, not a secret of anyone's.
     print(f"resource provider: --rp-url http://127.0.0.1:{args.port} --rp-token {hub.rp_token} "
           "--rp-subscription <any> --rp-resource-group <any>", flush=True)
+    if hub.file_upload_container:
+        print(f"file uploads go to container {upload_container} at {upload_host}", flush=True)
     app: ASGIApp = create_app(hub)
     if har is not None:
         # Outermost: the file holds what the client saw, x-ms-request-id included. Valid after every entry (recording.py).
