@@ -24,7 +24,9 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
+
+import httpx
 
 from .faults import switch
 from .storage import HOST as MEMORY_HOST
@@ -41,6 +43,8 @@ LIMIT_CODE = "DeviceMaximumActiveFileUploadLimitExceeded"
 INVALID_CORRELATION = "InvalidFileUploadCorrelationId"
 EXPIRED_CORRELATION = "ExpiredFileUploadCorrelationId"
 STORAGE_NOT_CONFIGURED = "DefaultStorageEndpointNotConfigured"
+STORAGE_VERSION = "2020-10-02"  # x-ms-version of the one request the hub makes to real storage (measure_real_blob)
+BLOB_TIMEOUT = 10.0
 
 BLOB_NAME_UNPREFIXED = switch("file-upload-blob-name-unprefixed")
 SAS_FOR_ANOTHER_BLOB = switch("file-upload-sas-for-another-blob")
@@ -179,6 +183,24 @@ def _notify_service(hub: Hub, upload: Upload, now: float) -> None:
         "deviceId": upload.device_id, "blobUri": upload.blob_uri, "blobName": upload.blob_name,
         "lastUpdatedTime": _stamp(now), "blobSizeInBytes": upload.size, "enqueuedTimeUtc": _stamp(now)})
     del hub.file_upload_notifications[:-NOTIFICATIONS_KEPT]
+
+
+def measure_real_blob(hub: Hub, upload: Upload) -> None:
+    """On real storage (hub.file_upload_container), the notification's blobSizeInBytes is the blob's Content-Length,
+    read with the container's SAS; call without `lock` (it is a network request). Unreadable: it stays null."""
+    if not hub.file_upload_container or upload.host_name == MEMORY_HOST:
+        return
+    parts = urlsplit(hub.file_upload_container)
+    url = f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}/{quote(upload.blob_name)}?{parts.query}"
+    try:
+        response = httpx.head(url, headers={"x-ms-version": STORAGE_VERSION}, timeout=BLOB_TIMEOUT)
+        size = int(response.headers["content-length"]) if response.status_code == 200 else None
+    except (httpx.HTTPError, KeyError, ValueError):
+        size = None
+    with hub.lock:
+        for notice in hub.file_upload_notifications:
+            if notice["blobName"] == upload.blob_name and notice["blobUri"] == upload.blob_uri:
+                notice["blobSizeInBytes"] = size
 
 
 def notifications(hub: Hub, device_id: str) -> list[dict[str, object]]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -119,11 +120,14 @@ async def _notify(request: Request, correlation_id: str | None) -> Response:
         return error_response(hub, 400, ARGUMENT_INVALID, problem)
     if hub.has(NOTIFY_REFUSED):
         return error_response(hub, 400, ARGUMENT_INVALID, "the completion notification is refused")
+    success = body.get("isSuccess") is True
     try:
         with hub.lock:
-            file_upload.complete(hub, device_id, named, body.get("isSuccess") is True)
+            upload = file_upload.complete(hub, device_id, named, success)
     except file_upload.UploadRefused as exc:
         return error_response(hub, exc.status, exc.code, exc.message)
+    if success:
+        await run_in_threadpool(file_upload.measure_real_blob, hub, upload)
     return Response(status_code=204)
 
 
