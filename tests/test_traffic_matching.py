@@ -87,3 +87,15 @@ def test_a_trailing_slash_names_the_same_operation_as_the_service_takes_it():
     # The 2016 Node.js service SDK lists devices with GET /devices/ (matching.py cites its code).
     found = matching.match(_exchange("GET", "https://h/devices/?api-version=2016-02-03"))
     assert found is not None and found.operation_id == "listDevices"
+
+
+@pytest.mark.parametrize("path", ["/devices/d1/messages/devicebound", "/devices/d1/messages/devicebound/lock1",
+                                  "/devices/d1/messages/devicebound/lock1/abandon"])
+def test_a_2021_receive_spelled_devicebound_matches_only_where_the_profile_takes_that_spelling(path):
+    exchange = _exchange("GET" if path.endswith("devicebound") else "POST" if path.endswith("abandon") else "DELETE",
+                         f"https://hub1.azure-devices.net{path}?api-version=2021-04-12")
+    assert matching.match(exchange) is None  # the spec spells deviceBound
+    assert matching.match(exchange, c2d_spellings=("deviceBound",)) is None
+    found = matching.match(exchange, c2d_spellings=("deviceBound", "devicebound"))
+    assert found is not None and found.operation_id.startswith("Device_") and "deviceBound" in found.path
+    assert "d1" in dict(found.parameters).values()

@@ -42,7 +42,7 @@ class Observed:
     @property
     def received_message(self) -> bool:
         """A successful cloud-to-device receive: its body and Content-Type are the message's, not the API's."""
-        return self.method == "GET" and self.messaging and self.path.endswith("/messages/devicebound") \
+        return self.method == "GET" and self.messaging and self.path.lower().endswith("/messages/devicebound") \
             and 200 <= self.status < 300
 
     @property
@@ -58,6 +58,13 @@ def is_messaging(path: str) -> bool:
     """A Device Messaging request (/devices/{deviceId}/messages/…), by its decoded path."""
     parts = path.split("/")
     return len(parts) >= 4 and parts[1] == "devices" and parts[3] == "messages"
+
+
+def is_device_facing(path: str) -> bool:
+    """A request a device makes with its own token: messaging, and file upload (/devices/{deviceId}/files…), which
+    takes DeviceConnect (docs/sources/INVENTORY-2021-04-12.md §1.3)."""
+    parts = path.split("/")
+    return is_messaging(path) or (len(parts) >= 4 and parts[1] == "devices" and parts[3] == "files")
 
 
 def from_httpx(response) -> Observed:

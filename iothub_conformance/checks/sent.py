@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from urllib.parse import unquote
 
 from iothub_conformance.checks.context import Context
-from iothub_conformance.checks.observed import is_messaging
+from iothub_conformance.checks.observed import is_device_facing, is_messaging
 from iothub_conformance.http.sas import scope_covers, token_facts
 from iothub_conformance.rules import spec_operations
 from iothub_conformance.rules.entity_tags import ENTITY_TAG
@@ -71,8 +71,7 @@ def _authorization(exchange, context: Context, where: str) -> list[RequirementFa
     found = []
     found += _scope(exchange, facts, context, where)
     found += _expiry(exchange, facts, context, where)
-    messaging = bool(is_messaging(request.path))
-    if not messaging:
+    if not is_device_facing(request.path):
         context.judging("CLIENT-SAS-003")
         if not facts.get("skn"):
             found.append(RequirementFailure("CLIENT-SAS-003", f"{where}: the service token names no policy (skn)"))
@@ -99,7 +98,7 @@ def _scope(exchange, facts: Mapping[str, object], context: Context, where: str) 
     if scope and not scope_covers(scope, exchange.request.path.strip("/")):
         failures.append(RequirementFailure("CLIENT-SAS-001", f"{where}: the token's sr scope /{scope} does not cover "
                                                              "the request's path"))
-    if is_messaging(exchange.request.path) and not facts.get("skn") and not scope.lower().startswith("devices/"):
+    if is_device_facing(exchange.request.path) and not facts.get("skn") and not scope.lower().startswith("devices/"):
         failures.append(RequirementFailure("CLIENT-SAS-001", f"{where}: a device key's token must be scoped to the "
                                                              "device (sr = <hub>/devices/<id>)"))
     return failures

@@ -97,7 +97,8 @@ def judge_all(exchanges: Sequence[Exchange], profile: Profile, requests: bool = 
 
 
 def judge(exchange: Exchange, profile: Profile, journal: Journal | None = None, requests: bool = False) -> Verdict:
-    match = matching.match(exchange)
+    spellings = profile.rules["c2d_path_casings"].value if "c2d_path_casings" in profile.rules else None
+    match = matching.match(exchange, c2d_spellings=tuple(spellings or ()))
     verdict = Verdict(exchange, match)
     if requests:
         verdict.judgments += _requests(exchange, match, profile)

@@ -12,7 +12,7 @@ undocumented, not dropped.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 from urllib.parse import unquote
@@ -112,6 +112,21 @@ def _match(request: RecordedRequest, version: str, directory: Path | None) -> Ma
     return None
 
 
-def match(exchange: Exchange, directory: Path | None = None) -> Match | None:
-    """The spec operation the exchange exercised, or None when its api-version or path and method document none."""
-    return match_request(exchange.request, directory)
+def match(exchange: Exchange, directory: Path | None = None, c2d_spellings: tuple[str, ...] = ()) -> Match | None:
+    """The spec operation the exchange exercised, or None when its api-version or path and method document none.
+
+    `c2d_spellings`: the spellings of a device's …/messages/deviceBound… segment the profile takes as the spec's
+    (rule c2d_path_casings): a request that spells it so matches the operation spelled otherwise."""
+    found = match_request(exchange.request, directory)
+    if found is not None or not c2d_spellings:
+        return found
+    request = exchange.request
+    parts = request.raw_path.split("/")
+    if len(parts) >= 5 and parts[1] == "devices" and parts[3] == "messages" and parts[4] in c2d_spellings:
+        for spelling in c2d_spellings:
+            respelled = "/".join([*parts[:4], spelling, *parts[5:]])
+            url = request.url.replace(request.raw_path, respelled, 1)
+            found = match_request(replace(request, url=url), directory)
+            if found is not None:
+                return found
+    return None
