@@ -76,11 +76,14 @@ class Azurite:
             self.process.kill()
 
 
-def start(location: Path) -> Azurite:
+def start(location: Path, loose: bool = False) -> Azurite:
+    """Azurite on a free port of 127.0.0.1. `loose`: its loose mode, which takes headers strict mode refuses (the block
+    upload of @azure/storage-blob 12.8.0, which the Node.js device SDK pins, sends x-ms-encryption-algorithm)."""
     binary = install()
     port = _free_port()
     process = subprocess.Popen([str(binary), "--blobHost", "127.0.0.1", "--blobPort", str(port), "--location",
-                                str(location), "--disableTelemetry", "--skipApiVersionCheck", "--silent"],
+                                str(location), "--disableTelemetry", "--skipApiVersionCheck", "--silent",
+                                *(["--loose"] if loose else [])],
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 30
     while True:

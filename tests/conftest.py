@@ -15,10 +15,11 @@ def pytest_sessionstart(session):
     if hasattr(session.config, "workerinput"):
         return
     from tests import azurite
-    from tests.support import node_sdks, npm, python_sdk
+    from tests.support import node_device_sdk, node_sdks, npm, python_sdk
 
     session.config._npm_prefetch = npm.prefetch([(azurite.HERE, azurite.BINARY, "the job tests (Azurite)"),
-                                                 (node_sdks.HERE, node_sdks.MARKER, node_sdks.PURPOSE)])
+                                                 (node_sdks.HERE, node_sdks.MARKER, node_sdks.PURPOSE),
+                                                 (node_device_sdk.HERE, node_device_sdk.MARKER, node_device_sdk.PURPOSE)])
     session.config._python_sdk_prefetch = python_sdk.prefetch()
 
 

@@ -36,7 +36,7 @@ from iothub_conformance.evidence.redact import redact
 from iothub_conformance.http import sas
 from tests import azurite
 from tests.support.npm import NodeUnavailable, install, tool
-from tests.support.served import Served, free_port, serving
+from tests.support.served import Served, serving
 from tests.support.suite_runs import ROOT
 
 HERE = ROOT / "tests" / "node_device_sdk"
@@ -146,27 +146,11 @@ def _send_c2d(served: Served, device_id: str, message_id: str, body: str) -> Non
 
 @contextmanager
 def _storage(workdir: Path) -> Iterator[azurite.Azurite]:
-    """Azurite as tests/azurite.py starts it, but in its loose mode: the block upload of @azure/storage-blob 12.8.0
-    (the version azure-iot-device 1.18.4 pins) is answered 500 FeatureNotSupported "x-ms-encryption-algorithm header
-    or parameter is not supported in Azurite strict mode" otherwise."""
-    binary = azurite.install()
-    port = free_port()
-    location = workdir / "azurite"
-    process = subprocess.Popen([str(binary), "--blobHost", "127.0.0.1", "--blobPort", str(port), "--location",
-                                str(location), "--disableTelemetry", "--skipApiVersionCheck", "--silent", "--loose"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    store = azurite.Azurite(process, port)
+    """Azurite in its loose mode: the block upload of @azure/storage-blob 12.8.0 (the version azure-iot-device 1.18.4
+    pins) is answered 500 FeatureNotSupported "x-ms-encryption-algorithm … not supported in Azurite strict mode"
+    otherwise."""
+    store = azurite.start(workdir / "azurite", loose=True)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(f"http://127.0.0.1:{port}/{azurite.ACCOUNT}?comp=list", timeout=1)
-                break
-            except httpx.TransportError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    said = process.stderr.read() if process.stderr else ""
-                    raise azurite.AzuriteUnavailable(f"Azurite did not start: {said[-500:]}") from None
-                time.sleep(0.1)
         yield store
     finally:
         store.stop()
