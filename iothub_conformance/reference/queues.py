@@ -10,10 +10,13 @@ newest messages.
 
 from __future__ import annotations
 
+import base64
 import itertools
 import uuid
 from collections import deque
 from dataclasses import dataclass, replace
+
+from .properties import APP_PREFIX
 
 KEPT = 100  # dead letters and issued lock tokens remembered per device; older ones are forgotten
 # Device-to-cloud retention: the reference only shows what it accepted (tests read the newest few), so it keeps the
@@ -70,6 +73,27 @@ class EventLog:
 
     def __getitem__(self, index: int) -> Event:
         return self._events[index]
+
+    def received(self, device_id: str) -> list[dict[str, object]]:
+        """The device's messages still kept, oldest first, as Controls.received_events describes them: the body as
+        base64 (and as text when it is UTF-8), application properties by their own names, system ones by header name."""
+        found: list[dict[str, object]] = []
+        for event in self._events:
+            if event.device_id != device_id:
+                continue
+            try:
+                text: str | None = event.body.decode("utf-8")
+            except UnicodeDecodeError:
+                text = None
+            found.append({
+                "body": base64.b64encode(event.body).decode("ascii"),
+                "text": text,
+                "properties": {name[len(APP_PREFIX):]: value for name, value in event.properties.items()
+                               if name.startswith(APP_PREFIX)},
+                "systemProperties": {name: value for name, value in event.properties.items()
+                                     if not name.startswith(APP_PREFIX)},
+            })
+        return found
 
 
 def event_size(event: Event) -> int:

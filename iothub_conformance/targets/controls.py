@@ -77,3 +77,10 @@ class Controls(Protocol):
         """The file-upload notifications the hub made for the device's completed uploads, oldest first, as the
         service side would receive them (the real service delivers them over AMQP only)."""
         ...
+
+    def received_events(self, device_id: str) -> list[dict[str, object]]:
+        """The device-to-cloud messages the hub accepted from the device, oldest first (a target may keep only the
+        newest): each {"body": base64 of its bytes, "text": the body as UTF-8 text or None, "properties": application
+        properties by name, "systemProperties": the system ones by header name}. So a test sees what a refused call
+        did not deliver."""
+        ...

@@ -76,6 +76,10 @@ class EmbeddedControls:
     def file_upload_notifications(self, device_id: str) -> list[dict[str, object]]:
         return file_upload.notifications(self._hub, device_id)
 
+    def received_events(self, device_id: str) -> list[dict[str, object]]:
+        with self._hub.lock:
+            return self._hub.events.received(device_id)
+
 
 def embedded_target(settings: Settings, profile: Profile, run_id: str, common: dict[str, Any]) -> Target:
     """The embedded reference as the run's target: it accepts the given connection string, or makes its own."""
