@@ -97,8 +97,9 @@ def judge_all(exchanges: Sequence[Exchange], profile: Profile, requests: bool = 
 
 
 def judge(exchange: Exchange, profile: Profile, journal: Journal | None = None, requests: bool = False) -> Verdict:
-    spellings = profile.rules["c2d_path_casings"].value if "c2d_path_casings" in profile.rules else None
-    match = matching.match(exchange, c2d_spellings=tuple(spellings or ()))
+    rule = profile.rules.get("c2d_path_casings")
+    spellings: tuple[str, ...] = tuple(rule.value) if rule is not None and isinstance(rule.value, tuple) else ()
+    match = matching.match(exchange, c2d_spellings=spellings)
     verdict = Verdict(exchange, match)
     if requests:
         verdict.judgments += _requests(exchange, match, profile)
