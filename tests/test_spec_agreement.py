@@ -107,6 +107,22 @@ KNOWN = [
           "As for 2016: the reference takes null for a member left out (capabilities.iotEdge null: no capability). "
           "The spec says what a client sends, which is what the suite generates for every target; no source says a "
           "hub refuses a null, so a lenient hub is not held to refuse it."),
+    Known("2021-04-12/configurations.yaml", "ST202", 400, r"ArgumentInvalid;the body's id differs from the URI's",
+          "A configuration body's id, when given, is the URI's (Configuration.id); OpenAPI 3.0 cannot relate a body "
+          "member to a path parameter."),
+    Known("2021-04-12/configurations.yaml", "ST202", 412, r"PreconditionFailed;Precondition failed",
+          "A well-formed If-Match that is not the configuration's current etag gets 412 (RFC 7232; the swagger's "
+          "If-Match on update and delete). Whether a tag is current is state, not syntax."),
+    Known("2021-04-12/digital-twins.yaml", "ST202", 400, r"responseTimeoutInSeconds must be 5 to 300",
+          "The swagger bounds neither timeout; the Node.js service SDK documents [5; 300] for responseTimeoutInSeconds "
+          "(INVENTORY-2021-04-12.md §2.12, §9; profile rule pnp_command_timeout_bounds). The spec takes the swagger's "
+          "int32; the served reference follows profile iothub and refuses 0 to 4 s."),
+    Known("2021-04-12/digital-twins.yaml", "ST202", 400,
+          r"ArgumentInvalid;'[^']*' exists within the device twin and is not digital twin conformant",
+          "A patch's path names a property or component, whose names are 1-64 characters of [A-Za-z0-9_], neither "
+          "starting with a digit or underscore nor ending with one (pnp-howto-manage-digital-twin, INVENTORY-2021-04-12.md "
+          "§2.12); a JSON Patch path is a JSON pointer of such names, which one schema pattern over the whole path "
+          "cannot say per segment with the $metadata marker rule."),
     Known("2021-04-12/direct-methods.yaml", "ST202", 400, r"responseTimeoutInSeconds must be 5 to 300",
           "The least responseTimeoutInSeconds is disputed (INVENTORY-2021-04-12.md §9, §10 C16; profile rule "
           "method_timeout_bounds): the 2018 page names none, the current page and the .NET docs 5 s. The spec takes "
