@@ -11,8 +11,10 @@ TABLE: tuple[Fault, ...] = (
     # -- device and module credentials at 2021-04-12 (authorization.py) ----------------------------------------------
     Fault("devauth-2021-refuse-device-tokens", "at 2021-04-12, device endpoints refuse a token signed with the device's "
           "own key", breaks=("DEVAUTH-DEVICE-001",),
-          collateral=because("errors: the device's own request, which shows the refusals mean something, is refused",
-                             "DEVAUTH-OTHER-001", "DEVAUTH-POLICY-002", "DEVAUTH-EXPIRED-001", "DEVAUTH-MODULE-001")),
+          collateral=because("errors: the device's own request, which shows the refusals mean something (and, for "
+                             "the service reads, that the device's token is a valid one), is refused",
+                             "DEVAUTH-OTHER-001", "DEVAUTH-POLICY-002", "DEVAUTH-EXPIRED-001", "DEVAUTH-MODULE-001",
+                             "DEVAUTH-SERVICE-001")),
     Fault("devauth-2021-refuse-policy-tokens", "at 2021-04-12, device endpoints refuse a DeviceConnect policy's token",
           breaks=("DEVAUTH-POLICY-001",)),
     Fault("devauth-2021-device-token-any-device", "at 2021-04-12, a device's token is accepted on any device's "
