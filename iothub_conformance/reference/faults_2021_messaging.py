@@ -97,4 +97,6 @@ TABLE: tuple[Fault, ...] = (
                                            "204", breaks=("FEEDBACK-LOCK-001",)),
     Fault("feedback-no-service-connect", "feedback takes a RegistryRead token in place of ServiceConnect",
           breaks=("FEEDBACK-AUTH-001",)),
+    Fault("feedback-kept-for-deleted-device", "the feedback not yet sent about a deleted device's messages is still "
+                                              "delivered", breaks=("FEEDBACK-DELETE-001",)),
 )

@@ -19,7 +19,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
+from .faults import switch
 from .queues import SUCCESS, C2DBudget, DeviceQueue, Outcome
+
+FEEDBACK_KEPT_FOR_DELETED_DEVICE = switch("feedback-kept-for-deleted-device")
 
 CONTENT_TYPE = "application/vnd.microsoft.iothub.feedback.json"
 BATCH_RECORDS = 64
@@ -129,6 +132,21 @@ class Feedback:
     def clear_device(self, device_id: str) -> None:
         """'When a device is deleted, any pending feedback is deleted as well' (2026 notes, item 7)."""
         self.pending = deque((r for r in self.pending if r.device_id != device_id), maxlen=PENDING_KEPT)
+
+    def device_gone(self, hub: _Hub, device_id: str) -> None:
+        """The device was deleted (or created anew, Hub.renew): the records not yet batched go with its queue. Batches
+        already sent stay: they are no longer pending. Under the fault feedback-kept-for-deleted-device the queue's
+        outcomes are taken first, so they still come."""
+        if hub.has(FEEDBACK_KEPT_FOR_DELETED_DEVICE):
+            queue = hub.queues.get(device_id)
+            device = hub.devices.get(device_id)
+            while queue is not None and queue.outcomes:
+                outcome = queue.outcomes.popleft()
+                if wanted(outcome):
+                    at = outcome.at if outcome.at is not None else hub.clock.now()
+                    self.pending.append(Record(device_id, device.generation_id if device else None, outcome, at))
+            return
+        self.clear_device(device_id)
 
 
 def record_json(record: Record, profile: _Profile) -> dict[str, object]:

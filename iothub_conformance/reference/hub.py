@@ -142,6 +142,7 @@ class Hub:
 
     def renew(self, device_id: str) -> None:
         """A device just created or deleted starts over: no queued messages and an empty twin. Call under `lock`."""
+        self.feedback.device_gone(self, device_id)  # its pending feedback goes too (feedback.py)
         queue = self.queues.pop(device_id, None)
         if queue is not None:
             queue.clear()

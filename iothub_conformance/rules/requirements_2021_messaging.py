@@ -147,4 +147,8 @@ REQUIREMENTS: list[Requirement] = [
        "token, is refused with 401.",
        f"docs/sources/iot-hub-dev-guide-sas__2022-04-28_583ac50d.md (ServiceConnect: retrieve the corresponding delivery "
        f"acknowledgments); {_INV} §1.3", _FEEDBACK),
+    _r("FEEDBACK-DELETE-001",
+       "When a device is deleted, the feedback not yet sent about its messages is deleted too: it is never received.",
+       f"{_C2D} (the 2026 notes, item 7: when a device is deleted, any pending feedback is deleted as well)",
+       _F_RECEIVE),
 ]
