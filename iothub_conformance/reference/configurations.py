@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from . import query
+from . import query, twin_documents, twins
 
 RUN_INTERVAL = 300.0  # "and then at five minute intervals"
 MAX_CONFIGURATIONS = 100  # per basic or standard hub (quotas page)
@@ -70,6 +70,9 @@ class Configuration:
     system_results: dict[str, int] = field(default_factory=dict)
     metric_results: dict[str, int] = field(default_factory=dict)
     order: int = 0  # creation order: breaks a tie of creation times
+    targets: frozenset[tuple[str, ...]] | None = None  # the twins the last run's target condition selected
+    # twin key → the content paths of this configuration the twin holds now (it won them when it last settled)
+    applied: dict[tuple[str, ...], frozenset[tuple[str, ...]]] = field(default_factory=dict)
 
 
 def utc(seconds: float) -> str:
@@ -247,11 +250,20 @@ class Rules:
     oldest_wins: bool = False
     refresh: bool = True  # False: a configuration runs once, at its creation
     custom_metrics: bool = True  # False: every custom metric counts 0
+    content: bool = True  # False: no content is written into twins
+    content_by_rank: bool = True  # False: the configuration that runs writes its content whatever its rank
+    remove_untargeted: bool = True  # False: a twin that leaves the scope keeps the configuration's settings
+    fallback: bool = True  # False: a configuration settles only twins that enter or leave its own scope
 
 
 def run(hub: Any, configuration: Configuration, now: float, rules: Rules = Rules()) -> None:
     """One run of the configuration: its system and custom metrics as the twins are now. Call under hub.lock."""
     targeted = _keys(hub, configuration)
+    before = configuration.targets or frozenset()
+    configuration.targets = frozenset(targeted)
+    if rules.content:
+        scope = targeted ^ before if not rules.fallback else targeted | set(configuration.applied)
+        settle(hub, scope, rules, first=configuration)
     mine = content_paths(configuration.content)
     higher = [] if not rules.priority else [
         (other, _keys(hub, other)) for other in hub.configurations.values()
@@ -280,6 +292,101 @@ def run_due(hub: Any, now: float, rules: Rules = Rules()) -> None:
             run(hub, configuration, now, rules)
 
 
+# -- content: what reaches the twins -----------------------------------------------------------------------------------
+# The page: the target content "defines the desired properties to be added or updated in the targeted device twins or
+# module twins"; "If two or more configurations target the same twin path, the content from the highest priority
+# configuration will apply"; a twin that "no longer meets the target condition": "the settings from the configuration
+# will be removed and the twin will be modified by the next highest priority configuration"; on a delete "any device
+# twins take on their next highest priority configuration". Content is written when a configuration runs (at its
+# creation, at each update, then every RUN_INTERVAL), and at a delete (inferred: the page gives no time for it). What
+# the page does not state is not done: a deleted configuration's settings are left in the twins ("no other settings
+# are applied"), and modulesContent (IoT Edge deployments) is written into no twin.
+
+
+def twin_settings(content: dict, key: tuple[str, ...]) -> dict[tuple[str, ...], Any]:
+    """The settings a content gives one twin, by path: deviceContent for a device twin, moduleContent for a module
+    twin; only paths into the desired properties ("the path to the JSON section within the twin desired properties")."""
+    part = content.get("deviceContent" if len(key) == 1 else "moduleContent") or {}
+    settings: dict[tuple[str, ...], Any] = {}
+    for text, value in part.items():
+        path = tuple(text.split("."))
+        if path[:2] == ("properties", "desired") and (len(path) > 2 or isinstance(value, dict)):
+            settings[path] = value
+    return settings
+
+
+def settle(hub: Any, keys: Any, rules: Rules = Rules(), first: Configuration | None = None,
+           gone: Configuration | None = None) -> None:
+    """Bring each twin of `keys` to the content its configurations give it: for each path, the configuration of the
+    highest rank that targets the twin (as its last run saw) and sets it. A path a configuration newly wins is written;
+    a path whose configuration stopped targeting the twin, and that no other configuration sets, is removed. `first`
+    (under the content_by_rank fault) outranks every other; `gone`: a configuration just deleted. Call under hub.lock."""
+    live = [c for c in hub.configurations.values() if c.targets is not None]
+    ordered = sorted(live, key=lambda c: rank(c, rules.oldest_wins), reverse=True)
+    if first is not None and not rules.content_by_rank:
+        ordered = [first] + [c for c in ordered if c.id != first.id]
+    for key in sorted(keys):
+        previous = {path: c.id for c in [*live, *([gone] if gone else [])] for path in c.applied.get(key, ())}
+        owners: dict[tuple[str, ...], Configuration] = {}
+        for configuration in ordered:
+            if key in (configuration.targets or ()):
+                for path in twin_settings(configuration.content, key):
+                    if not any(_overlap(path, taken) for taken in owners):
+                        owners[path] = configuration
+        patch: dict = {}
+        for path, owner in owners.items():
+            if previous.get(path) != owner.id:
+                _put(patch, path[2:], twin_settings(owner.content, key)[path])
+        by_id = {c.id: c for c in live}
+        for path, owner_id in previous.items():
+            left = by_id.get(owner_id)
+            if rules.remove_untargeted and left is not None and key not in (left.targets or ()) \
+                    and not any(_overlap(path, taken) for taken in owners):
+                _put(patch, path[2:], None)
+        for configuration in live:
+            won = frozenset(path for path, owner in owners.items() if owner.id == configuration.id)
+            if won:
+                configuration.applied[key] = won
+            else:
+                configuration.applied.pop(key, None)
+        if patch:
+            _write(hub, key, patch)
+
+
+def forget(hub: Any, configuration: Configuration, rules: Rules = Rules()) -> None:
+    """After a delete: its twins take on their next highest priority configuration. Call under hub.lock, with the
+    configuration already out of hub.configurations."""
+    if rules.content and rules.fallback:
+        settle(hub, set(configuration.applied), rules, gone=configuration)
+
+
+def _put(patch: dict, path: tuple[str, ...], value: Any) -> None:
+    """Set `value` at `path` in a nested desired-properties patch (an empty path: merge an object at the root)."""
+    if not path:
+        for name, item in (value or {}).items():
+            _put(patch, (name,), item)
+        return
+    node = patch
+    for name in path[:-1]:
+        if not isinstance(node.get(name), dict):
+            node[name] = {}
+        node = node[name]
+    node[path[-1]] = json.loads(json.dumps(value))
+
+
+def _write(hub: Any, key: tuple[str, ...], desired: dict) -> None:
+    """The hub's own desired-property write, through the twin write path (etag, versions and $metadata move as for
+    any write). A content the twin rules refuse (a key, a depth, a size) is not written."""
+    twin = twin_documents.device_twin(hub, key[0]) if len(key) == 1 else twin_documents.module_twin(hub, *key)
+    if twin is None:
+        return
+    try:
+        patch = twins.read_patch({"properties": {"desired": desired}})
+        twin_documents.store(hub, twin_documents.patched(hub, twin, patch))
+    except twins.InvalidTwin:
+        return
+
+
 def created(hub: Any, configuration_id: str, wanted: Input, now: float) -> Configuration:
     order = max((c.order for c in hub.configurations.values()), default=0) + 1
     return Configuration(configuration_id, hub.next_etag(), now, now, wanted.labels, wanted.content or {},
@@ -289,7 +396,7 @@ def created(hub: Any, configuration_id: str, wanted: Input, now: float) -> Confi
 def updated(hub: Any, old: Configuration, wanted: Input, now: float, keep_etag: bool = False) -> Configuration:
     return replace(old, etag=old.etag if keep_etag else hub.next_etag(), updated=max(now, old.updated),
                    labels=wanted.labels, target_condition=wanted.target_condition, priority=wanted.priority,
-                   metric_queries=wanted.metric_queries, last_run=None,
+                   metric_queries=wanted.metric_queries, last_run=None, applied=dict(old.applied),
                    content=old.content if wanted.content is None else wanted.content)
 
 

@@ -33,12 +33,30 @@ TABLE: tuple[Fault, ...] = (
     Fault("config-applied-ignores-priority", "appliedCount counts every targeted twin, whatever configuration of "
           "higher priority also sets its paths", breaks=("CONFIG-SYS-001",)),
     Fault("config-tie-oldest-wins", "of two configurations of the same priority, the older one wins",
-          breaks=("CONFIG-SYS-001",)),
+          breaks=("CONFIG-SYS-001",),
+          collateral=(("CONFIG-CONTENT-002", "of two configurations of the same priority, the twin holds the older "
+                                             "one's content"),)),
     Fault("config-custom-metric-zero", "every custom metric's result is 0", breaks=("CONFIG-CUSTOM-001",)),
     Fault("config-metrics-never-refresh", "a configuration runs once, at its creation, and never again",
           breaks=("CONFIG-RUN-001",),
           collateral=(("CONFIG-SYS-001", "the metrics of the configurations created first never see the ones created "
-                                         "after them"),)),
+                                         "after them"),
+                      ("CONFIG-CONTENT-001", "a twin tagged after the create never gets the content"))),
+    Fault("config-content-not-applied", "a configuration's content is written into no twin (only its metrics are "
+          "computed)", breaks=("CONFIG-CONTENT-001",),
+          collateral=(("CONFIG-CONTENT-002", "no twin holds either configuration's content"),
+                      ("CONFIG-CONTENT-003", "the twins never held the content to remove or take on"),
+                      ("CONFIG-CONTENT-004", "the twin never takes on the lower configuration's content"),
+                      ("CONFIG-CUSTOM-002", "no twin is ever applied, so the status metric counts 0"))),
+    Fault("config-content-last-run-wins", "each run of a configuration writes its content whatever the priority of "
+          "the others that set the same paths", breaks=("CONFIG-CONTENT-002",)),
+    Fault("config-content-kept-when-untargeted", "a twin that no longer meets a configuration's target condition "
+          "keeps its settings", breaks=("CONFIG-CONTENT-003",)),
+    Fault("config-delete-no-fallback", "a configuration settles only the twins that enter or leave its own scope, so "
+          "a twin whose configuration was deleted never takes on the next highest priority one",
+          breaks=("CONFIG-CONTENT-004",)),
+    Fault("config-status-unseen", "the query engine sees no configurations.[[id]].status on a twin",
+          breaks=("CONFIG-CUSTOM-002",)),
     Fault("config-test-queries-no-errors", "testQueries answers no error whatever the queries",
           breaks=("CONFIG-TEST-001",)),
     # -- applyConfigurationContent ---------------------------------------------------------------------------------

@@ -33,6 +33,7 @@ QUERY_MODULES_EMPTY = switch("query-modules-empty")
 QUERY_GROUP_BY_IGNORED = switch("query-group-by-ignored")
 QUERY_PAGE_SIZE_IGNORED = switch("query-page-size-ignored")
 QUERY_CONTINUATION_BY_OFFSET = switch("query-continuation-by-offset")
+CONFIG_STATUS_UNSEEN = switch("config-status-unseen")
 
 # The page size when x-ms-max-item-count is absent or not acceptable, and the most a page holds: the 2018 query page
 # says "up to 100" (the 2016 one "up to 1000", INVENTORY-2021-04-12 §10 C34); "The service may use a different value
@@ -76,7 +77,9 @@ def run(hub: Any, text: str, max_items: int = MAX_PAGE, continuation: str | None
         max_items = 10**9
     fingerprint = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
     position = _read_token(continuation, fingerprint)
-    keyed = [(key, document) for key, document in _documents(hub, query.collection) if query.matches(document)]
+    twins = query.collection != "devices.jobs"
+    keyed = [(key, document) for key, document in _documents(hub, query.collection)
+             if query.matches(_with_configurations(hub, key, document) if twins else document)]
     if query.aggregates:
         return _by_offset(query.aggregate([document for _, document in keyed]), query, position, max_items, fingerprint)
     rows: list[tuple[tuple[str, ...], dict]] = [(key, _shaped(hub, query, document)) for key, document in keyed]
@@ -99,6 +102,18 @@ def _by_offset(rows: list[dict], query: Query, position: dict, max_items: int, f
     following = offset + len(page)
     token = _token({"q": fingerprint, "offset": following, "sent": following}) if following < end else None
     return Page(page, token, item_type(query))
+
+
+def _with_configurations(hub: Any, key: tuple[str, ...], document: dict) -> dict:
+    """The document a WHERE clause sees: with `configurations.{id}.status` 'Applied' for each configuration whose
+    content the twin holds (automatic device management page: WHERE configurations.[[yourconfigname]].status =
+    'Applied'). The twin document itself shows no such member: the swagger's Twin has none."""
+    if hub.has(CONFIG_STATUS_UNSEEN):
+        return document
+    statuses = {configuration.id: {"status": "Applied"}
+                for configuration in (getattr(hub, "configurations", None) or {}).values()
+                if getattr(configuration, "applied", {}).get(key)}
+    return {**document, "configurations": statuses} if statuses else document
 
 
 def _shaped(hub: Any, query: Query, document: dict) -> dict:

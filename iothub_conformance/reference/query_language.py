@@ -51,7 +51,8 @@ GRAMMAR = r"""
          | "(" expr ")"
          | array
     array: "[" [constant ("," constant)*] "]"
-    path: NAME ("." NAME)*
+    path: _segment ("." _segment)*
+    _segment: NAME | BRACKETED
     ?constant: STRING -> string
              | HEX -> hexadecimal
              | NUMBER -> number
@@ -83,6 +84,7 @@ GRAMMAR = r"""
     ADD: "+" | "-"
     MUL: "*" | "/" | "%"
     NAME.-1: /[A-Za-z_$][A-Za-z0-9_$]*/
+    BRACKETED: /\[\[[^\[\]]+\]\]/
     HEX.2: /0x[0-9a-fA-F]+/
     NUMBER: /[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?/ | /\.[0-9]+([eE][+-]?[0-9]+)?/
     INT: /[0-9]+/
@@ -449,7 +451,9 @@ class _Build(Transformer_NonRecursive):
         return values
 
     def path(self, *names: Token):
-        return Expression("path", tuple(str(name) for name in names))
+        # `configurations.[[id]].status`: a name in double brackets is taken as written (automatic device
+        # management page, "Specify Metrics"), so a configuration id with '-' can be named
+        return Expression("path", tuple(str(name)[2:-2] if name.type == "BRACKETED" else str(name) for name in names))
 
     def string(self, token):
         return Expression("constant", (_unquote(str(token)),))

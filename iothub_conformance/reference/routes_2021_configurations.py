@@ -46,6 +46,10 @@ METRICS_NEVER_REFRESH = switch("config-metrics-never-refresh")
 TEST_QUERIES_NO_ERRORS = switch("config-test-queries-no-errors")
 APPLY_ANSWERS_200 = switch("config-apply-answers-200")
 APPLY_UNKNOWN_DEVICE_204 = switch("config-apply-unknown-device-204")
+CONTENT_NOT_APPLIED = switch("config-content-not-applied")
+CONTENT_LAST_RUN_WINS = switch("config-content-last-run-wins")
+CONTENT_KEPT_WHEN_UNTARGETED = switch("config-content-kept-when-untargeted")
+DELETE_NO_FALLBACK = switch("config-delete-no-fallback")
 
 
 def _admit(request: Request, permission: str) -> Response | None:
@@ -83,11 +87,18 @@ def _holds(hub: Hub, condition: tuple[bool, set[str]] | None, current: state.Con
     return wildcard or current.etag in tags
 
 
+def _rules(hub: Hub) -> state.Rules:
+    return state.Rules(priority=not hub.has(APPLIED_IGNORES_PRIORITY), oldest_wins=hub.has(TIE_OLDEST_WINS),
+                       refresh=not hub.has(METRICS_NEVER_REFRESH), custom_metrics=not hub.has(CUSTOM_METRIC_ZERO),
+                       content=not hub.has(CONTENT_NOT_APPLIED), content_by_rank=not hub.has(CONTENT_LAST_RUN_WINS),
+                       remove_untargeted=not hub.has(CONTENT_KEPT_WHEN_UNTARGETED),
+                       fallback=not hub.has(DELETE_NO_FALLBACK))
+
+
 def _run_due(hub: Hub) -> None:
-    """Every configuration due for a run runs (a new or updated one has never run: it runs now)."""
-    rules = state.Rules(priority=not hub.has(APPLIED_IGNORES_PRIORITY), oldest_wins=hub.has(TIE_OLDEST_WINS),
-                        refresh=not hub.has(METRICS_NEVER_REFRESH), custom_metrics=not hub.has(CUSTOM_METRIC_ZERO))
-    state.run_due(hub, hub.clock.now(), rules)
+    """Every configuration due for a run runs (a new or updated one has never run: it runs now), writing its content
+    into the twins it targets. Runs happen when a configuration request arrives: a twin read alone does not run them."""
+    state.run_due(hub, hub.clock.now(), _rules(hub))
 
 
 def _document(hub: Hub, configuration: state.Configuration) -> dict:
@@ -126,6 +137,7 @@ async def configuration(request: Request) -> Response:
                                                                      "did not match")
             if not hub.has(DELETE_IGNORED):
                 del hub.configurations[configuration_id]
+                state.forget(hub, found, _rules(hub))
         return Response(status_code=204)
     return await _put(request, hub, configuration_id, condition)
 

@@ -111,4 +111,36 @@ REQUIREMENTS: list[Requirement] = [
     _r("CONFIG-APPLY-002",
        "applyConfigurationContent for a device that is not registered answers 404 DeviceNotFound.",
        f"{_ERR} (404001 DeviceNotFound: The device either isn't registered or is disabled); {_INV} §7", _APPLY),
+    _r("CONFIG-CONTENT-001",
+       "A configuration's deviceContent at a properties.desired path reaches the desired properties of each device "
+       "twin its targetCondition selects, and of no other twin, by its first run; a twin tagged to match after the "
+       "create gets it by the next run (at most five minutes later).",
+       f"{_ADM} (the target content defines the desired properties to be added or updated in the targeted device "
+       "twins; Specify Settings: the twin path and the JSON content; configurations run shortly after creation and "
+       "then at five minute intervals)", _PUT + _GET),
+    _r("CONFIG-CONTENT-002",
+       "Where two configurations that target a twin set the same twin path, the twin holds the content of the one "
+       "of higher priority, whichever was created first; of two of the same priority, the content of the one created "
+       "later.",
+       f"{_ADM} (Specify Settings: the content from the highest priority configuration will apply; Target Devices: "
+       "the highest numerical value is the highest priority, of the same priority the one created most recently "
+       "wins)", _PUT + _GET),
+    _r("CONFIG-CONTENT-003",
+       "When a configuration's targetCondition is updated so that a twin no longer meets it, the settings from the "
+       "configuration are removed from that twin, and a path that another configuration still targeting the twin "
+       "sets takes that configuration's content.",
+       f"{_ADM} (Modify a configuration: a twin that no longer meets the target condition, the settings from the "
+       "configuration will be removed and the twin will be modified by the next highest priority configuration)",
+       _PUT + _GET),
+    _r("CONFIG-CONTENT-004",
+       "When a configuration is deleted, a twin it targeted takes on the content of the next highest priority "
+       "configuration that targets it, at the paths both set.",
+       f"{_ADM} (Delete a configuration: any device twins take on their next highest priority configuration)",
+       _PUT + _DELETE + _GET),
+    _r("CONFIG-CUSTOM-002",
+       "A custom metric SELECT deviceId FROM devices WHERE configurations.[[id]].status='Applied' (the configuration's "
+       "own id in double brackets) is taken by testQueries and by the PUT, and counts the twins the configuration was "
+       "applied to.",
+       f"{_ADM} (Specify Metrics: You can include a clause that the configuration was applied, Include the double "
+       "brackets)", _PUT + _GET + _TEST),
 ]
