@@ -138,7 +138,7 @@ def test_the_lock_hint_is_taken_and_does_not_change_the_one_minute_lock(api):
 @pytest.mark.parametrize(("bound", "query"), [("deviceBound", ""), ("devicebound", ""), ("deviceBound", "&reject"),
                                               ("devicebound", "&reject="), ("deviceBound", "&reject=true")])
 def test_complete_and_reject_delete_the_message_in_both_casings_and_encodings(api, bound, query):
-    api.enqueue("d1", **{"IoTHub-Ack": "full", "IoTHub-MessageId": "m"})
+    api.enqueue("d1", b"hello", **{"IoTHub-Ack": "full", "IoTHub-MessageId": "m"})
     lock = lock_of(receive(api))
     response = settle(api, "DELETE", f"{bound}/{lock}", query=query, headers={"If-Match": f'"{lock}"'})
     assert response.status_code == 204
@@ -195,7 +195,7 @@ def test_head_on_receive_is_405_and_locks_nothing(api):
 
 
 def settled(api: ReferenceApi, ack: str, action: str, message_id: str, device_id: str = "d1") -> None:
-    api.enqueue(device_id, **{"IoTHub-Ack": ack, "IoTHub-MessageId": message_id})
+    api.enqueue(device_id, b"hello", **{"IoTHub-Ack": ack, "IoTHub-MessageId": message_id})
     lock = lock_of(receive(api, device_id))
     suffix, method, query = {"complete": (f"deviceBound/{lock}", "DELETE", ""),
                              "reject": (f"deviceBound/{lock}", "DELETE", "&reject"),
@@ -240,7 +240,7 @@ def test_a_record_follows_the_ack_mode(api, ack, action, status):
 
 
 def test_expiry_and_too_many_deliveries_make_their_records(api):
-    api.enqueue("d1", **{"IoTHub-Ack": "negative", "IoTHub-MessageId": "expired"})
+    api.enqueue("d1", b"hello", **{"IoTHub-Ack": "negative", "IoTHub-MessageId": "expired"})
     api.hub.clock.advance(3601)
     settled(api, "full", "abandon", "exceeded", "d2")
     for _ in range(api.hub.max_delivery_count - 1):
