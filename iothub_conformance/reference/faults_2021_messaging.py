@@ -84,7 +84,8 @@ TABLE: tuple[Fault, ...] = (
                       ("FEEDBACK-ABANDON-001", "its records have no originalMessageId to find them by"),
                       ("FEEDBACK-COMPLETE-001", "its records have no originalMessageId to find them by"),
                       ("FEEDBACK-LOCK-001", "its records have no originalMessageId to find them by"))),
-    Fault("feedback-ignores-ack", "feedback records every final state, whatever the message's ack mode",
+    Fault("feedback-ignores-ack", "feedback records every final state of a message that asked for feedback, whatever "
+                                  "its ack mode (positive, negative) asked for",
           breaks=("FEEDBACK-ACK-001",)),
     Fault("feedback-rejected-as-success", "a 2021 reject is recorded as Success", breaks=("FEEDBACK-STATUS-001",),
           collateral=(("FEEDBACK-ACK-001", "a rejection is recorded as Success, which ack negative does not ask for and "
