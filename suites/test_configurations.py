@@ -20,7 +20,7 @@ from iothub_conformance.http import cases
 from iothub_conformance.rules.failures import PreconditionFailed, answered, expect, json_of
 from iothub_conformance.surfaces import openapi
 from iothub_conformance.surfaces.configurations import Configurations, metric
-from iothub_conformance.surfaces.twins import Twins, id_list, literal
+from iothub_conformance.surfaces.twins import Twins, id_list, literal, user_properties
 
 pytestmark = pytest.mark.api_version("2021-04-12")
 
@@ -308,6 +308,160 @@ def test_a_device_tagged_after_the_create_is_counted_at_the_next_run(configurati
            "expected (1, 1)")
     response = configurations.delete(made["id"])
     expect("CONFIG-RUN-001", response.status_code == 204, f"the DELETE at the end: {answered(response)}")
+
+
+# -- the content in the twins (the page: the target content "defines the desired properties to be added or updated in
+# the targeted device twins") ------------------------------------------------------------------------------------------
+
+
+def setting(path: str, value: object) -> dict:
+    return {"deviceContent": {f"properties.desired.{path}": value}}
+
+
+def desired_of(twins: Twins, device_ids: list[str]) -> dict[str, dict]:
+    return {device_id: user_properties(twins.read(device_id)["properties"].get("desired"))
+            for device_id in device_ids}
+
+
+@pytest.mark.requirement("CONFIG-CONTENT-001")
+def test_the_content_reaches_the_targeted_twins_and_no_other(configurations, registry, clock_if_any):
+    first, _ = registry.make("cfgcontent")
+    second, _ = registry.make("cfgcontent")
+    outside, _ = registry.make("cfgcontent")
+    late, _ = registry.make("cfgcontent")
+    twins = Twins(registry)
+    value = registry.name("cfgcontent-tag")
+    tagged(twins, [first, second], value)
+    wanted = {"setting": value}
+    made = configurations.make("content", {**body(f"tags.{TAG} = {literal(value)}"),
+                                           "content": setting("cfgcontent", wanted)})
+    seen = configurations.until(lambda: desired_of(twins, [first, second, outside]),
+                                lambda d: d[first].get("cfgcontent") == wanted == d[second].get("cfgcontent"),
+                                clock_if_any, (made["id"],))
+    for device_id in (first, second):
+        expect("CONFIG-CONTENT-001", seen[device_id].get("cfgcontent") == wanted,
+               f"the targeted twin {device_id} reads desired.cfgcontent {seen[device_id].get('cfgcontent')!r} past "
+               f"the configuration's first run, expected {wanted!r}")
+    expect("CONFIG-CONTENT-001", "cfgcontent" not in seen[outside],
+           f"the twin {outside}, which the target condition does not select, reads desired.cfgcontent "
+           f"{seen[outside].get('cfgcontent')!r}")
+    tagged(twins, [late], value)
+    after = configurations.until(lambda: desired_of(twins, [late]), lambda d: d[late].get("cfgcontent") == wanted,
+                                 clock_if_any, (made["id"],))
+    expect("CONFIG-CONTENT-001", after[late].get("cfgcontent") == wanted,
+           f"the twin {late}, tagged to match after the create, reads desired.cfgcontent "
+           f"{after[late].get('cfgcontent')!r} past the next run, expected {wanted!r}")
+
+
+@pytest.mark.requirement("CONFIG-CONTENT-002")
+def test_the_highest_priority_and_on_a_tie_the_newest_configuration_sets_a_path(configurations, registry,
+                                                                               clock_if_any):
+    device_id, _ = registry.make("cfgprio")
+    twins = Twins(registry)
+    made = [configurations.make("prio", {**body(on([device_id]), priority=40),
+                                         "content": setting("cfgtie", "older")})]
+    later(clock_if_any)
+    made.append(configurations.make("prio", {**body(on([device_id]), priority=40),
+                                             "content": setting("cfgtie", "newer")}))
+    # the lower priority created last: its own run must not take the path from the higher one
+    made.append(configurations.make("prio", {**body(on([device_id]), priority=20),
+                                             "content": setting("cfgprio", "high")}))
+    later(clock_if_any)
+    made.append(configurations.make("prio", {**body(on([device_id]), priority=5), "content": setting("cfgprio", "low")}))
+    wanted = {"cfgprio": "high", "cfgtie": "newer"}
+
+    def held(d: dict) -> dict:
+        return {name: d[device_id].get(name) for name in wanted}
+
+    seen = configurations.until(lambda: desired_of(twins, [device_id]), lambda d: held(d) == wanted, clock_if_any,
+                                tuple(c["id"] for c in made))
+    expect("CONFIG-CONTENT-002", held(seen) == wanted,
+           f"the twin reads {held(seen)!r} past the runs, expected {wanted!r}: cfgtie set by two of priority 40, "
+           "cfgprio at priority 20 and then 5 (created last)")
+
+
+@pytest.mark.requirement("CONFIG-CONTENT-003")
+def test_a_twin_that_leaves_the_scope_loses_the_settings_and_takes_the_next_configuration(configurations, registry,
+                                                                                         clock_if_any):
+    leaving, _ = registry.make("cfgleave")
+    staying, _ = registry.make("cfgleave")
+    twins = Twins(registry)
+    low = configurations.make("leave", {**body(on([leaving, staying]), priority=5),
+                                        "content": setting("cfgleave", "low")})
+    content = {"deviceContent": {"properties.desired.cfgleave": "high", "properties.desired.cfgonly": "high"}}
+    high = configurations.make("leave", {**body(on([leaving, staying]), priority=20), "content": content})
+    reading = (low["id"], high["id"])
+    first = {"cfgleave": "high", "cfgonly": "high"}
+
+    def held(d: dict, device_id: str) -> dict:
+        return {name: d[device_id].get(name) for name in first}
+
+    before = configurations.until(lambda: desired_of(twins, [leaving]), lambda d: held(d, leaving) == first,
+                                  clock_if_any, reading)
+    if held(before, leaving) != first:
+        raise PreconditionFailed(f"the twin {leaving} never held the higher configuration's content: "
+                                 f"{held(before, leaving)!r}")
+    response = configurations.put(high["id"], {**high, "targetCondition": on([staying])}, if_match=high["etag"])
+    if response.status_code not in (200, 201):
+        raise PreconditionFailed(f"could not update the target condition: {answered(response)}")
+    wanted = {"cfgleave": "low", "cfgonly": None}
+    seen = configurations.until(lambda: desired_of(twins, [leaving, staying]), lambda d: held(d, leaving) == wanted,
+                                clock_if_any, reading)
+    expect("CONFIG-CONTENT-003", held(seen, leaving) == wanted,
+           f"{leaving}, no longer targeted by the priority-20 configuration, reads {held(seen, leaving)!r}, expected "
+           f"{wanted!r}: its settings removed, cfgleave from the priority-5 configuration")
+    expect("CONFIG-CONTENT-003", held(seen, staying) == first,
+           f"{staying}, still targeted, reads {held(seen, staying)!r}, expected {first!r}")
+
+
+@pytest.mark.requirement("CONFIG-CONTENT-004")
+def test_a_delete_hands_the_twins_to_the_next_configuration(configurations, registry, clock_if_any):
+    device_id, _ = registry.make("cfgdel")
+    twins = Twins(registry)
+    low = configurations.make("del", {**body(on([device_id]), priority=5), "content": setting("cfgdel", "low")})
+    high = configurations.make("del", {**body(on([device_id]), priority=20), "content": setting("cfgdel", "high")})
+
+    def held(d: dict) -> object:
+        return d[device_id].get("cfgdel")
+
+    before = configurations.until(lambda: desired_of(twins, [device_id]), lambda d: held(d) == "high", clock_if_any,
+                                  (low["id"], high["id"]))
+    if held(before) != "high":
+        raise PreconditionFailed(f"the twin never held the higher configuration's content: {held(before)!r}")
+    response = configurations.delete(high["id"])
+    if response.status_code != 204:
+        raise PreconditionFailed(f"could not delete the higher configuration: {answered(response)}")
+    seen = configurations.until(lambda: desired_of(twins, [device_id]), lambda d: held(d) == "low", clock_if_any,
+                                (low["id"],))
+    expect("CONFIG-CONTENT-004", held(seen) == "low",
+           f"after the priority-20 configuration was deleted the twin reads desired.cfgdel {held(seen)!r} past the "
+           "next run, expected 'low' (the next highest priority configuration's)")
+
+
+@pytest.mark.requirement("CONFIG-CUSTOM-002")
+def test_a_metric_on_the_configuration_status_counts_the_twins_it_was_applied_to(configurations, registry,
+                                                                                clock_if_any):
+    first, _ = registry.make("cfgstatus")
+    second, _ = registry.make("cfgstatus")
+    registry.make("cfgstatus")  # a third device, not targeted
+    configuration_id = configurations.name("status")
+    status = f"SELECT deviceId FROM devices WHERE configurations.[[{configuration_id}]].status = 'Applied'"
+    tested = configurations.test_queries({"targetCondition": on([first, second]),
+                                          "customMetricQueries": {"applied": status}})
+    errors = (json_of(tested) or {}).get("customMetricQueryErrors") if isinstance(json_of(tested), dict) else None
+    expect("CONFIG-CUSTOM-002", tested.status_code == 200 and not errors,
+           f"testQueries of {status!r}: {answered(tested)}")
+    response = configurations.put(configuration_id, {"id": configuration_id, **body(on([first, second])),
+                                                     "content": setting("cfgstatus", 1),
+                                                     "metrics": {"queries": {"applied": status}}})
+    expect("CONFIG-CUSTOM-002", response.status_code in (200, 201), f"PUT with the status metric: {answered(response)}")
+
+    def result(configuration: dict) -> object:
+        return ((configuration.get("metrics") or {}).get("results") or {}).get("applied")
+
+    seen = configurations.settle(configuration_id, lambda c: result(c) == 2, clock_if_any)
+    expect("CONFIG-CUSTOM-002", result(seen) == 2,
+           f"the metric {status!r} reads {result(seen)!r}, expected 2 (the two targeted twins)")
 
 
 @pytest.mark.requirement("CONFIG-TEST-001")

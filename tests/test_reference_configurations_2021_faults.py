@@ -43,7 +43,7 @@ def counts(configuration: dict) -> tuple[int, int]:
 
 
 def test_every_configuration_fault_has_a_test_here():
-    assert len(CONFIG_FAULTS) == 19
+    assert len(CONFIG_FAULTS) == 24
     missing = [name for name in CONFIG_FAULTS if f"test_fault_{name.replace('-', '_')}" not in globals()]
     assert not missing
 
@@ -191,3 +191,52 @@ def test_fault_config_apply_unknown_device_204():
     good, bad = hubs("config-apply-unknown-device-204")
     assert good.request("POST", "/devices/ghost/applyConfigurationContent", json=EDGE).status_code == 404
     assert bad.request("POST", "/devices/ghost/applyConfigurationContent", json=EDGE).status_code == 204
+
+
+# -- content in the twins ---------------------------------------------------------------------------------------------
+
+def desired(api: ReferenceApi, device_id: str) -> dict:
+    response = api.request("GET", f"/twins/{device_id}")
+    assert response.status_code == 200, response.text
+    return {k: v for k, v in response.json()["properties"]["desired"].items() if not k.startswith("$")}
+
+
+def test_fault_config_content_not_applied():
+    good, bad = hubs("config-content-not-applied")
+    for api, seen in ((good, {"x": {"a": 1}}), (bad, {})):
+        put(api)
+        assert desired(api, "d1") == seen
+
+
+def test_fault_config_content_last_run_wins():
+    good, bad = hubs("config-content-last-run-wins")
+    for api, winner in ((good, "high"), (bad, "low")):
+        put(api, "high", content={"deviceContent": {"properties.desired.x": {"v": "high"}}}, priority=20)
+        put(api, "low", content={"deviceContent": {"properties.desired.x": {"v": "low"}}}, priority=5)
+        assert desired(api, "d1") == {"x": {"v": winner}}
+
+
+def test_fault_config_content_kept_when_untargeted():
+    good, bad = hubs("config-content-kept-when-untargeted")
+    for api, seen in ((good, {}), (bad, {"x": {"a": 1}})):
+        made = put(api).json()
+        moved = put(api, headers={"If-Match": made["etag"]}, targetCondition="deviceId = 'd2'")
+        assert moved.status_code == 200 and desired(api, "d1") == seen and desired(api, "d2") == {"x": {"a": 1}}
+
+
+def test_fault_config_delete_no_fallback():
+    good, bad = hubs("config-delete-no-fallback")
+    for api, seen in ((good, "low"), (bad, "high")):
+        put(api, "low", content={"deviceContent": {"properties.desired.x": {"v": "low"}}}, priority=5)
+        put(api, "high", content={"deviceContent": {"properties.desired.x": {"v": "high"}}}, priority=20)
+        assert api.request("DELETE", "/configurations/high", headers={"If-Match": "*"}).status_code == 204
+        api.advance(state.RUN_INTERVAL)
+        read(api, "low")  # the lower configuration runs again: a bad hub still leaves the twin as it was
+        assert desired(api, "d1") == {"x": {"v": seen}}
+
+
+def test_fault_config_status_unseen():
+    good, bad = hubs("config-status-unseen")
+    status = "SELECT deviceId FROM devices WHERE configurations.[[c1]].status = 'Applied'"
+    for api, count in ((good, 2), (bad, 0)):
+        assert put(api, metrics={"queries": {"applied": status}}).json()["metrics"]["results"] == {"applied": count}

@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import Callable
+from typing import TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -25,6 +26,7 @@ RUN_INTERVAL = 300  # "Automatic configurations run … then at five minute inte
 SETTLE_SECONDS = RUN_INTERVAL + 60  # how long a metric may take to follow the twins
 CLOCK_STEP, WALL_STEP = 30, 10  # a poll advances the embedded clock, or waits, this many seconds
 _NAMES = itertools.count(1)
+T = TypeVar("T")
 
 
 def path(configuration_id: str) -> str:
@@ -137,6 +139,27 @@ class Configurations:
             else:
                 time.sleep(step)
             current = self.read(configuration_id, "while waiting for its next run")
+        return current
+
+    def until(self, probe: Callable[[], T], done: Callable[[T], bool], clock=None, reading: tuple[str, ...] = ()) -> T:
+        """`probe()` (a twin read, say) until `done` holds of it or a configuration run is surely past
+        (SETTLE_SECONDS), stepping as `settle` does. Each poll first reads the `reading` configurations: a hub that
+        runs its configurations when one is requested (the embedded reference) runs the due ones then, and to any
+        other hub a read is harmless. Returns the last probe."""
+        step = CLOCK_STEP if clock is not None else WALL_STEP
+        for configuration_id in reading:
+            self.read(configuration_id)
+        current = probe()
+        for _ in range(SETTLE_SECONDS // step + 1):
+            if done(current):
+                return current
+            if clock is not None:
+                clock.advance(step)
+            else:
+                time.sleep(step)
+            for configuration_id in reading:
+                self.read(configuration_id, "while waiting for its next run")
+            current = probe()
         return current
 
     def cleanup(self) -> None:
