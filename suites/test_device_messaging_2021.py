@@ -9,12 +9,19 @@ PYTEST_DONT_REWRITE: failures here are RequirementFailures that say what the tar
 import base64
 import json
 import uuid
+from urllib.parse import quote, unquote
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from iothub_conformance.checks import envelope as errors
+from iothub_conformance.checks.spec import conforms
+from iothub_conformance.http import cases
 from iothub_conformance.rules.failures import PreconditionFailed, RequirementFailure, answered, expect, served
+from iothub_conformance.surfaces import feeders, openapi
+from iothub_conformance.surfaces.devices import Registry
 from iothub_conformance.surfaces.messaging import DeviceClient, lock_of
+from iothub_conformance.targets import session
 
 pytestmark = pytest.mark.api_version("2021-04-12")
 
@@ -286,3 +293,48 @@ def test_max_delivery_count_abandons_dead_letter(device, feeder, target):
     last = device.receive()
     expect("C2D-DELIVERY-001", last.status_code == 204,
            f"after {target.max_delivery_count} abandons the message came back: {answered(last)}")
+
+
+# -- generated requests (schemathesis) over specs/2021-04-12/device-messaging.yaml ---------------------------------
+
+schema = openapi.load("device-messaging", "2021-04-12")
+SETTINGS = settings(max_examples=openapi.max_examples(), deadline=None, suppress_health_check=list(HealthCheck),
+                    derandomize=False)
+FED_MESSAGES = 3  # so that some generated receives find a message and some find the queue empty
+
+
+def as_device(case, device: DeviceClient) -> None:
+    """Every generated request is the run's own device's, signed with its own key (a device-scoped token); a lock
+    taken from a receive's ETag loses its quotes, as clients do."""
+    case.path_parameters = {**(case.path_parameters or {}), "id": quote(device.device_id, safe="")}
+    case.headers = {**(case.headers or {}), "Authorization": device.token()}
+    raw = case.path_parameters.get("etag") or ""
+    try:
+        etag = unquote(raw, errors="strict")
+    except UnicodeDecodeError:
+        etag = raw
+    if len(etag) >= 2 and etag[0] == etag[-1] == '"':
+        case.path_parameters["etag"] = quote(lock_of(etag) or "", safe="")
+
+
+@pytest.fixture(scope="module")
+def generated_device(target):
+    """One device of the run for the generated requests, with a few messages in its queue when a feeder exists."""
+    registry = Registry(session.client(), "2021-04-12", target.name_prefix)
+    device_id, created = registry.make("prop-msg21")
+    made = DeviceClient.of_created(session.client(), target, device_id, created)
+    device = DeviceClient(session.client(), made.host_name, "2021-04-12", device_id, made.key, bound="deviceBound")
+    feeder, _ = feeders.choose(target, target.c2d_feeder)
+    for n in range(FED_MESSAGES if feeder else 0):
+        feeder.send(device_id, f"generated-{n}".encode(), {"Content-Type": "text/plain"})
+    yield device
+    registry.cleanup()
+
+
+@pytest.mark.requirement("COMMON-SPEC-001", "COMMON-REQID-001", "COMMON-REQID-002")
+@schema.parametrize()
+@SETTINGS
+def test_generated_device_messaging_requests_conform_to_the_spec_and_checks(case, generated_device, client):
+    as_device(case, generated_device)
+    response = cases.send(client, case)
+    conforms(case, response, "COMMON-SPEC-001")

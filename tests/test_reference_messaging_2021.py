@@ -317,6 +317,16 @@ def test_a_batch_already_sent_stays_when_its_device_is_deleted(api):
 
 
 def test_feedback_paths_are_2021_only(api):
-    for params in ({}, {"api-version": "2016-02-03"}):
+    for params in ({"api-version": "2016-02-03"},):
         response = api.request("GET", "/messages/serviceBound/feedback", params=params)
         assert response.status_code == 404
+
+
+@pytest.mark.parametrize("path", ["/devices/d1/messages/deviceBound", "/messages/serviceBound/feedback"])
+def test_a_2021_only_path_answers_the_api_version_400_without_a_version_and_404_at_an_older_one(api, path):
+    token = api.device_token("d1") if path.startswith("/devices") else api.policy()
+    for params in ({}, {"api-version": "1999-01-01"}):
+        response = api.request("GET", path, params=params, token=token)
+        assert response.status_code == 400 and error_code(response) == "InvalidProtocolVersion", params
+    for version in ("2016-02-03", "2016-11-14"):
+        assert api.request("GET", path, params={"api-version": version}, token=token).status_code == 404

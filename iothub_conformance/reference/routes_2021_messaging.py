@@ -99,12 +99,17 @@ def _shared(handler_2016: Handler, handler_2021: Handler) -> Handler:
 
 
 def _only_2021(handler: Handler, methods: tuple[str, ...]) -> Handler:
-    """A path only 2021-04-12 serves: another api-version gets the 404 of an unrouted path, as before this route."""
+    """A path only 2021-04-12 serves: another api-version the hub serves gets the 404 of an unrouted path, as before
+    this route; none, or one the hub does not know at all, the api-version 400 every route answers."""
 
     async def dispatch(request: Request) -> Response:
         hub: Hub = request.app.state.hub
         if not _is_2021(request):
-            return _no_route(request)
+            values = request.query_params.getlist("api-version")
+            known = (*hub.supported_api_versions, *hub.scheduled_api_versions)
+            if values and all(value in known for value in values):
+                return _no_route(request)
+            return admit(request, SERVICE_CONNECT, versions=hub.current_api_versions) or _no_route(request)
         if request.method not in methods:
             return error_response(hub, 405, METHOD_NOT_ALLOWED, f"{request.method} is not allowed here",
                                   headers={"Allow": ", ".join(methods)})
