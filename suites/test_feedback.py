@@ -17,9 +17,12 @@ import json
 import uuid
 
 import pytest
+from hypothesis import HealthCheck, settings
 
-from iothub_conformance.http import sas
+from iothub_conformance.checks.spec import conforms
+from iothub_conformance.http import cases, sas
 from iothub_conformance.rules.failures import PreconditionFailed, answered, expect
+from iothub_conformance.surfaces import openapi
 from iothub_conformance.surfaces.messaging import DeviceClient, FeedbackClient, lock_of
 
 pytestmark = pytest.mark.api_version("2021-04-12")
@@ -292,3 +295,21 @@ def test_a_deleted_devices_pending_feedback_is_never_received(feedback, feeder, 
         raise PreconditionFailed(f"the record of {kept}, whose device was not deleted, did not come either")
     expect("FEEDBACK-DELETE-001", gone not in seen,
            f"the record of {gone} came after its device was deleted before the feedback was sent")
+
+
+# -- generated requests (schemathesis) over the feedback operations of specs/2021-04-12/cloud-to-device.yaml ----------
+
+schema = openapi.load("cloud-to-device", "2021-04-12").exclude(
+    operation_id="CloudToDeviceMessages_PurgeCloudToDeviceMessageQueue")  # purges: suites/test_properties_registry_2021
+SETTINGS = settings(max_examples=openapi.max_examples(), deadline=None, suppress_health_check=list(HealthCheck),
+                    derandomize=False)
+
+
+@pytest.mark.requirement("COMMON-SPEC-001", "COMMON-REQID-001", "COMMON-REQID-002")
+@schema.parametrize()
+@SETTINGS
+def test_generated_feedback_requests_conform_to_the_spec_and_checks(case, feedback, client):
+    # `feedback` holds the opt-in: a generated receive locks whatever batch is next in the hub's queue, and the lock
+    # runs out by itself (60 s); a generated complete or abandon names a made-up lock token.
+    response = cases.send(client, case)
+    conforms(case, response, "COMMON-SPEC-001")
