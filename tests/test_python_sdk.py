@@ -317,8 +317,6 @@ def test_a_configuration_is_created_and_read_with_its_metrics(runs):
     assert 2 in system["results"].values()
 
 
-@pytest.mark.xfail(strict=True, reason="the reference computes a configuration's metrics but does not yet write its "
-                                        "content into the targeted twins (reference/configurations.py)")
 def test_the_configuration_content_reaches_the_targeted_twins_only(runs):
     # "The target content defines the desired properties to be added or updated in the targeted device twins": the
     # configuration (priority 10) sets properties.desired.pysdkcfg on the devices its target condition selects, and on
