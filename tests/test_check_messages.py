@@ -26,11 +26,12 @@ GOOD = {
 }
 
 
-def exchange(method="GET", path=RECEIVE, status=200, headers=None, content=b"hello") -> httpx.Response:
+def exchange(method="GET", path=RECEIVE, status=200, headers=None, content=b"hello",
+             api_version="2016-02-03") -> httpx.Response:
     with respx.mock(base_url=BASE) as mock:
         mock.route(method=method, path=path).respond(status, headers=headers or {}, content=content)
         with httpx.Client(base_url=BASE) as client:
-            return client.request(method, path, params={"api-version": "2016-02-03"})
+            return client.request(method, path, params={"api-version": api_version})
 
 
 def without(name: str) -> dict:
@@ -135,3 +136,12 @@ def test_request_id_on_device_identities_is_required_by_both_profiles():
     response = exchange(path="/devices/d1", headers={}, content=b"{}")
     for profile in (IOTHUB, Context(DOCS_STRICT)):
         only(request_id.verify(response, Context(profile)), "COMMON-REQID-001")
+
+
+@pytest.mark.parametrize("path", [RECEIVE, "/devices/d1/messages/deviceBound"])
+def test_the_2016_receive_headers_are_not_asked_of_a_2021_receive(path):
+    # MSG-RECV-002 is the 2016 receive page's; at 2021-04-12 C2D-RECV-003 judges the headers SDKs read.
+    bare = exchange(path=path, headers={"ETag": GOOD["ETag"]}, api_version="2021-04-12")
+    assert received.verify(bare, Context(DOCS_STRICT)) == []
+    at_2016 = received.verify(exchange(path=path, headers={"ETag": GOOD["ETag"]}), Context(DOCS_STRICT))
+    assert at_2016 and {f.requirement for f in at_2016} == {"MSG-RECV-002"}

@@ -111,8 +111,10 @@ _TABLE: tuple[Fault, ...] = (
           collateral=(
               ("COMMON-ERR-001", "errors: a messaging request the pages refuse was not refused, so there is no error "
                                  "envelope to judge: POST …"),
+              ("DEVAUTH-EXPIRED-001", "the 2021-04-12 device endpoints take the expired device token too"),
           )),
-    Fault("skip-signature-check", "the SAS signature is not verified", breaks=("COMMON-AUTH-003",)),
+    Fault("skip-signature-check", "the SAS signature is not verified", breaks=("COMMON-AUTH-003",),
+          collateral=(("DEVAUTH-EXPIRED-001", "the 2021-04-12 device endpoints take the tampered device token too"),)),
     Fault("accept-unknown-policy",
           "a token naming an unknown policy is treated as the owner policy",
           breaks=("COMMON-AUTH-004",)),
@@ -339,13 +341,20 @@ _TABLE: tuple[Fault, ...] = (
           breaks=("MSG-C2D-001",)),
     Fault("device-token-any-device",
           "a device token is accepted on any device's messaging endpoints",
-          breaks=("MSG-AUTH-002",)),
+          breaks=("MSG-AUTH-002",),
+          collateral=(("DEVAUTH-OTHER-001", "another device's token is taken on the 2021-04-12 device endpoints too"),)),
     Fault("ignore-device-connect",
           "a policy token without DeviceConnect is accepted on messaging",
-          breaks=("MSG-AUTH-003",)),
+          breaks=("MSG-AUTH-003",),
+          collateral=(("DEVAUTH-POLICY-002", "policies without DeviceConnect are taken on the 2021-04-12 device "
+                                             "endpoints too"),)),
     Fault("disabled-device-connects", "a disabled device can send and receive", breaks=("MSG-AUTH-004",)),
     Fault("refuse-device-tokens", "device-scoped tokens (no skn) are refused", breaks=("MSG-AUTH-001",),
           collateral=(
+              ("DEVAUTH-DEVICE-001", "the 2021-04-12 device endpoints refuse the device's own token too"),
+              *because("errors: the device's own request, which shows the refusals mean something, is refused",
+                       "DEVAUTH-OTHER-001", "DEVAUTH-POLICY-002", "DEVAUTH-EXPIRED-001", "DEVAUTH-MODULE-001",
+                       "DEVAUTH-SERVICE-001"),
               *because("errors: receive: GET /devices/msg-…/messages/devicebound → 401 (IotHubUnauthorizedAccess): the "
                        "target …",
                        "MSG-ABANDON-001", "MSG-COMPLETE-001", "MSG-LOCK-001", "MSG-LOCK-002", "MSG-LOCK-003",

@@ -45,6 +45,10 @@ TABLE: tuple[Fault, ...] = (
               ("FILE-NOTICE-001", "errors: no completion is served, so there is no notification to look for"),
               ("FILE-LIMIT-001", "errors: a completion could not free a slot"),
               ("FILE-AUTH-001", "the device's own completion after the refused ones is refused too"),
+              ("DEVAUTH-DEVICE-001", "the completion signed with the device's own key is refused"),
+              ("DEVAUTH-POLICY-001", "the completion signed with the DeviceConnect policy is refused"),
+              *because("errors: the device's own completion, which shows the refusals mean something, is refused",
+                       "DEVAUTH-OTHER-001", "DEVAUTH-POLICY-002", "DEVAUTH-EXPIRED-001"),
               *because("errors: the generated completions are refused, so the device reaches its 10 and no upload "
                        "can be opened for the next generated case", "COMMON-SPEC-001", "COMMON-REQID-001",
                        "COMMON-REQID-002"))),
@@ -52,5 +56,6 @@ TABLE: tuple[Fault, ...] = (
           breaks=("FILE-NOTIFY-004",),
           collateral=(("FILE-AUTH-001", "the completion in the path answers 404 whatever the token, not 401"),)),
     Fault("file-upload-any-device-token", "a device's token requests SAS URIs and completes uploads of any device",
-          breaks=("FILE-AUTH-001",)),
+          breaks=("FILE-AUTH-001",),
+          collateral=(("DEVAUTH-OTHER-001", "another device's token opens and completes this device's uploads"),)),
 )

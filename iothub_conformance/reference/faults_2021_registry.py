@@ -14,7 +14,10 @@ TABLE: tuple[Fault, ...] = (
           breaks=("DEVICE-CREATE-002",),
           collateral=(("BULK-CREATE-001", "a device the bulk call creates gets no keys either"),
                       *because("error: the device an export is compared with was created without keys",
-                               "IEJOB-EXPORT-001", "IEJOB-EXPORT-002"))),
+                               "IEJOB-EXPORT-001", "IEJOB-EXPORT-002"),
+                      *because("errors: the run's devices have no key to sign with", "DEVAUTH-DEVICE-001",
+                               "DEVAUTH-POLICY-001", "DEVAUTH-OTHER-001", "DEVAUTH-POLICY-002", "DEVAUTH-EXPIRED-001",
+                               "DEVAUTH-MODULE-001", "DEVAUTH-SERVICE-001"))),
     Fault("device-2021-drops-capabilities", "a 2021-04-12 device GET answers capabilities.iotEdge false whatever was "
                                             "stored", breaks=("DEVICE-GET-001",)),
     Fault("device-2021-missing-code", "a 2021-04-12 GET of a missing device answers 404 with the code NotFound",
@@ -57,7 +60,8 @@ TABLE: tuple[Fault, ...] = (
                       ("MODULE-COND-001", "the module the refused writes must leave unchanged was created without "
                                           "its managedBy"))),
     Fault("module-no-generated-keys", "a module created without keys gets none", breaks=("MODULE-CREATE-002",),
-          collateral=(("MODULE-SAS-001", "error: the module has no key to sign a module-scoped token with"),)),
+          collateral=(("MODULE-SAS-001", "error: the module has no key to sign a module-scoped token with"),
+                      ("DEVAUTH-MODULE-001", "errors: the module has no key to sign its token with"))),
     Fault("module-get-new-generation-id", "a module GET answers a generationId other than the stored one",
           breaks=("MODULE-GET-001",),
           collateral=(("MODULE-UPDATE-001", "the updated module read back with GET shows another generationId"),)),
