@@ -101,7 +101,6 @@ def test_ids_the_page_does_not_allow_are_400(api, configuration_id):
     ({"targetCondition": "from devices.modules where"}, state.BAD_TARGET),
     ({"metrics": {"queries": {f"m{n}": "SELECT * FROM devices" for n in range(6)}}}, state.BAD_METRICS),
     ({"metrics": {"queries": {"m": "SELECT FROM"}}}, state.BAD_METRICS),
-    ({"content": {"other": {}}}, state.BAD_CONTENT),
     ({"content": {"modulesContent": {"m": 1}}}, state.BAD_CONTENT),
     ({"priority": "high"}, "ArgumentInvalid"),
     ({"labels": {"a": 1}}, "ArgumentInvalid"),
@@ -184,8 +183,10 @@ def test_apply_content_is_204_on_a_device_404_for_an_unknown_one_and_400_for_a_b
     assert api.request("POST", "/devices/d1/applyConfigurationContent", json=content).status_code == 204
     missing = api.request("POST", "/devices/ghost/applyConfigurationContent", json=content)
     assert missing.status_code == 404 and error_code(missing) == "DeviceNotFound"
-    for body in ([], {"modulesContent": {"m": 1}}, {"x": {}}):
+    for body in ([], {"modulesContent": {"m": 1}}):
         assert api.request("POST", "/devices/d1/applyConfigurationContent", json=body).status_code == 400
+    # A member ConfigurationContent lacks is ignored, as the service's reader ignores one.
+    assert api.request("POST", "/devices/d1/applyConfigurationContent", json={"x": {}}).status_code == 204
 
 
 def test_api_version_and_permissions_come_first(api):
@@ -196,3 +197,17 @@ def test_api_version_and_permissions_come_first(api):
     assert api.request("PUT", "/configurations/c1", token=reader, json={}).status_code == 401
     assert api.request("PUT", "/configurations/c1", token=api.policy("registryReadWrite"), json={}).status_code == 201
     assert api.request("PATCH", "/configurations/c1").status_code == 405
+
+
+def test_testqueries_takes_post_only_and_is_never_read_as_a_configuration(api):
+    for method in ("GET", "PUT", "DELETE"):
+        response = api.request(method, "/configurations/testQueries", json={"id": "testQueries"})
+        assert response.status_code == 405 and response.headers["allow"] == "POST", (method, response.text)
+    assert "testQueries" not in api.hub.configurations
+
+
+def test_a_content_member_the_model_lacks_is_ignored(api):
+    body = {"targetCondition": "*", "content": {"other": {}, "deviceContent": {"properties.desired.x": 1}}}
+    response = api.request("PUT", "/configurations/c1", json=body)
+    assert response.status_code in (200, 201), response.text
+    assert response.json()["content"].get("other") is None

@@ -121,14 +121,13 @@ def _strings(value: object, what: str, code: str = ARGUMENT_INVALID) -> dict[str
 
 def read_content(value: object) -> dict:
     """ConfigurationContent: each of deviceContent, modulesContent, moduleContent an object (modulesContent's
-    values objects too); nothing else."""
+    values objects too). Another member is ignored, as the service's JSON reader ignores members a model lacks
+    (profile rule lenient_json_reader); the swagger's ConfigurationContent does not forbid them."""
     if value is None:
         return {}
     if not isinstance(value, dict):
         raise InvalidConfiguration(BAD_CONTENT, "content must be an object")
-    unknown = sorted(set(value) - set(CONTENT_KINDS))
-    if unknown:
-        raise InvalidConfiguration(BAD_CONTENT, f"content holds {unknown[0][:64]!r}, not one of {CONTENT_KINDS}")
+    value = {kind: part for kind, part in value.items() if kind in CONTENT_KINDS}
     for kind, part in value.items():
         if part is None:
             continue

@@ -19,7 +19,14 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from . import configurations as state
-from .error_envelope import ARGUMENT_INVALID, DEVICE_NOT_FOUND, FORMAT_ERROR, PRECONDITION_FAILED, error_response
+from .error_envelope import (
+    ARGUMENT_INVALID,
+    DEVICE_NOT_FOUND,
+    FORMAT_ERROR,
+    METHOD_NOT_ALLOWED,
+    PRECONDITION_FAILED,
+    error_response,
+)
 from .faults import switch
 from .gate import admit
 from .hub import Hub
@@ -246,8 +253,16 @@ async def apply_content(request: Request) -> Response:
     return Response(status_code=204)
 
 
+async def test_queries_other_method(request: Request) -> Response:
+    """testQueries is an operation, not a configuration's id: another method there is 405, not a configuration call
+    (Starlette would hand it to /configurations/{configuration_id})."""
+    hub: Hub = request.app.state.hub
+    return error_response(hub, 405, METHOD_NOT_ALLOWED, f"{request.method} is not allowed here", headers={"Allow": "POST"})
+
+
 ROUTES: list[Route] = [
     Route("/configurations/testQueries", test_queries, methods=["POST"]),
+    Route("/configurations/testQueries", test_queries_other_method, methods=["GET", "PUT", "DELETE", "PATCH"]),
     Route("/configurations", list_configurations, methods=["GET"]),
     Route("/configurations/{configuration_id}", configuration, methods=["GET", "PUT", "DELETE"]),
     Route("/devices/{device_id}/applyConfigurationContent", apply_content, methods=["POST"]),
