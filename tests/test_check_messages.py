@@ -145,3 +145,10 @@ def test_the_2016_receive_headers_are_not_asked_of_a_2021_receive(path):
     assert received.verify(bare, Context(DOCS_STRICT)) == []
     at_2016 = received.verify(exchange(path=path, headers={"ETag": GOOD["ETag"]}), Context(DOCS_STRICT))
     assert at_2016 and {f.requirement for f in at_2016} == {"MSG-RECV-002"}
+
+
+def test_the_2016_lock_rules_are_not_asked_of_a_2021_receive():
+    unquoted = {**GOOD, "ETag": "0f8fad5b"}
+    assert lock.verify(exchange(headers=unquoted, api_version="2021-04-12"), Context(IOTHUB)) == []
+    assert lock.verify(exchange(headers=without("ETag"), api_version="2021-04-12"), Context(IOTHUB)) == []
+    only(lock.verify(exchange(headers=unquoted), Context(IOTHUB)), "MSG-LOCK-001")

@@ -16,8 +16,8 @@ from .observed import observe
 
 def verify(response, context: Context) -> list[RequirementFailure]:
     obs = observe(response)
-    if not obs.received_message or obs.status != 200:
-        return []
+    if not obs.received_message or obs.status != 200 or not obs.of_2016:
+        return []  # MSG-RECV-002 and MSG-LOCK-001 are the 2016 pages'; at 2021-04-12 C2D-RECV-* judge the lock
     context.judging("MSG-RECV-002", reads=("etag",))
     etag = obs.header("etag")
     if not etag:

@@ -18,9 +18,15 @@ TABLE: tuple[Fault, ...] = (
           breaks=("CONFIG-IMMUTABLE-001",)),
     Fault("config-ignore-if-match", "configuration PUT and DELETE ignore If-Match", breaks=("CONFIG-COND-001",)),
     Fault("config-unquoted-if-match-stale", "a configuration's etag sent in If-Match as given (unquoted) is stale",
-          breaks=("CONFIG-COND-002",)),
+          breaks=("CONFIG-COND-002",),
+          collateral=(
+              ("CONFIG-CONTENT-003", "errors: the target-condition update with the etag as given is refused with 412"),
+          )),
     Fault("config-delete-ignored", "a configuration DELETE answers 204 and keeps the configuration",
-          breaks=("CONFIG-DELETE-001",)),
+          breaks=("CONFIG-DELETE-001",),
+          collateral=(
+              ("CONFIG-CONTENT-004", "the deleted configuration is still there and still wins its path"),
+          )),
     Fault("config-list-ignores-top", "GET /configurations answers every configuration whatever top says",
           breaks=("CONFIG-LIST-001",)),
     Fault("config-id-unchecked", "any configuration id is taken (uppercase, spaces, & ^ [ ] { } \\ | \" < > /, "
@@ -36,7 +42,10 @@ TABLE: tuple[Fault, ...] = (
           breaks=("CONFIG-SYS-001",),
           collateral=(("CONFIG-CONTENT-002", "of two configurations of the same priority, the twin holds the older "
                                              "one's content"),)),
-    Fault("config-custom-metric-zero", "every custom metric's result is 0", breaks=("CONFIG-CUSTOM-001",)),
+    Fault("config-custom-metric-zero", "every custom metric's result is 0", breaks=("CONFIG-CUSTOM-001",),
+          collateral=(
+              ("CONFIG-CUSTOM-002", "the status metric, a custom metric too, reads 0"),
+          )),
     Fault("config-metrics-never-refresh", "a configuration runs once, at its creation, and never again",
           breaks=("CONFIG-RUN-001",),
           collateral=(("CONFIG-SYS-001", "the metrics of the configurations created first never see the ones created "

@@ -11,9 +11,15 @@ TABLE: tuple[Fault, ...] = (
     Fault("pnp-unknown-device-200", "the digital twin of an unregistered device answers 200 with an empty twin",
           breaks=("PNP-GET-002",)),
     Fault("pnp-reported-not-at-root", "a digital twin leaves out the read-only properties the device reported",
-          breaks=("PNP-PROP-001",)),
+          breaks=("PNP-PROP-001",),
+          collateral=(
+              ("PNP-COMPONENT-001", "a component's reported properties are left out too"),
+          )),
     Fault("pnp-component-marker-shown", "a digital twin's components keep the __t marker and carry no $metadata",
-          breaks=("PNP-COMPONENT-001",)),
+          breaks=("PNP-COMPONENT-001",),
+          collateral=(
+              ("PNP-PATCH-001", "a component carries no $metadata, so the patched component property shows no desiredValue"),
+          )),
     Fault("pnp-ack-metadata-missing", "a writable property's $metadata leaves out ackVersion, ackCode and "
                                       "ackDescription", breaks=("PNP-WRITABLE-001",)),
     # -- updates ---------------------------------------------------------------------------------------------------
