@@ -30,11 +30,19 @@ _TABLE: tuple[Fault, ...] = (
               ("COMMON-SPEC-001", "GET /devices/{deviceId}: ST107 Missing required response headers:"),
           )),
     Fault("repeat-request-id", "every response carries the same x-ms-request-id", breaks=("COMMON-REQID-002",)),
-    Fault("accept-missing-api-version", "a request without api-version is served", breaks=("COMMON-APIVER-001",)),
-    Fault("accept-any-api-version", "an unsupported api-version value is served", breaks=("COMMON-APIVER-002",),
+    Fault("accept-missing-api-version", "a request without api-version is served", breaks=("COMMON-APIVER-001",),
           collateral=(
+              ("COMMON-APIVER-004", "a generated file-upload completion without an api-version is taken as a completion "
+                                    "and refused for its correlationId, not for its version"),
+          )),
+    Fault("accept-any-api-version", "an unsupported api-version value is served", breaks=("COMMON-APIVER-002",),
+          collateral=((
               ("COMMON-ERR-001", "errors: an unsupported api-version was not refused, so there is no error envelope to "
                                  "judge: GET /devices → …"),
+          ))
+          + (
+              ("COMMON-APIVER-004", "a generated file-upload completion at an unknown api-version is taken as a completion "
+                                    "and refused for its correlationId, not for its version"),
           )),
     Fault("wrong-api-version-error-code",
           "api-version errors name the code BadRequest instead of InvalidProtocolVersion",
@@ -130,7 +138,7 @@ _TABLE: tuple[Fault, ...] = (
     Fault("error-envelope-plain",
           "errors are text/plain \"error\" without envelope or iothub-errorcode",
           breaks=("COMMON-ERR-001",),
-          collateral=(
+          collateral=((
               ("COMMON-APIVER-004", "GET /devices with no api-version names error code None, expected "
                                     "'InvalidProtocolVersion'"),
               *because("the 404 names None",
@@ -142,6 +150,17 @@ _TABLE: tuple[Fault, ...] = (
                        "DEVICE-COND-001", "DEVICE-GET-002", "DTWIN-GET-002", "IEJOB-CANCEL-002", "IEJOB-GET-002",
                        "IEJOB-QUOTA-001", "METHOD-NOTFOUND-001", "METHOD-OFFLINE-001", "METHOD-TIMEOUT-001",
                        "MODULE-DELETE-001", "MODULE-GET-002", "MODULE-LIMIT-001", "QUERY-ERR-001"),
+          ))
+          + (
+              ("C2D-LOCK-001", "the 2021-04-12 lock-lost answer names no error code either"),
+              ("CONFIG-APPLY-002", "the 404 for an unknown device names no error code"),
+              ("CONFIG-GET-001", "the 404 for an unknown configuration names no error code"),
+              ("D2C-LIMIT-001", "the 413 for a message too large names no error code"),
+              ("FEEDBACK-LOCK-001", "the feedback lock-lost answer names no error code"),
+              ("FILE-LIMIT-001", "the 403 for the eleventh upload names no error code"),
+              ("PNP-CMD-003", "the 404 for a device not online names no error code"),
+              ("PNP-CMD-005", "the 504 for a command the device did not answer names no error code"),
+              ("PNP-GET-002", "the 404 for an unknown digital twin names no error code"),
           )),
     Fault("server-error-on-bad-json", "a PUT body that is not JSON gets 500", breaks=("COMMON-ERR-002",)),
     Fault("list-ignores-top", "GET /devices ignores top", breaks=("DI-LIST-001",)),
@@ -302,8 +321,28 @@ _TABLE: tuple[Fault, ...] = (
           )),
     Fault("no-message-lock", "a received message stays visible to other receives", breaks=("MSG-RECV-003",)),
     Fault("unquoted-lock-etag", "the receive ETag carries the lock token without quotes", breaks=("MSG-LOCK-001",)),
-    Fault("complete-keeps-message", "a completed message is delivered again", breaks=("MSG-COMPLETE-001",)),
-    Fault("reject-requeues", "a rejected message is delivered again", breaks=("MSG-REJECT-001",)),
+    Fault("complete-keeps-message", "a completed message is delivered again", breaks=("MSG-COMPLETE-001",),
+          collateral=(
+              ("C2D-COMPLETE-001", "the 2021-04-12 complete keeps the message too"),
+              ("FEEDBACK-STATUS-001", "a completion makes no Success record: the message stays until it expires"),
+              ("FEEDBACK-ACK-001", "a completion makes no record, so ack positive and full see none"),
+              ("FEEDBACK-RECV-002", "no completion makes a record, so there is no batch to receive"),
+              ("FEEDBACK-RECORD-001", "no completion makes a record, so there is no record to read"),
+              ("FEEDBACK-BATCH-001", "no completion makes a record, so there is no batch"),
+              ("FEEDBACK-COMPLETE-001", "no completion makes a record, so there is no batch to complete"),
+              ("FEEDBACK-ABANDON-001", "no completion makes a record, so there is no batch to abandon"),
+              ("FEEDBACK-LOCK-001", "no completion makes a record, so there is no batch to lock"),
+              ("FEEDBACK-DELETE-001", "errors: no completion makes a record, so the other device's record the test waits "
+                                      "for never comes"),
+          )),
+    Fault("reject-requeues", "a rejected message is delivered again", breaks=("MSG-REJECT-001",),
+          collateral=(
+              ("C2D-REJECT-001", "the 2021-04-12 reject puts the message back too"),
+              ("FEEDBACK-ACK-001", "a rejected message comes back and expires: ack positive sees an Expired record where "
+                                   "none is due"),
+              ("FEEDBACK-STATUS-001", "the rejected message comes back and expires, so its record says Expired, not "
+                                      "Rejected"),
+          )),
     Fault("abandon-keeps-delivery-count", "an abandon does not raise the delivery count", breaks=("MSG-ABANDON-001",),
           collateral=(
               ("MSG-DELIVERY-001", "after 10 deliveries the message came back (200) instead of being dead-lettered"),
@@ -333,7 +372,12 @@ _TABLE: tuple[Fault, ...] = (
           )),
     Fault("no-max-delivery-count",
           "a message is never dead-lettered after the max delivery count",
-          breaks=("MSG-DELIVERY-001",)),
+          breaks=("MSG-DELIVERY-001",),
+          collateral=(
+              ("C2D-DELIVERY-001", "the 2021-04-12 queue has no delivery limit either"),
+              ("FEEDBACK-STATUS-001", "the message abandoned past its delivery count is kept, so its record says Expired, "
+                                      "not DeliveryCountExceeded"),
+          )),
     Fault("lock-expiry-counts-delivery",
           "an expired lock raises the delivery count whatever the profile says",
           breaks=("MSG-DELIVERY-002",)),
