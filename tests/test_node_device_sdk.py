@@ -246,7 +246,7 @@ def test_the_redirect_takes_only_host_names_mapped_to_ports_of_127_0_0_1(setting
 
 
 def test_a_failed_step_prints_no_signature_or_key_its_error_quotes():
-    script = ("const { Steps } = require('./steps.js'); const steps = new Steps('scrub', 1, 5);"
+    script = ("const { Steps } = require('../node_sdks/steps.js'); const steps = new Steps('scrub', 1, 5);"
               "steps.failed('put', new Error('PUT https://s/c/b?sv=1&sig=c2VjcmV0%2B&se=2 with "
               "SharedAccessSignature sr=h&sig=abc&se=1 for HostName=h;DeviceId=d;SharedAccessKey=a2V5'));")
     done = _driver("-e", {"IOTHUB_REDIRECT": f"{HUB}=127.0.0.1:1"}, script)

@@ -11,7 +11,7 @@
 const { clientFromConnectionString } = require('azure-iot-device-http');
 const { Message } = require('azure-iot-device');
 const { results } = require('azure-iot-common');
-const { Steps, required } = require('./steps.js');
+const { Steps, required } = require('../node_sdks/steps.js');
 
 const steps = new Steps('device-http', 8, 30);
 const client = clientFromConnectionString(required('IOTHUB_DEVICE_CONNECTION_STRING'));

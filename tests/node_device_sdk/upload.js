@@ -13,7 +13,7 @@
 const { Readable } = require('stream');
 const { clientFromConnectionString } = require('azure-iot-device-http');
 const { AnonymousCredential, BlockBlobClient, newPipeline } = require('@azure/storage-blob');
-const { Steps, required } = require('./steps.js');
+const { Steps, required } = require('../node_sdks/steps.js');
 
 const steps = new Steps('device-http-upload', 4, 30);
 const client = clientFromConnectionString(required('IOTHUB_DEVICE_CONNECTION_STRING'));

@@ -1,7 +1,19 @@
 // One JSON line per step ({step, ok, status | error}), a last line "<name>: N of M steps passed", and an exit code:
 // 0 when every step passed, 1 when one failed or the run took longer than its time limit. Nothing secret is printed:
-// only step names, statuses and error messages (never a key, a token or a body the SDK was given).
+// only step names, statuses and error messages (never a key, a token or a body the SDK was given), and an error message
+// that quotes a URL or a header has any signature, SAS token or key in it replaced (a storage error quotes the blob's
+// SAS URI).
 'use strict';
+
+const SECRETS = [
+  [/(sig=)[^&\s"']+/gi, '$1<redacted>'],
+  [/SharedAccessSignature [^\s"',]+/g, 'SharedAccessSignature <redacted>'],
+  [/(SharedAccessKey=)[^;\s"']+/gi, '$1<redacted>'],
+];
+
+function scrub(text) {
+  return SECRETS.reduce((out, [pattern, replacement]) => out.replace(pattern, replacement), String(text));
+}
 
 function Steps(name, planned, limitSeconds) {
   this.name = name;
@@ -14,7 +26,7 @@ function Steps(name, planned, limitSeconds) {
   // An SDK that throws inside its own callback (the 2016 list parses any body as an array) fails the step it was in.
   process.on('uncaughtException', (err) => {
     const step = this.current || 'run';
-    this.record({ step: step, ok: false, status: null, error: `the SDK threw: ${String(err && err.message).slice(0, 300)}` });
+    this.record({ step: step, ok: false, status: null, error: `the SDK threw: ${scrub(err && err.message).slice(0, 300)}` });
     this.finish();
   });
 }
@@ -31,7 +43,7 @@ Steps.prototype.status = function (response) {
 // An SDK callback's error: its message, and the HTTP status when the SDK attached the response.
 Steps.prototype.failed = function (step, err, response) {
   const status = this.status(response || (err && err.response));
-  this.record({ step: step, ok: false, status: status, error: String((err && err.message) || err).slice(0, 300) });
+  this.record({ step: step, ok: false, status: status, error: scrub((err && err.message) || err).slice(0, 300) });
 };
 
 Steps.prototype.passedStep = function (step, response, detail) {
@@ -53,6 +65,7 @@ Steps.prototype.record = function (line) {
   if (this.finished) return;
   this.done.push(line.step);
   if (line.ok) this.passed += 1;
+  if (line.error) line.error = scrub(line.error);
   process.stdout.write(JSON.stringify(line) + '\n');
   if (!line.ok) this.finish();
 };
@@ -76,4 +89,4 @@ function required(name) {
   return value;
 }
 
-module.exports = { Steps: Steps, required: required };
+module.exports = { Steps: Steps, required: required, scrub: scrub };
