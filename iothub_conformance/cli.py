@@ -46,6 +46,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--fault", action="append", default=[], help="turn on a fault switch (repeatable)")
     serve.add_argument("--rp-delay", type=float, default=None,
                        help="seconds a long-running resource-provider operation takes (default 1)")
+    serve.add_argument("--configuration-interval", type=float, default=None, metavar="SECONDS",
+                       help="seconds between two runs of a configuration's metrics and content (default 300, the "
+                            "service's five minutes; the served hub's clock is the wall clock, so a suite run against "
+                            "it waits that long for each later run)")
     serve.add_argument("--record", metavar="FILE.har",
                        help="write every exchange served (data plane and resource provider) to this file as HAR 1.2, "
                             "secrets redacted")
@@ -312,6 +316,10 @@ def serve(args) -> int:
         if not 0 <= args.rp_delay <= 3600:
             raise ConfigError(f"--rp-delay takes 0–3600 seconds, not {args.rp_delay}")
         hub.rp_delay = args.rp_delay
+    if args.configuration_interval is not None:
+        if not 1 <= args.configuration_interval <= 3600:
+            raise ConfigError(f"--configuration-interval takes 1–3600 seconds, not {args.configuration_interval}")
+        hub.configuration_interval = args.configuration_interval
     if not 0 < args.port < 65536:
         raise ConfigError(f"port must be 1–65535, not {args.port}")
     if args.file_upload_container:

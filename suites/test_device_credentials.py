@@ -24,9 +24,17 @@ import pytest
 
 from iothub_conformance.config import ConfigError
 from iothub_conformance.http import sas
-from iothub_conformance.rules.failures import PreconditionFailed, RequirementFailure, answered, expect, json_of, served
+from iothub_conformance.rules.failures import (
+    NotTestable,
+    PreconditionFailed,
+    RequirementFailure,
+    answered,
+    expect,
+    json_of,
+    served,
+)
 from iothub_conformance.surfaces.devices import Registry
-from iothub_conformance.surfaces.file_upload import FileUploads
+from iothub_conformance.surfaces.file_upload import NO_STORAGE, FileUploads, no_storage
 from iothub_conformance.surfaces.messaging import DeviceClient, lock_of
 from iothub_conformance.surfaces.modules import Modules
 from iothub_conformance.surfaces.twins import Query, id_list, twin_path
@@ -175,6 +183,14 @@ def own_upload(devices: Devices, blob_name: str) -> tuple[str, str]:
 # -- the right token is served (DEVAUTH-DEVICE-001, DEVAUTH-POLICY-001) ---------------------------------------------
 
 
+def served_to_sas(uploads, token: str) -> httpx.Response:
+    """A SAS URI request signed with a token the hub should serve; NotTestable when the hub has no storage."""
+    response = uploads.request_sas("credentials.txt", headers=signed(token))
+    if no_storage(response):
+        raise NotTestable(NO_STORAGE)
+    return response
+
+
 def served_to(requirement: str, devices: Devices, feeder, operation: str, token: str, what: str) -> None:
     """`operation` on the device's endpoints, every step signed with `token`, is served and does what it says."""
     device, uploads = devices.device, devices.uploads
@@ -186,14 +202,14 @@ def served_to(requirement: str, devices: Devices, feeder, operation: str, token:
         expect(requirement, body.decode() in events_of(devices, device.device_id),
                f"the send signed with {what} was served but the hub took no such event")
     elif operation == "file-sas":
-        response = uploads.request_sas("credentials.txt", headers=signed(token))
+        response = served_to_sas(uploads, token)
         answer = sas_answer(response)
         expect(requirement, answer is not None and bool(answer.get("sasToken")) and bool(answer.get("correlationId")),
                f"POST /files signed with {what}: {answered(response)}, expected 200 with a SAS URI and its "
                "correlationId")
         uploads.notify(str((answer or {}).get("correlationId")), success=False, headers=signed(token))
     elif operation == "file-notify":
-        response = uploads.request_sas("credentials.txt", headers=signed(token))
+        response = served_to_sas(uploads, token)
         correlation = (sas_answer(response) or {}).get("correlationId")
         expect(requirement, isinstance(correlation, str) and bool(correlation),
                f"POST /files signed with {what}: {answered(response)}, expected 200 with a correlationId")

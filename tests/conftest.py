@@ -61,6 +61,7 @@ def served_hub():
 
 @pytest.fixture
 def quick_served_hub():
-    """A served reference whose RP operations end at once: a whole-suite run need not wait a second per hub."""
-    with serving("--rp-delay", "0") as served:
+    """A served reference whose RP operations end at once and whose configurations run every second: a whole-suite
+    run on the wall clock need not wait a second per hub nor five minutes for a configuration's next run."""
+    with serving("--rp-delay", "0", "--configuration-interval", "1") as served:
         yield served

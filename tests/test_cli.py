@@ -53,6 +53,9 @@ def _cli(*args):
     (["run", "--ca-bundle", "/nonexistent/ca.pem"], "--ca-bundle: cannot read '/nonexistent/ca.pem'"),
     (["run", "--run-id", "Not OK"], "--run-id takes 1–24 lowercase letters"),
     (["run", "--name-prefix", "../x"], "--name-prefix takes 1–16 letters"),
+    (["serve", "--port", "9", "--rp-delay", "-1"], "--rp-delay takes 0–3600 seconds, not -1.0"),
+    (["serve", "--port", "9", "--configuration-interval", "0"], "--configuration-interval takes 1–3600 seconds"),
+    (["serve", "--port", "9", "--configuration-interval", "nan"], "--configuration-interval takes 1–3600 seconds"),
     (["explain", "DI-ETAG-999"], "unknown requirement 'DI-ETAG-999' (did you mean DI-ETAG-"),
     (["requirements", "--check", "/nonexistent/CONFORMANCE.md"], "cannot read /nonexistent/CONFORMANCE.md"),
 ])

@@ -154,6 +154,17 @@ def test_metrics_are_what_the_last_run_saw(api):
     assert counts(read(api, "c1")) == (3, 3) and read(api, "c1")["metrics"]["results"] == {"tagged": 3}
 
 
+def test_the_interval_between_runs_is_the_hubs_to_set(api):
+    # What `serve --configuration-interval` sets: a served hub runs on the wall clock, which no suite can move.
+    api.hub.configuration_interval = 2.0
+    put(api, "c1")
+    assert api.request("PATCH", "/twins/d3", json={"tags": {"env": "t"}}).status_code == 200
+    api.advance(1.5)
+    assert counts(read(api, "c1")) == (2, 2)
+    api.advance(0.5)
+    assert counts(read(api, "c1")) == (3, 3)
+
+
 def test_module_configurations_target_module_twins(api):
     from iothub_conformance.reference import modules as module_state
 

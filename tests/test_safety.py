@@ -59,6 +59,11 @@ def test_run_leaves_a_device_it_did_not_create_unchanged(quick_served_hub, tmp_p
     assert run.statuses["MSG-LOCK-004"] == "skip"
     # The resource provider ran too, against the served one.
     assert run.statuses["RP-LRO-001"] == "pass" and run.statuses["RP-COND-001"] == "pass", run.statuses
+    # Configurations ran on the wall clock (every second on this hub); a hub without storage skips file uploads.
+    assert run.statuses["CONFIG-SYS-001"] == "pass" and run.statuses["CONFIG-RUN-001"] == "pass", run.statuses
+    no_storage = {row["id"]: row["detail"] for row in run.rows if row["id"].startswith("FILE-SAS-")}
+    assert all(run.statuses[rid] == "skip" and "DefaultStorageEndpointNotConfigured" in detail
+               for rid, detail in no_storage.items()), no_storage
 
     assert owner.get(f"{hubs}/users-hub").json() == hub_before, "the user's hub was changed"
     assert owner.post(f"{hubs}/users-hub/listkeys").json() == keys_before, "the user's hub keys were changed"

@@ -253,6 +253,7 @@ class Rules:
     content_by_rank: bool = True  # False: the configuration that runs writes its content whatever its rank
     remove_untargeted: bool = True  # False: a twin that leaves the scope keeps the configuration's settings
     fallback: bool = True  # False: a configuration settles only twins that enter or leave its own scope
+    interval: float = RUN_INTERVAL  # seconds of the hub's clock between two runs (`serve --configuration-interval`)
 
 
 def run(hub: Any, configuration: Configuration, now: float, rules: Rules = Rules()) -> None:
@@ -284,9 +285,10 @@ def run(hub: Any, configuration: Configuration, now: float, rules: Rules = Rules
 
 
 def run_due(hub: Any, now: float, rules: Rules = Rules()) -> None:
-    """Run every configuration whose next five-minute run has come (one never run: at once). Call under hub.lock."""
+    """Run every configuration whose next run (rules.interval after its last) has come (one never run: at once).
+    Call under hub.lock."""
     for configuration in hub.configurations.values():
-        due = configuration.last_run is None or (rules.refresh and now >= configuration.last_run + RUN_INTERVAL)
+        due = configuration.last_run is None or (rules.refresh and now >= configuration.last_run + rules.interval)
         if due:
             run(hub, configuration, now, rules)
 

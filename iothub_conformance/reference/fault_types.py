@@ -13,7 +13,8 @@ class Fault:
     (tests/test_suite_on_reference.py) runs the suite with the fault under `profile` and asserts that exactly
     breaks ∪ collateral fail while every other requirement keeps the status it has on the clean reference. The proof
     runs only the tests that claim those requirements, unless `whole_suite`: the fault's effects reach them through
-    state other tests leave behind (a device its cleanup could not delete, a job another test cancelled).
+    state other tests leave behind (a device its cleanup could not delete, a job another test cancelled), or through
+    a check that probes every generated request (api-version handling) in tests that claim other requirements.
     """
 
     name: str

@@ -34,7 +34,7 @@ _TABLE: tuple[Fault, ...] = (
           collateral=(
               ("COMMON-APIVER-004", "a generated file-upload completion without an api-version is taken as a completion "
                                     "and refused for its correlationId, not for its version"),
-          )),
+          ), whole_suite=True),
     Fault("accept-any-api-version", "an unsupported api-version value is served", breaks=("COMMON-APIVER-002",),
           collateral=((
               ("COMMON-ERR-001", "errors: an unsupported api-version was not refused, so there is no error envelope to "
@@ -43,7 +43,7 @@ _TABLE: tuple[Fault, ...] = (
           + (
               ("COMMON-APIVER-004", "a generated file-upload completion at an unknown api-version is taken as a completion "
                                     "and refused for its correlationId, not for its version"),
-          )),
+          ), whole_suite=True),
     Fault("wrong-api-version-error-code",
           "api-version errors name the code BadRequest instead of InvalidProtocolVersion",
           breaks=("COMMON-APIVER-004",)),

@@ -19,6 +19,7 @@ from iothub_conformance.http.sas import ConnectionString
 from iothub_conformance.rules.profiles import IOTHUB, Profile
 
 from .clock import Clock
+from .configurations import RUN_INTERVAL
 from .error_envelope import ARGUMENT_INVALID, DEVICE_NOT_FOUND, MESSAGE_TOO_LARGE, QUEUE_DEPTH_EXCEEDED, QUOTA_EXCEEDED
 from .faults import parse_faults, switch
 from .feedback import Feedback
@@ -96,6 +97,9 @@ class Hub:
         # Configurations (automatic device management, api-version 2021-04-12; configurations.py): by id, oldest
         # first. Read and written only under `lock`.
         self.configurations: dict[str, Configuration] = {}
+        # Seconds of `clock` between two runs of a configuration: the page's five minutes unless `serve` was told
+        # otherwise (a served hub runs on the wall clock, which no suite can move).
+        self.configuration_interval = RUN_INTERVAL
         # What the resource provider served beside this hub starts with (ResourceProvider.beside, in create_app): the
         # bearer token it accepts, how long its long-running operations take (by `clock`) and its hub-list page size.
         self.rp_token = REFERENCE_RP_TOKEN

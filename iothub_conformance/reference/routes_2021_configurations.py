@@ -99,7 +99,7 @@ def _rules(hub: Hub) -> state.Rules:
                        refresh=not hub.has(METRICS_NEVER_REFRESH), custom_metrics=not hub.has(CUSTOM_METRIC_ZERO),
                        content=not hub.has(CONTENT_NOT_APPLIED), content_by_rank=not hub.has(CONTENT_LAST_RUN_WINS),
                        remove_untargeted=not hub.has(CONTENT_KEPT_WHEN_UNTARGETED),
-                       fallback=not hub.has(DELETE_NO_FALLBACK))
+                       fallback=not hub.has(DELETE_NO_FALLBACK), interval=hub.configuration_interval)
 
 
 def _run_due(hub: Hub) -> None:

@@ -86,6 +86,11 @@ def typed_failures(exc: BaseException) -> list[RequirementFailure] | None:
     return None
 
 
+class NotTestable(Exception):
+    """The target is not set up for what the test needs, and says so (a hub with no storage account for file
+    uploads): the plugin reports the test skipped with this message, as a skip for a missing --blob-container is."""
+
+
 class PreconditionFailed(Exception):
     """What a test relies on did not hold (the device was not created, could not be read back, carried no ETag…).
     Not an AssertionError on purpose: the plugin reports the requirement as error, with this message, never as pass

@@ -24,7 +24,9 @@ from .twins import Query
 V2021 = "2021-04-12"
 RUN_INTERVAL = 300  # "Automatic configurations run … then at five minute intervals" (automatic device management page)
 SETTLE_SECONDS = RUN_INTERVAL + 60  # how long a metric may take to follow the twins
-CLOCK_STEP, WALL_STEP = 30, 10  # a poll advances the embedded clock, or waits, this many seconds
+CLOCK_STEP = 30  # a poll advances the embedded clock this many seconds
+WALL_STEPS = (1, 2, 4, 8)  # elsewhere the first polls wait this long (a hub may run sooner), the rest WALL_STEP
+WALL_STEP = 10
 _NAMES = itertools.count(1)
 T = TypeVar("T")
 
@@ -126,31 +128,20 @@ class Configurations:
                                 params={"api-version": V2021}, json=content)
 
     def settle(self, configuration_id: str, done: Callable[[dict], bool], clock=None) -> dict:
-        """Read the configuration until `done(configuration)` holds or its next run is surely past (SETTLE_SECONDS):
-        with the embedded reference's clock each poll moves it CLOCK_STEP seconds, elsewhere it waits WALL_STEP.
+        """Read the configuration until `done(configuration)` holds or its next run is surely past (SETTLE_SECONDS).
         Returns the last reading."""
-        step = CLOCK_STEP if clock is not None else WALL_STEP
-        current = self.read(configuration_id)
-        for _ in range(SETTLE_SECONDS // step + 1):
-            if done(current):
-                return current
-            if clock is not None:
-                clock.advance(step)
-            else:
-                time.sleep(step)
-            current = self.read(configuration_id, "while waiting for its next run")
-        return current
+        return self.until(lambda: self.read(configuration_id, "while waiting for its next run"), done, clock)
 
     def until(self, probe: Callable[[], T], done: Callable[[T], bool], clock=None, reading: tuple[str, ...] = ()) -> T:
         """`probe()` (a twin read, say) until `done` holds of it or a configuration run is surely past
-        (SETTLE_SECONDS), stepping as `settle` does. Each poll first reads the `reading` configurations: a hub that
-        runs its configurations when one is requested (the embedded reference) runs the due ones then, and to any
-        other hub a read is harmless. Returns the last probe."""
-        step = CLOCK_STEP if clock is not None else WALL_STEP
+        (SETTLE_SECONDS): with the embedded reference's clock each poll moves it CLOCK_STEP seconds, elsewhere it
+        waits (WALL_STEPS, then WALL_STEP). Each poll first reads the `reading` configurations: a hub that runs its
+        configurations when one is requested (the embedded reference) runs the due ones then, and to any other hub a
+        read is harmless. Returns the last probe."""
         for configuration_id in reading:
             self.read(configuration_id)
         current = probe()
-        for _ in range(SETTLE_SECONDS // step + 1):
+        for step in _steps(clock is not None):
             if done(current):
                 return current
             if clock is not None:
@@ -167,3 +158,13 @@ class Configurations:
         for configuration_id in self.created:
             self.delete(configuration_id, if_match="*")
         self.created.clear()
+
+
+def _steps(clocked: bool) -> list[float]:
+    """The waits between polls, adding up to SETTLE_SECONDS or just past it."""
+    if clocked:
+        return [CLOCK_STEP] * (SETTLE_SECONDS // CLOCK_STEP + 1)
+    steps: list[float] = list(WALL_STEPS)
+    while sum(steps) < SETTLE_SECONDS:
+        steps.append(WALL_STEP)
+    return steps

@@ -13,12 +13,16 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
-from iothub_conformance.rules.failures import PreconditionFailed, answered, json_of
+from iothub_conformance.rules.error_codes import error_code
+from iothub_conformance.rules.failures import NotTestable, PreconditionFailed, answered, json_of
 from iothub_conformance.surfaces.devices import path as device_path
 from iothub_conformance.surfaces.messaging import DeviceClient
 
 BLOB_TIMEOUT = 30.0
 STORAGE_VERSION = "2020-10-02"  # x-ms-version: a Blob REST version that Azurite and Azure Storage both accept
+# A hub with no storage account: the swagger's error-code enum and the error-codes page name it
+# (INVENTORY-2021-04-12.md §3.4).
+STORAGE_NOT_CONFIGURED = "DefaultStorageEndpointNotConfigured"
 
 
 class StorageNotReachable(Exception):
@@ -45,7 +49,11 @@ class FileUploads:
                                        params={"api-version": self.device.api_version})
 
     def request_sas(self, blob_name: str, headers: dict | None = None) -> httpx.Response:
-        return self._post("/files", {"blobName": blob_name}, headers)
+        """The SAS URI request; NotTestable when, signed as the device itself, the hub says it has no storage."""
+        response = self._post("/files", {"blobName": blob_name}, headers)
+        if headers is None and no_storage(response):
+            raise NotTestable(NO_STORAGE)
+        return response
 
     def sas(self, blob_name: str) -> dict:
         """The answer of a SAS URI request the test relies on: PreconditionFailed unless 200 with an object."""
@@ -107,3 +115,12 @@ def other_blob(uri: str, name: str) -> str:
     parts = urlsplit(uri)
     folder = parts.path.rsplit("/", 1)[0]
     return parts._replace(path=f"{folder}/{quote(name)}").geturl()
+
+
+NO_STORAGE = (f"the hub has no storage account for file uploads (POST /files → 400 {STORAGE_NOT_CONFIGURED}): "
+              "associate one with it to test file uploads (a served reference: serve --file-upload-container URL)")
+
+
+def no_storage(response: httpx.Response) -> bool:
+    return response.status_code == 400 and error_code(response.headers.get("iothub-errorcode"),
+                                                      response.content) == STORAGE_NOT_CONFIGURED

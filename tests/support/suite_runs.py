@@ -9,6 +9,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from iothub_conformance.evidence.redact import redact
+
 ROOT = Path(__file__).resolve().parents[2]
 FAILING = ("fail", "error")
 NOT_REACHED_PREFIX = "not reached"  # report/summary.py and report/bundle.py begin such a row's detail so
@@ -62,5 +64,11 @@ def run_suite(report_dir: Path, *args: str, env: dict | None = None, examples: i
     child_env.update({"IOTHUB_MAX_EXAMPLES": str(examples), **(env or {})})
     command = [sys.executable, "-m", "pytest", suites, "-q", "-p", "no:cacheprovider", "-p", "no:randomly",
                "--iothub-bundle", str(report_dir), *args]
-    done = subprocess.run(command, cwd=ROOT, env=child_env, capture_output=True, text=True, timeout=timeout)
+    try:
+        done = subprocess.run(command, cwd=ROOT, env=child_env, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired as exc:
+        # Not the exception itself: its message holds the command line, connection string and all.
+        output = exc.stdout.decode(errors="replace") if isinstance(exc.stdout, bytes) else str(exc.stdout or "")
+        raise AssertionError(f"the suite run did not end within {timeout} s; its output ended: "
+                             f"{redact(output[-1500:])}") from None
     return SuiteRun(done.returncode, done.stdout + done.stderr, report_dir)
