@@ -95,8 +95,12 @@ def by_requirement(directory: Path | None = None) -> dict[str, list[SpecOperatio
 
 def run_versions(operation_ids: Iterable[str], directory: Path | None = None) -> frozenset[str]:
     """The run api-versions (config.SPEC_VERSIONS) whose specs hold any of these operations."""
+    return _run_versions(frozenset(operation_ids), directory)
+
+
+@cache  # asked for every requirement each time a run writes its results
+def _run_versions(wanted: frozenset[str], directory: Path | None) -> frozenset[str]:
     from iothub_conformance.config import SPEC_VERSIONS
 
-    wanted = set(operation_ids)
     folders = {Path(op.spec).parts[1] for op in operations(directory) if op.operation_id in wanted}
     return frozenset(version for version, read in SPEC_VERSIONS.items() if folders & set(read))
