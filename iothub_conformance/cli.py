@@ -152,20 +152,26 @@ def main(argv: list[str] | None = None) -> int:
 def in_suites(arg: str) -> bool:
     """`arg` names a suite module, folder or test (suites/test_twins.py, suites/test_twins.py::test_x), as given or
     from the checkout's root."""
+    return suite_arg(arg) is not None
+
+
+def suite_arg(arg: str) -> str | None:
+    """The suite module, folder or test `arg` names, as an absolute path (with its ::test part), whichever directory
+    the run starts from; None when it names none."""
     from .paths import suites_dir
 
     if arg.startswith("-"):
-        return False
+        return None
     suites = suites_dir().resolve()
-    named = Path(arg.split("::", 1)[0])
-    for path in (named, suites.parent / named):
+    named, sep, test = arg.partition("::")
+    for path in (Path(named), suites.parent / named):
         try:
             resolved = path.resolve()
         except (OSError, RuntimeError):
             continue
         if resolved.exists() and (resolved == suites or suites in resolved.parents):
-            return True
-    return False
+            return f"{resolved}{sep}{test}"
+    return None
 
 
 def run(args) -> int:
@@ -202,7 +208,7 @@ def run(args) -> int:
     # run's start-up); `-- -p NAME` adds another.
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     plugins = [arg for name in SUITE_PLUGINS for arg in ("-p", name)]
-    extra = [a for a in (args.pytest_args or []) if a != "--"]
+    extra = [suite_arg(a) or a for a in (args.pytest_args or []) if a != "--"]
     # Suite modules or tests named after `--` are the selection (the whole suite otherwise), not an addition to it.
     selection = [] if any(in_suites(a) for a in extra) else [str(suites_dir())]
     pytest_args = [*selection, *plugins, "-p", "iothub_conformance.pytest_plugin.plugin", "-p", "no:cacheprovider",

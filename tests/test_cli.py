@@ -158,9 +158,12 @@ def test_suite_paths_after_the_double_dash_are_the_selection(arg, selects):
     assert in_suites(arg) is selects
 
 
-def test_a_run_of_one_suite_module_runs_that_module_only(tmp_path):
+@pytest.mark.parametrize("where", ["checkout", "elsewhere"])
+def test_a_run_of_one_suite_module_runs_that_module_only(tmp_path, where):
+    # Named as from the checkout's root, from whichever directory the run starts.
     done = subprocess.run([sys.executable, "-m", "iothub_conformance.cli", "run", "--bundle", str(tmp_path / "b"),
                            "--api-version", "2016-02-03", "--", "suites/test_device_identities.py", "--collect-only",
-                           "-q"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+                           "-q"], cwd=ROOT if where == "checkout" else tmp_path, capture_output=True, text=True,
+                          timeout=120)
     collected = {line.split("::")[0] for line in done.stdout.splitlines() if "::" in line}
     assert collected == {"suites/test_device_identities.py"}, done.stdout[-2000:] + done.stderr[-2000:]
