@@ -26,7 +26,7 @@ pytestmark = pytest.mark.slow  # scheduled first (tests/support/scheduling.py)
 
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
 SPECS = sorted(str(p.relative_to(ROOT / "specs")) for p in (ROOT / "specs").glob("*/*.yaml") if p.name != "common.yaml")
-EXAMPLES, SEED, LIMIT = 5, 1, 120
+EXAMPLES, SEED, LIMIT = 3, 1, 120  # three: the stateful phase is most of a run, and grows with it
 
 
 @dataclass(frozen=True)
