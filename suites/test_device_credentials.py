@@ -35,7 +35,7 @@ from iothub_conformance.rules.failures import (
 )
 from iothub_conformance.surfaces.devices import Registry
 from iothub_conformance.surfaces.file_upload import NO_STORAGE, FileUploads, no_storage
-from iothub_conformance.surfaces.messaging import DeviceClient, lock_of
+from iothub_conformance.surfaces.messaging import DEVICE_BOUND_2021, DeviceClient, lock_of
 from iothub_conformance.surfaces.modules import Modules
 from iothub_conformance.surfaces.twins import Query, id_list, twin_path
 
@@ -70,8 +70,7 @@ class Devices:
 
 def _device(registry: Registry, client: httpx.Client, target, label: str) -> DeviceClient:
     device_id, created = registry.create(label)
-    made = DeviceClient.of_created(client, target, device_id, created)
-    return DeviceClient(client, made.host_name, V2021, device_id, made.key, bound="deviceBound")
+    return DeviceClient.of_created(client, target, device_id, created, V2021, DEVICE_BOUND_2021)
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from iothub_conformance.http import cases
 from iothub_conformance.rules.failures import PreconditionFailed, RequirementFailure, answered, expect, served
 from iothub_conformance.surfaces import feeders, openapi
 from iothub_conformance.surfaces.devices import Registry
-from iothub_conformance.surfaces.messaging import DeviceClient, lock_of
+from iothub_conformance.surfaces.messaging import DEVICE_BOUND_2021, DeviceClient, lock_of
 from iothub_conformance.targets import session
 
 pytestmark = pytest.mark.api_version("2021-04-12")
@@ -36,8 +36,7 @@ def devices_2021(registry, target, client, api_version):
 
     def create(label: str = "msg21", **fields) -> DeviceClient:
         device_id, created = registry.create(label, **fields)
-        made = DeviceClient.of_created(client, target, device_id, created)
-        return DeviceClient(client, made.host_name, api_version, device_id, made.key, bound="deviceBound")
+        return DeviceClient.of_created(client, target, device_id, created, api_version, DEVICE_BOUND_2021)
 
     return create
 
@@ -300,7 +299,6 @@ def test_max_delivery_count_abandons_dead_letter(device, feeder, target):
 schema = openapi.load("device-messaging", "2021-04-12")
 SETTINGS = settings(max_examples=openapi.max_examples(), deadline=None, suppress_health_check=list(HealthCheck),
                     derandomize=False)
-FED_MESSAGES = 3  # so that some generated receives find a message and some find the queue empty
 
 
 def as_device(case, device: DeviceClient) -> None:
@@ -322,11 +320,8 @@ def generated_device(target):
     """One device of the run for the generated requests, with a few messages in its queue when a feeder exists."""
     registry = Registry(session.client(), "2021-04-12", target.name_prefix)
     device_id, created = registry.make("prop-msg21")
-    made = DeviceClient.of_created(session.client(), target, device_id, created)
-    device = DeviceClient(session.client(), made.host_name, "2021-04-12", device_id, made.key, bound="deviceBound")
-    feeder, _ = feeders.choose(target, target.c2d_feeder)
-    for n in range(FED_MESSAGES if feeder else 0):
-        feeder.send(device_id, f"generated-{n}".encode(), {"Content-Type": "text/plain"})
+    device = DeviceClient.of_created(session.client(), target, device_id, created, "2021-04-12", DEVICE_BOUND_2021)
+    feeders.feed_generated(target, device_id)
     yield device
     registry.cleanup()
 

@@ -23,7 +23,7 @@ from iothub_conformance.checks.spec import conforms
 from iothub_conformance.http import cases, sas
 from iothub_conformance.rules.failures import PreconditionFailed, answered, expect
 from iothub_conformance.surfaces import openapi
-from iothub_conformance.surfaces.messaging import DeviceClient, FeedbackClient, lock_of
+from iothub_conformance.surfaces.messaging import DEVICE_BOUND_2021, DeviceClient, FeedbackClient, lock_of
 
 pytestmark = pytest.mark.api_version("2021-04-12")
 
@@ -55,8 +55,7 @@ def feedback(client, target, request):
 @pytest.fixture
 def device(registry, target, client, api_version):
     device_id, created = registry.create("fb")
-    made = DeviceClient.of_created(client, target, device_id, created)
-    return DeviceClient(client, made.host_name, api_version, device_id, made.key, bound="deviceBound")
+    return DeviceClient.of_created(client, target, device_id, created, api_version, DEVICE_BOUND_2021)
 
 
 def field(record: dict, name: str, profile):
@@ -212,8 +211,7 @@ def test_each_outcome_has_its_status_code(feedback, feeder, devices_for_status, 
 def devices_for_status(registry, target, client, api_version):
     def create() -> DeviceClient:
         device_id, created = registry.create("fbs")
-        made = DeviceClient.of_created(client, target, device_id, created)
-        return DeviceClient(client, made.host_name, api_version, device_id, made.key, bound="deviceBound")
+        return DeviceClient.of_created(client, target, device_id, created, api_version, DEVICE_BOUND_2021)
 
     return create
 

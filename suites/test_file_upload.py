@@ -30,11 +30,7 @@ CONTENT = b"hello world"  # the file-upload page's Put Blob example
 
 def device_of(registry: Registry, client, target, label: str) -> DeviceClient:
     device_id, created = registry.make(label)
-    body = json_of(created) or {}
-    key = ((body.get("authentication") or {}).get("symmetricKey") or {}).get("primaryKey")
-    if not isinstance(key, str) or not key:
-        raise PreconditionFailed(f"device {device_id} has no primary key to sign its uploads with: {answered(created)}")
-    return DeviceClient(client, target.connection.host_name, V2021, device_id, key)
+    return DeviceClient.of_created(client, target, device_id, created, V2021)
 
 
 @pytest.fixture

@@ -28,18 +28,25 @@ def lock_of(etag: str | None) -> str | None:
     return value
 
 
+# How the suite spells the cloud-to-device path at 2021-04-12: the REST reference's deviceBound (the 2016 pages say
+# devicebound). Which casings a target must serve is the profile's rule c2d_path_casings.
+DEVICE_BOUND_2021 = "deviceBound"
+
+
 class DeviceClient:
     """One device's messaging endpoints, signed with that device's key unless a request says otherwise."""
 
     @classmethod
-    def of_created(cls, client: httpx.Client, target, device_id: str, created: httpx.Response) -> DeviceClient:
-        """The client of a device the run just created (`created` answers its PUT), with the key the hub gave it."""
+    def of_created(cls, client: httpx.Client, target, device_id: str, created: httpx.Response,
+                   api_version: str | None = None, bound: str = "devicebound") -> DeviceClient:
+        """The client of a device the run just created (`created` answers its PUT), with the key the hub gave it, at
+        `api_version` (the target's by default)."""
         body = require_object(created, f"could not create device {device_id} for a messaging test", (200, 201))
         key = ((body.get("authentication") or {}).get("symmetricKey") or {}).get("primaryKey")
         if not isinstance(key, str) or not key:
             raise PreconditionFailed(f"device {device_id} has no primary key to sign its messages with: "
                                      f"{answered(created)}")
-        return cls(client, target.connection.host_name, target.api_version, device_id, key)
+        return cls(client, target.connection.host_name, api_version or target.api_version, device_id, key, bound)
 
     def __init__(self, client: httpx.Client, host_name: str, api_version: str, device_id: str, key: str,
                  bound: str = "devicebound") -> None:
