@@ -27,6 +27,7 @@ from iothub_conformance.config import (
 from iothub_conformance.evidence.journal import Journal
 from iothub_conformance.http import sas
 from iothub_conformance.http.auth import BearerAuth, SasAuth
+from iothub_conformance.http.client import Client
 from iothub_conformance.http.transport import InProcessTransport, Limits, RetryTransport, http_transport
 from iothub_conformance.rules.profiles import Profile
 from iothub_conformance.targets.controls import Controls
@@ -116,7 +117,7 @@ class Target:
         inner = InProcessTransport(self.app) if self.embedded else http_transport(self.limits, self.ca_bundle)
         hooks: dict[str, list[Callable[..., Any]]] = {"request": [self._guard] if guarded else [],
                                                       "response": [self.journal.record, self._note_job]}
-        client = httpx.Client(
+        client = Client(
             base_url=self.base_url,
             auth=SasAuth(self.connection),
             timeout=self.timeout,
@@ -136,7 +137,7 @@ class Target:
             raise ConfigError("no resource provider configured (--rp-url, --rp-token)")
         inner = InProcessTransport(self.app) if self.embedded_rp else \
             http_transport(self.limits, self.ca_bundle)
-        client = httpx.Client(
+        client = Client(
             base_url=self.rp.url,
             auth=BearerAuth(self.rp.token),
             timeout=self.timeout,
