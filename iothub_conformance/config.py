@@ -234,6 +234,9 @@ OPTIONS: tuple[Option, ...] = (
            f"{DEFAULT_RP_TIMEOUT:g})", "IOTHUB_RP_TIMEOUT", seconds),
     Option("only-requirements", "only_requirements", "comma-separated requirement ids: run only the tests that prove "
            "them (e.g. RP-LIST-001,RP-COND-001)"),
+    Option("only-operations", "only_operations", "comma-separated spec operationIds: the generated tests of single "
+           "operations run for these only (e.g. getDevice,Devices_GetTwin); stateful and hand-written tests are "
+           "chosen as without it"),
     Option("run-id", "run_id", "name the run (and its report directory); default: random", None, run_id),
     Option("bundle", "bundle", "write the report bundle (junit.xml, results.json, report.html) to this directory "
            "(default: reports/<run-id>)"),
@@ -270,6 +273,7 @@ class Settings:
     rp_location: str = DEFAULT_RP_LOCATION
     rp_timeout: float = DEFAULT_RP_TIMEOUT
     only_requirements: str | None = None
+    only_operations: str | None = None
     run_id: str | None = None
     bundle: str | None = None
 

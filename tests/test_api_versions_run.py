@@ -75,3 +75,20 @@ def test_a_module_outside_the_run_is_not_collected_at_all():
     collected = {line.split("::")[0] for line in done.stdout.splitlines() if "::" in line}
     assert any(c.endswith("test_api_version.py") for c in collected), done.stdout[-2000:]
     assert not any(name in c for c in collected for name in ("test_twins.py", "test_properties", "test_jobs.py"))
+
+
+def test_only_operations_builds_the_generated_tests_of_the_named_operations_and_refuses_unknown_ones():
+    def collect(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "iothub_conformance.cli", "run", "--only-requirements",
+                               "COMMON-SPEC-001", *args, "--", "--collect-only", "-q"],
+                              cwd=ROOT, capture_output=True, text=True, timeout=120)
+
+    done = collect("--only-operations", "getDevice,Devices_GetTwin")
+    generated = {line.split("::")[1] for line in done.stdout.splitlines() if "::test_generated" in line}
+    assert generated == {"test_generated_requests_conform_to_the_spec_and_checks[GET /devices/{deviceId}]",
+                         "test_generated_twin_requests_conform_to_the_spec_and_checks[GET /twins/{id}]"}, \
+        done.stdout[-2000:]
+    assert any("::test_linked_" in line for line in done.stdout.splitlines())  # stateful tests as without it
+    refused = collect("--only-operations", "getDevice,noSuchOperation")
+    assert refused.returncode != 0 and "--only-operations: unknown operationIds noSuchOperation" in \
+        refused.stdout + refused.stderr, refused.stdout[-1000:] + refused.stderr[-1000:]

@@ -32,7 +32,11 @@ def test_a_proof_runs_the_tests_claiming_breaks_and_collateral_under_the_faults_
     strict = Fault("f", "d", breaks=("DI-CREATE-001",), profile="docs-strict", collateral=(("DI-ID-001", "why"),))
     assert proofs.proof_args(strict) == ["--iothub-profile", "docs-strict", "--iothub-reference-faults", "f",
                                          "--iothub-only-requirements", "DI-CREATE-001,DI-ID-001",
+                                         "--iothub-only-operations", "createOrUpdateDevice",
                                          "--iothub-api-version", "2016-02-03", "--tb=line"]
+    # Generated tests: those of the operations of what it breaks, and of those it names as meeting it.
+    reaching = Fault("r", "d", breaks=("DI-CREATE-002",), generated_on=("sendDeviceEvent",))
+    assert proofs.fault_operations(reaching) == ["createOrUpdateDevice", "sendDeviceEvent"]
     # At the api-versions of what it breaks: a rule of every version, on all of them.
     assert proofs.fault_versions(Fault("h", "d", breaks=("DEVICE-GET-001",))) == ("2021-04-12",)
     assert proofs.fault_versions(Fault("i", "d", breaks=("COMMON-REQID-001",))) == ("2016-02-03", "2021-04-12")

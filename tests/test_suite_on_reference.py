@@ -15,6 +15,7 @@ import pytest
 from iothub_conformance.reference.faults import FAULTS
 from iothub_conformance.rules.profiles import PROFILES
 from iothub_conformance.rules.requirements import REQUIREMENTS, judged_by
+from iothub_conformance.rules.spec_operations import operations as spec_operations
 from tests.support import proofs, shared
 from tests.support.suite_runs import SuiteRun
 
@@ -49,10 +50,12 @@ def clean_reference(suite_worker, tmp_path_factory):
 
 
 def test_every_fault_declares_known_requirements_and_says_why_for_each_collateral():
+    known_operations = {operation.operation_id for operation in spec_operations()}
     for fault in FAULTS.values():
         assert fault.breaks, fault.name
         assert fault.fails <= set(REQUIREMENTS), (fault.name, sorted(fault.fails - set(REQUIREMENTS)))
         assert fault.profile in PROFILES, fault.name
+        assert set(fault.generated_on) <= known_operations, (fault.name, set(fault.generated_on) - known_operations)
         for requirement, why in fault.collateral:
             assert requirement not in fault.breaks and why.strip(), (fault.name, requirement)
 

@@ -142,22 +142,35 @@ def pytest_ignore_collect(collection_path, config):
 @pytest.hookimpl(hookwrapper=True, tryfirst=True)
 def pytest_pycollect_makeitem(collector, name, obj):
     """Under --only-requirements a test function that claims none of the ids is not built at all: building a
-    schemathesis test generates its coverage cases, seconds a narrowed run would spend on tests it then deselects."""
+    schemathesis test generates its coverage cases, seconds a narrowed run would spend on tests it then deselects.
+    Under --only-operations a generated test is built for those of its operations named only."""
     outcome = yield
-    wanted = getattr(collector.config.option, "iothub_only_requirements", None)
-    if not wanted or getattr(collector.config, "_iothub", None) is None or not collector.istestfunction(obj, name):
+    if getattr(collector.config, "_iothub", None) is None or not collector.istestfunction(obj, name):
         return
-    from _pytest.mark.structures import get_unpacked_marks
+    wanted = getattr(collector.config.option, "iothub_only_requirements", None)
+    if wanted:
+        from _pytest.mark.structures import get_unpacked_marks
 
-    marks = [*get_unpacked_marks(obj), *collector.iter_markers("requirement")]
-    claimed = {i for mark in marks if mark.name == "requirement" for i in mark.args}
-    if claimed and not claimed & {i.strip() for i in wanted.split(",")}:
-        outcome.force_result([])
+        marks = [*get_unpacked_marks(obj), *collector.iter_markers("requirement")]
+        claimed = {i for mark in marks if mark.name == "requirement" for i in mark.args}
+        if claimed and not claimed & {i.strip() for i in wanted.split(",")}:
+            outcome.force_result([])
+            return
+    operations = getattr(collector.config.option, "iothub_only_operations", None)
+    schema = getattr(outcome.get_result(), "schema", None)  # schemathesis' collector of a generated test has one
+    if operations and schema is not None:
+        named = {o.strip() for o in operations.split(",") if o.strip()}
+        # exclude, not include: a second include widens what the suite's own include chose.
+        narrowed = schema.exclude(lambda ctx: schema.get_operation_id(ctx.operation) not in named)
+        if any(True for _ in narrowed.get_all_operations()):
+            outcome.get_result().schema = narrowed
+        else:
+            outcome.force_result([])
 
 
 def pytest_collection_modifyitems(session, config, items):
     """--api-version: keep the tests of the run's api-versions. --only-requirements: keep the tests that claim one of
-    the ids. Deselect the rest."""
+    the ids. Deselect the rest. (--only-operations narrowed the generated tests as they were built.)"""
     if getattr(config, "_iothub", None) is None:
         return
     versions = config._iothub.target.api_versions
@@ -165,6 +178,14 @@ def pytest_collection_modifyitems(session, config, items):
     if other:
         config.hook.pytest_deselected(items=other)
         items[:] = [item for item in items if item_api_version(item) in versions]
+    operations = getattr(config.option, "iothub_only_operations", None)
+    if operations:
+        from iothub_conformance.rules.spec_operations import operations as spec_operations
+
+        unknown = sorted({o.strip() for o in operations.split(",") if o.strip()}
+                         - {operation.operation_id for operation in spec_operations()})
+        if unknown:
+            raise pytest.UsageError(f"--only-operations: unknown operationIds {', '.join(unknown)}")
     wanted = getattr(config.option, "iothub_only_requirements", None)
     if not wanted:
         return
@@ -257,7 +278,9 @@ def pytest_runtest_makereport(item, call):
         # The test's last exchanges with the target, kept as evidence when it failed.
         kept = session.current().journal.transcripts.end()
         if report.failed and kept:
-            report.user_properties.append(("evidence", json.dumps(kept)))
+            from iothub_conformance.evidence.transcript import exchange
+
+            report.user_properties.append(("evidence", json.dumps([exchange(response) for response in kept])))
     if call.excinfo is not None and report.failed:
         # The target departing from a rule is a failure; anything else that broke is an error of the run; a test the
         # run deadline cut short judged nothing: its requirements were not reached.

@@ -14,7 +14,10 @@ class Fault:
     breaks ∪ collateral fail while every other requirement keeps the status it has on the clean reference. The proof
     runs only the tests that claim those requirements, unless `whole_suite`: the fault's effects reach them through
     state other tests leave behind (a device its cleanup could not delete, a job another test cancelled), or through
-    a check that probes every generated request (api-version handling) in tests that claim other requirements.
+    a check that probes every generated request (api-version handling) in tests that claim other requirements. Of
+    the generated tests (one per spec operation) it runs those of the operations of `breaks` and of `generated_on`:
+    the operations whose generated requests meet the fault through something else it broke (a device created without
+    keys cannot sign its generated messaging requests).
     """
 
     name: str
@@ -23,6 +26,7 @@ class Fault:
     profile: str = "iothub"
     collateral: tuple[tuple[str, str], ...] = ()  # (requirement id, why this fault fails it too)
     whole_suite: bool = False
+    generated_on: tuple[str, ...] = ()  # spec operationIds, besides those of `breaks`, whose generated tests fail
 
     @property
     def fails(self) -> frozenset[str]:

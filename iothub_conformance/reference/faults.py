@@ -167,6 +167,8 @@ _TABLE: tuple[Fault, ...] = (
     Fault("update-overwrites-generation-id", "a client generationId on update is stored", breaks=("DI-UPDATE-001",)),
     Fault("delete-missing-returns-204", "DELETE of an unknown device answers 204", breaks=("DI-DELETE-002",)),
     Fault("no-generated-keys", "a create without authentication stores no keys", breaks=("DI-CREATE-002",),
+          generated_on=("sendDeviceEvent", "receiveDeviceBoundNotification", "completeDeviceBoundNotification",
+                        "abandonDeviceBoundNotification"),
           collateral=(
               *because("errors: device msg-… has no primary key to sign its messages with: PUT /devices/msg-… → 200",
                        "COMMON-ERR-001", "COMMON-REQID-001", "MSG-ABANDON-001", "MSG-AUTH-001", "MSG-AUTH-003",
@@ -188,6 +190,8 @@ _TABLE: tuple[Fault, ...] = (
     Fault("reject-special-device-ids",
           "deviceIds with any documented special character are refused with 400",
           breaks=("DI-ID-001",),
+          generated_on=("deleteDevice", "sendDeviceEvent", "receiveDeviceBoundNotification",
+                        "completeDeviceBoundNotification", "abandonDeviceBoundNotification"),
           collateral=(
               ("COMMON-APIVER-001", "errors: could not create device withver-…: PUT /devices/withver-… → 400 "
                                     "(ArgumentInvalid)"),
@@ -397,6 +401,9 @@ _TABLE: tuple[Fault, ...] = (
                                              "endpoints too"),)),
     Fault("disabled-device-connects", "a disabled device can send and receive", breaks=("MSG-AUTH-004",)),
     Fault("refuse-device-tokens", "device-scoped tokens (no skn) are refused", breaks=("MSG-AUTH-001",),
+          generated_on=("Device_GetDevicesAndModulesInScope", "Device_GetDeviceAndModuleInScope",
+                        "Device_GetDevicesAndModulesInTargetScope", "Device_UpdateFileUploadStatus",
+                        "Device_UpdateFileUploadStatusOfCorrelationId"),
           collateral=(
               ("DEVAUTH-DEVICE-001", "the 2021-04-12 device endpoints refuse the device's own token too"),
               *because("errors: the device's own request, which shows the refusals mean something, is refused",

@@ -39,6 +39,7 @@ TABLE: tuple[Fault, ...] = (
                                                  "service", breaks=("FILE-NOTICE-001",)),
     # -- routes_2021_files.py ----------------------------------------------------------------------------------------
     Fault("file-upload-notify-refused", "every completion notification answers 400", breaks=("FILE-NOTIFY-001",),
+          generated_on=("Device_CreateFileUploadSasUri", "Device_UpdateFileUploadStatusOfCorrelationId"),
           collateral=(
               ("FILE-NOTIFY-002", "errors: the first completion is refused, so a refusal of the second shows nothing"),
               ("FILE-NOTIFY-004", "the completion at /files/notifications/{correlationId} is refused too"),

@@ -26,12 +26,21 @@ EXAMPLES = 4  # generated examples per operation in the project's own suite runs
 
 
 def proof_args(fault: Fault) -> list[str]:
-    """The suite options of a fault's proof: its profile, the fault, and only the tests that claim what it fails
-    (the whole suite for a fault whose effects travel through state other tests leave). A proof reads statuses,
-    which no traceback style changes: one line per failure spares formatting every failure's frames."""
+    """The suite options of a fault's proof: its profile, the fault, and only the tests that claim what it fails,
+    the generated ones for the operations of what it breaks (the whole suite for a fault whose effects travel
+    through state other tests leave). A proof reads statuses, which no traceback style changes: one line per
+    failure spares formatting every failure's frames."""
     only = [] if fault.whole_suite else ["--iothub-only-requirements", ",".join(sorted(fault.fails)),
+                                         "--iothub-only-operations", ",".join(fault_operations(fault)),
                                          "--iothub-api-version", ",".join(fault_versions(fault))]
     return ["--iothub-profile", fault.profile, "--iothub-reference-faults", fault.name, *only, "--tb=line"]
+
+
+def fault_operations(fault: Fault) -> list[str]:
+    """The spec operations whose generated tests see the fault: those of the requirements it breaks (the answers it
+    changed) and those it names in `generated_on`."""
+    return sorted({operation for rid in fault.breaks for operation in REQUIREMENTS[rid].operations}
+                  | set(fault.generated_on))
 
 
 def fault_versions(fault: Fault) -> tuple[str, ...]:
