@@ -1,7 +1,8 @@
 """The project's specs and its reference agree: a vanilla `schemathesis run --checks all` of every spec against the
 served reference finds nothing but the items listed here, each with the reason the spec cannot express it.
 
-Bounded: a few examples per operation, a fixed seed, a time limit per spec. The same command, by hand:
+Bounded: a few examples per operation, a fixed seed, a time limit per spec. The command runs in a schemathesis worker
+(tests/support/schemathesis_worker.py: its own entry point, one interpreter for a pytest worker's runs). By hand:
     iothub-conformance serve --port P --rp-delay 0
     schemathesis run specs/2016-02-03/device-identities.yaml --url http://127.0.0.1:P --checks all \\
         -H "Authorization: <a SAS token of the printed connection string>" --max-examples 20
@@ -10,8 +11,6 @@ Bounded: a few examples per operation, a fixed seed, a time limit per spec. The 
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,12 +18,12 @@ from pathlib import Path
 import pytest
 
 from iothub_conformance.http import sas
+from tests.support.line_worker import LineWorker
 from tests.support.served import rp_flags, serving
 from tests.support.suite_runs import ROOT
 
 pytestmark = pytest.mark.slow  # scheduled first (tests/support/scheduling.py)
 
-SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
 SPECS = sorted(str(p.relative_to(ROOT / "specs")) for p in (ROOT / "specs").glob("*/*.yaml") if p.name != "common.yaml")
 EXAMPLES, SEED, LIMIT = 3, 1, 120  # three: the stateful phase is most of a run, and grows with it
 
@@ -225,20 +224,28 @@ def served():
         yield hub.url, sas.build_token(cs.host_name, cs.key, cs.key_name, ttl=3600), rp_flags(hub.announced)["--rp-token"]
 
 
-def vanilla(spec: str, url: str, authorization: str, workdir: Path) -> tuple[int, str]:
-    command = [str(SCHEMATHESIS), "run", str(ROOT / "specs" / spec), "--url", url, "--checks", "all",
-               "-H", f"Authorization: {authorization}", "--max-examples", str(EXAMPLES), "--seed", str(SEED),
-               "-w", "1", "--no-color"]
-    done = subprocess.run(command, cwd=workdir, capture_output=True, text=True, timeout=LIMIT)
-    return done.returncode, done.stdout + done.stderr
+@pytest.fixture(scope="module")
+def schemathesis_worker():
+    worker = LineWorker("tests.support.schemathesis_worker")
+    yield worker
+    worker.close()
+
+
+def vanilla(worker: LineWorker, spec: str, url: str, authorization: str, workdir: Path) -> tuple[int, str]:
+    args = ["run", str(ROOT / "specs" / spec), "--url", url, "--checks", "all", "-H", f"Authorization: {authorization}",
+            "--max-examples", str(EXAMPLES), "--seed", str(SEED), "-w", "1", "--no-color"]
+    output = workdir / "schemathesis.out"
+    answer = worker.ask({"args": args, "cwd": str(workdir), "output": str(output)}, timeout=LIMIT)
+    text = output.read_text(errors="replace") if output.is_file() else ""
+    return (-1, f"schemathesis did not end within {LIMIT} s\n{text}") if answer is None else (answer["code"], text)
 
 
 @pytest.mark.parametrize("spec", SPECS)
-def test_the_spec_agrees_with_the_reference_but_for_the_listed_items(tmp_path, spec):
+def test_the_spec_agrees_with_the_reference_but_for_the_listed_items(schemathesis_worker, tmp_path, spec):
     # A reference of its own for each spec: what one run creates cannot change what another finds.
     with served() as (url, token, rp_token):
         authorization = f"Bearer {rp_token}" if "resource-provider" in spec else token
-        code, output = vanilla(spec, url, authorization, tmp_path)
+        code, output = vanilla(schemathesis_worker, spec, url, authorization, tmp_path)
     assert code in (0, 1), f"schemathesis on {spec} ended with {code}:\n{output[-3000:]}"
     found = findings(spec, output)
     assert code == 0 or found, f"{spec}: failed, but no failure could be read from its output:\n{output[-3000:]}"

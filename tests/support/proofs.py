@@ -7,20 +7,14 @@ reference under that profile.
 
 from __future__ import annotations
 
-import json
-import os
-import queue
-import signal
-import subprocess
-import sys
-import threading
 from pathlib import Path
 
 from iothub_conformance.config import API_VERSIONS
 from iothub_conformance.reference.faults import Fault
 from iothub_conformance.rules.requirements import REQUIREMENTS
 from iothub_conformance.rules.spec_operations import run_versions
-from tests.support.suite_runs import FAILING, ROOT, SuiteRun
+from tests.support.line_worker import LineWorker
+from tests.support.suite_runs import FAILING, SuiteRun
 
 EXAMPLES = 4  # generated examples per operation in the project's own suite runs: enough to meet every fault
 
@@ -71,59 +65,21 @@ def judge(fault: Fault, clean: dict[str, str], reached: dict[str, str]) -> list[
 
 
 class SuiteWorker:
-    """A `tests.support.suite_worker` child that runs suite sessions on request; restarted after a run that hung or
-    broke it, so one bad run costs its own proof only."""
+    """A `tests.support.suite_worker` child that runs suite sessions on request (tests/support/line_worker.py)."""
 
     def __init__(self, examples: int = EXAMPLES):
         self.examples = examples
-        self._proc: subprocess.Popen | None = None
-        self._answers: queue.Queue[str | None] = queue.Queue()
-
-    def _start(self) -> subprocess.Popen:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("IOTHUB_")}
-        proc = subprocess.Popen([sys.executable, "-m", "tests.support.suite_worker", str(self.examples)], cwd=ROOT,
-                                env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                text=True, start_new_session=True)
-        self._answers = queue.Queue()
-        answers, stdout = self._answers, proc.stdout
-        assert stdout is not None
-
-        def read() -> None:
-            for line in stdout:
-                answers.put(line)
-            answers.put(None)  # the worker ended
-
-        threading.Thread(target=read, daemon=True).start()
-        return proc
+        self._worker = LineWorker("tests.support.suite_worker", str(examples))
 
     def run(self, args: list[str], report_dir: Path, timeout: float = 180) -> SuiteRun:
         """One suite session with these options, its bundle in report_dir; a run still going at the timeout is
-        killed with its worker and reads as code None."""
-        if self._proc is None or self._proc.poll() is not None:
-            self._proc = self._start()
-        assert self._proc.stdin is not None
-        self._proc.stdin.write(json.dumps({"args": args, "bundle": str(report_dir)}) + "\n")
-        self._proc.stdin.flush()
-        try:
-            line = self._answers.get(timeout=timeout)
-        except queue.Empty:
-            line = None
+        killed with its worker and reads as code -1."""
+        answer = self._worker.ask({"args": args, "bundle": str(report_dir)}, timeout)
         output = report_dir.with_name(report_dir.name + ".out")
         text = output.read_text(errors="replace") if output.is_file() else ""
-        if line is None:
-            self.close(kill=True)
+        if answer is None:
             return SuiteRun(-1, f"the suite worker hung or died (timeout {timeout:g}s)\n{text}", report_dir)
-        return SuiteRun(int(json.loads(line)["code"]), text, report_dir)
+        return SuiteRun(int(answer["code"]), text, report_dir)
 
-    def close(self, kill: bool = False) -> None:
-        proc, self._proc = self._proc, None
-        if proc is None:
-            return
-        if proc.stdin is not None:
-            proc.stdin.close()  # the worker ends when its requests do
-        try:
-            proc.wait(timeout=0 if kill else 10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
-
+    def close(self) -> None:
+        self._worker.close()
