@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from tests.support import shared
 from tests.support.scheduling import pytest_collection_modifyitems, pytest_configure  # noqa: F401 - hooks
 from tests.support.served import serving
 from tests.support.suite_runs import SuiteRun, run_suite
@@ -65,3 +68,17 @@ def quick_served_hub():
     run on the wall clock need not wait a second per hub nor five minutes for a configuration's next run."""
     with serving("--rp-delay", "0", "--configuration-interval", "1") as served:
         yield served
+
+
+@pytest.fixture(scope="session")
+def failing_identities_run(tmp_path_factory) -> SuiteRun:
+    """The device-identity suite with the reference's unquoted-etag fault, run once per test run (the first pytest
+    worker to ask runs it, the others read its bundle): for the tests that read what a failing run writes."""
+
+    def make(directory: Path) -> dict:
+        run = run_suite(directory / "report", "--iothub-reference-faults", "unquoted-etag",
+                        suites="suites/test_device_identities.py")
+        return {"code": run.code, "output": run.output, "report_dir": str(run.report_dir)}
+
+    made = shared.once(shared.run_root(tmp_path_factory), "failing-identities-run", make)
+    return SuiteRun(made["code"], made["output"], Path(made["report_dir"]))

@@ -11,7 +11,7 @@ from html.parser import HTMLParser
 import pytest
 
 from iothub_conformance.report import html
-from tests.support.suite_runs import ROOT, run_suite
+from tests.support.suite_runs import ROOT
 
 CURL = ("curl -X PUT 'https://hub.example.net/devices/d1?api-version=2016-02-03' -H 'Authorization: <your SAS token>' "
         "-H 'content-type: application/json' --data-binary '{\"deviceId\":\"d1\"}'")
@@ -215,12 +215,11 @@ def test_an_odd_or_older_file_still_renders():
     assert "no requirements in this run" in html.render({"requirements": []})
 
 
-def test_a_run_writes_report_html_into_its_bundle(tmp_path):
-    run = run_suite(tmp_path / "report", "--iothub-reference-faults", "unquoted-etag",
-                    suites="suites/test_device_identities.py")
+def test_a_run_writes_report_html_into_its_bundle(failing_identities_run):
+    run = failing_identities_run
     assert run.code == 1, run.summary()
-    page = (tmp_path / "report" / "report.html").read_text(encoding="utf-8")
-    data = json.loads((tmp_path / "report" / "results.json").read_text(encoding="utf-8"))
+    page = (run.report_dir / "report.html").read_text(encoding="utf-8")
+    data = json.loads((run.report_dir / "results.json").read_text(encoding="utf-8"))
     assert page == html.render(data)
     failures = section(page, "failures")
     assert 'id="req-DI-ETAG-002"' in failures and "&lt;your SAS token&gt;" in failures

@@ -15,11 +15,10 @@ from iothub_conformance.rules.requirements import judged_by
 from tests.support.suite_runs import run_suite
 
 
-def test_a_failing_run_writes_results_with_metadata_and_evidence(tmp_path):
-    run = run_suite(tmp_path / "report", "--iothub-reference-faults", "unquoted-etag",
-                    suites="suites/test_device_identities.py")
+def test_a_failing_run_writes_results_with_metadata_and_evidence(failing_identities_run):
+    run = failing_identities_run
     assert run.code == 1, run.summary()
-    data = json.loads((tmp_path / "report" / "results.json").read_text())
+    data = json.loads((run.report_dir / "results.json").read_text())
     assert data["format"] == "iothub-conformance/results/1"
     assert data["suite"]["version"] and (data["suite"]["commit"] is None or len(data["suite"]["commit"]) == 40)
     assert (data["profile"], data["api_version"]) == ("iothub", DEFAULT_API_VERSION)  # every covered version
