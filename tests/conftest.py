@@ -82,3 +82,17 @@ def failing_identities_run(tmp_path_factory) -> SuiteRun:
 
     made = shared.once(shared.run_root(tmp_path_factory), "failing-identities-run", make)
     return SuiteRun(made["code"], made["output"], Path(made["report_dir"]))
+
+
+@pytest.fixture(scope="session")
+def certified_run(request, tmp_path_factory) -> SuiteRun:
+    """The whole suite through `iothub-conformance run --certify`, profile iothub, blob storage on Azurite, once per
+    test run: the certification test and the clean-reference test of that profile both read it."""
+    from tests.support.certified import certified
+
+    def make(directory: Path) -> dict:
+        run = certified(directory, request.getfixturevalue("azurite").container())
+        return {"code": run.code, "output": run.output, "report_dir": str(run.report_dir)}
+
+    made = shared.once(shared.run_root(tmp_path_factory), "certified-run", make)
+    return SuiteRun(made["code"], made["output"], Path(made["report_dir"]))

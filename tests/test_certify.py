@@ -3,18 +3,15 @@ refused, and the bundle is sealed with a digest of every file in it."""
 
 import hashlib
 import json
-import subprocess
-import sys
 
 import pytest
 
 from iothub_conformance.config import ConfigError
 from iothub_conformance.report import certify
-from tests.support.suite_runs import ROOT
+from tests.support.certified import PRODUCT, cli
 
 pytestmark = pytest.mark.slow  # scheduled first (tests/support/scheduling.py)
 
-PRODUCT = {"vendor": "Example Ltd", "product": "Hub emulator", "version": "1.0", "endpoint": "http://127.0.0.1:1"}
 
 
 def results(*rows) -> dict:
@@ -97,19 +94,12 @@ def test_seal_lists_every_file_so_a_change_shows(tmp_path):
     assert hashlib.sha256((tmp_path / "results.json").read_bytes()).hexdigest() != listed["results.json"]
 
 
-def cli(*args, cwd):
-    return subprocess.run([sys.executable, "-m", "iothub_conformance.cli", "run", *args], cwd=cwd,
-                          capture_output=True, text=True, timeout=300, env={"PATH": "/usr/bin:/bin",
-                                                                            "IOTHUB_MAX_EXAMPLES": "3",
-                                                                            "PYTHONPATH": str(ROOT)})
-
-
-def test_certify_run_on_the_reference_is_conformant_and_sealed(tmp_path):
-    (tmp_path / "product.json").write_text(json.dumps(PRODUCT))
-    done = cli("--certify", "--product", "product.json", "--reports", str(tmp_path / "r"), cwd=tmp_path)
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    assert "certification: conformant" in done.stdout
-    bundle = next((tmp_path / "r").iterdir())
+def test_certify_run_on_the_reference_is_conformant_and_sealed(certified_run):
+    # The whole suite, certified, on Azurite storage: tests/support/certified.py (made once, also read by
+    # tests/test_suite_on_reference.py).
+    assert certified_run.code == 0, certified_run.output[-4000:]
+    assert "certification: conformant" in certified_run.output
+    bundle = certified_run.report_dir
     record = json.loads((bundle / "certification.json").read_text())
     assert record["verdict"] == "conformant" and record["must"]["skip (refused)"] == 0
     assert json.loads((bundle / "product.json").read_text()) == PRODUCT
