@@ -96,3 +96,14 @@ def certified_run(request, tmp_path_factory) -> SuiteRun:
 
     made = shared.once(shared.run_root(tmp_path_factory), "certified-run", make)
     return SuiteRun(made["code"], made["output"], Path(made["report_dir"]))
+
+
+@pytest.fixture(scope="session")
+def suite_worker():
+    """This pytest worker's suite worker (tests/support/suite_worker.py): the fault proofs' runs and the broken
+    targets' run in it, one interpreter for all."""
+    from tests.support.proofs import SuiteWorker
+
+    worker = SuiteWorker()
+    yield worker
+    worker.close()

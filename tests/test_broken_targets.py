@@ -21,7 +21,6 @@ pytestmark = pytest.mark.slow  # scheduled first (tests/support/scheduling.py)
 CONNECTION_STRING = "HostName=broken.azure-devices.net;SharedAccessKeyName=iothubowner;SharedAccessKey=" \
                     "YnJva2VuLXRhcmdldC1rZXktMDEyMzQ1Njc4OWFiY2RlZg=="
 WRONG_KEY = "d3Jvbmcta2V5LWZvci10aGUtc2VydmVkLXJlZmVyZW5jZQ=="
-EXAMPLES = 2
 
 # The requirements each target may pass, and why that is the target's real behaviour, not a vacuous verdict. None may:
 # a refusal (400 for a bad api-version, id or body; 401 without credentials) counts only where the same request made
@@ -57,13 +56,11 @@ def rp_flags(url: str) -> list[str]:
             "00000000-0000-0000-0000-000000000000", "--iothub-rp-resource-group", "conformance"]
 
 
-@pytest.fixture(scope="module")
-def worker():
-    """The suite sessions run one after another in one interpreter: each is a whole run of its own, without paying
-    a fresh interpreter's start-up."""
-    running = SuiteWorker(examples=EXAMPLES)
-    yield running
-    running.close()
+@pytest.fixture
+def worker(suite_worker):
+    """The suite sessions run one after another in the pytest worker's suite worker (tests/conftest.py), the one the
+    fault proofs use: each is a whole run of its own, without paying a fresh interpreter's start-up."""
+    return suite_worker
 
 
 def run_against(worker: SuiteWorker, tmp_path, target: str):

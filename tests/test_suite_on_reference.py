@@ -23,13 +23,6 @@ pytestmark = pytest.mark.slow  # scheduled first (tests/support/scheduling.py)
 
 
 @pytest.fixture(scope="session")
-def suite_worker():
-    worker = proofs.SuiteWorker()
-    yield worker
-    worker.close()
-
-
-@pytest.fixture(scope="session")
 def clean_reference(suite_worker, tmp_path_factory):
     """profile → the whole suite's run on the clean reference (its own storage), once per test run: the first pytest
     worker to ask runs it, the other reads its bundle."""
