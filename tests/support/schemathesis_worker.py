@@ -12,17 +12,16 @@ from __future__ import annotations
 import json
 import os
 import sys
+from pathlib import Path
+
+from tests.support.line_worker import output_to
 
 
 def run_once(args: list[str], cwd: str, output: str) -> int:
     from schemathesis.cli import schemathesis
 
-    sys.stdout.flush()
-    sys.stderr.flush()
-    saved = os.dup(1), os.dup(2), os.getcwd()
-    with open(output, "wb") as out:
-        os.dup2(out.fileno(), 1)
-        os.dup2(out.fileno(), 2)
+    here = os.getcwd()
+    with output_to(Path(output)):
         try:
             os.chdir(cwd)
             schemathesis.main(args=args, prog_name="schemathesis", standalone_mode=True)
@@ -33,13 +32,7 @@ def run_once(args: list[str], cwd: str, output: str) -> int:
             print(f"the schemathesis worker's run raised {type(exc).__name__}: {exc}", file=sys.stderr)
             code = -1
         finally:
-            sys.stdout.flush()
-            sys.stderr.flush()
-            os.dup2(saved[0], 1)
-            os.dup2(saved[1], 2)
-            os.close(saved[0])
-            os.close(saved[1])
-            os.chdir(saved[2])
+            os.chdir(here)
     return code
 
 

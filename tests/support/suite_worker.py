@@ -24,6 +24,7 @@ import sys
 from pathlib import Path
 
 from iothub_conformance.cli import SUITE_PLUGINS
+from tests.support.line_worker import output_to
 from tests.support.suite_runs import ROOT
 
 PROFILE = "iothub-proofs"  # hypothesis settings: every phase but shrinking
@@ -42,12 +43,7 @@ def run_once(args: list[str], bundle: Path) -> tuple[int, Path]:
 
     output = bundle.with_name(bundle.name + ".out")
     bundle.parent.mkdir(parents=True, exist_ok=True)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    saved = os.dup(1), os.dup(2)
-    with output.open("wb") as out:
-        os.dup2(out.fileno(), 1)
-        os.dup2(out.fileno(), 2)
+    with output_to(output):
         try:
             code = int(pytest.main(["suites", "-q", "-p", "no:cacheprovider", "-p", "no:randomly", *QUIET_ENDINGS,
                                     *AS_THE_CLI,
@@ -55,13 +51,6 @@ def run_once(args: list[str], bundle: Path) -> tuple[int, Path]:
         except BaseException as exc:  # noqa: BLE001 - every request gets an answer; the parent judges it
             print(f"the suite worker's run raised {type(exc).__name__}: {exc}", file=sys.stderr)
             code = -1
-        finally:
-            sys.stdout.flush()
-            sys.stderr.flush()
-            os.dup2(saved[0], 1)
-            os.dup2(saved[1], 2)
-            for fd in saved:
-                os.close(fd)
     return code, output
 
 
