@@ -6,10 +6,19 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import shared
-from tests.support.scheduling import pytest_collection_modifyitems, pytest_configure  # noqa: F401 - hooks
+from tests.support import bytecode, scheduling, shared
+from tests.support.scheduling import pytest_collection_modifyitems  # noqa: F401 - a hook
 from tests.support.served import serving
 from tests.support.suite_runs import SuiteRun, run_suite
+
+
+def pytest_configure(config):
+    scheduling.pytest_configure(config)
+    bytecode.configure(config)
+
+
+def pytest_unconfigure(config):
+    bytecode.unconfigure(config)
 
 
 def pytest_sessionstart(session):

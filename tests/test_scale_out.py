@@ -8,6 +8,7 @@ import sys
 import httpx
 import pytest
 
+from tests.support import bytecode
 from tests.support.served import rp_flags
 from tests.support.suite_runs import ROOT
 
@@ -22,7 +23,8 @@ def test_two_workers_share_a_served_hub_without_collisions_and_write_one_bundle(
          "--reports", str(tmp_path), "--target", served_hub.url, "--connection-string", served_hub.connection_string,
          "--rp-url", flags["--rp-url"], "--rp-token", flags["--rp-token"], "--rp-subscription", "s",
          "--rp-resource-group", "g", "--", "-k", "device_identities or resource_provider or conditional"],
-        cwd=ROOT, capture_output=True, text=True, timeout=300, env={"PATH": "/usr/bin:/bin", "IOTHUB_MAX_EXAMPLES": "3"})
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+        env={"PATH": "/usr/bin:/bin", "IOTHUB_MAX_EXAMPLES": "3", **bytecode.environment()})
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     assert "2 workers" in done.stdout or "gw1" in done.stdout, done.stdout[:1000]
     bundles = list(tmp_path.iterdir())

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.support import bytecode
 from tests.support.suite_runs import ROOT, SuiteRun
 
 PRODUCT = {"vendor": "Example Ltd", "product": "Hub emulator", "version": "1.0", "endpoint": "http://127.0.0.1:1"}
@@ -17,7 +18,8 @@ PRODUCT = {"vendor": "Example Ltd", "product": "Hub emulator", "version": "1.0",
 def cli(*args: str, cwd: Path, examples: int = 3) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "iothub_conformance.cli", "run", *args], cwd=cwd,
                           capture_output=True, text=True, timeout=300,
-                          env={"PATH": "/usr/bin:/bin", "IOTHUB_MAX_EXAMPLES": str(examples), "PYTHONPATH": str(ROOT)})
+                          env={"PATH": "/usr/bin:/bin", "IOTHUB_MAX_EXAMPLES": str(examples), "PYTHONPATH": str(ROOT),
+                               **bytecode.environment()})
 
 
 def certified(directory: Path, container: str) -> SuiteRun:
