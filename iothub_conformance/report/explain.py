@@ -50,18 +50,37 @@ def find(requirement_id: str) -> Requirement:
     raise ConfigError(f"unknown requirement {requirement_id!r}{hint}")
 
 
-def _docstrings(tree: ast.AST) -> set[int]:
-    """ids of the docstring nodes: a docstring that shows an id as an example raises nothing."""
-    return {id(node.body[0].value) for node in ast.walk(tree)
-            if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and node.body
-            and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)}
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
 
-def _strings(tree: ast.AST) -> list[tuple[str, int]]:
-    """(value, line) of every string constant but the docstrings."""
-    skipped = _docstrings(tree)
-    return [(node.value, node.lineno) for node in ast.walk(tree)
-            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in skipped]
+@dataclass(frozen=True)
+class _Scan:
+    """What `explain` reads from a module, gathered in one walk of its tree (a walk per question was most of the
+    command's time)."""
+    strings: list[tuple[str, int]]  # (value, line) of every string constant but the docstrings
+    markers: frozenset[int]  # lines of the `requirement(...)` marker calls: those claim an id, they do not assert it
+    scopes: list[tuple[int, int, str]]  # (first line, last line, name) of every function and class
+
+
+def _scan(tree: ast.AST) -> _Scan:
+    docstrings: set[int] = set()  # a docstring that shows an id as an example raises nothing
+    constants: list[tuple[int, str, int]] = []  # (node id, value, line)
+    markers: set[int] = set()
+    scopes: list[tuple[int, int, str]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant):
+            if isinstance(node.value, str):
+                constants.append((id(node), node.value, node.lineno))
+            continue
+        if isinstance(node, (ast.Module, *_SCOPES)) and node.body and isinstance(node.body[0], ast.Expr) \
+                and isinstance(node.body[0].value, ast.Constant):
+            docstrings.add(id(node.body[0].value))
+        if isinstance(node, _SCOPES):
+            scopes.append((node.lineno, node.end_lineno or node.lineno, node.name))
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "requirement":
+            markers.update(range(node.lineno, (node.end_lineno or node.lineno) + 1))
+    strings = [(value, line) for node, value, line in constants if node not in docstrings]
+    return _Scan(strings, frozenset(markers), scopes)
 
 
 def _named(strings: list[tuple[str, int]], requirement_id: str) -> list[int]:
@@ -71,21 +90,20 @@ def _named(strings: list[tuple[str, int]], requirement_id: str) -> list[int]:
 
 def _mentions(tree: ast.AST, requirement_id: str) -> list[int]:
     """Lines of the string constants that name the id: the id itself, or a message that starts "[ID] …"."""
-    return _named(_strings(tree), requirement_id)
+    return _named(_scan(tree).strings, requirement_id)
 
 
 def _marker_lines(tree: ast.AST) -> set[int]:
-    """Lines of the `requirement(...)` marker calls: those claim an id, they do not assert it."""
-    return {line for call in ast.walk(tree)
-            if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == "requirement"
-            for line in range(call.lineno, (call.end_lineno or call.lineno) + 1)}
+    return set(_scan(tree).markers)
 
 
 def _enclosing(tree: ast.AST, line: int) -> str:
     """The innermost function or class around a line, for a reader to know what they will find there."""
-    names = [(node.lineno, node.name) for node in ast.walk(tree)
-             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
-             and node.lineno <= line <= (node.end_lineno or node.lineno)]
+    return _within(_scan(tree).scopes, line)
+
+
+def _within(scopes: list[tuple[int, int, str]], line: int) -> str:
+    names = [(first, name) for first, last, name in scopes if first <= line <= last]
     return max(names)[1] if names else "module level"
 
 
@@ -93,15 +111,12 @@ def _enclosing(tree: ast.AST, line: int) -> str:
 class _Module:
     """One parsed module, read once per process: `explain` of every id reads the same files."""
     path: Path
-    tree: ast.Module
-    strings: list[tuple[str, int]]
-    markers: frozenset[int]
+    scan: _Scan
 
 
 @cache
 def _module(path: Path) -> _Module:
-    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-    return _Module(path, tree, _strings(tree), frozenset(_marker_lines(tree)))
+    return _Module(path, _scan(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))))
 
 
 @cache
@@ -125,15 +140,15 @@ def _relative(path: Path) -> str:
 
 def raised_at(requirement_id: str) -> list[Site]:
     """Where the package raises the id: checks/ first, then the rest of the package."""
-    return [Site(_relative(m.path), line, _enclosing(m.tree, line)) for m in map(_module, _package_modules())
-            for line in _named(m.strings, requirement_id)]
+    return [Site(_relative(m.path), line, _within(m.scan.scopes, line)) for m in map(_module, _package_modules())
+            for line in _named(m.scan.strings, requirement_id)]
 
 
 def asserted_in_suites(requirement_id: str) -> list[Site]:
     """Suite lines that name the id outside a marker: the assertions (`expect("ID", …)`) that judge it."""
-    return [Site(_relative(m.path), line, _enclosing(m.tree, line))
+    return [Site(_relative(m.path), line, _within(m.scan.scopes, line))
             for m in map(_module, sorted(paths.suites_dir().glob("*.py")))
-            for line in _named(m.strings, requirement_id) if line not in m.markers]
+            for line in _named(m.scan.strings, requirement_id) if line not in m.scan.markers]
 
 
 def faults_breaking(requirement_id: str, faults: Mapping[str, FaultLike]) -> list[tuple[FaultLike, str | None]]:
