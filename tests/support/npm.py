@@ -32,8 +32,10 @@ def install(directory: Path, marker: Path, purpose: str, timeout: float = 600) -
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not marker.exists():
             try:
-                done = subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=directory,
-                                      capture_output=True, text=True, timeout=timeout)
+                # --prefer-offline: the lock file pins every version and digest, so a cached package needs no second
+                # look at the registry (a fifth of the install's CPU time); one not in the cache is still fetched.
+                done = subprocess.run([npm, "ci", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"],
+                                      cwd=directory, capture_output=True, text=True, timeout=timeout)
             except subprocess.TimeoutExpired:
                 raise NodeUnavailable(f"npm ci in {directory.name} took longer than {timeout:.0f} s") from None
             if done.returncode != 0 or not marker.exists():
