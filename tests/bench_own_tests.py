@@ -1,11 +1,17 @@
 """Wall time of the project's own tests as the README runs them (a measurement, not a test).
 
     python -m tests.bench_own_tests [--workers 3] [--by-module] [-- extra pytest arguments]
+    python -m tests.bench_own_tests --fresh
+
 
 Prints the wall time, the CPU time of pytest and its children, pytest's last line and the exit code (and pytest's
 slowest-durations table when the extra arguments ask for one, e.g. `-- --durations=20`); exits with pytest's code.
 `--by-module` prints each module's seconds of test time next to its `slow` mark (tests/support/scheduling.py runs the
 marked modules first), flagging a module that is long but unmarked, or marked but short.
+
+`--fresh` times the README's test command itself, word for word, in a clone of the checkout's last commit: a new
+venv, the install, and the tests with nothing built yet (no node_modules, no SDK venv, no caches of the checkout).
+Packages come from the machine's pip and npm caches when they hold them, as on any machine that installed them once.
 """
 
 from __future__ import annotations
@@ -13,8 +19,10 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -50,12 +58,52 @@ def by_module(seconds: dict[str, float], slow: set[str]) -> list[str]:
     return lines
 
 
-def main(argv: list[str] | None = None) -> int:
+def readme_test_command() -> str:
+    """The README's test command: the one line that makes a venv, installs the test extras and runs `pytest tests`."""
+    for line in (ROOT / "README.md").read_text(encoding="utf-8").splitlines():
+        if line.startswith("python3.11 -m venv") and "[test]" in line and "pytest tests" in line:
+            return line.strip()
+    raise SystemExit("README.md holds no test command (python3.11 -m venv … '.[test]' … pytest tests)")
+
+
+def fresh() -> int:
+    """The README's test command in a fresh clone: the install's and the tests' wall time, and the sum."""
+    command = readme_test_command()
+    install, tests = command.rsplit(" && ", 1)
+    where = Path(tempfile.mkdtemp(prefix="iothub-bench-"))
+    try:
+        subprocess.run(["git", "clone", "-q", str(ROOT), str(where / "checkout")], check=True, timeout=300)
+        times = []
+        for part in (install, tests):
+            started = time.monotonic()
+            done = subprocess.run(["bash", "-c", part], cwd=where / "checkout", capture_output=True, text=True,
+                                  timeout=LIMIT)
+            times.append(time.monotonic() - started)
+            if done.returncode != 0:
+                tail = (done.stdout + done.stderr).strip().splitlines()[-3:]
+                print(f"{part}: exit {done.returncode}: {' / '.join(tail)}")
+                return done.returncode
+        last = next((line for line in reversed(done.stdout.splitlines()) if line.strip()), "")
+        print(f"{command}\n  install {times[0]:.0f}s + tests {times[1]:.0f}s = {sum(times):.0f}s wall "
+              f"({sum(times) / 60:.1f} min) in a fresh clone: {last}")
+        return 0
+    finally:
+        shutil.rmtree(where, ignore_errors=True)
+
+
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m tests.bench_own_tests")
     parser.add_argument("--workers", type=int, default=3, choices=range(1, 17), metavar="1-16")
     parser.add_argument("--by-module", action="store_true", help="seconds per module next to its slow mark")
+    parser.add_argument("--fresh", action="store_true", help="the README's test command in a fresh clone, install included")
     parser.add_argument("extra", nargs="*", help="more pytest arguments (after --)")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.fresh:
+        return fresh()
     extra = [*args.extra, *(["--durations=0", "-vv"] if args.by_module else [])]
     command = [sys.executable, "-m", "pytest", "tests", "-n", str(args.workers), "-q", *extra]
     started, cpu = time.monotonic(), os.times()

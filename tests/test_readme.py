@@ -7,6 +7,7 @@ import re
 
 from iothub_conformance import config
 from iothub_conformance.cli import build_parser
+from tests import bench_own_tests
 from tests.support.suite_runs import ROOT
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -51,7 +52,8 @@ def test_every_option_the_readme_names_for_run_is_accepted_by_run():
 
 
 def test_every_other_option_the_readme_names_is_some_commands_or_pytests():
-    accepted = set().union(*_commands().values()) | {o.pytest_flag for o in config.OPTIONS} | OTHER_FLAGS
+    bench = {flag for action in bench_own_tests.build_parser()._actions for flag in action.option_strings}
+    accepted = set().union(*_commands().values()) | {o.pytest_flag for o in config.OPTIONS} | OTHER_FLAGS | bench
     assert sorted(set(FLAG.findall(SUBSHELL.sub("", README))) - accepted) == []
 
 
