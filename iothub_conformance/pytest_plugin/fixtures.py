@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from iothub_conformance.pytest_plugin.items import item_api_version
 from iothub_conformance.targets import session
 
 
@@ -29,8 +30,6 @@ def profile(target):
 @pytest.fixture
 def api_version(request):
     """The api-version the test's module tests (its `api_version` marker)."""
-    from iothub_conformance.pytest_plugin.plugin import item_api_version
-
     return item_api_version(request.node)
 
 

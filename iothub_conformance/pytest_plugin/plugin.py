@@ -16,6 +16,7 @@ import pytest
 from iothub_conformance.config import API_VERSIONS, OPTIONS, ConfigError, Settings
 from iothub_conformance.evidence.redact import redact
 from iothub_conformance.evidence.text import bounded
+from iothub_conformance.pytest_plugin.items import item_api_version
 from iothub_conformance.report import html, junit, logs, summary
 from iothub_conformance.targets import session
 from iothub_conformance.targets import session as session_module  # hooks take an argument named session
@@ -202,16 +203,6 @@ def pytest_collection_modifyitems(session, config, items):
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept
-
-
-def item_api_version(item) -> str:
-    """The api-version a suite test tests: its `api_version` parameter (a test run once per covered version), else its
-    module's `api_version` marker, else the first covered one."""
-    callspec = getattr(item, "callspec", None)
-    if callspec is not None and "api_version" in callspec.params:
-        return str(callspec.params["api_version"])
-    marker = item.get_closest_marker("api_version")
-    return str(marker.args[0]) if marker and marker.args else API_VERSIONS[0]
 
 
 def pytest_unconfigure(config):

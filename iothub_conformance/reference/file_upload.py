@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import base64
 import secrets
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote, urlsplit
@@ -31,6 +30,7 @@ import httpx
 from .faults import switch
 from .storage import HOST as MEMORY_HOST
 from .storage import MemoryStorage
+from .uploads import Upload
 
 if TYPE_CHECKING:
     from .hub import Hub
@@ -54,20 +54,6 @@ EXPIRED_UPLOADS_KEPT = switch("file-upload-expired-uploads-kept")
 CORRELATION_REUSABLE = switch("file-upload-correlation-reusable")
 UNKNOWN_CORRELATION_ACCEPTED = switch("file-upload-unknown-correlation-accepted")
 NO_SERVICE_NOTIFICATION = switch("file-upload-no-service-notification")
-
-
-@dataclass
-class Upload:
-    """One open upload: the blob it is for and when its SAS expires (hub clock)."""
-
-    correlation_id: str
-    device_id: str
-    blob_name: str  # {deviceId}/{blobName}, as answered
-    host_name: str
-    container: str
-    blob_uri: str  # https://{hostName}/{containerName}/{blobName}, without the SAS
-    expires_at: float
-    size: int | None = None  # what the blob held at the completion, when the storage tells
 
 
 class UploadRefused(Exception):

@@ -31,12 +31,12 @@ if TYPE_CHECKING:
     import httpx
 
     from .configurations import Configuration
-    from .file_upload import Upload
     from .identities import Device
     from .import_export_jobs import Job
     from .modules import Module
     from .scheduled_jobs_state import ScheduledJob
     from .twins import Twin
+    from .uploads import Upload
 
 DEFAULT_HOST = "conformance-hub.azure-devices.net"
 
