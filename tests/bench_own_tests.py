@@ -3,7 +3,6 @@
     python -m tests.bench_own_tests [--workers 3] [--by-module] [-- extra pytest arguments]
     python -m tests.bench_own_tests --fresh
 
-
 Prints the wall time, the CPU time of pytest and its children, pytest's last line and the exit code (and pytest's
 slowest-durations table when the extra arguments ask for one, e.g. `-- --durations=20`); exits with pytest's code.
 `--by-module` prints each module's seconds of test time next to its `slow` mark (tests/support/scheduling.py runs the

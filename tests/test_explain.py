@@ -101,9 +101,9 @@ def test_constants_in_docstrings_and_markers_are_not_places_that_raise(tmp_path)
                      'def test_x():\n'
                      '    expect("DI-ETAG-002", True, "why")\n'
                      '    fail(f"[DI-ETAG-002] {x}")\n')
-    mentions = explain._mentions(tree, "DI-ETAG-002")
-    assert mentions == [3, 5, 6] and explain._marker_lines(tree) == {3}
-    assert explain._enclosing(tree, 5) == "test_x" and explain._enclosing(tree, 1) == "module level"
+    scan = explain._scan(tree)
+    assert explain._named(scan.strings, "DI-ETAG-002") == [3, 5, 6] and scan.markers == {3}
+    assert explain._within(scan.scopes, 5) == "test_x" and explain._within(scan.scopes, 1) == "module level"
 
 
 def test_a_fault_that_fails_an_id_as_collateral_says_why(monkeypatch):

@@ -84,25 +84,13 @@ def _scan(tree: ast.AST) -> _Scan:
 
 
 def _named(strings: list[tuple[str, int]], requirement_id: str) -> list[int]:
+    """Lines of the string constants that name the id: the id itself, or a message that starts "[ID] …"."""
     tagged = f"[{requirement_id}]"
     return sorted({line for value, line in strings if value == requirement_id or tagged in value})
 
 
-def _mentions(tree: ast.AST, requirement_id: str) -> list[int]:
-    """Lines of the string constants that name the id: the id itself, or a message that starts "[ID] …"."""
-    return _named(_scan(tree).strings, requirement_id)
-
-
-def _marker_lines(tree: ast.AST) -> set[int]:
-    return set(_scan(tree).markers)
-
-
-def _enclosing(tree: ast.AST, line: int) -> str:
-    """The innermost function or class around a line, for a reader to know what they will find there."""
-    return _within(_scan(tree).scopes, line)
-
-
 def _within(scopes: list[tuple[int, int, str]], line: int) -> str:
+    """The innermost function or class around a line, for a reader to know what they will find there."""
     names = [(first, name) for first, last, name in scopes if first <= line <= last]
     return max(names)[1] if names else "module level"
 

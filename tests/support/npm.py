@@ -33,7 +33,7 @@ def install(directory: Path, marker: Path, purpose: str, timeout: float = 600) -
         if not marker.exists():
             try:
                 # --prefer-offline: the lock file pins every version and digest, so a cached package needs no second
-                # look at the registry (a fifth of the install's CPU time); one not in the cache is still fetched.
+                # look at the registry (a sixth of the install's CPU time); one not in the cache is still fetched.
                 done = subprocess.run([npm, "ci", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"],
                                       cwd=directory, capture_output=True, text=True, timeout=timeout)
             except subprocess.TimeoutExpired:
